@@ -1,0 +1,151 @@
+# pvbuild: one non-recursive Makefile.
+#   make            build the programs into bin/
+#   make demo       install what is missing, build, run the pipeline on a test guest
+#   make check      install what is missing, build, run the whole suite
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+WERROR ?= 1
+V ?= 0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter -Wno-format-truncation
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+PKGS = libelf jansson zlib libcrypto
+PV_CPPFLAGS = -Icommon -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
+PV_CFLAGS = -std=c11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz -lcrypto)
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+STAGES = elfinfo layout populate pagetables finalize
+PROGRAMS = $(addprefix bin/,$(STAGES))
+LIB_SRCS = common/pv.c common/img.c common/plan.c common/elfguest.c \
+	common/cli.c common/hv_sim.c
+LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
+STAGE_OBJS = $(STAGES:%=build/stages/%.o)
+DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
+
+# Debian packages the build, the demo and the suite need.
+DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
+	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
+	python3-jsonschema
+
+all: $(PROGRAMS)
+
+build/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/libpvbuild.a: $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+bin/%: build/stages/%.o build/libpvbuild.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PV_LIBS)
+
+-include $(DEPS)
+
+# Test guests (tests/guests/): freestanding ELF32 xen-1.3 kernels, their
+# gzip'd copies, an initrd fixture, and malformed images made from them.
+GUEST_CC ?= gcc
+GUEST_CFLAGS = -m32 -march=i686 -O2 -std=gnu11 -ffreestanding -fno-pic \
+	-fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -mgeneral-regs-only -fno-common -Wall -Wextra \
+	-Werror -ffile-prefix-map=$(CURDIR)/= -Itests/guests -MMD -MP
+GUEST_LDFLAGS = -m32 -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,max-page-size=4096
+GUEST_COMMON = build/guests/entry.o build/guests/pattern.o build/guests/guest.o
+GUEST_OBJS = $(GUEST_COMMON) build/guests/multiseg.o
+GUESTS = build/guests/basic.elf build/guests/multiseg.elf build/guests/high.elf
+GUEST_FILES = $(GUESTS) $(GUESTS:=.gz) build/guests/initrd.img \
+	build/guests/initrd.img.gz build/bad/.stamp
+
+guests: $(GUEST_FILES)
+
+build/guests/%.o: tests/guests/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+build/guests/%.o: tests/guests/%.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTAS $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+build/guests/basic.elf: $(GUEST_COMMON) tests/guests/basic.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/basic.ld -o $@ $(GUEST_COMMON)
+
+build/guests/high.elf: $(GUEST_COMMON) tests/guests/basic.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -Wl,--defsym=KERNEL_BASE=0xFB800000 \
+		-T tests/guests/basic.ld -o $@ $(GUEST_COMMON)
+
+build/guests/multiseg.elf: $(GUEST_OBJS) tests/guests/multiseg.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/multiseg.ld -o $@ $(GUEST_OBJS)
+
+build/guests/initrd.img: tests/guests/mkinitrd.py
+	@mkdir -p $(@D)
+	$(Q)/usr/bin/python3 tests/guests/mkinitrd.py 150000 $@
+
+build/guests/%.gz: build/guests/%
+	$(Q)gzip -9n < $< > $@.tmp && mv $@.tmp $@
+
+build/bad/.stamp: tests/mkbad.py build/guests/basic.elf
+	$(Q)rm -rf build/bad
+	$(Q)/usr/bin/python3 tests/mkbad.py build/guests/basic.elf build/bad
+	@touch $@
+
+-include $(GUEST_OBJS:.o=.d)
+
+# Install the Debian packages that are missing (as root), or name them.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:" $$missing; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing \
+			>/dev/null || exit 1; \
+		else \
+			echo "missing Debian packages:" $$missing \
+			"(run make as root, or apt-get install them)"; exit 1; \
+		fi; \
+	fi
+
+DEMO_OUT = build/demo-domain
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all guests
+	$(Q)rm -rf $(DEMO_OUT) build/demo-plans
+	./pipeline.sh build/guests/multiseg.elf.gz --memory 32M \
+		--initrd build/guests/initrd.img --cmdline "console=xvc0 root=/dev/ram0" \
+		--out $(DEMO_OUT) --keep build/demo-plans
+
+check:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all guests
+	bats --print-output-on-failure tests
+
+install: all
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)
+	install -m 755 pipeline.sh $(DESTDIR)$(BINDIR)/pvbuild-pipeline
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps demo check install clean guests

@@ -1,0 +1,88 @@
+/*
+ * cli.c: main's helpers. These print, so they live apart from the rest of
+ * common/, which only returns errors.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+cli_error(const char *prog, const struct pv_err *e)
+{
+	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	return e->code != 0 ? e->code : PV_EXIT_SYSTEM;
+}
+
+int
+cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", synopsis);
+	return PV_EXIT_USAGE;
+}
+
+int
+cli_version(const char *prog)
+{
+	printf("%s (pvbuild) %s\n", prog, PV_VERSION);
+	return fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+}
+
+int
+cli_emit(const char *prog, struct plan *p, const char *member, json_t *value)
+{
+	struct pv_err e;
+
+	if (plan_set(p, member, value, &e) < 0 || plan_write(p, stdout, &e) < 0)
+		return cli_error(prog, &e);
+	if (fclose(stdout) != 0) {
+		fprintf(stderr, "%s: writing the plan: %s\n", prog,
+		    strerror(errno));
+		return PV_EXIT_SYSTEM;
+	}
+	return PV_EXIT_OK;
+}
+
+int
+cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
+    const char *help, cli_stage_fn fn)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *member = NULL;
+	struct pv_err e;
+	struct plan p;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("usage: %s\n\n%s", synopsis, help);
+			return PV_EXIT_OK;
+		case 'V':
+			return cli_version(prog);
+		default:
+			return cli_usage(prog, synopsis, "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage(prog, synopsis, "too many arguments");
+	if (plan_read(argv[optind], prog, &p, &e) < 0 || fn(&p, &member, &e) < 0)
+		rc = cli_error(prog, &e);
+	else
+		rc = cli_emit(prog, &p, prog, member);
+	plan_free(&p);
+	return rc;
+}

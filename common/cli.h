@@ -1,0 +1,38 @@
+/*
+ * cli.h: what every program's main shares: the --help/--version handling,
+ * the one error line, and writing the plan out.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "plan.h"
+
+/* Print "prog: msg" once on stderr; returns the exit code to use. */
+int cli_error(const char *prog, const struct pv_err *);
+
+/* A usage error: the message, then the synopsis; returns PV_EXIT_USAGE. */
+int cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --version output. */
+int cli_version(const char *prog);
+
+/*
+ * Add `member` to the plan, write the plan on stdout and check that stdout
+ * was written and closed without error. Returns the exit code.
+ */
+int cli_emit(const char *prog, struct plan *, const char *member, json_t *);
+
+/*
+ * The whole main of a stage that takes no options but --help and
+ * --version: read the plan (file argument or stdin), call `fn` for the
+ * stage's member, write the plan. Returns the exit code.
+ */
+typedef int (*cli_stage_fn)(const struct plan *, json_t **member,
+    struct pv_err *);
+int cli_plain_stage(int argc, char **argv, const char *prog,
+    const char *synopsis, const char *help, cli_stage_fn fn);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * elfguest.h: reading a guest kernel's ELF image and its declarations.
+ */
+#ifndef ELFGUEST_H
+#define ELFGUEST_H
+
+#include <stdint.h>
+
+#include "plan.h"
+
+/*
+ * Check the ELF image in buf[0, size) (untrusted; writable only because
+ * libelf's elf_memory() takes it so: it is not written) as a xen-1.3 guest kernel,
+ * the checks of the seed's readelfimage_base_and_size() made safe and more,
+ * and fill everything of `ei` but `image`. Returns 0, or -1 with a message
+ * that the caller prefixes with the file name.
+ */
+int elf_guest_inspect(uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * plan.h: the plan document (README, "The plan format"): reading and
+ * writing it, and each stage's member as a checked C structure.
+ *
+ * Every parser here treats the plan as untrusted: types, ranges, order and
+ * consistency with the earlier members are checked, and an error names the
+ * member path ("layout.regions[2].end: ...").
+ */
+#ifndef PLAN_H
+#define PLAN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "img.h"
+#include "pv.h"
+
+#define PLAN_FORMAT "pvbuild-plan/1"
+
+/* xen-1.3 facts (seed/ABI-1.3.md). */
+#define X13_HYPERVISOR_VIRT_START 0xfc000000ULL
+#define X13_MAX_MEMORY X13_HYPERVISOR_VIRT_START
+#define X13_L2_SHIFT 22
+#define X13_FLAT_CS 0x0819
+#define X13_FLAT_DS 0x0821
+#define X13_START_INFO_SIZE 292
+#define X13_CMDLINE_MAX 256
+#define PTE_PRESENT 0x001
+#define PTE_RW 0x002
+#define PTE_USER 0x004
+#define PTE_ACCESSED 0x020
+#define PTE_DIRTY 0x040
+#define X13_L1_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED)
+#define X13_L2_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED | PTE_DIRTY | PTE_USER)
+
+struct plan_segment {
+	uint64_t vaddr, offset, filesz, memsz;
+	char flags[4];			/* "r", "w", "x" letters in order */
+};
+
+struct plan_elfinfo {
+	const char *abi;		/* "xen-1.3" */
+	const char *arch;		/* "x86_32" */
+	int paging_levels;
+	struct img_ref image;
+	char *guest_info;
+	uint64_t kernel_start, kernel_end, entry;
+	size_t nr_segments;
+	struct plan_segment *segments;
+};
+
+enum plan_region_id {
+	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
+	REGION_START_INFO, REGION_STACK, NR_REGIONS
+};
+extern const char *const plan_region_names[NR_REGIONS];
+
+struct plan_region {
+	uint64_t start, end;
+};
+
+struct plan_layout {
+	uint64_t memory, nr_pages;
+	int has_initrd;
+	struct img_ref initrd;
+	char *cmdline;
+	uint64_t v_start, v_end, nr_pt_pages;
+	struct plan_region regions[NR_REGIONS];
+};
+
+enum plan_source { SOURCE_KERNEL, SOURCE_INITRD, SOURCE_ZERO };
+
+struct plan_write {
+	uint64_t pfn, offset, length, source_offset;
+	enum plan_source source;
+};
+
+struct plan_vcpu {
+	uint64_t ip, sp, si, flags, cs, ds, es, fs, gs, ss;
+	uint64_t kernel_ss, kernel_sp, trap_cs, callback_cs;
+};
+
+struct plan_populate {
+	size_t nr_writes;
+	struct plan_write *writes;
+	struct { uint64_t pfn, entries, entry_size; } p2m;
+	struct {
+		uint64_t pfn, va, nr_pages, flags, pt_base, nr_pt_frames;
+		uint64_t mfn_list, mod_start, mod_len, cmd_line_length;
+	} start_info;
+	struct { uint64_t vcpus, upcall_mask; } shared_info;
+	struct plan_vcpu vcpu;
+};
+
+struct plan_map {
+	uint64_t index, count, pfn, flags;
+};
+
+struct plan_table {
+	uint64_t pfn;
+	int level;
+	size_t nr_maps;
+	struct plan_map *maps;
+};
+
+struct plan_pagetables {
+	int levels, entry_size;
+	uint64_t top_pfn;
+	size_t nr_tables;
+	struct plan_table *tables;
+	struct { uint64_t pfn; int level; } pin;
+};
+
+/* A plan as read: the document and whichever members it holds, checked. */
+struct plan {
+	json_t *root;
+	struct plan_elfinfo *elfinfo;
+	struct plan_layout *layout;
+	struct plan_populate *populate;
+	struct plan_pagetables *pagetables;
+};
+
+/*
+ * Read a plan from `path` ("-" or NULL: stdin) and check every member it
+ * holds, in order. `stage` is the reader's own member: the plan must hold
+ * every member before it and none from it on.
+ */
+int plan_read(const char *path, const char *stage, struct plan *,
+    struct pv_err *);
+/* A fresh plan with only the format member (for elfinfo). */
+int plan_new(struct plan *, struct pv_err *);
+void plan_free(struct plan *);
+
+/* Add a member as JSON. */
+json_t *plan_elfinfo_json(const struct plan_elfinfo *);
+json_t *plan_layout_json(const struct plan_layout *);
+json_t *plan_populate_json(const struct plan_populate *);
+json_t *plan_pagetables_json(const struct plan_pagetables *);
+int plan_set(struct plan *, const char *member, json_t *value,
+    struct pv_err *);
+
+/*
+ * Write the plan: sorted keys, two-space indent, newline; flush and check
+ * that it was all written. Returns 0 or -1 with errno-based message.
+ */
+int plan_write(const struct plan *, FILE *, struct pv_err *);
+
+/* Lowercase 0x-prefixed hex of v into buf (at least 19 bytes). */
+const char *plan_hex(uint64_t v, char *buf);
+json_t *plan_hex_json(uint64_t v);
+
+/* The byte range of region r in pseudo-physical terms. */
+static inline uint64_t
+plan_region_pfn(const struct plan_layout *l, enum plan_region_id r)
+{
+	return (l->regions[r].start - l->v_start) >> PV_PAGE_SHIFT;
+}
+
+#endif

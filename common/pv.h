@@ -1,0 +1,85 @@
+/*
+ * pv.h: what every pvbuild program shares: exit codes, the error record that
+ * code in common/ fills instead of printing, and overflow-safe arithmetic.
+ */
+#ifndef PV_H
+#define PV_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PV_VERSION "0.1.0"
+
+/* The one table of exit codes, the same for every program (README). */
+enum pv_exit {
+	PV_EXIT_OK = 0,
+	PV_EXIT_INPUT = 1,	/* bad image, initrd, plan or request */
+	PV_EXIT_USAGE = 2,	/* bad command line */
+	PV_EXIT_SYSTEM = 3,	/* system or backend failure */
+};
+
+#define PV_PAGE_SHIFT 12
+#define PV_PAGE_SIZE ((uint64_t)1 << PV_PAGE_SHIFT)
+
+/*
+ * Code in common/ never prints or exits: it fills one of these and returns
+ * -1. `code` is the exit code main should use; `msg` is "where: what".
+ */
+struct pv_err {
+	int code;
+	char msg[512];
+};
+
+int pv_fail(struct pv_err *, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix an existing message with "where: ". */
+int pv_wrap(struct pv_err *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The range check every read of untrusted bytes goes through: is
+ * [off, off + len) inside an object of `size` bytes? Written so that it
+ * cannot overflow.
+ */
+static inline int
+pv_inside(uint64_t off, uint64_t len, uint64_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* a + b into *sum; returns 0, or -1 when it would wrap. */
+static inline int
+pv_add(uint64_t a, uint64_t b, uint64_t *sum)
+{
+	return __builtin_add_overflow(a, b, sum) ? -1 : 0;
+}
+
+static inline int
+pv_mul(uint64_t a, uint64_t b, uint64_t *prod)
+{
+	return __builtin_mul_overflow(a, b, prod) ? -1 : 0;
+}
+
+/* Round up to a power-of-two `align`; -1 when it would wrap. */
+static inline int
+pv_roundup(uint64_t v, uint64_t align, uint64_t *out)
+{
+	uint64_t t;
+
+	if (pv_add(v, align - 1, &t))
+		return -1;
+	*out = t & ~(align - 1);
+	return 0;
+}
+
+/* Parse a SIZE: digits with an optional K, M or G suffix; bare is MiB. */
+int pv_parse_size(const char *s, uint64_t *bytes);
+
+/* Parse a decimal or 0x-prefixed unsigned number, the whole string. */
+int pv_parse_u64(const char *s, uint64_t *v);
+
+/* Write all of buf to fd at off (pwrite until done). */
+int pv_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# pipeline.sh: run the five stages as one pipe, keeping the plans if asked.
+#
+#   pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING]
+#               --out DIR [--keep PLANDIR] [--seed N]
+set -o errexit -o nounset -o pipefail
+
+prog=pipeline.sh
+synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--seed N]"
+bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
+
+usage() {
+	printf '%s: %s\nusage: %s\n' "$prog" "$1" "$synopsis" >&2
+	exit 2
+}
+
+image= memory= initrd= cmdline= out= keep= seed=1 have_cmdline=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--help)
+		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize. --keep saves the plan after each stage in PLANDIR\nas 1-elfinfo.json ... 4-pagetables.json.\n' "$synopsis"
+		exit 0 ;;
+	--version) "$bin/elfinfo" --version | sed 's/^elfinfo/pipeline.sh/'; exit 0 ;;
+	--memory|--initrd|--cmdline|--out|--keep|--seed)
+		[ $# -ge 2 ] || usage "$1 needs a value"
+		case $1 in
+		--memory) memory=$2 ;;
+		--initrd) initrd=$2 ;;
+		--cmdline) cmdline=$2; have_cmdline=1 ;;
+		--out) out=$2 ;;
+		--keep) keep=$2 ;;
+		--seed) seed=$2 ;;
+		esac
+		shift 2 ;;
+	-*) usage "unknown option '$1'" ;;
+	*)
+		[ -z "$image" ] || usage "too many arguments"
+		image=$1; shift ;;
+	esac
+done
+[ -n "$image" ] || usage "no IMAGE given"
+[ -n "$memory" ] || usage "--memory is required"
+[ -n "$out" ] || usage "--out DIR is required"
+
+layout_args=(--memory "$memory")
+[ -z "$initrd" ] || layout_args+=(--initrd "$initrd")
+[ "$have_cmdline" = 0 ] || layout_args+=(--cmdline "$cmdline")
+
+if [ -z "$keep" ]; then
+	"$bin/elfinfo" "$image" | "$bin/layout" "${layout_args[@]}" |
+		"$bin/populate" | "$bin/pagetables" |
+		"$bin/finalize" --backend sim --out "$out" --seed "$seed"
+	exit
+fi
+
+# With --keep, each plan goes to a file; PLANDIR is made fresh and removed
+# again if a stage fails, so a failed run leaves nothing behind.
+[ ! -e "$keep" ] || usage "--keep: $keep already exists"
+mkdir -p "$keep"
+status=0
+"$bin/elfinfo" "$image" >"$keep/1-elfinfo.json" &&
+	"$bin/layout" "${layout_args[@]}" "$keep/1-elfinfo.json" >"$keep/2-layout.json" &&
+	"$bin/populate" "$keep/2-layout.json" >"$keep/3-populate.json" &&
+	"$bin/pagetables" "$keep/3-populate.json" >"$keep/4-pagetables.json" &&
+	"$bin/finalize" --backend sim --out "$out" --seed "$seed" "$keep/4-pagetables.json" ||
+	status=$?
+if [ "$status" -ne 0 ]; then
+	rm -rf -- "$keep"
+	exit "$status"
+fi
