@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """checkdom.py: check a domain built by `finalize --backend sim` for xen-1.3.
 
-    checkdom.py DIR --kernel KERNEL [--initrd INITRD] --memory BYTES [--cmdline S]
+    checkdom.py DIR --kernel KERNEL [--initrd INITRD] --memory BYTES
+                [--cmdline STRING] [-v]
 
 An independent second opinion on the builder. It shares no code with pvbuild
 and never reads DIR/plan.json: it parses the ELF32 kernel itself, solves the
@@ -36,10 +37,13 @@ K_FRAMES = [("machine", "frames")]
 K_RESERVED = [("machine", "reserved_frames")]
 K_M2P_ENTRY_SIZE = [("m2p", "entry_size")]
 K_M2P_FILE = [("m2p", "file"), ("m2p", "path")]
+K_M2P_INVALID = [("m2p", "invalid")]     # other frames' entry, if given
+K_PAGE_SIZE = [("machine", "page_size")]
 K_SHARED_INFO_MFN = [("shared_info_mfn",), ("shared_info", "mfn")]
 K_PINNED = [("pinned",)]
-K_EVTCHN = [("start_info", "domain_controller_evtchn"),
+K_EVTCHN = [("control_evtchn",), ("start_info", "domain_controller_evtchn"),
             ("domain_controller_evtchn",)]
+K_MACHINE_FILE = [("machine", "file")]
 K_START_INFO_VA = [("start_info", "va")]
 K_START_INFO_PFN = [("start_info", "pfn")]
 K_START_INFO_MFN = [("start_info", "mfn")]
@@ -48,7 +52,19 @@ K_VCPU = [("vcpu",)]
 V_CR3, V_IP, V_SP, V_SI, V_FLAGS = "cr3", "ip", "sp", "si", "flags"
 V_SEGS = ("ds", "es", "fs", "gs", "ss")
 V_CS, V_KSS, V_KSP = "cs", "kernel_ss", "kernel_sp"
-V_TRAP_CS, V_CALLBACK_CS = "trap_cs", "callback_cs"   # checked if present
+# The rest of the ABI's initial context, each checked when domain.json has
+# it: key path inside the vcpu member, and the value the ABI gives it.
+V_OPTIONAL = [
+    (("trap_cs",), 0x0819), (("callback_cs",), 0x0819),
+    (("ax",), 0), (("bx",), 0), (("cx",), 0), (("dx",), 0), (("di",), 0),
+    (("bp",), 0),
+    (("event_callback", "cs"), 0x0819), (("event_callback", "ip"), 0),
+    (("failsafe_callback", "cs"), 0x0819), (("failsafe_callback", "ip"), 0),
+    (("trap_table", "cs"), 0x0819), (("trap_table", "entries"), 256),
+    (("trap_table", "handler"), 0),
+    (("ldt_ents",), 0), (("gdt_ents",), 0), (("fast_trap_idx",), 0),
+]
+V_DEBUGREG = ("debugreg",)       # all zero, when present
 
 # ---------------------------------------------------------------------------
 # The xen-1.3 ABI (seed/ABI-1.3.md).
@@ -131,15 +147,17 @@ class Group:
             print("ok %s%s" % (self.name, extra))
             return True
         r.failed = True
+        printed = 0
         for msg in self.fails:
-            if r.shown >= SHOW_TOTAL and msg is not self.fails[0]:
+            # Past the total budget a group still gets its first line.
+            if printed and r.shown >= SHOW_TOTAL:
                 break
             print("FAIL %s: %s" % (self.name, msg))
+            printed += 1
             r.shown += 1
-        if self.count > len(self.fails):
-            more = "%d+" % (self.count - len(self.fails)) if self.full() \
-                else "%d" % (self.count - len(self.fails))
-            print("FAIL %s: ... and %s more" % (self.name, more))
+        if self.count > printed:
+            print("FAIL %s: ... and %d%s more" % (
+                self.name, self.count - printed, "+" if self.full() else ""))
         return False
 
 
@@ -332,6 +350,14 @@ def get_int(doc, paths, group, required=True):
     return n
 
 
+def file_name(doc, paths, default):
+    """A file of DIR that domain.json names; only plain names inside DIR."""
+    v = lookup(doc, paths)
+    if not isinstance(v, str) or not v or os.sep in v or v.startswith("."):
+        return default
+    return v
+
+
 # ---------------------------------------------------------------------------
 # The machine: sparse memory, frame m at byte m * 4096.
 # ---------------------------------------------------------------------------
@@ -382,7 +408,8 @@ class Machine:
 
     def data_frames(self):
         for start, end in self.extents():
-            for mfn in range(start >> PAGE_SHIFT, (end + PAGE - 1) >> PAGE_SHIFT):
+            last = (end + PAGE - 1) >> PAGE_SHIFT
+            for mfn in range(start >> PAGE_SHIFT, last):
                 yield mfn
 
 
@@ -391,7 +418,8 @@ class MMU:
 
     def __init__(self, machine, cr3):
         self.m = machine
-        self.l2 = struct.unpack_from("<1024I", machine.frame(cr3 >> PAGE_SHIFT))
+        self.l2 = struct.unpack_from("<1024I",
+                                     machine.frame(cr3 >> PAGE_SHIFT))
         self.l1cache = {}
 
     def l1(self, mfn):
@@ -489,6 +517,9 @@ class Checker:
                     % (self.nr_pages, nr))
         self.frames = get_int(doc, K_FRAMES, g)
         self.reserved = get_int(doc, K_RESERVED, g)
+        psz = get_int(doc, K_PAGE_SIZE, g, required=False)
+        g.check(psz in (None, PAGE), "machine page_size: expected %d, got %s"
+                % (PAGE, psz))
         esz = get_int(doc, K_M2P_ENTRY_SIZE, g, required=False)
         self.m2p_esize = 4 if esz is None else esz
         g.check(self.m2p_esize == 4, "m2p entry_size: expected 4, got %s"
@@ -502,7 +533,8 @@ class Checker:
         g.check(self.frames - self.reserved >= self.nr_pages,
                 "machine: %d frames, %d reserved: no room for %d pages"
                 % (self.frames, self.reserved, self.nr_pages))
-        mpath = os.path.join(self.dir, MACHINE_MEM)
+        mpath = os.path.join(self.dir, file_name(doc, K_MACHINE_FILE,
+                                                 MACHINE_MEM))
         try:
             self.machine = Machine(mpath, self.frames)
         except OSError as e:
@@ -512,9 +544,7 @@ class Checker:
         g.check(self.machine.size <= self.frames * PAGE,
                 "%s: %d bytes, more than %d frames" % (
                     MACHINE_MEM, self.machine.size, self.frames))
-        m2p_name = lookup(doc, K_M2P_FILE)
-        if not isinstance(m2p_name, str) or os.sep in m2p_name:
-            m2p_name = M2P_BIN
+        m2p_name = file_name(doc, K_M2P_FILE, M2P_BIN)
         ppath = os.path.join(self.dir, m2p_name)
         try:
             with open(ppath, "rb") as f:
@@ -594,6 +624,17 @@ class Checker:
                 g.fail("m2p[mfn %d]: expected pfn %d, got %s"
                        % (mfn, pfn, got))
         self.domain_mfns = set(p2m)
+        # Frames not the domain's must not claim a pfn.
+        invalid = as_int(lookup(self.doc, K_M2P_INVALID))
+        if invalid is not None and not g.full():
+            m2p = self.m2p
+            if len(m2p) - m2p.count(invalid) != len(self.domain_mfns):
+                for mfn, pfn in enumerate(m2p):
+                    if pfn != invalid and mfn not in self.domain_mfns:
+                        g.fail("m2p[mfn %d]: not the domain's frame, expected "
+                               "0x%x, got pfn %d" % (mfn, invalid, pfn))
+                        if g.full():
+                            break
         g.note("%d pfns" % n)
         return g.done()
 
@@ -625,7 +666,8 @@ class Checker:
                            i, va, want_mfn, want_pfn, 1 + i - lo,
                            l2e >> PAGE_SHIFT))
             if not l2e & P_PRESENT or not self.mfn_ok(l2e >> PAGE_SHIFT):
-                g.fail("L2[%d]: L1 frame %d not usable" % (i, l2e >> PAGE_SHIFT))
+                g.fail("L2[%d]: L1 frame %d not usable"
+                       % (i, l2e >> PAGE_SHIFT))
                 continue
             l1 = mmu.l1(l2e >> PAGE_SHIFT)
             for j in range(ENTRIES):
@@ -735,9 +777,9 @@ class Checker:
         self.compare(g, L.v_start, end, exp, what)
         skipped_segs = [s for s in k.segments
                         if s.type == PT_LOAD and not s.loadable]
-        g.note("%d segments%s" % (len(k.loadable()),
-                                   ", %d PT_LOAD without W/X left out"
-                                   % len(skipped_segs) if skipped_segs else ""))
+        left_out = (", %d PT_LOAD without W/X left out" % len(skipped_segs)
+                    if skipped_segs else "")
+        g.note("%d segments%s" % (len(k.loadable()), left_out))
         return g.done()
 
     # 5. The initrd.
@@ -878,11 +920,15 @@ class Checker:
                     extra = " (the seed's fault: start_info's va)"
                 g.fail("%s: expected 0x%x, got 0x%x%s" % (name, exp, got,
                                                           extra))
-        for name in (V_TRAP_CS, V_CALLBACK_CS):
-            got = get_int(v, [(name,)], g, required=False)
+        for path, exp in V_OPTIONAL:
+            got = get_int(v, [path], g, required=False)
             if got is not None:
-                g.check(got == FLAT_GUESTOS_CS, "%s: expected 0x%x, got 0x%x"
-                        % (name, FLAT_GUESTOS_CS, got))
+                g.check(got == exp, "%s: expected 0x%x, got 0x%x"
+                        % (".".join(path), exp, got))
+        dr = lookup(v, [V_DEBUGREG])
+        if dr is not _MISSING:
+            g.check(isinstance(dr, list) and all(as_int(x) == 0 for x in dr),
+                    "debugreg: expected all 0, got %r" % (dr,))
         self.check_pinned(g)
         return g.done()
 
@@ -1029,6 +1075,9 @@ def parse_args(argv):
     if a.dir is None or a.kernel is None or a.memory is None:
         raise UsageError("DIR, --kernel and --memory are required")
     a.memory = parse_size(a.memory)
+    if a.memory < PAGE:
+        raise UsageError("--memory is in bytes (or with a K, M or G suffix): "
+                         "%d is less than a page" % a.memory)
     return a
 
 
@@ -1053,4 +1102,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:
+        sys.exit(1)

@@ -8,8 +8,9 @@
 Each KIND makes one small, deliberate change a correct builder would never
 make; checkdom.py must then report `FAIL GROUP` for the group printed on
 standard output. Locations are found the way the guest finds them (cr3,
-vcpu.si, start_info), not from plan.json. Exits 0 when done, 1 when DIR
-cannot be damaged that way (e.g. `initrd` without an initrd), 2 on usage.
+vcpu.si, start_info); plan.json is read only by `bss` and `load-ro`, for
+the kernel's file name. Exits 0 when done, 1 when DIR cannot be damaged
+that way (e.g. `initrd` without an initrd), 2 on usage.
 """
 
 import json
@@ -17,6 +18,7 @@ import os
 import struct
 import sys
 
+sys.dont_write_bytecode = True      # leave no __pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import checkdom as cd  # noqa: E402  (key names and ABI constants only)
 
@@ -33,7 +35,8 @@ class Dom:
         self.jpath = os.path.join(d, cd.DOMAIN_JSON)
         with open(self.jpath) as f:
             self.doc = json.load(f)
-        self.fd = os.open(os.path.join(d, cd.MACHINE_MEM), os.O_RDWR)
+        mem = cd.file_name(self.doc, cd.K_MACHINE_FILE, cd.MACHINE_MEM)
+        self.fd = os.open(os.path.join(d, mem), os.O_RDWR)
         self.vcpu = cd.lookup(self.doc, cd.K_VCPU)
         self.cr3 = cd.as_int(self.vcpu[cd.V_CR3])
         self.frames = cd.as_int(cd.lookup(self.doc, cd.K_FRAMES))
@@ -151,6 +154,36 @@ def d_kernel_byte(d):
     d.xor_byte(cd.as_int(d.vcpu[cd.V_IP]))
 
 
+def kernel_of(d):
+    """The kernel the domain was built from. plan.json only names the file
+    here; what to damage is found in the ELF itself."""
+    try:
+        with open(os.path.join(d.dir, "plan.json")) as f:
+            path = json.load(f)["elfinfo"]["image"]["path"]
+        return cd.Kernel(cd.read_maybe_gzip(path, "kernel"))
+    except (OSError, ValueError, KeyError, TypeError, cd.UsageError) as e:
+        raise Impossible("cannot find the kernel: %s" % e)
+
+
+def d_bss(d):
+    segs = [s for s in kernel_of(d).loadable() if s.memsz > s.filesz]
+    if not segs:
+        raise Impossible("the kernel has no bss")
+    s = segs[-1]
+    d.xor_byte(s.vaddr + s.filesz + (s.memsz - s.filesz) // 2)
+
+
+def d_load_ro(d):
+    # Load a PT_LOAD without W or X, which the seed leaves out.
+    k = kernel_of(d)
+    for s in k.segments:
+        if s.type == cd.PT_LOAD and not s.loadable and s.filesz and \
+                k.start <= s.vaddr and s.vaddr + s.filesz <= k.end:
+            d.write_va(s.vaddr, k.data[s.offset:s.offset + s.filesz])
+            return
+    raise Impossible("the kernel has no PT_LOAD without W or X inside it")
+
+
 def d_extra_map(d):
     # One more L2 entry: the 4 MiB after v_end alias the first L1 table.
     pd = (d.cr3 >> 12) * PAGE
@@ -168,9 +201,29 @@ def d_p2m_swap(d):
     d.write_va(d.mfn_list, struct.pack("<II", b, a))
 
 
+def d_p2m_tail(d):
+    # A byte after the p2m list's last entry, in its last page.
+    end = d.mfn_list + 4 * d.nr_pages
+    if end % PAGE == 0:
+        raise Impossible("the p2m list ends on a page boundary")
+    d.xor_byte(end)
+
+
 def d_m2p(d):
-    path = os.path.join(d.dir, cd.M2P_BIN)
+    path = os.path.join(d.dir,
+                        cd.file_name(d.doc, cd.K_M2P_FILE, cd.M2P_BIN))
     mfn = d.p2m(1)
+    with open(path, "r+b") as f:
+        f.seek(mfn * 4)
+        f.write(struct.pack("<I", 0))
+
+
+def d_m2p_stray(d):
+    # A frame that is not the domain's claims pfn 0.
+    used = {d.p2m(p) for p in range(d.nr_pages)}
+    mfn = next(m for m in range(d.reserved, d.frames) if m not in used)
+    path = os.path.join(d.dir,
+                        cd.file_name(d.doc, cd.K_M2P_FILE, cd.M2P_BIN))
     with open(path, "r+b") as f:
         f.seek(mfn * 4)
         f.write(struct.pack("<I", 0))
@@ -241,7 +294,10 @@ KINDS = {
     "extra-map": ("unmapped", d_extra_map),
     "p2m-swap": ("pagetables", d_p2m_swap),
     "m2p": ("p2m", d_m2p),
+    "m2p-stray": ("p2m", d_m2p_stray),
     "kernel-byte": ("kernel", d_kernel_byte),
+    "bss": ("kernel", d_bss),
+    "load-ro": ("kernel", d_load_ro),
     "initrd": ("initrd", d_initrd),
     "initrd-tail": ("initrd", d_initrd_tail),
     "start-info": ("start_info", d_start_info),
@@ -252,6 +308,7 @@ KINDS = {
     "vcpu-sp": ("vcpu", d_vcpu_sp),
     "vcpu-cs": ("vcpu", d_vcpu_cs),
     "cr3": ("cr3", d_cr3),
+    "p2m-tail": ("region", d_p2m_tail),
     "stack": ("region", d_stack),
     "padding": ("region", d_padding),
     "beyond": ("beyond", d_beyond),
