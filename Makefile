@@ -29,7 +29,7 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/pv.c common/img.c common/plan.c common/elfguest.c \
+LIB_SRCS = common/abi.c common/pv.c common/img.c common/plan.c common/elfguest.c \
 	common/cli.c common/hv_sim.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
@@ -38,7 +38,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 # Debian packages the build, the demo and the suite need.
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
-	python3-jsonschema
+	python3-jsonschema libxen-dev
 
 all: $(PROGRAMS)
 
@@ -108,6 +108,97 @@ build/bad/.stamp: tests/mkbad.py build/guests/basic.elf
 	@touch $@
 
 -include $(GUEST_OBJS:.o=.d)
+
+# xen-3.0 test guests (tests/guests/x64-*, pae-*, notes-*, xen3.h): kernels
+# for the x86_64 and x86_32 PAE ABIs declared with Xen ELF notes (or, for
+# notes-legacy-pae, a __xen_guest string), their gzip'd copies, and malformed
+# images made from them by tests/mkbad3.py. The pae-* and notes-legacy-pae
+# objects are 32-bit and built by the rules above; the x64-* ones by the
+# rules below, which make prefers for their shorter stem.
+X64_CFLAGS = $(filter-out -m32 -march=%,$(GUEST_CFLAGS)) -m64 -mcmodel=kernel \
+	-mno-red-zone
+X64_LDFLAGS = $(filter-out -m32,$(GUEST_LDFLAGS)) -m64
+X64_CODE = build/guests/x64-entry.o build/guests/x64-guest.o
+PAE_CODE = build/guests/pae-entry.o build/guests/pae-guest.o
+XEN3_OBJS = $(X64_CODE) $(PAE_CODE) build/guests/x64-notes.o \
+	build/guests/x64-nop2m-notes.o build/guests/pae-notes.o \
+	build/guests/pae-bimodal-notes.o build/guests/notes-legacy-pae.o
+XEN3_GUESTS = build/guests/x64-basic.elf build/guests/x64-nop2m.elf \
+	build/guests/notes-sections.elf build/guests/pae-basic.elf \
+	build/guests/pae-bimodal.elf build/guests/notes-legacy-pae.elf
+XEN3_FILES = $(XEN3_GUESTS) $(XEN3_GUESTS:=.gz) build/bad3/.stamp
+GUEST_FILES += $(XEN3_FILES)
+
+# The prerequisites of "guests" above were expanded before these were added.
+guests: $(XEN3_FILES)
+
+build/guests/x64-%.o: tests/guests/x64-%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(X64_CFLAGS) -c -o $@ $<
+
+build/guests/x64-%.o: tests/guests/x64-%.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTAS $<")
+	$(Q)$(GUEST_CC) $(X64_CFLAGS) -c -o $@ $<
+
+build/guests/x64-nop2m-notes.o: tests/guests/x64-notes.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTAS $< (no INIT_P2M)")
+	$(Q)$(GUEST_CC) $(X64_CFLAGS) -DXEN3_NO_INIT_P2M -c -o $@ $<
+
+build/guests/pae-bimodal-notes.o: tests/guests/pae-notes.S
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTAS $< (bimodal)")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DXEN3_PAE_BIMODAL -c -o $@ $<
+
+build/guests/x64-basic.elf: $(X64_CODE) build/guests/x64-notes.o \
+		tests/guests/x64-kernel.ld
+	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
+
+build/guests/x64-nop2m.elf: $(X64_CODE) build/guests/x64-nop2m-notes.o \
+		tests/guests/x64-kernel.ld
+	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
+
+build/guests/notes-sections.elf: $(X64_CODE) build/guests/x64-notes.o \
+		tests/guests/notes-sections.ld
+	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/notes-sections.ld -o $@ $(filter %.o,$^)
+
+build/guests/pae-basic.elf: $(PAE_CODE) build/guests/pae-notes.o \
+		tests/guests/pae-kernel.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/pae-kernel.ld -o $@ $(filter %.o,$^)
+
+build/guests/pae-bimodal.elf: $(PAE_CODE) build/guests/pae-bimodal-notes.o \
+		tests/guests/pae-kernel.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/pae-kernel.ld -o $@ $(filter %.o,$^)
+
+build/guests/notes-legacy-pae.elf: $(PAE_CODE) build/guests/notes-legacy-pae.o \
+		tests/guests/notes-legacy-pae.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/notes-legacy-pae.ld -o $@ $(filter %.o,$^)
+
+build/bad3/.stamp: tests/mkbad3.py build/guests/x64-basic.elf build/guests/pae-basic.elf
+	$(Q)rm -rf build/bad3
+	$(Q)/usr/bin/python3 tests/mkbad3.py build/guests/x64-basic.elf \
+		build/guests/pae-basic.elf build/bad3
+	@touch $@
+
+-include $(XEN3_OBJS:.o=.d)
+
+# Xen's own parser, for agreement tests
+# build/xenparse asks Xen 4.17's libxenguest what it makes of an image; the
+# agreement tests compare its answer with elfinfo's. Not part of all.
+XEN_PKGS = xenguest xencontrol xentoollog
+xenparse: build/xenparse
+
+build/xenparse: tests/xen/xenparse.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $<")
+	$(Q)$(CC) -D_GNU_SOURCE -std=gnu11 $(WARNINGS) $(CFLAGS) \
+		$(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null) $(LDFLAGS) \
+		-o $@ $< $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null || \
+		echo -lxenguest -lxenctrl -lxentoollog)
+
+.PHONY: xenparse
 
 # Install the Debian packages that are missing (as root), or name them.
 deps:

@@ -256,52 +256,185 @@ cmp_segment(const void *a, const void *b)
 	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
 }
 
+/* An address or null: *has says which. */
+static int
+get_hex_or_null(json_t *obj, const char *path, const char *key, int *has,
+    uint64_t *v, struct pv_err *e)
+{
+	json_t *j = json_object_get(obj, key);
+
+	*has = 0;
+	if (j != NULL && json_is_null(j))
+		return 0;
+	*has = 1;
+	return get_hex(obj, path, key, v, e);
+}
+
+static int
+get_bool(json_t *obj, const char *path, const char *key, int *v,
+    struct pv_err *e)
+{
+	json_t *j = json_object_get(obj, key);
+
+	if (j == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.%s: missing", path, key);
+	if (!json_is_boolean(j))
+		return pv_fail(e, PV_EXIT_INPUT, "%s.%s: expected boolean, got "
+		    "%s", path, key, type_name(j));
+	*v = json_is_true(j);
+	return 0;
+}
+
+/* A JSON object of strings (notes) or an array of strings (warnings). */
+static int
+get_strings(json_t *obj, const char *path, const char *key, json_type type,
+    json_t **out, struct pv_err *e)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (get(obj, path, key, type, out, e) < 0)
+		return -1;
+	if (type == JSON_OBJECT) {
+		json_object_foreach(*out, k, v)
+			if (!json_is_string(v))
+				return pv_fail(e, PV_EXIT_INPUT, "%s.%s.%s: "
+				    "expected string", path, key, k);
+	} else {
+		json_array_foreach(*out, i, v)
+			if (!json_is_string(v))
+				return pv_fail(e, PV_EXIT_INPUT, "%s.%s[%zu]: "
+				    "expected string", path, key, i);
+	}
+	json_incref(*out);
+	return 0;
+}
+
+static int
+parse_xen3(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
+{
+	static const char *const declared[] = { "notes", "note-sections",
+	    "guest_info" };
+	static const char *const fkeys[] = { "supported", "required", NULL };
+	struct plan_xen3 *x = &ei->x3;
+	json_t *f, *pm;
+	uint64_t v;
+	size_t idx = 0;
+
+	if (get_enum(obj, "elfinfo", "declared_by", declared, 3, &idx, e) < 0)
+		return -1;
+	x->declared_by = declared[idx];
+	if (get_strings(obj, "elfinfo", "notes", JSON_OBJECT, &x->notes, e) < 0 ||
+	    get_strings(obj, "elfinfo", "warnings", JSON_ARRAY, &x->warnings,
+	    e) < 0 ||
+	    get_hex(obj, "elfinfo", "virt_base", &x->virt_base, e) < 0 ||
+	    get_hex(obj, "elfinfo", "paddr_offset", &x->paddr_offset, e) < 0 ||
+	    get_hex_or_null(obj, "elfinfo", "hypercall_page",
+	    &x->has_hypercall_page, &x->hypercall_page, e) < 0 ||
+	    get_hex_or_null(obj, "elfinfo", "hv_start_low",
+	    &x->has_hv_start_low, &x->hv_start_low, e) < 0 ||
+	    get_hex_or_null(obj, "elfinfo", "init_p2m", &x->has_init_p2m,
+	    &x->init_p2m, e) < 0 ||
+	    get_bool(obj, "elfinfo", "mod_start_pfn", &x->mod_start_pfn, e) < 0 ||
+	    get(obj, "elfinfo", "features", JSON_OBJECT, &f, e) < 0 ||
+	    only_keys(f, "elfinfo.features", fkeys, e) < 0)
+		return -1;
+	if (get_hex(f, "elfinfo.features", "supported", &v, e) < 0)
+		return -1;
+	x->features_supported = (uint32_t)v;
+	if (v > UINT32_MAX || get_hex(f, "elfinfo.features", "required", &v,
+	    e) < 0 || v > UINT32_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.features: not 32-bit "
+		    "maps");
+	x->features_required = (uint32_t)v;
+	if ((pm = json_object_get(obj, "pae_mode")) == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: missing");
+	if (!json_is_null(pm)) {
+		if (!json_is_string(pm))
+			return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: "
+			    "expected string or null");
+		if ((x->pae_mode = strdup(json_string_value(pm))) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	}
+	if (x->virt_base > ei->kernel_start)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.virt_base: above the "
+		    "kernel");
+	if (x->has_hypercall_page && (x->hypercall_page < ei->kernel_start ||
+	    x->hypercall_page >= ei->kernel_end ||
+	    (x->hypercall_page & (PV_PAGE_SIZE - 1)) != 0))
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.hypercall_page: not a "
+		    "page of the kernel");
+	if (x->has_init_p2m && (ei->abi->id != ABI_X86_64 ||
+	    x->init_p2m >= x->virt_base ||
+	    (x->init_p2m & (PV_PAGE_SIZE - 1)) != 0))
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.init_p2m: not a page "
+		    "below virt_base of an x86_64 guest");
+	if ((ei->kernel_start & (PV_PAGE_SIZE - 1)) != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.kernel_start: not page "
+		    "aligned");
+	return 0;
+}
+
 static int
 parse_elfinfo(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 {
-	static const char *const keys[] = { "abi", "arch", "paging_levels",
+	static const char *const keys13[] = { "abi", "arch", "paging_levels",
 	    "image", "guest_info", "kernel_start", "kernel_end", "entry",
 	    "segments", NULL };
-	static const char *const segkeys[] = { "vaddr", "offset", "filesz",
+	static const char *const keys3[] = { "abi", "arch", "paging_levels",
+	    "image", "guest_info", "kernel_start", "kernel_end", "entry",
+	    "segments", "declared_by", "notes", "warnings", "virt_base",
+	    "paddr_offset", "hypercall_page", "hv_start_low", "init_p2m",
+	    "mod_start_pfn", "pae_mode", "features", NULL };
+	static const char *const segkeys13[] = { "vaddr", "offset", "filesz",
 	    "memsz", "flags", NULL };
-	static const char *const abis[] = { "xen-1.3" };
-	static const char *const arches[] = { "x86_32" };
+	static const char *const segkeys3[] = { "vaddr", "paddr", "offset",
+	    "filesz", "memsz", "flags", NULL };
 	const struct plan_segment **sorted = NULL;
-	uint64_t levels, end;
-	json_t *arr, *s, *img;
-	const char *gi, *fl;
+	uint64_t levels, end, top;
+	json_t *arr, *s, *img, *gij;
+	const char *fl, *name, *arch;
 	char path[64];
-	size_t i, idx = 0;
+	int xen3;
+	size_t i;
 
 	if (is_object(obj, "elfinfo", e) < 0 ||
-	    only_keys(obj, "elfinfo", keys, e) < 0 ||
-	    get_enum(obj, "elfinfo", "abi", abis, 1, &idx, e) < 0)
+	    get_str(obj, "elfinfo", "abi", &name, e) < 0)
 		return -1;
-	ei->abi = abis[idx];
-	if (get_enum(obj, "elfinfo", "arch", arches, 1, &idx, e) < 0)
+	if ((ei->abi = abi_by_name(name)) == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.abi: unknown ABI "
+		    "\"%s\"", name);
+	xen3 = ei->abi->id != ABI_XEN13;
+	if (only_keys(obj, "elfinfo", xen3 ? keys3 : keys13, e) < 0 ||
+	    get_str(obj, "elfinfo", "arch", &arch, e) < 0 ||
+	    get_uint(obj, "elfinfo", "paging_levels", &levels, e) < 0)
 		return -1;
-	ei->arch = arches[idx];
-	if (get_uint(obj, "elfinfo", "paging_levels", &levels, e) < 0)
-		return -1;
-	if (levels != 2)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.paging_levels: %llu, "
-		    "but xen-1.3 uses 2", (unsigned long long)levels);
-	ei->paging_levels = 2;
+	if (strcmp(arch, ei->abi->arch) != 0 ||
+	    levels != (uint64_t)ei->abi->levels)
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.arch: %s with %llu "
+		    "paging levels is not %s", arch, (unsigned long long)levels,
+		    ei->abi->name);
 	if (get(obj, "elfinfo", "image", JSON_OBJECT, &img, e) < 0 ||
 	    parse_ref(img, "elfinfo.image", "elf_size", &ei->image, e) < 0 ||
-	    get_str(obj, "elfinfo", "guest_info", &gi, e) < 0 ||
 	    get_hex(obj, "elfinfo", "kernel_start", &ei->kernel_start, e) < 0 ||
 	    get_hex(obj, "elfinfo", "kernel_end", &ei->kernel_end, e) < 0 ||
 	    get_hex(obj, "elfinfo", "entry", &ei->entry, e) < 0 ||
 	    get_array(obj, "elfinfo", "segments", 1, MAX_SEGMENTS, &arr, e) < 0)
 		return -1;
-	if ((ei->guest_info = strdup(gi)) == NULL)
+	gij = json_object_get(obj, "guest_info");
+	if (gij == NULL || (!json_is_string(gij) &&
+	    !(xen3 && json_is_null(gij))))
+		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.guest_info: missing or "
+		    "not a string");
+	if (json_is_string(gij) &&
+	    (ei->guest_info = strdup(json_string_value(gij))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	if (ei->kernel_start >= ei->kernel_end ||
-	    ei->kernel_end > ((uint64_t)1 << 32))
+	if (ei->kernel_start >= ei->kernel_end || (ei->abi->va_limit != 0 &&
+	    ei->kernel_end > ei->abi->va_limit))
 		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.kernel_end: kernel "
-		    "extent [0x%llx, 0x%llx) is empty or past 4 GiB",
-		    (unsigned long long)ei->kernel_start,
+		    "extent [0x%llx, 0x%llx) is empty or past the address "
+		    "space", (unsigned long long)ei->kernel_start,
 		    (unsigned long long)ei->kernel_end);
 	if (ei->entry < ei->kernel_start || ei->entry >= ei->kernel_end)
 		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.entry: 0x%llx is "
@@ -317,14 +450,17 @@ parse_elfinfo(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 		struct plan_segment *sg = &ei->segments[i];
 
 		snprintf(path, sizeof(path), "elfinfo.segments[%zu]", i);
-		if (is_object(s, path, e) < 0 || only_keys(s, path, segkeys, e) < 0 ||
+		if (is_object(s, path, e) < 0 ||
+		    only_keys(s, path, xen3 ? segkeys3 : segkeys13, e) < 0 ||
 		    get_hex(s, path, "vaddr", &sg->vaddr, e) < 0 ||
+		    (xen3 && get_hex(s, path, "paddr", &sg->paddr, e) < 0) ||
 		    get_uint(s, path, "offset", &sg->offset, e) < 0 ||
 		    get_uint(s, path, "filesz", &sg->filesz, e) < 0 ||
 		    get_uint(s, path, "memsz", &sg->memsz, e) < 0 ||
 		    get_str(s, path, "flags", &fl, e) < 0)
 			goto fail;
-		if (strlen(fl) > 3 || !flags_ok(fl) || strpbrk(fl, "wx") == NULL) {
+		if (strlen(fl) > 3 || !flags_ok(fl) || *fl == '\0' ||
+		    (!xen3 && strpbrk(fl, "wx") == NULL)) {
 			pv_fail(e, PV_EXIT_INPUT, "%s.flags: \"%s\" is not a "
 			    "loadable segment's flags", path, fl);
 			goto fail;
@@ -342,8 +478,8 @@ parse_elfinfo(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 			goto fail;
 		}
 		if (sg->vaddr < ei->kernel_start ||
-		    !pv_inside(sg->vaddr - ei->kernel_start, sg->memsz,
-		    ei->kernel_end - ei->kernel_start)) {
+		    pv_add(sg->vaddr, sg->memsz, &top) < 0 ||
+		    top > ei->kernel_end) {
 			pv_fail(e, PV_EXIT_INPUT, "%s.vaddr: outside the kernel "
 			    "extent", path);
 			goto fail;
@@ -372,34 +508,65 @@ parse_elfinfo(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 		goto fail;
 	}
 	free(sorted);
-	return 0;
+	return xen3 ? parse_xen3(obj, ei, e) : 0;
 fail:
 	free(sorted);
 	return -1;
 }
 
+static json_t *
+hex_or_null(int has, uint64_t v)
+{
+	return has ? plan_hex_json(v) : json_null();
+}
+
 json_t *
 plan_elfinfo_json(const struct plan_elfinfo *ei)
 {
-	json_t *segs = json_array(), *o;
+	const struct plan_xen3 *x = &ei->x3;
+	int xen3 = ei->abi->id != ABI_XEN13;
+	json_t *segs = json_array(), *o, *sg, *x3;
 	size_t i;
 
 	for (i = 0; i < ei->nr_segments; i++) {
 		const struct plan_segment *s = &ei->segments[i];
 
-		json_array_append_new(segs, json_pack("{s:o, s:I, s:I, s:I, "
-		    "s:s}", "vaddr", plan_hex_json(s->vaddr),
+		sg = json_pack("{s:o, s:I, s:I, s:I, s:s}",
+		    "vaddr", plan_hex_json(s->vaddr),
 		    "offset", (json_int_t)s->offset,
 		    "filesz", (json_int_t)s->filesz,
-		    "memsz", (json_int_t)s->memsz, "flags", s->flags));
+		    "memsz", (json_int_t)s->memsz, "flags", s->flags);
+		if (xen3)
+			json_object_set_new(sg, "paddr", plan_hex_json(s->paddr));
+		json_array_append_new(segs, sg);
 	}
-	o = json_pack("{s:s, s:s, s:i, s:o, s:s, s:o, s:o, s:o, s:o}",
-	    "abi", ei->abi, "arch", ei->arch, "paging_levels",
-	    ei->paging_levels, "image", ref_json(&ei->image, "elf_size"),
-	    "guest_info", ei->guest_info,
+	o = json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "abi", ei->abi->name, "arch", ei->abi->arch, "paging_levels",
+	    ei->abi->levels, "image", ref_json(&ei->image, "elf_size"),
+	    "guest_info", ei->guest_info != NULL ?
+	    json_string(ei->guest_info) : json_null(),
 	    "kernel_start", plan_hex_json(ei->kernel_start),
 	    "kernel_end", plan_hex_json(ei->kernel_end),
 	    "entry", plan_hex_json(ei->entry), "segments", segs);
+	if (!xen3)
+		return o;
+	x3 = json_pack("{s:s, s:O, s:O, s:o, s:o, s:o, s:o, "
+	    "s:o, s:b, s:o, s:{s:o, s:o}}",
+	    "declared_by", x->declared_by, "notes", x->notes,
+	    "warnings", x->warnings,
+	    "virt_base", plan_hex_json(x->virt_base),
+	    "paddr_offset", plan_hex_json(x->paddr_offset),
+	    "hypercall_page", hex_or_null(x->has_hypercall_page,
+	    x->hypercall_page),
+	    "hv_start_low", hex_or_null(x->has_hv_start_low, x->hv_start_low),
+	    "init_p2m", hex_or_null(x->has_init_p2m, x->init_p2m),
+	    "mod_start_pfn", x->mod_start_pfn,
+	    "pae_mode", x->pae_mode != NULL ? json_string(x->pae_mode) :
+	    json_null(),
+	    "features", "supported", plan_hex_json(x->features_supported),
+	    "required", plan_hex_json(x->features_required));
+	json_object_update(o, x3);
+	json_decref(x3);
 	return o;
 }
 
@@ -1034,14 +1201,24 @@ plan_write(const struct plan *p, FILE *fp, struct pv_err *e)
 	return 0;
 }
 
+void
+plan_elfinfo_clear(struct plan_elfinfo *ei)
+{
+	img_ref_free(&ei->image);
+	free(ei->guest_info);
+	free(ei->segments);
+	json_decref(ei->x3.notes);
+	json_decref(ei->x3.warnings);
+	free(ei->x3.pae_mode);
+	memset(ei, 0, sizeof(*ei));
+}
+
 static void
 free_elfinfo(struct plan_elfinfo *ei)
 {
 	if (ei == NULL)
 		return;
-	img_ref_free(&ei->image);
-	free(ei->guest_info);
-	free(ei->segments);
+	plan_elfinfo_clear(ei);
 	free(ei);
 }
 

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "abi.h"
 #include "img.h"
 #include "pv.h"
 
@@ -37,18 +38,34 @@
 
 struct plan_segment {
 	uint64_t vaddr, offset, filesz, memsz;
+	uint64_t paddr;			/* xen-3.0 only: p_paddr */
 	char flags[4];			/* "r", "w", "x" letters in order */
 };
 
+/*
+ * What a xen-3.0 guest declares, from notes or a legacy __xen_guest string,
+ * and what Xen derives from it (Xen 4.17, libelf-dominfo.c).
+ */
+struct plan_xen3 {
+	const char *declared_by;	/* "notes", "note-sections", "guest_info" */
+	json_t *notes;			/* decoded notes, by name */
+	json_t *warnings;		/* strings */
+	uint64_t virt_base, paddr_offset;
+	int has_hypercall_page, has_hv_start_low, has_init_p2m;
+	uint64_t hypercall_page, hv_start_low, init_p2m;
+	int mod_start_pfn;
+	char *pae_mode;			/* NULL when not declared */
+	uint32_t features_supported, features_required;
+};
+
 struct plan_elfinfo {
-	const char *abi;		/* "xen-1.3" */
-	const char *arch;		/* "x86_32" */
-	int paging_levels;
+	const struct abi *abi;
 	struct img_ref image;
-	char *guest_info;
+	char *guest_info;		/* the __xen_guest string, or NULL */
 	uint64_t kernel_start, kernel_end, entry;
 	size_t nr_segments;
 	struct plan_segment *segments;
+	struct plan_xen3 x3;		/* xen-3.0 ABIs only */
 };
 
 enum plan_region_id {
@@ -132,6 +149,9 @@ int plan_read(const char *path, const char *stage, struct plan *,
 /* A fresh plan with only the format member (for elfinfo). */
 int plan_new(struct plan *, struct pv_err *);
 void plan_free(struct plan *);
+
+/* Free what an elfinfo holds. */
+void plan_elfinfo_clear(struct plan_elfinfo *);
 
 /* Add a member as JSON. */
 json_t *plan_elfinfo_json(const struct plan_elfinfo *);

@@ -27,9 +27,7 @@ inspect(const char *path, uint64_t cap, json_t **member, struct pv_err *e)
 		pv_wrap(e, "%s", path);
 	else
 		*member = plan_elfinfo_json(&ei);
-	img_ref_free(&ei.image);
-	free(ei.guest_info);
-	free(ei.segments);
+	plan_elfinfo_clear(&ei);
 	return rc;
 }
 

@@ -166,7 +166,7 @@ report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 	    (unsigned long long)p->layout->v_end);
 	printf(" ENTRY ADDRESS: %08llx\n", (unsigned long long)p->elfinfo->entry);
 	printf("domain: %s (%s, %llu pages, cr3 0x%llx, start_info 0x%llx)\n",
-	    hv->where, p->elfinfo->abi, (unsigned long long)hv->nr_pages,
+	    hv->where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
 	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
 }
 

@@ -43,6 +43,26 @@ def file_uri(path):
     return "file://" + os.path.abspath(path)
 
 
+class BrokenSchema(Exception):
+    """A schema file that is not a valid schema of its draft."""
+
+    def __init__(self, path, error):
+        super().__init__(path)
+        self.path, self.error = path, error
+
+
+def check_schema(cls, doc, path):
+    try:
+        cls.check_schema(doc)
+    except exceptions.SchemaError as e:
+        raise BrokenSchema(path, e) from None
+
+
+def no_network(uri):
+    raise exceptions.RefResolutionError("%s: not fetched: a $ref outside "
+                                        "the schemas directory" % uri)
+
+
 def build_validator(schema_path):
     """The validator of schema_path, with its directory's schemas in store.
 
@@ -52,17 +72,20 @@ def build_validator(schema_path):
     schema = load_json(schema_path)
     cls = validators.validator_for(schema,
                                    default=validators.Draft202012Validator)
-    cls.check_schema(schema)
+    check_schema(cls, schema, schema_path)
     store = {file_uri(schema_path): schema}
     sdir = os.path.dirname(schema_path)
     for name in sorted(os.listdir(sdir)):
         other = os.path.join(sdir, name)
         if name.endswith(".json") and other != schema_path:
             doc = load_json(other)
-            validators.validator_for(doc, default=cls).check_schema(doc)
+            check_schema(validators.validator_for(doc, default=cls), doc,
+                         other)
             store[file_uri(other)] = doc
     resolver = jsonschema.RefResolver(base_uri=file_uri(schema_path),
-                                      referrer=schema, store=store)
+                                      referrer=schema, store=store,
+                                      handlers={"http": no_network,
+                                                "https": no_network})
     return cls(schema, resolver=resolver)
 
 
@@ -78,10 +101,27 @@ def json_path(parts):
     return out
 
 
+def expand(error):
+    """An anyOf/oneOf error as the errors of its one plausible branch.
+
+    A branch is plausible unless the instance has the wrong type for it
+    (layout.initrd is null or an object: an object is judged as an object).
+    With no single plausible branch the error stays as it is."""
+    if not error.context:
+        return [error]
+    branches = {}
+    for c in error.context:
+        branches.setdefault(c.relative_schema_path[0], []).append(c)
+    plausible = [errs for errs in branches.values()
+                 if not any(c.validator == "type" and not c.relative_path
+                            for c in errs)]
+    if len(plausible) != 1:
+        return [error]
+    return [x for c in plausible[0] for x in expand(c)]
+
+
 def describe(error):
     """(path, message) lines for one validation error."""
-    if error.context:
-        error = exceptions.best_match([error])
     path = list(error.absolute_path)
     v, inst, sch = error.validator, error.instance, error.schema
     if v == "additionalProperties" and isinstance(inst, dict):
@@ -113,9 +153,9 @@ def main(argv):
     except (OSError, ValueError) as e:
         print("%s: %s" % (schema_path, e))
         return 1
-    except exceptions.SchemaError as e:
-        print("%s: %s: schema error: %s" % (schema_path,
-              json_path(e.absolute_path), e.message))
+    except BrokenSchema as b:
+        print("%s: schema error at %s: %s" % (b.path,
+              json_path(b.error.absolute_path), b.error.message))
         return 1
     bad = False
     for f in files:
@@ -129,7 +169,10 @@ def main(argv):
         try:
             errors = sorted(validator.iter_errors(doc),
                             key=lambda e: [str(p) for p in e.absolute_path])
-            lines = [ln for e in errors for ln in describe(e)]
+            # "required" gives one error per missing member, each naming
+            # them all: keep each line once, in order.
+            lines = list(dict.fromkeys(ln for e in errors for x in expand(e)
+                                       for ln in describe(x)))
         except exceptions.RefResolutionError as e:
             print("%s%s: %s" % (prefix, schema_path, e))
             bad = True

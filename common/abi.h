@@ -1,0 +1,37 @@
+/*
+ * abi.h: the guest ABIs pvbuild builds, as one table: paging geometry,
+ * address limits and the selectors of the initial vCPU context.
+ *
+ * xen-1.3's facts come from seed/ABI-1.3.md; the xen-3.0 ones from Xen's
+ * public headers (<xen/arch-x86/xen-x86_32.h>, <xen/arch-x86/xen-x86_64.h>,
+ * <xen/foreign/x86_32.h>) and Xen 4.17's builder.
+ */
+#ifndef ABI_H
+#define ABI_H
+
+#include <stdint.h>
+
+enum abi_id { ABI_XEN13, ABI_X86_32P, ABI_X86_64, NR_ABIS };
+
+struct abi {
+	enum abi_id id;
+	const char *name;	/* "xen-1.3", "xen-3.0-x86_32p", ... */
+	const char *arch;	/* "x86_32" or "x86_64" */
+	int levels;		/* paging levels: 2, 3, 4 */
+	unsigned pte_size;	/* bytes of a page-table entry */
+	unsigned word;		/* bytes of the guest's unsigned long */
+	unsigned index_bits;	/* bits of va per level: 10 or 9 */
+	unsigned va_bits;	/* bits of va the tables translate */
+	uint64_t va_limit;	/* one past the highest guest address */
+	uint64_t hv_start;	/* the hypervisor's hole starts here... */
+	uint64_t hv_end;	/* ...and ends here */
+	unsigned mfn_bits;	/* machine frame numbers fit in this */
+	uint64_t cs, ds, ss;	/* FLAT_KERNEL_* selectors */
+};
+
+extern const struct abi abi_table[NR_ABIS];
+
+/* The ABI of that name, or NULL. */
+const struct abi *abi_by_name(const char *name);
+
+#endif
