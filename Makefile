@@ -16,10 +16,11 @@ WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-PKGS = libelf jansson zlib libcrypto
+PKGS = libelf jansson zlib libcrypto liblzma lzo2 liblz4 libzstd
 PV_CPPFLAGS = -Icommon -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
-PV_CFLAGS = -std=c11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz -lcrypto)
+PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
+	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
 
 ifeq ($(V),1)
 Q =
@@ -29,8 +30,8 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/abi.c common/pv.c common/img.c common/plan.c common/elfguest.c \
-	common/cli.c common/hv_sim.c
+LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
+	common/cli.c common/hv_sim.c common/decomp.c common/bzimage.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
@@ -38,7 +39,8 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 # Debian packages the build, the demo and the suite need.
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
-	python3-jsonschema libxen-dev
+	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
+	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd
 
 all: $(PROGRAMS)
 
@@ -71,7 +73,7 @@ GUEST_COMMON = build/guests/entry.o build/guests/pattern.o build/guests/guest.o
 GUEST_OBJS = $(GUEST_COMMON) build/guests/multiseg.o
 GUESTS = build/guests/basic.elf build/guests/multiseg.elf build/guests/high.elf
 GUEST_FILES = $(GUESTS) $(GUESTS:=.gz) build/guests/initrd.img \
-	build/guests/initrd.img.gz build/bad/.stamp
+	build/guests/initrd.img.gz build/bad/.stamp build/compressed/.stamp
 
 guests: $(GUEST_FILES)
 
@@ -199,6 +201,15 @@ build/xenparse: tests/xen/xenparse.c
 		echo -lxenguest -lxenctrl -lxentoollog)
 
 .PHONY: xenparse
+
+# Compressed kernels (tests/mkcompressed.py): basic.elf compressed whole in
+# every format elfinfo reads, synthetic Linux bzImages with each kind of
+# payload, and malformed variants of both, in build/compressed/.
+build/compressed/.stamp: tests/mkcompressed.py build/guests/basic.elf
+	$(Q)rm -rf build/compressed
+	$(Q)/usr/bin/python3 tests/mkcompressed.py build/guests/basic.elf \
+		build/compressed
+	@touch $@
 
 # Install the Debian packages that are missing (as root), or name them.
 deps:

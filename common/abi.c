@@ -1,13 +1,10 @@
 /*
  * abi.c: the table of abi.h.
  */
-#include <stdint.h>
 #include <string.h>
 
-#include <xen/xen.h>
-#include <xen/foreign/x86_32.h>
-
 #include "abi.h"
+#include "xenhdr.h"
 
 /*
  * <xen/xen.h> on an x86_64 build host describes the x86_64 ABI; the x86_32
@@ -37,7 +34,8 @@ const struct abi abi_table[NR_ABIS] = {
 		.va_bits = 48, .va_limit = 0,	/* the whole 64-bit space */
 		.hv_start = __HYPERVISOR_VIRT_START,
 		.hv_end = __HYPERVISOR_VIRT_END, .mfn_bits = 40,
-		.cs = FLAT_KERNEL_CS, .ds = FLAT_KERNEL_DS, .ss = FLAT_KERNEL_SS,
+		.cs = FLAT_KERNEL_CS_X86_64, .ds = FLAT_KERNEL_DS_X86_64,
+		.ss = FLAT_KERNEL_SS_X86_64,
 	},
 };
 

@@ -65,13 +65,16 @@ cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\n%s", synopsis, help);
 			return PV_EXIT_OK;
 		case 'V':
 			return cli_version(prog);
+		case ':':
+			return cli_usage(prog, synopsis, "%s needs a value",
+			    argv[optind - 1]);
 		default:
 			return cli_usage(prog, synopsis, "unknown option '%s'",
 			    argv[optind - 1]);

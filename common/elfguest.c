@@ -20,10 +20,9 @@
 
 #include <gelf.h>
 #include <libelf.h>
-#include <xen/elfnote.h>
-#include <xen/features.h>
 
 #include "elfguest.h"
+#include "xenhdr.h"
 
 #define MAX_GUEST_INFO 1024
 #define MAX_NOTES 2048		/* Xen's ELF_MAX_TOTAL_NOTE_COUNT */
@@ -337,21 +336,27 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 				return pv_fail(e, PV_EXIT_INPUT, "%s: string "
 				    "longer than %d bytes", where,
 				    MAX_NOTE_STRING);
+			/*
+			 * Xen reads the string up to its NUL wherever that
+			 * lies in the image: Linux ends FEATURES in its
+			 * padding, grub-i386-xen.bin's PAE_MODE claims more
+			 * bytes than the file has. Both are taken; all but
+			 * the padding case is said in the plan.
+			 */
 			if (!pv_inside(descoff, descsz, end)) {
 				warn(d, "%s: descsz %llu runs past the end of "
-				    "the notes (0x%llx) and, at 0x%llx, %s; the "
-				    "string \"%s\" inside the file is used, as "
-				    "Xen does", where, (unsigned long long)descsz,
+				    "the notes (0x%llx)%s; the string \"%s\" "
+				    "inside the file is used, as Xen does",
+				    where, (unsigned long long)descsz,
 				    (unsigned long long)end,
-				    (unsigned long long)(descoff + descsz),
 				    descoff + descsz > im->size ?
-				    "the file" : "the note area",
+				    " and of the file" : "",
 				    excerpt(s, n, val, sizeof(val)));
 				next = end;	/* nothing after it can be read */
-			} else if (n >= descsz && descsz > 0) {
-				return pv_fail(e, PV_EXIT_INPUT, "%s: string not "
-				    "terminated inside its %llu bytes", where,
-				    (unsigned long long)descsz);
+			} else if (n >= ((descsz + 3) & ~3ULL)) {
+				warn(d, "%s: the string runs past its %llu-byte "
+				    "description; read up to its NUL, as Xen "
+				    "does", where, (unsigned long long)descsz);
 			}
 			memcpy(val, s, n);
 			val[n] = '\0';
@@ -374,6 +379,22 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 					    "map", where,
 					    (unsigned long long)descsz);
 				snprintf(val, sizeof(val), "0x%x", le32(desc));
+			} else if (type == XEN_ELFNOTE_L1_MFN_VALID) {
+				/* Pairs of (mask, value), each a word. */
+				unsigned w = im->is64 ? 8 : 4;
+				size_t j, o = 0;
+
+				if (descsz == 0 || descsz % w != 0 ||
+				    descsz > 16 * w)
+					return pv_fail(e, PV_EXIT_INPUT, "%s: %llu "
+					    "bytes is not a list of %u-byte "
+					    "words", where,
+					    (unsigned long long)descsz, w);
+				for (j = 0; j < descsz / w; j++)
+					o += (size_t)snprintf(val + o,
+					    sizeof(val) - o, "%s0x%llx",
+					    j ? "," : "", (unsigned long long)
+					    le_n(desc + j * w, w));
 			} else {
 				if (descsz != 1 && descsz != 2 && descsz != 4 &&
 				    descsz != 8)
@@ -461,6 +482,9 @@ find_notes(struct image *im, struct decl *d, const char **by,
 	return 0;
 }
 
+static const char *note_str(const struct decl *, const char *);
+static int note_num(const struct decl *, const char *, uint64_t *);
+
 /*
  * The legacy string's keys as note names, values as Xen reads them
  * (libelf-dominfo.c, elf_xen_parse_guest_info): numbers by strtoull with
@@ -479,7 +503,7 @@ guest_info_notes(const char *info, struct decl *d, struct pv_err *e)
 		{ "HYPERCALL_PAGE", "HYPERCALL_PAGE", 2 },
 	};
 	char val[128], num[24];
-	uint64_t v;
+	uint64_t v, base;
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -502,6 +526,14 @@ guest_info_notes(const char *info, struct decl *d, struct pv_err *e)
 			    strcmp(keys[i].key, "BSD_SYMTAB") == 0 ? "yes" :
 			    val));
 		}
+	}
+	/* The legacy hypercall page counts from VIRT_BASE when it is set. */
+	if (note_num(d, "HYPERCALL_PAGE", &v) && note_num(d, "VIRT_BASE", &base)) {
+		if (pv_add(v, base, &v) < 0)
+			return pv_fail(e, PV_EXIT_INPUT, "__xen_guest: "
+			    "HYPERCALL_PAGE + VIRT_BASE overflows");
+		snprintf(num, sizeof(num), "0x%llx", (unsigned long long)v);
+		json_object_set_new(d->notes, "HYPERCALL_PAGE", json_string(num));
 	}
 	return 0;
 }

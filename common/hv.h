@@ -25,25 +25,37 @@ struct hv_ops {
 	    size_t len, struct pv_err *);
 	/* Record machine-to-phys for every pfn (MMU_MACHPHYS_UPDATE). */
 	int (*machphys)(struct hv *, struct pv_err *);
+	/*
+	 * Make pfn's frame one below 4 GiB (a PAE guest's L3 must be: CR3
+	 * holds 32 bits), moving it if need be. Call before writing.
+	 */
+	int (*below_4g)(struct hv *, uint64_t pfn, struct pv_err *);
 	/* Pin the table at pfn as a `level` table. */
 	int (*pin)(struct hv *, uint64_t pfn, int level, struct pv_err *);
 	/*
-	 * Set the vCPU context and make the domain exist for good; `plan`
-	 * is the whole plan for the record. Nothing of the domain is visible
-	 * before this succeeds.
+	 * Set the vCPU context of the plan and make the domain exist for
+	 * good, keeping the whole plan for the record. Nothing of the domain
+	 * is visible before this succeeds.
 	 */
-	int (*commit)(struct hv *, const struct plan_vcpu *, uint64_t top_pfn,
-	    json_t *plan, struct pv_err *);
+	int (*commit)(struct hv *, const struct plan *, struct pv_err *);
 	/* Undo everything not committed and free the backend. */
 	void (*close)(struct hv *);
 };
 
 struct hv {
 	const struct hv_ops *ops;
+	const struct abi *abi;
 	uint64_t nr_pages;
 	uint64_t shared_info_mfn;
-	uint32_t control_evtchn;	/* start_info.domain_controller_evtchn */
+	uint32_t control_evtchn;	/* xen-1.3: the domain controller's */
+	uint32_t store_port, console_port;	/* xen-3.0 event channels */
 	const char *where;		/* for messages and the report */
+};
+
+/* Options of the sim backend. */
+struct hv_sim_options {
+	uint64_t seed;		/* scatters the machine frames */
+	uint64_t reserved;	/* bytes at the bottom kept by the hypervisor */
 };
 
 /*
@@ -51,7 +63,7 @@ struct hv {
  * exist), built under a temporary name beside it. `seed` picks the
  * scattering of machine frames.
  */
-int hv_sim_open(const char *out, uint64_t seed, const struct plan *,
-    struct hv **, struct pv_err *);
+int hv_sim_open(const char *out, const struct hv_sim_options *,
+    const struct plan *, struct hv **, struct pv_err *);
 
 #endif

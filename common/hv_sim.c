@@ -20,11 +20,9 @@
 
 #include "hv.h"
 
-#define SIM_RESERVED_FRAMES 256	/* the hypervisor's own low frames */
 #define SIM_SPREAD 4		/* the machine is this many times the domain */
-#define SIM_X13_MAX_FRAMES ((uint64_t)1 << 20)	/* 32-bit machine addresses */
-#define M2P_INVALID 0xffffffffu	/* Xen's INVALID_M2P_ENTRY, 32-bit */
-#define SIM_EVTCHN 1		/* the domain controller's event channel */
+#define SIM_MAX_EXTRA ((uint64_t)1 << 20)	/* ...up to 4 GiB spare */
+#define SIM_BELOW_4G ((uint64_t)1 << 20)	/* frames under 4 GiB */
 
 static const char *const sim_files[] = {
 	"machine.mem", "m2p.bin", "domain.json", "plan.json",
@@ -34,9 +32,12 @@ struct sim {
 	struct hv hv;
 	char *out, *tmp;
 	int mem_fd;
-	uint64_t frames, seed;
+	uint64_t frames, reserved, seed;
 	uint64_t perm_bits, perm_mask;	/* the Feistel domain: 2^(2*bits) */
 	uint64_t pool;			/* frames - reserved */
+	/* One pfn may be moved off the permutation (a PAE L3). */
+	int moved;
+	uint64_t moved_pfn, moved_mfn, moved_from;
 	uint64_t pinned_pfn;
 	int pinned_level;
 };
@@ -48,6 +49,12 @@ mix64(uint64_t z)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+static uint64_t
+round_fn(const struct sim *s, uint64_t r, int round)
+{
+	return mix64(r ^ s->seed ^ ((uint64_t)round << 56)) & s->perm_mask;
 }
 
 /*
@@ -67,9 +74,28 @@ sim_perm(const struct sim *s, uint64_t x)
 		r = x & s->perm_mask;
 		for (round = 0; round < 4; round++) {
 			t = r;
-			r = l ^ (mix64(r ^ s->seed ^ ((uint64_t)round << 56)) &
-			    s->perm_mask);
+			r = l ^ round_fn(s, r, round);
 			l = t;
+		}
+		x = l << s->perm_bits | r;
+	} while (x >= s->pool);
+	return x;
+}
+
+/* The inverse: which index a pool slot holds. */
+static uint64_t
+sim_perm_inv(const struct sim *s, uint64_t x)
+{
+	uint64_t l, r, t;
+	int round;
+
+	do {
+		l = x >> s->perm_bits;
+		r = x & s->perm_mask;
+		for (round = 3; round >= 0; round--) {
+			t = l;
+			l = r ^ round_fn(s, l, round);
+			r = t;
 		}
 		x = l << s->perm_bits | r;
 	} while (x >= s->pool);
@@ -81,7 +107,25 @@ sim_mfn(struct hv *hv, uint64_t pfn)
 {
 	struct sim *s = (struct sim *)hv;
 
-	return SIM_RESERVED_FRAMES + sim_perm(s, pfn);
+	if (s->moved && pfn == s->moved_pfn)
+		return s->moved_mfn;
+	return s->reserved + sim_perm(s, pfn);
+}
+
+/* The pfn owning frame m, or UINT64_MAX. */
+static uint64_t
+sim_owner(const struct sim *s, uint64_t m)
+{
+	uint64_t x;
+
+	if (m < s->reserved || m >= s->frames)
+		return UINT64_MAX;
+	if (s->moved && m == s->moved_mfn)
+		return s->moved_pfn;
+	if (s->moved && m == s->moved_from)
+		return UINT64_MAX;
+	x = sim_perm_inv(s, m - s->reserved);
+	return x < s->hv.nr_pages ? x : UINT64_MAX;
 }
 
 static int
@@ -97,13 +141,38 @@ sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
 {
 	struct sim *s = (struct sim *)hv;
 
-	if (mfn < SIM_RESERVED_FRAMES || mfn >= s->frames ||
+	if (mfn < s->reserved || mfn >= s->frames ||
 	    !pv_inside(off, len, PV_PAGE_SIZE))
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: write outside the "
 		    "domain's frames (mfn %llu)", (unsigned long long)mfn);
 	if (pv_pwrite_all(s->mem_fd, buf, len,
 	    (mfn << PV_PAGE_SHIFT) + off) < 0)
 		return sys_fail(e, s, "machine.mem");
+	return 0;
+}
+
+static int
+sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+	uint64_t m, top = s->frames < SIM_BELOW_4G ? s->frames : SIM_BELOW_4G;
+
+	if (sim_mfn(hv, pfn) < SIM_BELOW_4G)
+		return 0;
+	/* Any frame under 4 GiB that neither the domain nor shared_info
+	 * holds will do; take the lowest. */
+	for (m = s->reserved; m < top; m++)
+		if (sim_owner(s, m) == UINT64_MAX && m != hv->shared_info_mfn)
+			break;
+	if (m >= top)
+		return pv_fail(e, PV_EXIT_INPUT, "the PAE guest's L3 table "
+		    "needs a frame below 4 GiB and this machine has none free "
+		    "(the hypervisor keeps the low %llu MiB)",
+		    (unsigned long long)(s->reserved >> (20 - PV_PAGE_SHIFT)));
+	s->moved = 1;
+	s->moved_pfn = pfn;
+	s->moved_from = sim_mfn(hv, pfn);
+	s->moved_mfn = m;
 	return 0;
 }
 
@@ -123,24 +192,61 @@ write_file(const struct sim *s, const char *name, const void *buf,
 	return 0;
 }
 
+/* A JSON file as the plans are written: sorted, indented, newline. */
+static int
+write_json(const struct sim *s, const char *name, json_t *j, struct pv_err *e)
+{
+	size_t len;
+	char *text;
+	int rc;
+
+	if (j == NULL || (text = json_dumps(j, JSON_INDENT(2) |
+	    JSON_SORT_KEYS)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	len = strlen(text);
+	text[len] = '\n';	/* json_dumps leaves room for the NUL */
+	rc = write_file(s, name, text, len + 1, e);
+	free(text);
+	return rc;
+}
+
+/*
+ * The machine-to-phys table, one entry of the guest's word size per frame,
+ * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY).
+ * Written in frame order a chunk at a time, each owner found through the
+ * inverse permutation, so memory stays small for any machine.
+ */
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
-	uint32_t *m2p;
-	uint64_t pfn, m;
-	int rc;
+	const unsigned w = hv->abi->word;
+	const uint64_t per = 65536;
+	uint64_t m, k, n, pfn;
+	uint8_t *buf;
+	char path[4096];
+	int fd, rc = 0;
 
-	if ((m2p = malloc(s->frames * sizeof(*m2p))) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
-		    "m2p table");
-	for (m = 0; m < s->frames; m++)
-		m2p[m] = M2P_INVALID;
-	for (pfn = 0; pfn < hv->nr_pages; pfn++)
-		m2p[sim_mfn(hv, pfn)] = (uint32_t)pfn;
-	rc = write_file(s, "m2p.bin", m2p, s->frames * sizeof(*m2p), e);
-	free(m2p);
-	return rc;
+	if ((buf = malloc(per * w)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+		free(buf);
+		return sys_fail(e, s, "m2p.bin");
+	}
+	for (m = 0; m < s->frames && rc == 0; m += n) {
+		n = s->frames - m < per ? s->frames - m : per;
+		for (k = 0; k < n; k++) {
+			pfn = sim_owner(s, m + k);
+			for (unsigned b = 0; b < w; b++)
+				buf[k * w + b] = (uint8_t)(pfn >> (8 * b));
+		}
+		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
+	}
+	free(buf);
+	if (close(fd) < 0 || rc < 0)
+		return sys_fail(e, s, "m2p.bin");
+	return 0;
 }
 
 static int
@@ -157,10 +263,10 @@ sim_pin(struct hv *hv, uint64_t pfn, int level, struct pv_err *e)
 }
 
 static json_t *
-vcpu_json(const struct plan_vcpu *v, uint64_t cr3)
+vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:{s:i, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:i, s:i, "
 	    "s:[iiiiiiii], s:s}",
 	    "cr3", plan_hex_json(cr3), "ip", plan_hex_json(v->ip),
@@ -175,23 +281,32 @@ vcpu_json(const struct plan_vcpu *v, uint64_t cr3)
 	    "di", plan_hex_json(0), "bp", plan_hex_json(0),
 	    "fast_trap_idx", plan_hex_json(0), "ldt_ents", plan_hex_json(0),
 	    "gdt_ents", plan_hex_json(0),
-	    "trap_table", "entries", 256, "cs", plan_hex_json(v->trap_cs),
-	    "handler", plan_hex_json(0),
+	    "trap_table", "entries", hv->abi->id == ABI_XEN13 ? 256 : 0,
+	    "cs", plan_hex_json(v->trap_cs), "handler", plan_hex_json(0),
 	    "event_callback", "cs", plan_hex_json(v->callback_cs),
 	    "ip", plan_hex_json(0),
 	    "failsafe_callback", "cs", plan_hex_json(v->callback_cs),
 	    "ip", plan_hex_json(0),
 	    "vcpu_id", 0, "online", 1,
 	    "debugreg", 0, 0, 0, 0, 0, 0, 0, 0, "fpu", "zero");
+
+	if (o != NULL && hv->abi->id != ABI_XEN13) {
+		/* Xen's builder sets DR6 and DR7 to their reset values. */
+		json_object_set_new(o, "debugreg", json_pack("[iiiiiiii]", 0, 0,
+		    0, 0, 0, 0, 0xffff0ff0, 0x400));
+		json_object_set_new(o, "vm_assist", plan_hex_json(v->vm_assist));
+	}
+	return o;
 }
 
 static int
-sim_commit(struct hv *hv, const struct plan_vcpu *v, uint64_t top_pfn,
-    json_t *plan, struct pv_err *e)
+sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 {
+	const struct plan_vcpu *v = &p->populate->vcpu;
+	const uint64_t top_pfn = p->pagetables->top_pfn;
+	const uint64_t si_pfn = p->populate->start_info.pfn;
 	struct sim *s = (struct sim *)hv;
 	json_t *dom;
-	char *text;
 	int rc;
 
 	if (s->pinned_level == 0 || s->pinned_pfn != top_pfn)
@@ -203,35 +318,39 @@ sim_commit(struct hv *hv, const struct plan_vcpu *v, uint64_t top_pfn,
 	}
 	s->mem_fd = -1;
 	dom = json_pack("{s:s, s:s, s:I, s:{s:s, s:I, s:I, s:I, s:I}, "
-	    "s:{s:s, s:i, s:s}, s:I, s:i, s:[{s:I, s:I, s:i}], s:o}",
-	    "abi", "xen-1.3", "backend", "sim",
+	    "s:{s:s, s:i, s:o}, s:I, s:[{s:I, s:I, s:i}], s:o, s:{s:I, s:I, "
+	    "s:o}}",
+	    "abi", hv->abi->name, "backend", "sim",
 	    "nr_pages", (json_int_t)hv->nr_pages,
 	    "machine", "file", "machine.mem",
 	    "frames", (json_int_t)s->frames,
-	    "reserved_frames", (json_int_t)SIM_RESERVED_FRAMES,
+	    "reserved_frames", (json_int_t)s->reserved,
 	    "page_size", (json_int_t)PV_PAGE_SIZE, "seed", (json_int_t)s->seed,
-	    "m2p", "file", "m2p.bin", "entry_size", 4, "invalid", "0xffffffff",
+	    "m2p", "file", "m2p.bin", "entry_size", (int)hv->abi->word,
+	    "invalid", plan_hex_json(hv->abi->word == 4 ? 0xffffffffULL :
+	    UINT64_MAX),
 	    "shared_info_mfn", (json_int_t)hv->shared_info_mfn,
-	    "control_evtchn", (int)hv->control_evtchn,
 	    "pinned", "pfn", (json_int_t)s->pinned_pfn,
 	    "mfn", (json_int_t)sim_mfn(hv, s->pinned_pfn),
 	    "level", s->pinned_level,
-	    "vcpu", vcpu_json(v, sim_mfn(hv, top_pfn) << PV_PAGE_SHIFT));
+	    "vcpu", vcpu_json(hv, v, sim_mfn(hv, top_pfn) << PV_PAGE_SHIFT),
+	    "start_info", "pfn", (json_int_t)si_pfn,
+	    "mfn", (json_int_t)sim_mfn(hv, si_pfn),
+	    "va", plan_hex_json(p->populate->start_info.va));
 	if (dom == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	text = json_dumps(dom, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (hv->abi->id == ABI_XEN13)
+		json_object_set_new(dom, "control_evtchn",
+		    json_integer(hv->control_evtchn));
+	else {
+		json_object_set_new(dom, "store_evtchn",
+		    json_integer(hv->store_port));
+		json_object_set_new(dom, "console_evtchn",
+		    json_integer(hv->console_port));
+	}
+	rc = write_json(s, "domain.json", dom, e);
 	json_decref(dom);
-	if (text == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	rc = write_file(s, "domain.json", text, strlen(text), e);
-	free(text);
-	if (rc < 0)
-		return -1;
-	if ((text = json_dumps(plan, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	rc = write_file(s, "plan.json", text, strlen(text), e);
-	free(text);
-	if (rc < 0)
+	if (rc < 0 || write_json(s, "plan.json", p->root, e) < 0)
 		return -1;
 	/* The one step that makes the domain exist, and never over another. */
 	if (renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->out, RENAME_NOREPLACE) < 0)
@@ -268,20 +387,23 @@ static const struct hv_ops sim_ops = {
 	.mfn = sim_mfn,
 	.write = sim_write,
 	.machphys = sim_machphys,
+	.below_4g = sim_below_4g,
 	.pin = sim_pin,
 	.commit = sim_commit,
 	.close = sim_close,
 };
 
 int
-hv_sim_open(const char *out, uint64_t seed, const struct plan *p,
-    struct hv **hvp, struct pv_err *e)
+hv_sim_open(const char *out, const struct hv_sim_options *opt,
+    const struct plan *p, struct hv **hvp, struct pv_err *e)
 {
-	uint64_t nr_pages = p->layout->nr_pages, bits;
+	const struct abi *abi = p->elfinfo->abi;
+	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames;
 	char *dcopy = NULL, *bcopy = NULL;
 	struct stat st;
 	struct sim *s;
 	char path[4096];
+	mode_t mask;
 
 	if (lstat(out, &st) == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
@@ -292,27 +414,40 @@ hv_sim_open(const char *out, uint64_t seed, const struct plan *p,
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
 	s->hv.ops = &sim_ops;
+	s->hv.abi = abi;
 	s->hv.nr_pages = nr_pages;
-	s->hv.control_evtchn = SIM_EVTCHN;
-	s->seed = seed;
-	/* The machine: several times the domain and its shared_info frame,
-	 * within what 32-bit machine addresses reach. */
-	s->frames = SIM_RESERVED_FRAMES + SIM_SPREAD * (nr_pages + 1);
-	if (s->frames > SIM_X13_MAX_FRAMES)
-		s->frames = SIM_X13_MAX_FRAMES;
-	s->pool = s->frames - SIM_RESERVED_FRAMES;
-	if (s->pool < nr_pages + 1) {
+	s->hv.control_evtchn = 1;
+	s->hv.store_port = 1;
+	s->hv.console_port = 2;
+	s->seed = opt->seed;
+	s->reserved = (opt->reserved + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+	/*
+	 * The machine: several times the domain and its shared_info frame
+	 * (at most 4 GiB spare, so huge domains stay cheap), within what the
+	 * ABI's machine addresses reach.
+	 */
+	extra = (SIM_SPREAD - 1) * (nr_pages + 1);
+	if (extra > SIM_MAX_EXTRA)
+		extra = SIM_MAX_EXTRA;
+	max_frames = (uint64_t)1 << abi->mfn_bits;
+	s->frames = s->reserved + nr_pages + 1 + extra;
+	if (s->frames > max_frames)
+		s->frames = max_frames;
+	if (s->reserved >= s->frames ||
+	    (s->pool = s->frames - s->reserved) < nr_pages + 1) {
 		free(s);
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: a machine of %llu "
-		    "frames cannot hold %llu pages", (unsigned long long)
-		    SIM_X13_MAX_FRAMES, (unsigned long long)nr_pages);
+		return pv_fail(e, PV_EXIT_INPUT, "sim: a %s machine of at most "
+		    "%llu frames, %llu of them the hypervisor's, cannot hold "
+		    "%llu pages", abi->name, (unsigned long long)max_frames,
+		    (unsigned long long)(opt->reserved >> PV_PAGE_SHIFT),
+		    (unsigned long long)nr_pages);
 	}
 	for (bits = 1; (uint64_t)1 << (2 * bits) < s->pool; bits++)
 		;
 	s->perm_bits = bits;
 	s->perm_mask = ((uint64_t)1 << bits) - 1;
 	/* The frame after the domain's is the hypervisor's shared_info. */
-	s->hv.shared_info_mfn = SIM_RESERVED_FRAMES + sim_perm(s, nr_pages);
+	s->hv.shared_info_mfn = s->reserved + sim_perm(s, nr_pages);
 	if ((s->out = strdup(out)) == NULL || (dcopy = strdup(out)) == NULL ||
 	    (bcopy = strdup(out)) == NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
@@ -329,7 +464,7 @@ hv_sim_open(const char *out, uint64_t seed, const struct plan *p,
 	}
 	/* mkdtemp makes it 0700; the domain directory gets the umask's
 	 * ordinary permissions. */
-	mode_t mask = umask(0);
+	mask = umask(0);
 	umask(mask);
 	chmod(path, 0777 & ~mask);
 	if ((s->tmp = strdup(path)) == NULL) {

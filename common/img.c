@@ -1,22 +1,20 @@
 /*
- * img.c: whole-file reads, hashing and capped decompression.
- *
- * The seed sized its buffer from the gzip trailer and trusted it; here the
- * trailer is only a first guess at the buffer size, and the output is
- * bounded by a cap whatever the stream says.
+ * img.c: whole-file reads, hashing, and finding the data in a file: the
+ * file itself, the file decompressed, or a bzImage's payload (bzimage.c),
+ * decompressed when it is compressed (decomp.c, always under a cap).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#define ZLIB_CONST
-#include <zlib.h>
 
+#include "bzimage.h"
+#include "decomp.h"
 #include "img.h"
 
 static int
@@ -82,107 +80,84 @@ sha256_hex(const uint8_t *buf, uint64_t len, char out[65])
 	out[64] = '\0';
 }
 
-/*
- * Inflate a gzip file of `len` bytes, accepting concatenated members as
- * gzip(1) does, refusing anything else after the last member, and never
- * producing more than `cap` bytes.
- */
 static int
-gunzip(const char *path, const uint8_t *in, uint64_t len, uint64_t cap,
-    uint8_t **out, uint64_t *outlen, struct pv_err *e)
+is_elf(const uint8_t *buf, uint64_t len)
 {
-	z_stream zs;
-	uint8_t *buf = NULL, *nbuf;
-	uint64_t have = 0, bufsz, hint;
-	int rc;
-
-	/* The size trailer is a hint for the first allocation, no more. */
-	hint = len >= 4 ? (uint64_t)in[len - 4] | (uint64_t)in[len - 3] << 8 |
-	    (uint64_t)in[len - 2] << 16 | (uint64_t)in[len - 1] << 24 : 0;
-	bufsz = hint < 65536 ? 65536 : hint + 1;
-	if (bufsz > cap + 1)
-		bufsz = cap + 1;
-	if ((buf = malloc((size_t)bufsz)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory", path);
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-		free(buf);
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: zlib: cannot start", path);
-	}
-	zs.next_in = in;
-	for (;;) {
-		if (have == bufsz) {
-			if (bufsz > cap) {
-				pv_fail(e, PV_EXIT_INPUT, "%s: decompresses past "
-				    "the cap of %llu bytes", path,
-				    (unsigned long long)cap);
-				goto fail;
-			}
-			bufsz = bufsz > cap / 2 ? cap + 1 : bufsz * 2;
-			if ((nbuf = realloc(buf, (size_t)bufsz)) == NULL) {
-				pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory "
-				    "decompressing", path);
-				goto fail;
-			}
-			buf = nbuf;
-		}
-		zs.next_out = buf + have;
-		zs.avail_out = (uInt)((bufsz - have) > UINT_MAX ? UINT_MAX :
-		    bufsz - have);
-		uint64_t left = len - (uint64_t)(zs.next_in - in);
-		zs.avail_in = (uInt)(left > UINT_MAX ? UINT_MAX : left);
-		rc = inflate(&zs, Z_NO_FLUSH);
-		have = (uint64_t)(zs.next_out - buf);
-		if (rc == Z_STREAM_END) {
-			left = len - (uint64_t)(zs.next_in - in);
-			if (left == 0)
-				break;
-			if (left >= 2 && zs.next_in[0] == 0x1f &&
-			    zs.next_in[1] == 0x8b) {
-				inflateReset(&zs);
-				continue;
-			}
-			pv_fail(e, PV_EXIT_INPUT, "%s: %llu bytes of trailing "
-			    "data after the gzip stream", path,
-			    (unsigned long long)left);
-			goto fail;
-		}
-		if (rc == Z_OK)
-			continue;
-		if (rc == Z_BUF_ERROR && zs.avail_in == 0 &&
-		    (uint64_t)(zs.next_in - in) == len) {
-			pv_fail(e, PV_EXIT_INPUT, "%s: gzip stream truncated "
-			    "after %llu bytes of output", path,
-			    (unsigned long long)have);
-			goto fail;
-		}
-		if (rc == Z_BUF_ERROR)
-			continue;	/* output full: grow and go on */
-		pv_fail(e, PV_EXIT_INPUT, "%s: corrupt gzip data at input "
-		    "offset %llu: %s", path,
-		    (unsigned long long)(zs.next_in - in),
-		    zs.msg != NULL ? zs.msg : "inflate failed");
-		goto fail;
-	}
-	inflateEnd(&zs);
-	*out = buf;
-	*outlen = have;
-	return 0;
-fail:
-	inflateEnd(&zs);
-	free(buf);
-	return -1;
+	return pv_inside(0, 4, len) && memcmp(buf, "\177ELF", 4) == 0;
 }
 
-int
-img_load(const char *path, uint64_t cap, struct img_ref *ref, uint8_t **data,
+/*
+ * A bzImage's payload, by the Linux boot protocol: compressed, or an ELF
+ * as it is. Linux appends the uncompressed size as 4 little-endian bytes
+ * to every compressed payload but gzip's, whose own trailer (ISIZE) is
+ * that size already; the trailer is no more than a hint, so it is left
+ * out of the stream and not otherwise used.
+ */
+static int
+bzimage_data(const char *path, uint8_t *raw, uint64_t off, uint64_t plen,
+    uint64_t cap, struct img_ref *ref, uint8_t **out, uint64_t *outlen,
+    struct pv_err *e)
+{
+	const uint8_t *payload = raw + off;
+	enum decomp_kind kind = decomp_detect(payload, plen);
+	uint64_t slen = plen, i;
+	char *what, magic[16] = "";
+	int rc;
+
+	if (kind == DECOMP_NONE && !is_elf(payload, plen)) {
+		for (i = 0; i < 4 && i < plen; i++)
+			snprintf(magic + strlen(magic), sizeof(magic) -
+			    strlen(magic), "%s%02x", i > 0 ? " " : "",
+			    payload[i]);
+		return pv_fail(e, PV_EXIT_INPUT, "%s: bzImage payload at "
+		    "0x%llx: unknown compression, magic %s", path,
+		    (unsigned long long)off, magic);
+	}
+	ref->compression = decomp_name(kind);
+	if (kind == DECOMP_NONE) {
+		memmove(raw, payload, (size_t)plen);
+		*out = raw;
+		*outlen = plen;
+		return 0;
+	}
+	if (kind != DECOMP_GZIP) {
+		if (plen <= 4)
+			return pv_fail(e, PV_EXIT_INPUT, "%s: bzImage payload "
+			    "of %llu bytes is too short for a %s stream and "
+			    "its size trailer", path,
+			    (unsigned long long)plen, decomp_name(kind));
+		slen = plen - 4;
+	}
+	if (asprintf(&what, "%s: bzImage payload at 0x%llx", path,
+	    (unsigned long long)off) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory", path);
+	rc = decomp_run(kind, what, payload, slen, cap, out, outlen, e);
+	free(what);
+	if (rc == 0)
+		free(raw);
+	return rc;
+}
+
+/*
+ * img_load, and img_load_ref when `want` is not NULL: then a file whose
+ * size or hash differs from the plan's is refused before it is decoded, so
+ * that a changed file is reported as changed, not as whatever decoding it
+ * runs into.
+ */
+static int
+load(const char *path, enum img_kind what, uint64_t cap,
+    const struct img_ref *want, struct img_ref *ref, uint8_t **data,
     struct pv_err *e)
 {
 	uint8_t *raw = NULL, *out = NULL;
-	uint64_t rawlen = 0, outlen = 0;
+	uint64_t rawlen = 0, outlen = 0, off = 0, plen = 0;
+	enum decomp_kind kind;
+	unsigned version;
 	char *abs;
+	int rc = 0;
 
 	memset(ref, 0, sizeof(*ref));
+	ref->kind = what;
 	if (read_file(path, &raw, &rawlen, e) < 0)
 		return -1;
 	if ((abs = realpath(path, NULL)) == NULL) {
@@ -192,16 +167,40 @@ img_load(const char *path, uint64_t cap, struct img_ref *ref, uint8_t **data,
 	ref->path = abs;
 	ref->size = rawlen;
 	sha256_hex(raw, rawlen, ref->sha256);
-	if (rawlen >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
-		ref->compression = "gzip";
-		if (gunzip(path, raw, rawlen, cap, &out, &outlen, e) < 0) {
-			free(raw);
-			img_ref_free(ref);
-			return -1;
-		}
+	if (want != NULL && (ref->size != want->size ||
+	    strcmp(ref->sha256, want->sha256) != 0)) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
+		    "(sha256 %s, plan says %s)", path, ref->sha256,
+		    want->sha256);
+		goto fail;
+	}
+	ref->container = "file";
+	/* A compression's magic first: a bzImage starts with none of them,
+	 * and an ELF file is never taken for a bzImage. */
+	kind = decomp_detect(raw, rawlen);
+	if (what == IMG_MODULE && kind != DECOMP_GZIP)
+		kind = DECOMP_NONE;
+	if (what == IMG_KERNEL && kind == DECOMP_NONE && !is_elf(raw, rawlen))
+		rc = bzimage_payload(raw, rawlen, &off, &plen, &version, e);
+	if (rc < 0) {
+		pv_wrap(e, "%s", path);
+		goto fail;
+	}
+	if (rc == 1) {
+		ref->container = "bzimage";
+		ref->payload_offset = off;
+		ref->payload_size = plen;
+		if (bzimage_data(path, raw, off, plen, cap, ref, &out, &outlen,
+		    e) < 0)
+			goto fail;
+	} else if (kind != DECOMP_NONE) {
+		ref->compression = decomp_name(kind);
+		if (decomp_run(kind, path, raw, rawlen, cap, &out, &outlen,
+		    e) < 0)
+			goto fail;
 		free(raw);
 	} else {
-		ref->compression = "none";
+		ref->compression = decomp_name(DECOMP_NONE);
 		out = raw;
 		outlen = rawlen;
 	}
@@ -211,6 +210,17 @@ img_load(const char *path, uint64_t cap, struct img_ref *ref, uint8_t **data,
 	else
 		free(out);
 	return 0;
+fail:
+	free(raw);
+	img_ref_free(ref);
+	return -1;
+}
+
+int
+img_load(const char *path, enum img_kind what, uint64_t cap,
+    struct img_ref *ref, uint8_t **data, struct pv_err *e)
+{
+	return load(path, what, cap, NULL, ref, data, e);
 }
 
 int
@@ -219,14 +229,21 @@ img_load_ref(const struct img_ref *want, uint8_t **data, struct pv_err *e)
 	struct img_ref got;
 	uint8_t *buf;
 
-	if (img_load(want->path, want->data_size, &got, &buf, e) < 0)
+	if (load(want->path, want->kind, want->data_size, want, &got, &buf,
+	    e) < 0)
 		return -1;
-	if (got.size != want->size || strcmp(got.sha256, want->sha256) != 0 ||
-	    strcmp(got.compression, want->compression) != 0 ||
-	    got.data_size != want->data_size) {
-		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
-		    "(sha256 %s, plan says %s)", want->path, got.sha256,
-		    want->sha256);
+	/* The same bytes read the same way, unless the plan says otherwise
+	 * (a plan edited by hand, or made by another version). */
+	if (strcmp(got.compression, want->compression) != 0 ||
+	    got.data_size != want->data_size ||
+	    strcmp(got.container, want->container) != 0 ||
+	    got.payload_offset != want->payload_offset ||
+	    got.payload_size != want->payload_size) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: is read as %s %s data of %llu "
+		    "bytes, the plan says %s %s data of %llu bytes", want->path,
+		    got.compression, got.container,
+		    (unsigned long long)got.data_size, want->compression,
+		    want->container, (unsigned long long)want->data_size);
 		img_ref_free(&got);
 		free(buf);
 		return -1;

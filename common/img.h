@@ -1,6 +1,7 @@
 /*
  * img.h: reading the files a domain is built from (kernel and initrd
- * images), plain or compressed, and the reference a plan keeps of them.
+ * images), plain, compressed whole or, for a kernel, a Linux bzImage, and
+ * the reference a plan keeps of them.
  */
 #ifndef IMG_H
 #define IMG_H
@@ -12,27 +13,44 @@
 /* The default cap on the bytes a compressed image may expand to. */
 #define IMG_DEFAULT_CAP ((uint64_t)1 << 30)
 
+/*
+ * What a file is for. A kernel may be compressed whole in any format or be
+ * a bzImage; a module (the initrd) is gunzipped, as the seed and Xen do,
+ * and otherwise handed to the guest as it is: a Linux guest unpacks its
+ * own xz or zstd initramfs.
+ */
+enum img_kind { IMG_KERNEL, IMG_MODULE };
+
 /* How a plan names a file: by path, size and hash, never by content. */
 struct img_ref {
+	enum img_kind kind;	/* not in the plan: known from where it is */
 	char *path;		/* absolute */
 	uint64_t size;		/* bytes of the file as stored */
 	char sha256[65];	/* of the file as stored, lowercase hex */
-	const char *compression; /* "none" or "gzip" (static strings) */
+	/* "file", or "bzimage" when the data comes from a bzImage's
+	 * payload, which lies at payload_offset in the file (both 0 for
+	 * "file"). Static strings, like compression. */
+	const char *container;
+	uint64_t payload_offset, payload_size;
+	const char *compression; /* a decomp_name(): "none", "gzip", ... */
 	uint64_t data_size;	/* bytes after decompression */
 };
 
 /*
- * Read the file at `path` (untrusted), decompress it if its magic says so,
- * never producing more than `cap` bytes. Fills `ref` and, when `data` is not
- * NULL, hands back the decompressed bytes (free them). Returns 0, or -1 with
- * `e` naming the file.
+ * Read the file at `path` (untrusted): when it starts with a compression's
+ * magic, decompress it whole; when it is a bzImage, take its payload and
+ * decompress that if its magic says so; otherwise take it as it is. A
+ * decompression never produces more than `cap` bytes. Fills `ref` and, when
+ * `data` is not NULL, hands back the resulting bytes (free them). Returns 0,
+ * or -1 with `e` naming the file.
  */
-int img_load(const char *path, uint64_t cap, struct img_ref *ref,
-    uint8_t **data, struct pv_err *e);
+int img_load(const char *path, enum img_kind, uint64_t cap,
+    struct img_ref *ref, uint8_t **data, struct pv_err *e);
 
 /*
  * Load the file a plan refers to and check that it is still the file the
- * plan was made from (size and sha256, then the decompressed size).
+ * plan was made from (size and sha256, then how it was read: container,
+ * payload range, compression and decompressed size).
  */
 int img_load_ref(const struct img_ref *ref, uint8_t **data, struct pv_err *e);
 

@@ -12,10 +12,33 @@
 #include <string.h>
 
 #include "plan.h"
+#include "pt.h"
 
 const char *const plan_region_names[NR_REGIONS] = {
 	"kernel", "initrd", "p2m", "pagetables", "start_info", "stack",
+	"xenstore", "console",
 };
+
+/* The seed's order, and Xen 4.17's (xc_dom_build_image). */
+static const enum plan_region_id order13[] = {
+	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
+	REGION_START_INFO, REGION_STACK,
+};
+static const enum plan_region_id order3[] = {
+	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_START_INFO,
+	REGION_XENSTORE, REGION_CONSOLE, REGION_PAGETABLES, REGION_STACK,
+};
+
+const enum plan_region_id *
+plan_region_order(const struct abi *abi, size_t *n)
+{
+	if (abi->id == ABI_XEN13) {
+		*n = sizeof(order13) / sizeof(order13[0]);
+		return order13;
+	}
+	*n = sizeof(order3) / sizeof(order3[0]);
+	return order3;
+}
 
 /* The members in pipeline order; a stage's own member comes at its index. */
 static const char *const stage_order[] = {
@@ -190,24 +213,42 @@ is_object(json_t *j, const char *path, struct pv_err *e)
 
 /* File references (elfinfo.image, layout.initrd). */
 
-static const char *const compressions[] = { "none", "gzip" };
+static const char *const compressions[] = { "none", "gzip", "bzip2", "xz",
+	"lzma", "lzo", "lz4", "zstd" };
+static const char *const containers[] = { "file", "bzimage" };
 
+/* A kernel's reference (size_key "elf_size") or a module's ("length"). */
 static int
 parse_ref(json_t *obj, const char *path, const char *size_key,
     struct img_ref *ref, struct pv_err *e)
 {
-	const char *const keys[] = { "path", "size", "sha256", "compression",
-	    size_key, NULL };
+	const char *const keys[] = { "path", "size", "sha256", "container",
+	    "payload_offset", "payload_size", "compression", size_key, NULL };
+	int kernel = strcmp(size_key, "elf_size") == 0;
 	const char *s, *h;
-	size_t c = 0;
+	size_t c = 0, k = 0;
 
+	ref->kind = kernel ? IMG_KERNEL : IMG_MODULE;
 	if (is_object(obj, path, e) < 0 || only_keys(obj, path, keys, e) < 0 ||
 	    get_str(obj, path, "path", &s, e) < 0 ||
 	    get_uint(obj, path, "size", &ref->size, e) < 0 ||
 	    get_str(obj, path, "sha256", &h, e) < 0 ||
-	    get_enum(obj, path, "compression", compressions, 2, &c, e) < 0 ||
+	    get_enum(obj, path, "container", containers, kernel ? 2 : 1, &k,
+	    e) < 0 ||
+	    get_uint(obj, path, "payload_offset", &ref->payload_offset, e) < 0 ||
+	    get_uint(obj, path, "payload_size", &ref->payload_size, e) < 0 ||
+	    get_enum(obj, path, "compression", compressions, kernel ? 8 : 2, &c,
+	    e) < 0 ||
 	    get_uint(obj, path, size_key, &ref->data_size, e) < 0)
 		return -1;
+	if (k == 0 ? ref->payload_offset != 0 || ref->payload_size != 0 :
+	    ref->payload_size == 0 ||
+	    !pv_inside(ref->payload_offset, ref->payload_size, ref->size))
+		return pv_fail(e, PV_EXIT_INPUT, "%s.payload_offset: [%llu, "
+		    "+%llu) is not the payload range of a %s", path,
+		    (unsigned long long)ref->payload_offset,
+		    (unsigned long long)ref->payload_size, containers[k]);
+	ref->container = containers[k];
 	if (s[0] != '/')
 		return pv_fail(e, PV_EXIT_INPUT, "%s.path: \"%s\" is not "
 		    "absolute", path, s);
@@ -224,10 +265,12 @@ parse_ref(json_t *obj, const char *path, const char *size_key,
 static json_t *
 ref_json(const struct img_ref *ref, const char *size_key)
 {
-	return json_pack("{s:s, s:I, s:s, s:s, s:I}", "path", ref->path,
-	    "size", (json_int_t)ref->size, "sha256", ref->sha256,
-	    "compression", ref->compression, size_key,
-	    (json_int_t)ref->data_size);
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:I}", "path",
+	    ref->path, "size", (json_int_t)ref->size, "sha256", ref->sha256,
+	    "container", ref->container, "payload_offset",
+	    (json_int_t)ref->payload_offset, "payload_size",
+	    (json_int_t)ref->payload_size, "compression", ref->compression,
+	    size_key, (json_int_t)ref->data_size);
 }
 
 /* elfinfo */
@@ -572,92 +615,115 @@ plan_elfinfo_json(const struct plan_elfinfo *ei)
 
 /* layout */
 
+/*
+ * The xen-3.0 invariants: Xen 4.17's placement (xc_dom_build_image,
+ * alloc_pgtables_pv), recomputed from the plan's own numbers.
+ */
 static int
-parse_layout(json_t *obj, const struct plan_elfinfo *ei,
-    struct plan_layout *l, struct pv_err *e)
+check_layout_xen3(const struct plan_elfinfo *ei, struct plan_layout *l,
+    struct pv_err *e)
 {
-	static const char *const keys[] = { "memory", "nr_pages", "initrd",
-	    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", NULL };
-	static const char *const regkeys[] = { "name", "start", "end", NULL };
+	const struct plan_xen3 *x = &ei->x3;
+	const struct plan_region *r = l->regions;
+	const struct abi *abi = ei->abi;
+	uint64_t boot = plan_bootstrap_pages(l), next, used, limit;
+	struct pt_geometry g = { .abi = abi };
+	int mapped_initrd = l->has_initrd && !x->mod_start_pfn;
+
+#define BAD(...) pv_fail(e, PV_EXIT_INPUT, __VA_ARGS__)
+	if (l->v_start != x->virt_base)
+		return BAD("layout.v_start: not elfinfo.virt_base");
+	if (r[REGION_INITRD].end - r[REGION_INITRD].start !=
+	    (mapped_initrd ? l->initrd.data_size : 0))
+		return BAD("layout.regions: the initrd region's size is wrong");
+	if (r[REGION_P2M].end - r[REGION_P2M].start !=
+	    (x->has_init_p2m ? 0 : l->nr_pages * abi->word))
+		return BAD("layout.regions: the p2m region is not %u bytes per "
+		    "page of the domain", abi->word);
+	if (r[REGION_START_INFO].end - r[REGION_START_INFO].start !=
+	    PV_PAGE_SIZE || r[REGION_XENSTORE].end - r[REGION_XENSTORE].start !=
+	    PV_PAGE_SIZE || r[REGION_CONSOLE].end - r[REGION_CONSOLE].start !=
+	    PV_PAGE_SIZE || r[REGION_STACK].end - r[REGION_STACK].start !=
+	    PV_PAGE_SIZE)
+		return BAD("layout.regions: start_info, xenstore, console and "
+		    "stack are one page each");
+	if (r[REGION_PAGETABLES].end - r[REGION_PAGETABLES].start !=
+	    l->nr_pt_pages << PV_PAGE_SHIFT)
+		return BAD("layout.nr_pt_pages: not the pagetables region");
+	if (pt_add_mapping(&g, l->v_start, l->v_end - 1, 0,
+	    (r[REGION_PAGETABLES].start - l->v_start) >> PV_PAGE_SHIFT, e) < 0)
+		return pv_wrap(e, "layout");
+	if (g.map[0].nr_tables != l->nr_pt_pages)
+		return BAD("layout.nr_pt_pages: %llu, but the region needs %llu",
+		    (unsigned long long)l->nr_pt_pages,
+		    (unsigned long long)g.map[0].nr_tables);
+	/* At least 512 KiB of padding after the stack (Xen's extra pages). */
+	if (l->v_end - r[REGION_STACK].end < 512 * 1024)
+		return BAD("layout.v_end: less than 512 KiB after the stack");
+	limit = abi->hv_start;
+	if (x->has_hv_start_low && x->hv_start_low < limit &&
+	    abi->id == ABI_X86_32P)
+		limit = x->hv_start_low;
+	if (abi->id == ABI_X86_32P ? l->v_end > limit :
+	    l->v_start < abi->hv_end && l->v_end > abi->hv_start)
+		return BAD("layout.v_end: the bootstrap region [0x%llx, 0x%llx) "
+		    "reaches the hypervisor's hole at 0x%llx",
+		    (unsigned long long)l->v_start, (unsigned long long)l->v_end,
+		    (unsigned long long)limit);
+	used = boot;
+	if (l->has_initrd_pfn != (l->has_initrd && x->mod_start_pfn))
+		return BAD("layout.initrd_pfn: present exactly when an initrd "
+		    "is left unmapped (MOD_START_PFN)");
+	if (l->has_initrd_pfn) {
+		if (l->initrd_pfn != used)
+			return BAD("layout.initrd_pfn: not the first pfn after "
+			    "the bootstrap region");
+		used += (l->initrd.data_size + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+	}
+	if (l->p2m_map.present != x->has_init_p2m)
+		return BAD("layout.p2m_mapping: present exactly when the guest "
+		    "asks for INIT_P2M");
+	if (l->p2m_map.present) {
+		next = (l->nr_pages * abi->word + PV_PAGE_SIZE - 1) >>
+		    PV_PAGE_SHIFT;
+		if (l->p2m_map.va != x->init_p2m || l->p2m_map.pfn != used ||
+		    l->p2m_map.pages != next)
+			return BAD("layout.p2m_mapping: not INIT_P2M's address "
+			    "at the next free pfn with %llu pages",
+			    (unsigned long long)next);
+		if (pt_add_mapping(&g, l->p2m_map.va, l->p2m_map.va +
+		    (next << PV_PAGE_SHIFT) - 1, used, used + next, e) < 0)
+			return pv_wrap(e, "layout.p2m_mapping");
+		if (g.map[1].nr_tables != l->p2m_map.pt_pages)
+			return BAD("layout.p2m_mapping.pt_pages: %llu, but the "
+			    "mapping needs %llu",
+			    (unsigned long long)l->p2m_map.pt_pages,
+			    (unsigned long long)g.map[1].nr_tables);
+		used += next + l->p2m_map.pt_pages;
+	}
+	if (used > l->nr_pages)
+		return BAD("layout.nr_pages: the domain's %llu pages cannot "
+		    "hold the %llu the build needs",
+		    (unsigned long long)l->nr_pages, (unsigned long long)used);
+#undef BAD
+	return 0;
+}
+
+static int
+check_layout_xen13(const struct plan_elfinfo *ei, struct plan_layout *l,
+    struct pv_err *e)
+{
 	const struct plan_region *r = l->regions;
 	uint64_t size, want;
-	const char *cmd;
-	json_t *ir, *arr, *rj;
-	char path[64];
-	size_t i, idx = 0;
 
-	if (is_object(obj, "layout", e) < 0 ||
-	    only_keys(obj, "layout", keys, e) < 0 ||
-	    get_uint(obj, "layout", "memory", &l->memory, e) < 0 ||
-	    get_uint(obj, "layout", "nr_pages", &l->nr_pages, e) < 0)
-		return -1;
-	if (l->nr_pages == 0 || l->nr_pages > (X13_MAX_MEMORY >> PV_PAGE_SHIFT) ||
-	    l->memory != l->nr_pages << PV_PAGE_SHIFT)
-		return pv_fail(e, PV_EXIT_INPUT, "layout.nr_pages: %llu pages "
-		    "do not make %llu bytes of a valid xen-1.3 domain",
-		    (unsigned long long)l->nr_pages,
-		    (unsigned long long)l->memory);
-	if ((ir = json_object_get(obj, "initrd")) == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "layout.initrd: missing");
-	if (!json_is_null(ir)) {
-		if (parse_ref(ir, "layout.initrd", "length", &l->initrd, e) < 0)
-			return -1;
-		l->has_initrd = 1;
-	}
-	if (get_str(obj, "layout", "cmdline", &cmd, e) < 0)
-		return -1;
-	if ((l->cmdline = strdup(cmd)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	if (get_hex(obj, "layout", "v_start", &l->v_start, e) < 0 ||
-	    get_hex(obj, "layout", "v_end", &l->v_end, e) < 0 ||
-	    get_uint(obj, "layout", "nr_pt_pages", &l->nr_pt_pages, e) < 0 ||
-	    get_array(obj, "layout", "regions", NR_REGIONS, NR_REGIONS, &arr,
-	    e) < 0)
-		return -1;
-	json_array_foreach(arr, i, rj) {
-		snprintf(path, sizeof(path), "layout.regions[%zu]", i);
-		if (is_object(rj, path, e) < 0 ||
-		    only_keys(rj, path, regkeys, e) < 0 ||
-		    get_enum(rj, path, "name", plan_region_names, NR_REGIONS,
-		    &idx, e) < 0)
-			return -1;
-		if (idx != i)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.name: \"%s\" out of "
-			    "order, expected \"%s\"", path,
-			    plan_region_names[idx], plan_region_names[i]);
-		if (get_hex(rj, path, "start", &l->regions[i].start, e) < 0 ||
-		    get_hex(rj, path, "end", &l->regions[i].end, e) < 0)
-			return -1;
-		if (l->regions[i].end < l->regions[i].start)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.end: before its "
-			    "start", path);
-		if (i > 0 && l->regions[i].start < l->regions[i - 1].end)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.start: overlaps the "
-			    "%s region", path, plan_region_names[i - 1]);
-		if (i > 0 && (l->regions[i].start & (PV_PAGE_SIZE - 1)) != 0)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.start: not page "
-			    "aligned", path);
-	}
-	/* The invariants the later stages build on (seed/ABI-1.3.md). */
 #define BAD(...) pv_fail(e, PV_EXIT_INPUT, __VA_ARGS__)
-	if ((l->v_start & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
-	    (l->v_end & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
-	    l->v_end <= l->v_start)
-		return BAD("layout.v_end: [v_start, v_end) is not a non-empty "
-		    "range of 4 MiB boundaries");
-	if (l->v_end > X13_HYPERVISOR_VIRT_START)
+	if (l->v_end > ei->abi->hv_start)
 		return BAD("layout.v_end: 0x%llx reaches the hypervisor hole at "
 		    "0x%llx", (unsigned long long)l->v_end,
-		    X13_HYPERVISOR_VIRT_START);
+		    (unsigned long long)ei->abi->hv_start);
 	if (l->v_end - l->v_start > l->memory)
 		return BAD("layout.v_end: the bootstrap region is larger than "
 		    "the domain");
-	if (r[REGION_KERNEL].start != ei->kernel_start ||
-	    r[REGION_KERNEL].end != ei->kernel_end)
-		return BAD("layout.regions[0]: not the kernel's extent");
-	if (r[REGION_KERNEL].start < l->v_start ||
-	    r[REGION_STACK].end > l->v_end)
-		return BAD("layout.regions: not inside [v_start, v_end)");
 	size = l->has_initrd ? l->initrd.data_size : 0;
 	if (pv_roundup(ei->kernel_end, PV_PAGE_SIZE, &want) < 0 ||
 	    r[REGION_INITRD].start != want ||
@@ -681,18 +747,149 @@ parse_layout(json_t *obj, const struct plan_elfinfo *ei,
 	return 0;
 }
 
-json_t *
-plan_layout_json(const struct plan_layout *l)
+static int
+parse_p2m_mapping(json_t *obj, struct plan_layout *l, struct pv_err *e)
 {
-	json_t *regs = json_array();
-	size_t i;
+	static const char *const keys[] = { "va", "pfn", "pages", "pt_pages",
+	    NULL };
+	const char *path = "layout.p2m_mapping";
+	json_t *m = json_object_get(obj, "p2m_mapping");
 
-	for (i = 0; i < NR_REGIONS; i++)
+	if (m == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "%s: missing", path);
+	if (json_is_null(m))
+		return 0;
+	l->p2m_map.present = 1;
+	if (is_object(m, path, e) < 0 || only_keys(m, path, keys, e) < 0 ||
+	    get_hex(m, path, "va", &l->p2m_map.va, e) < 0 ||
+	    get_uint(m, path, "pfn", &l->p2m_map.pfn, e) < 0 ||
+	    get_uint(m, path, "pages", &l->p2m_map.pages, e) < 0 ||
+	    get_uint(m, path, "pt_pages", &l->p2m_map.pt_pages, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+parse_layout(json_t *obj, const struct plan_elfinfo *ei,
+    struct plan_layout *l, struct pv_err *e)
+{
+	static const char *const keys13[] = { "memory", "nr_pages", "initrd",
+	    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", NULL };
+	static const char *const keys3[] = { "memory", "nr_pages", "initrd",
+	    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions",
+	    "initrd_pfn", "p2m_mapping", NULL };
+	static const char *const regkeys[] = { "name", "start", "end", NULL };
+	const struct abi *abi = ei->abi;
+	const enum plan_region_id *order;
+	const struct plan_region *r = l->regions, *prev = NULL;
+	int xen3 = abi->id != ABI_XEN13;
+	uint64_t max_pages;
+	const char *cmd;
+	json_t *ir, *arr, *rj;
+	char path[64];
+	size_t i, n, idx = 0;
+
+	order = plan_region_order(abi, &n);
+	if (is_object(obj, "layout", e) < 0 ||
+	    only_keys(obj, "layout", xen3 ? keys3 : keys13, e) < 0 ||
+	    get_uint(obj, "layout", "memory", &l->memory, e) < 0 ||
+	    get_uint(obj, "layout", "nr_pages", &l->nr_pages, e) < 0)
+		return -1;
+	max_pages = plan_max_memory(abi) >> PV_PAGE_SHIFT;
+	if (l->nr_pages == 0 || l->nr_pages > max_pages ||
+	    l->memory != l->nr_pages << PV_PAGE_SHIFT)
+		return pv_fail(e, PV_EXIT_INPUT, "layout.nr_pages: %llu pages "
+		    "do not make %llu bytes of a valid %s domain",
+		    (unsigned long long)l->nr_pages,
+		    (unsigned long long)l->memory, abi->name);
+	if ((ir = json_object_get(obj, "initrd")) == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "layout.initrd: missing");
+	if (!json_is_null(ir)) {
+		if (parse_ref(ir, "layout.initrd", "length", &l->initrd, e) < 0)
+			return -1;
+		l->has_initrd = 1;
+	}
+	if (get_str(obj, "layout", "cmdline", &cmd, e) < 0)
+		return -1;
+	if ((l->cmdline = strdup(cmd)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	if (get_hex(obj, "layout", "v_start", &l->v_start, e) < 0 ||
+	    get_hex(obj, "layout", "v_end", &l->v_end, e) < 0 ||
+	    get_uint(obj, "layout", "nr_pt_pages", &l->nr_pt_pages, e) < 0 ||
+	    get_array(obj, "layout", "regions", n, n, &arr, e) < 0)
+		return -1;
+	if (xen3) {
+		ir = json_object_get(obj, "initrd_pfn");
+		if (ir == NULL)
+			return pv_fail(e, PV_EXIT_INPUT, "layout.initrd_pfn: "
+			    "missing");
+		if (!json_is_null(ir)) {
+			l->has_initrd_pfn = 1;
+			if (get_uint(obj, "layout", "initrd_pfn", &l->initrd_pfn,
+			    e) < 0)
+				return -1;
+		}
+		if (parse_p2m_mapping(obj, l, e) < 0)
+			return -1;
+	}
+	if ((l->v_start & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
+	    ((l->v_end & pt_va_mask(abi)) & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
+	    l->v_end <= l->v_start ||
+	    (abi->va_limit != 0 && l->v_end > abi->va_limit))
+		return pv_fail(e, PV_EXIT_INPUT, "layout.v_end: [v_start, v_end) "
+		    "is not a non-empty range of 4 MiB boundaries in the "
+		    "address space");
+	json_array_foreach(arr, i, rj) {
+		enum plan_region_id id = order[i];
+
+		snprintf(path, sizeof(path), "layout.regions[%zu]", i);
+		if (is_object(rj, path, e) < 0 ||
+		    only_keys(rj, path, regkeys, e) < 0 ||
+		    get_enum(rj, path, "name", plan_region_names, NR_REGIONS,
+		    &idx, e) < 0)
+			return -1;
+		if (idx != (size_t)id)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.name: \"%s\" out of "
+			    "order, expected \"%s\"", path,
+			    plan_region_names[idx], plan_region_names[id]);
+		if (get_hex(rj, path, "start", &l->regions[id].start, e) < 0 ||
+		    get_hex(rj, path, "end", &l->regions[id].end, e) < 0)
+			return -1;
+		if (r[id].end < r[id].start)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.end: before its "
+			    "start", path);
+		if (prev != NULL && r[id].start < prev->end)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.start: overlaps the "
+			    "%s region", path, plan_region_names[order[i - 1]]);
+		if (i > 0 && (r[id].start & (PV_PAGE_SIZE - 1)) != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.start: not page "
+			    "aligned", path);
+		if (r[id].start < l->v_start || r[id].end > l->v_end)
+			return pv_fail(e, PV_EXIT_INPUT, "%s: not inside "
+			    "[v_start, v_end)", path);
+		prev = &r[id];
+	}
+	if (r[REGION_KERNEL].start != ei->kernel_start ||
+	    r[REGION_KERNEL].end != ei->kernel_end)
+		return pv_fail(e, PV_EXIT_INPUT, "layout.regions[0]: not the "
+		    "kernel's extent");
+	return xen3 ? check_layout_xen3(ei, l, e) : check_layout_xen13(ei, l, e);
+}
+
+json_t *
+plan_layout_json(const struct plan_layout *l, const struct abi *abi)
+{
+	const enum plan_region_id *order;
+	json_t *regs = json_array(), *o;
+	size_t i, n;
+
+	order = plan_region_order(abi, &n);
+	for (i = 0; i < n; i++)
 		json_array_append_new(regs, json_pack("{s:s, s:o, s:o}",
-		    "name", plan_region_names[i],
-		    "start", plan_hex_json(l->regions[i].start),
-		    "end", plan_hex_json(l->regions[i].end)));
-	return json_pack("{s:I, s:I, s:o, s:s, s:o, s:o, s:I, s:o}",
+		    "name", plan_region_names[order[i]],
+		    "start", plan_hex_json(l->regions[order[i]].start),
+		    "end", plan_hex_json(l->regions[order[i]].end)));
+	o = json_pack("{s:I, s:I, s:o, s:s, s:o, s:o, s:I, s:o}",
 	    "memory", (json_int_t)l->memory,
 	    "nr_pages", (json_int_t)l->nr_pages,
 	    "initrd", l->has_initrd ? ref_json(&l->initrd, "length") :
@@ -700,6 +897,29 @@ plan_layout_json(const struct plan_layout *l)
 	    "v_start", plan_hex_json(l->v_start),
 	    "v_end", plan_hex_json(l->v_end),
 	    "nr_pt_pages", (json_int_t)l->nr_pt_pages, "regions", regs);
+	if (o == NULL || abi->id == ABI_XEN13)
+		return o;
+	json_object_set_new(o, "initrd_pfn", l->has_initrd_pfn ?
+	    json_integer((json_int_t)l->initrd_pfn) : json_null());
+	json_object_set_new(o, "p2m_mapping", !l->p2m_map.present ? json_null() :
+	    json_pack("{s:o, s:I, s:I, s:I}", "va", plan_hex_json(l->p2m_map.va),
+	    "pfn", (json_int_t)l->p2m_map.pfn,
+	    "pages", (json_int_t)l->p2m_map.pages,
+	    "pt_pages", (json_int_t)l->p2m_map.pt_pages));
+	return o;
+}
+
+uint64_t
+plan_max_memory(const struct abi *abi)
+{
+	switch (abi->id) {
+	case ABI_XEN13:
+		return X13_MAX_MEMORY;
+	case ABI_X86_32P:
+		return 64ULL << 30;	/* PAE's 36-bit physical space */
+	default:
+		return 1ULL << 40;	/* 1 TiB */
+	}
 }
 
 /* populate */
@@ -716,50 +936,79 @@ region_pa(const struct plan_layout *l, enum plan_region_id r, uint64_t *start,
 }
 
 static int
-get_vcpu(json_t *obj, struct plan_vcpu *v, struct pv_err *e)
+get_vcpu(json_t *obj, const struct abi *abi, struct plan_vcpu *v,
+    struct pv_err *e)
 {
 	static const char *const keys[] = { "ip", "sp", "si", "flags", "cs",
 	    "ds", "es", "fs", "gs", "ss", "kernel_ss", "kernel_sp", "trap_cs",
-	    "callback_cs", NULL };
+	    "callback_cs", "vm_assist", NULL };
 	uint64_t *const fields[] = { &v->ip, &v->sp, &v->si, &v->flags, &v->cs,
 	    &v->ds, &v->es, &v->fs, &v->gs, &v->ss, &v->kernel_ss,
-	    &v->kernel_sp, &v->trap_cs, &v->callback_cs };
-	size_t i;
+	    &v->kernel_sp, &v->trap_cs, &v->callback_cs, &v->vm_assist };
+	size_t i, n = abi->id == ABI_XEN13 ? 14 : 15;
+	const char *const *k13 = keys;
 
-	if (is_object(obj, "populate.vcpu", e) < 0 ||
-	    only_keys(obj, "populate.vcpu", keys, e) < 0)
+	if (is_object(obj, "populate.vcpu", e) < 0)
 		return -1;
-	for (i = 0; keys[i] != NULL; i++) {
+	if (abi->id == ABI_XEN13) {
+		static const char *const keys13[] = { "ip", "sp", "si", "flags",
+		    "cs", "ds", "es", "fs", "gs", "ss", "kernel_ss",
+		    "kernel_sp", "trap_cs", "callback_cs", NULL };
+		k13 = keys13;
+	}
+	if (only_keys(obj, "populate.vcpu", k13, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
 		if (get_hex(obj, "populate.vcpu", keys[i], fields[i], e) < 0)
 			return -1;
-		if (*fields[i] > UINT32_MAX)
+		if (abi->word == 4 && *fields[i] > UINT32_MAX)
 			return pv_fail(e, PV_EXIT_INPUT, "populate.vcpu.%s: "
 			    "wider than 32 bits", keys[i]);
 	}
 	return 0;
 }
 
+/* The pseudo-physical byte range [start, end) where an initrd goes. */
+static void
+initrd_pa(const struct plan_layout *l, uint64_t *lo, uint64_t *hi)
+{
+	if (l->has_initrd_pfn) {
+		*lo = l->initrd_pfn << PV_PAGE_SHIFT;
+		*hi = *lo + l->initrd.data_size;
+	} else
+		region_pa(l, REGION_INITRD, lo, hi);
+}
+
 static int
 parse_populate(json_t *obj, const struct plan_elfinfo *ei,
     const struct plan_layout *l, struct plan_populate *p, struct pv_err *e)
 {
-	static const char *const keys[] = { "writes", "p2m", "start_info",
+	static const char *const keys13[] = { "writes", "p2m", "start_info",
 	    "shared_info", "vcpu", NULL };
+	static const char *const keys3[] = { "writes", "p2m", "start_info",
+	    "shared_info", "vcpu", "hypercall_page", NULL };
 	static const char *const wkeys[] = { "pfn", "offset", "length",
 	    "source", "source_offset", NULL };
 	static const char *const p2mkeys[] = { "pfn", "entries", "entry_size",
 	    NULL };
-	static const char *const sikeys[] = { "pfn", "va", "nr_pages", "flags",
-	    "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
-	    "cmd_line_length", NULL };
+	static const char *const sikeys13[] = { "pfn", "va", "nr_pages",
+	    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start",
+	    "mod_len", "cmd_line_length", NULL };
+	static const char *const sikeys3[] = { "pfn", "va", "nr_pages",
+	    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start",
+	    "mod_len", "cmd_line_length", "magic", "store_pfn", "console_pfn",
+	    "first_p2m_pfn", "nr_p2m_frames", NULL };
 	static const char *const shkeys[] = { "vcpus", "upcall_mask", NULL };
-	uint64_t lo, hi, dst, srcsize;
+	static const char *const hkeys[] = { "pfn", NULL };
+	const struct abi *abi = ei->abi;
+	int xen3 = abi->id != ABI_XEN13;
+	uint64_t lo, hi, dst, srcsize, want;
 	json_t *arr, *w, *o;
 	char path[64];
 	size_t i, idx = 0;
 
 	if (is_object(obj, "populate", e) < 0 ||
-	    only_keys(obj, "populate", keys, e) < 0 ||
+	    only_keys(obj, "populate", xen3 ? keys3 : keys13, e) < 0 ||
 	    get_array(obj, "populate", "writes", 0, MAX_WRITES, &arr, e) < 0)
 		return -1;
 	p->nr_writes = json_array_size(arr);
@@ -791,7 +1040,10 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 			    "must be 0 for zero fill", path);
 		/* Loads go to the kernel's or the initrd's pages only. */
 		in = wr->source == SOURCE_INITRD ? REGION_INITRD : REGION_KERNEL;
-		region_pa(l, in, &lo, &hi);
+		if (in == REGION_INITRD)
+			initrd_pa(l, &lo, &hi);
+		else
+			region_pa(l, in, &lo, &hi);
 		if (wr->offset >= PV_PAGE_SIZE || wr->pfn > (hi >> PV_PAGE_SHIFT) ||
 		    (dst = (wr->pfn << PV_PAGE_SHIFT) + wr->offset) < lo ||
 		    !pv_inside(dst - lo, wr->length, hi - lo))
@@ -805,12 +1057,15 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 	    get_uint(o, "populate.p2m", "entries", &p->p2m.entries, e) < 0 ||
 	    get_uint(o, "populate.p2m", "entry_size", &p->p2m.entry_size, e) < 0)
 		return -1;
-	if (p->p2m.pfn != plan_region_pfn(l, REGION_P2M) ||
-	    p->p2m.entries != l->nr_pages || p->p2m.entry_size != 4)
+	want = l->p2m_map.present ? l->p2m_map.pfn :
+	    plan_region_pfn(l, REGION_P2M);
+	if (p->p2m.pfn != want || p->p2m.entries != l->nr_pages ||
+	    p->p2m.entry_size != abi->word)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.p2m: not the p2m "
-		    "region's place and size");
+		    "list's place and size");
 	if (get(obj, "populate", "start_info", JSON_OBJECT, &o, e) < 0 ||
-	    only_keys(o, "populate.start_info", sikeys, e) < 0)
+	    only_keys(o, "populate.start_info", xen3 ? sikeys3 : sikeys13,
+	    e) < 0)
 		return -1;
 #define SI(k, getter) getter(o, "populate.start_info", #k, &p->start_info.k, e)
 	if (SI(pfn, get_uint) < 0 || SI(va, get_hex) < 0 ||
@@ -819,7 +1074,13 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 	    SI(mfn_list, get_hex) < 0 || SI(mod_start, get_hex) < 0 ||
 	    SI(mod_len, get_uint) < 0 || SI(cmd_line_length, get_uint) < 0)
 		return -1;
+	if (xen3 && (SI(store_pfn, get_uint) < 0 || SI(console_pfn, get_uint) < 0 ||
+	    SI(first_p2m_pfn, get_uint) < 0 || SI(nr_p2m_frames, get_uint) < 0 ||
+	    get_enum(o, "populate.start_info", "magic", &abi->name, 1, &idx,
+	    e) < 0))
+		return -1;
 #undef SI
+	p->start_info.magic = abi->name;
 	if (p->start_info.pfn != plan_region_pfn(l, REGION_START_INFO) ||
 	    p->start_info.va != l->regions[REGION_START_INFO].start)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info.pfn: not "
@@ -827,18 +1088,29 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 	if (p->start_info.flags > UINT32_MAX || p->start_info.nr_pages !=
 	    l->nr_pages || p->start_info.nr_pt_frames != l->nr_pt_pages ||
 	    p->start_info.pt_base != l->regions[REGION_PAGETABLES].start ||
-	    p->start_info.mfn_list != l->regions[REGION_P2M].start)
+	    p->start_info.mfn_list != (l->p2m_map.present ? l->p2m_map.va :
+	    l->regions[REGION_P2M].start))
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info: fields "
 		    "disagree with the layout");
+	if (xen3 && (p->start_info.store_pfn !=
+	    plan_region_pfn(l, REGION_XENSTORE) || p->start_info.console_pfn !=
+	    plan_region_pfn(l, REGION_CONSOLE) ||
+	    p->start_info.first_p2m_pfn != (l->p2m_map.present ?
+	    l->p2m_map.pfn : 0) || p->start_info.nr_p2m_frames !=
+	    (l->p2m_map.present ? l->p2m_map.pages + l->p2m_map.pt_pages : 0)))
+		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info: xenstore, "
+		    "console or p2m frames disagree with the layout");
+	want = !l->has_initrd ? 0 : l->has_initrd_pfn ? l->initrd_pfn :
+	    l->regions[REGION_INITRD].start;
 	if (p->start_info.mod_len != (l->has_initrd ? l->initrd.data_size : 0) ||
-	    p->start_info.mod_start != (p->start_info.mod_len != 0 ?
-	    l->regions[REGION_INITRD].start : 0))
+	    p->start_info.mod_start != (p->start_info.mod_len != 0 ? want : 0))
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info.mod_start: "
-		    "not the initrd region");
-	if (p->start_info.cmd_line_length > X13_CMDLINE_MAX - 1 ||
+		    "not the initrd");
+	if (p->start_info.cmd_line_length > plan_cmdline_max(abi) - 1 ||
 	    p->start_info.cmd_line_length > strlen(l->cmdline))
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info."
-		    "cmd_line_length: more than the command line or 255");
+		    "cmd_line_length: more than the command line or %llu",
+		    (unsigned long long)plan_cmdline_max(abi) - 1);
 	if (get(obj, "populate", "shared_info", JSON_OBJECT, &o, e) < 0 ||
 	    only_keys(o, "populate.shared_info", shkeys, e) < 0 ||
 	    get_uint(o, "populate.shared_info", "vcpus",
@@ -846,11 +1118,32 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 	    get_uint(o, "populate.shared_info", "upcall_mask",
 	    &p->shared_info.upcall_mask, e) < 0)
 		return -1;
-	if (p->shared_info.vcpus != 1 || p->shared_info.upcall_mask > 1)
-		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info: xen-1.3 "
-		    "has one vCPU and a mask of 0 or 1");
+	if (p->shared_info.vcpus != (xen3 ? 32 : 1) ||
+	    p->shared_info.upcall_mask > 1)
+		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info: %s has "
+		    "%d vCPU slots and a mask of 0 or 1", abi->name,
+		    xen3 ? 32 : 1);
+	if (xen3) {
+		o = json_object_get(obj, "hypercall_page");
+		if (o == NULL)
+			return pv_fail(e, PV_EXIT_INPUT, "populate.hypercall_page: "
+			    "missing");
+		if (!json_is_null(o)) {
+			p->has_hypercall_page = 1;
+			if (is_object(o, "populate.hypercall_page", e) < 0 ||
+			    only_keys(o, "populate.hypercall_page", hkeys, e) < 0 ||
+			    get_uint(o, "populate.hypercall_page", "pfn",
+			    &p->hypercall_pfn, e) < 0)
+				return -1;
+		}
+		if (p->has_hypercall_page != ei->x3.has_hypercall_page ||
+		    (p->has_hypercall_page && p->hypercall_pfn !=
+		    (ei->x3.hypercall_page - l->v_start) >> PV_PAGE_SHIFT))
+			return pv_fail(e, PV_EXIT_INPUT, "populate.hypercall_page: "
+			    "not the kernel's hypercall page");
+	}
 	if (get(obj, "populate", "vcpu", JSON_OBJECT, &o, e) < 0 ||
-	    get_vcpu(o, &p->vcpu, e) < 0)
+	    get_vcpu(o, abi, &p->vcpu, e) < 0)
 		return -1;
 	if (p->vcpu.ip < ei->kernel_start || p->vcpu.ip >= ei->kernel_end)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.vcpu.ip: outside the "
@@ -859,10 +1152,10 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 }
 
 json_t *
-plan_populate_json(const struct plan_populate *p)
+plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 {
 	const struct plan_vcpu *v = &p->vcpu;
-	json_t *ws = json_array();
+	json_t *ws = json_array(), *o, *si;
 	size_t i;
 
 	for (i = 0; i < p->nr_writes; i++) {
@@ -874,7 +1167,7 @@ plan_populate_json(const struct plan_populate *p)
 		    "source", source_names[w->source],
 		    "source_offset", (json_int_t)w->source_offset));
 	}
-	return json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:o, s:I, s:I, "
+	o = json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:o, s:I, s:I, "
 	    "s:o, s:I, s:o, s:o, s:I, s:I}, s:{s:I, s:I}, s:{s:o, s:o, s:o, "
 	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
 	    "writes", ws,
@@ -902,13 +1195,41 @@ plan_populate_json(const struct plan_populate *p)
 	    "kernel_sp", plan_hex_json(v->kernel_sp),
 	    "trap_cs", plan_hex_json(v->trap_cs),
 	    "callback_cs", plan_hex_json(v->callback_cs));
+	if (o == NULL || abi->id == ABI_XEN13)
+		return o;
+	json_object_set_new(json_object_get(o, "vcpu"), "vm_assist",
+	    plan_hex_json(v->vm_assist));
+	si = json_pack("{s:s, s:I, s:I, s:I, s:I}", "magic",
+	    p->start_info.magic, "store_pfn", (json_int_t)p->start_info.store_pfn,
+	    "console_pfn", (json_int_t)p->start_info.console_pfn,
+	    "first_p2m_pfn", (json_int_t)p->start_info.first_p2m_pfn,
+	    "nr_p2m_frames", (json_int_t)p->start_info.nr_p2m_frames);
+	json_object_update(json_object_get(o, "start_info"), si);
+	json_decref(si);
+	json_object_set_new(o, "hypercall_page", p->has_hypercall_page ?
+	    json_pack("{s:I}", "pfn", (json_int_t)p->hypercall_pfn) :
+	    json_null());
+	return o;
 }
 
 /* pagetables */
 
+/* Is pfn one of the page-table pages the layout set aside? */
 static int
-parse_pagetables(json_t *obj, const struct plan_layout *l,
-    struct plan_pagetables *pt, struct pv_err *e)
+is_table_pfn(const struct plan_layout *l, uint64_t pfn)
+{
+	uint64_t lo = plan_region_pfn(l, REGION_PAGETABLES);
+
+	if (pfn >= lo && pfn - lo < l->nr_pt_pages)
+		return 1;
+	lo = l->p2m_map.pfn + l->p2m_map.pages;
+	return l->p2m_map.present && pfn >= lo && pfn - lo < l->p2m_map.pt_pages;
+}
+
+static int
+parse_pagetables(json_t *obj, const struct abi *abi,
+    const struct plan_layout *l, struct plan_pagetables *pt,
+    struct pv_err *e)
 {
 	static const char *const keys[] = { "levels", "entry_size", "top_pfn",
 	    "tables", "pin", NULL };
@@ -916,38 +1237,50 @@ parse_pagetables(json_t *obj, const struct plan_layout *l,
 	static const char *const mkeys[] = { "index", "count", "pfn", "flags",
 	    NULL };
 	static const char *const pkeys[] = { "pfn", "level", NULL };
-	uint64_t v, pt_first, pt_count, next;
-	unsigned char *seen = NULL;
+	uint64_t v, next, entries = 1ULL << abi->index_bits, top_entries;
+	uint64_t *level_of = NULL, nr_table_pfns, pt_lo, k;
 	json_t *arr, *t, *maps, *m, *o;
 	char path[80];
-	size_t i, j, k;
+	size_t i, j;
 
 	if (is_object(obj, "pagetables", e) < 0 ||
 	    only_keys(obj, "pagetables", keys, e) < 0 ||
 	    get_uint(obj, "pagetables", "levels", &v, e) < 0)
 		return -1;
-	if (v != 2)
+	if (v != (uint64_t)abi->levels)
 		return pv_fail(e, PV_EXIT_INPUT, "pagetables.levels: %llu, but "
-		    "xen-1.3 uses 2", (unsigned long long)v);
-	pt->levels = 2;
+		    "%s uses %d", (unsigned long long)v, abi->name, abi->levels);
+	pt->levels = abi->levels;
 	if (get_uint(obj, "pagetables", "entry_size", &v, e) < 0)
 		return -1;
-	if (v != 4)
+	if (v != abi->pte_size)
 		return pv_fail(e, PV_EXIT_INPUT, "pagetables.entry_size: %llu, "
-		    "but xen-1.3 uses 4", (unsigned long long)v);
-	pt->entry_size = 4;
-	pt_first = plan_region_pfn(l, REGION_PAGETABLES);
-	pt_count = l->nr_pt_pages;
+		    "but %s uses %u", (unsigned long long)v, abi->name,
+		    abi->pte_size);
+	pt->entry_size = (int)abi->pte_size;
+	/* A PAE top table has four entries (Intel SDM, PDPTEs). */
+	top_entries = abi->levels == 3 ? 4 : entries;
+	pt_lo = plan_region_pfn(l, REGION_PAGETABLES);
 	if (get_uint(obj, "pagetables", "top_pfn", &pt->top_pfn, e) < 0 ||
 	    get_array(obj, "pagetables", "tables", 1, MAX_TABLES, &arr, e) < 0)
 		return -1;
-	if (pt->top_pfn - pt_first >= pt_count || pt->top_pfn < pt_first)
-		return pv_fail(e, PV_EXIT_INPUT, "pagetables.top_pfn: not in the "
-		    "pagetables region");
+	if (pt->top_pfn != pt_lo)
+		return pv_fail(e, PV_EXIT_INPUT, "pagetables.top_pfn: not the "
+		    "first page of the pagetables region");
+	/* The level of each table pfn, to check what points at what. */
+	nr_table_pfns = l->nr_pt_pages;
+	if (l->p2m_map.present)
+		nr_table_pfns += l->p2m_map.pt_pages;
 	pt->nr_tables = json_array_size(arr);
 	pt->tables = calloc(pt->nr_tables, sizeof(*pt->tables));
-	if (pt->tables == NULL || (seen = calloc(pt_count, 1)) == NULL)
+	level_of = calloc(nr_table_pfns + 1, sizeof(*level_of));
+	if (pt->tables == NULL || level_of == NULL) {
+		free(level_of);
 		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	}
+	/* Where a table pfn's level is kept in level_of[]. */
+#define SLOT(x) ((x) - pt_lo < l->nr_pt_pages ? (x) - pt_lo : \
+    l->nr_pt_pages + (x) - (l->p2m_map.pfn + l->p2m_map.pages))
 	json_array_foreach(arr, i, t) {
 		struct plan_table *tb = &pt->tables[i];
 
@@ -956,23 +1289,27 @@ parse_pagetables(json_t *obj, const struct plan_layout *l,
 		    get_uint(t, path, "pfn", &tb->pfn, e) < 0 ||
 		    get_uint(t, path, "level", &v, e) < 0)
 			goto fail;
-		if (tb->pfn < pt_first || tb->pfn - pt_first >= pt_count ||
-		    seen[tb->pfn - pt_first]) {
+		if (!is_table_pfn(l, tb->pfn) || level_of[SLOT(tb->pfn)] != 0) {
 			pv_fail(e, PV_EXIT_INPUT, "%s.pfn: %llu is not a fresh "
 			    "page of the pagetables region", path,
 			    (unsigned long long)tb->pfn);
 			goto fail;
 		}
-		seen[tb->pfn - pt_first] = 1;
-		if (v < 1 || v > 2 || (tb->pfn == pt->top_pfn) != (v == 2)) {
+		if (v < 1 || v > (uint64_t)abi->levels ||
+		    (tb->pfn == pt->top_pfn) != (v == (uint64_t)abi->levels)) {
 			pv_fail(e, PV_EXIT_INPUT, "%s.level: %llu, but only the "
-			    "top table is level 2 and the rest level 1", path,
-			    (unsigned long long)v);
+			    "top table is level %d and the rest below it", path,
+			    (unsigned long long)v, abi->levels);
 			goto fail;
 		}
 		tb->level = (int)v;
-		snprintf(path + strlen(path), sizeof(path) - strlen(path),
-		    ".maps");
+		level_of[SLOT(tb->pfn)] = v;
+	}
+	json_array_foreach(arr, i, t) {
+		struct plan_table *tb = &pt->tables[i];
+		uint64_t limit = tb->level == abi->levels ? top_entries : entries;
+
+		snprintf(path, sizeof(path), "pagetables.tables[%zu].maps", i);
 		if (get_array(t, path, "maps", 0, MAX_MAPS, &maps, e) < 0)
 			goto fail;
 		tb->nr_maps = json_array_size(maps);
@@ -996,10 +1333,10 @@ parse_pagetables(json_t *obj, const struct plan_layout *l,
 			    get_hex(m, mpath, "flags", &mp->flags, e) < 0)
 				goto fail;
 			if (mp->index < next || mp->count == 0 ||
-			    !pv_inside(mp->index, mp->count, 1024)) {
+			    !pv_inside(mp->index, mp->count, limit)) {
 				pv_fail(e, PV_EXIT_INPUT, "%s.index: entries "
-				    "out of order, overlapping or past 1024",
-				    mpath);
+				    "out of order, overlapping or past %llu",
+				    mpath, (unsigned long long)limit);
 				goto fail;
 			}
 			next = mp->index + mp->count;
@@ -1009,42 +1346,51 @@ parse_pagetables(json_t *obj, const struct plan_layout *l,
 				    (unsigned long long)l->nr_pages);
 				goto fail;
 			}
-			if (mp->flags > 0xfff || !(mp->flags & PTE_PRESENT)) {
+			if (mp->flags > 0xfff || !(mp->flags & PTE_PRESENT) ||
+			    (mp->flags & PTE_PSE)) {
 				pv_fail(e, PV_EXIT_INPUT, "%s.flags: not the "
-				    "flags of a present entry", mpath);
+				    "flags of a present entry to a 4 KiB page "
+				    "or table", mpath);
 				goto fail;
 			}
-			for (k = 0; tb->level == 2 && k < mp->count; k++)
-				if (mp->pfn + k < pt_first ||
-				    mp->pfn + k - pt_first >= pt_count ||
-				    mp->pfn + k == pt->top_pfn) {
+			/* The guest must not be able to write its tables. */
+			for (k = 0; tb->level == 1 && (mp->flags & PTE_RW) &&
+			    k < mp->count; k++)
+				if (is_table_pfn(l, mp->pfn + k)) {
+					pv_fail(e, PV_EXIT_INPUT, "%s.flags: maps "
+					    "page-table pfn %llu writable", mpath,
+					    (unsigned long long)(mp->pfn + k));
+					goto fail;
+				}
+			for (k = 0; tb->level > 1 && k < mp->count; k++)
+				if (!is_table_pfn(l, mp->pfn + k) ||
+				    level_of[SLOT(mp->pfn + k)] !=
+				    (uint64_t)tb->level - 1) {
 					pv_fail(e, PV_EXIT_INPUT, "%s.pfn: a "
-					    "directory entry points outside "
-					    "the L1 tables", mpath);
+					    "level %d entry points at pfn %llu, "
+					    "which is no level %d table", mpath,
+					    tb->level, (unsigned long long)
+					    (mp->pfn + k), tb->level - 1);
 					goto fail;
 				}
 		}
 	}
-	if (!seen[pt->top_pfn - pt_first]) {
-		pv_fail(e, PV_EXIT_INPUT, "pagetables.tables: no table at "
-		    "top_pfn");
-		goto fail;
-	}
+#undef SLOT
 	if (get(obj, "pagetables", "pin", JSON_OBJECT, &o, e) < 0 ||
 	    only_keys(o, "pagetables.pin", pkeys, e) < 0 ||
 	    get_uint(o, "pagetables.pin", "pfn", &pt->pin.pfn, e) < 0 ||
 	    get_uint(o, "pagetables.pin", "level", &v, e) < 0)
 		goto fail;
-	if (pt->pin.pfn != pt->top_pfn || v != 2) {
-		pv_fail(e, PV_EXIT_INPUT, "pagetables.pin: xen-1.3 pins the top "
-		    "table at level 2");
+	if (pt->pin.pfn != pt->top_pfn || v != (uint64_t)abi->levels) {
+		pv_fail(e, PV_EXIT_INPUT, "pagetables.pin: %s pins the top "
+		    "table at level %d", abi->name, abi->levels);
 		goto fail;
 	}
-	pt->pin.level = 2;
-	free(seen);
+	pt->pin.level = abi->levels;
+	free(level_of);
 	return 0;
 fail:
-	free(seen);
+	free(level_of);
 	return -1;
 }
 
@@ -1115,7 +1461,8 @@ parse_members(struct plan *p, size_t upto, struct pv_err *e)
 		m = json_object_get(p->root, "pagetables");
 		if ((p->pagetables = calloc(1, sizeof(*p->pagetables))) == NULL)
 			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-		if (parse_pagetables(m, p->layout, p->pagetables, e) < 0)
+		if (parse_pagetables(m, p->elfinfo->abi, p->layout, p->pagetables,
+		    e) < 0)
 			return -1;
 	}
 	return 0;

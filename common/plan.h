@@ -33,6 +33,7 @@
 #define PTE_USER 0x004
 #define PTE_ACCESSED 0x020
 #define PTE_DIRTY 0x040
+#define PTE_PSE 0x080
 #define X13_L1_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED)
 #define X13_L2_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED | PTE_DIRTY | PTE_USER)
 
@@ -70,9 +71,13 @@ struct plan_elfinfo {
 
 enum plan_region_id {
 	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
-	REGION_START_INFO, REGION_STACK, NR_REGIONS
+	REGION_START_INFO, REGION_STACK, REGION_XENSTORE, REGION_CONSOLE,
+	NR_REGIONS
 };
 extern const char *const plan_region_names[NR_REGIONS];
+
+/* The regions of an ABI's bootstrap region, in address order. */
+const enum plan_region_id *plan_region_order(const struct abi *, size_t *n);
 
 struct plan_region {
 	uint64_t start, end;
@@ -84,8 +89,22 @@ struct plan_layout {
 	struct img_ref initrd;
 	char *cmdline;
 	uint64_t v_start, v_end, nr_pt_pages;
-	struct plan_region regions[NR_REGIONS];
+	struct plan_region regions[NR_REGIONS];	/* by id */
+	/* xen-3.0: what lies in pfns after the bootstrap region. */
+	int has_initrd_pfn;		/* MOD_START_PFN: initrd unmapped */
+	uint64_t initrd_pfn;
+	struct {
+		int present;		/* INIT_P2M: p2m list mapped apart */
+		uint64_t va, pfn, pages, pt_pages;
+	} p2m_map;
 };
+
+/* Pages of the bootstrap region. */
+static inline uint64_t
+plan_bootstrap_pages(const struct plan_layout *l)
+{
+	return (l->v_end - l->v_start) >> PV_PAGE_SHIFT;
+}
 
 enum plan_source { SOURCE_KERNEL, SOURCE_INITRD, SOURCE_ZERO };
 
@@ -97,6 +116,7 @@ struct plan_write {
 struct plan_vcpu {
 	uint64_t ip, sp, si, flags, cs, ds, es, fs, gs, ss;
 	uint64_t kernel_ss, kernel_sp, trap_cs, callback_cs;
+	uint64_t vm_assist;		/* xen-3.0 only */
 };
 
 struct plan_populate {
@@ -106,10 +126,22 @@ struct plan_populate {
 	struct {
 		uint64_t pfn, va, nr_pages, flags, pt_base, nr_pt_frames;
 		uint64_t mfn_list, mod_start, mod_len, cmd_line_length;
+		/* xen-3.0 only */
+		const char *magic;
+		uint64_t store_pfn, console_pfn, first_p2m_pfn, nr_p2m_frames;
 	} start_info;
 	struct { uint64_t vcpus, upcall_mask; } shared_info;
+	int has_hypercall_page;		/* xen-3.0: the backend fills it */
+	uint64_t hypercall_pfn;
 	struct plan_vcpu vcpu;
 };
+
+/* The longest command line an ABI's start_info holds, with its NUL. */
+static inline uint64_t
+plan_cmdline_max(const struct abi *abi)
+{
+	return abi->id == ABI_XEN13 ? X13_CMDLINE_MAX : 1024;
+}
 
 struct plan_map {
 	uint64_t index, count, pfn, flags;
@@ -155,8 +187,11 @@ void plan_elfinfo_clear(struct plan_elfinfo *);
 
 /* Add a member as JSON. */
 json_t *plan_elfinfo_json(const struct plan_elfinfo *);
-json_t *plan_layout_json(const struct plan_layout *);
-json_t *plan_populate_json(const struct plan_populate *);
+json_t *plan_layout_json(const struct plan_layout *, const struct abi *);
+
+/* The largest domain an ABI can have, in bytes. */
+uint64_t plan_max_memory(const struct abi *);
+json_t *plan_populate_json(const struct plan_populate *, const struct abi *);
 json_t *plan_pagetables_json(const struct plan_pagetables *);
 int plan_set(struct plan *, const char *member, json_t *value,
     struct pv_err *);

@@ -19,7 +19,7 @@ inspect(const char *path, uint64_t cap, json_t **member, struct pv_err *e)
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	if (img_load(path, cap, &ei.image, &data, e) < 0)
+	if (img_load(path, IMG_KERNEL, cap, &ei.image, &data, e) < 0)
 		return -1;
 	rc = elf_guest_inspect(data, ei.image.data_size, &ei, e);
 	free(data);
@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\nReads a guest kernel image (ELF, "
@@ -63,6 +63,9 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			return cli_version(PROG);
+		case ':':
+			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
+			    argv[optind - 1]);
 		default:
 			return cli_usage(PROG, SYNOPSIS, "unknown option "
 			    "'%s'", argv[optind - 1]);

@@ -8,19 +8,28 @@
 
 #include "cli.h"
 #include "hv.h"
+#include "xenhdr.h"
 
 #define PROG "finalize"
-#define SYNOPSIS "finalize --backend sim --out DIR [--seed N] [PLAN]"
+#define SYNOPSIS "finalize --backend sim --out DIR [--reserve SIZE] [--seed N] " \
+    "[PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
+
+/* Store v little-endian in n bytes. */
+static void
+put(uint8_t *p, uint64_t v, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
 
 static void
 put32(uint8_t *p, uint64_t v)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	put(p, v, 4);
 }
 
 /* Write `len` bytes from src (or zeros) from byte `off` of pfn onwards. */
@@ -68,15 +77,16 @@ load(struct hv *hv, const struct plan_populate *pp, const uint8_t *kernel,
 static int
 write_p2m(struct hv *hv, const struct plan_populate *pp, struct pv_err *e)
 {
+	const unsigned w = (unsigned)pp->p2m.entry_size;
+	uint64_t pfn, per = PV_PAGE_SIZE / w, n, k;
 	uint8_t page[PV_PAGE_SIZE];
-	uint64_t pfn, per = PV_PAGE_SIZE / 4, n;
 
 	for (pfn = 0; pfn < pp->p2m.entries; pfn += n) {
 		n = pp->p2m.entries - pfn < per ? pp->p2m.entries - pfn : per;
-		for (uint64_t k = 0; k < n; k++)
-			put32(page + 4 * k, hv->ops->mfn(hv, pfn + k));
+		for (k = 0; k < n; k++)
+			put(page + w * k, hv->ops->mfn(hv, pfn + k), w);
 		if (hv->ops->write(hv, hv->ops->mfn(hv, pp->p2m.pfn + pfn / per),
-		    0, page, (size_t)(4 * n), e) < 0)
+		    0, page, (size_t)(w * n), e) < 0)
 			return -1;
 	}
 	return 0;
@@ -85,6 +95,8 @@ write_p2m(struct hv *hv, const struct plan_populate *pp, struct pv_err *e)
 static int
 write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 {
+	const unsigned w = (unsigned)pt->entry_size;
+	const unsigned bits = hv->abi->mfn_bits;
 	uint8_t page[PV_PAGE_SIZE];
 	const struct plan_map *m;
 	uint64_t mfn, k;
@@ -96,12 +108,13 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 			m = &pt->tables[i].maps[j];
 			for (k = 0; k < m->count; k++) {
 				mfn = hv->ops->mfn(hv, m->pfn + k);
-				if (mfn >> 20 != 0)
+				if (mfn >> bits != 0)
 					return pv_fail(e, PV_EXIT_SYSTEM, "mfn "
-					    "0x%llx is beyond 32-bit paging",
-					    (unsigned long long)mfn);
-				put32(page + 4 * (m->index + k),
-				    mfn << PV_PAGE_SHIFT | m->flags);
+					    "0x%llx is beyond %s paging",
+					    (unsigned long long)mfn,
+					    hv->abi->name);
+				put(page + w * (m->index + k),
+				    mfn << PV_PAGE_SHIFT | m->flags, w);
 			}
 		}
 		if (hv->ops->write(hv, hv->ops->mfn(hv, pt->tables[i].pfn), 0,
@@ -112,13 +125,11 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 }
 
 /* start_info as seed/ABI-1.3.md lays it out (292 bytes, little-endian). */
-static int
-write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
+static void
+start_info_xen13(struct hv *hv, const struct plan *p, uint8_t *page)
 {
 	const struct plan_populate *pp = p->populate;
-	uint8_t page[PV_PAGE_SIZE];
 
-	memset(page, 0, sizeof(page));
 	put32(page + 0, pp->start_info.nr_pages);
 	put32(page + 4, hv->shared_info_mfn << PV_PAGE_SHIFT);
 	put32(page + 8, pp->start_info.flags);
@@ -130,8 +141,66 @@ write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
 	memcpy(page + 32, p->layout->cmdline,
 	    (size_t)pp->start_info.cmd_line_length);
 	put32(page + 288, hv->control_evtchn);
-	return hv->ops->write(hv, hv->ops->mfn(hv, pp->start_info.pfn), 0, page,
-	    sizeof(page), e);
+}
+
+/*
+ * start_info of <xen/xen.h>, in the guest's own layout: the foreign
+ * headers give both, whatever this host is. The guest is little-endian,
+ * as this host is (x86).
+ */
+#define FILL_START_INFO(si, hv, p) do {					\
+	const struct plan_populate *pp_ = (p)->populate;		\
+									\
+	strncpy((si)->magic, pp_->start_info.magic,			\
+	    sizeof((si)->magic) - 1);					\
+	(si)->nr_pages = pp_->start_info.nr_pages;			\
+	(si)->shared_info = (hv)->shared_info_mfn << PV_PAGE_SHIFT;	\
+	(si)->flags = (uint32_t)pp_->start_info.flags;			\
+	(si)->store_mfn = (hv)->ops->mfn((hv), pp_->start_info.store_pfn); \
+	(si)->store_evtchn = (hv)->store_port;			\
+	(si)->console.domU.mfn = (hv)->ops->mfn((hv),			\
+	    pp_->start_info.console_pfn);				\
+	(si)->console.domU.evtchn = (hv)->console_port;		\
+	(si)->pt_base = pp_->start_info.pt_base;			\
+	(si)->nr_pt_frames = pp_->start_info.nr_pt_frames;		\
+	(si)->mfn_list = pp_->start_info.mfn_list;			\
+	(si)->mod_start = pp_->start_info.mod_start;			\
+	(si)->mod_len = pp_->start_info.mod_len;			\
+	memcpy((si)->cmd_line, (p)->layout->cmdline,			\
+	    (size_t)pp_->start_info.cmd_line_length);			\
+	(si)->first_p2m_pfn = pp_->start_info.first_p2m_pfn;		\
+	(si)->nr_p2m_frames = pp_->start_info.nr_p2m_frames;		\
+} while (0)
+
+static int
+write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE];
+
+	memset(page, 0, sizeof(page));
+	switch (hv->abi->id) {
+	case ABI_XEN13:
+		start_info_xen13(hv, p, page);
+		break;
+	case ABI_X86_32P: {
+		start_info_x86_32_t si;
+
+		memset(&si, 0, sizeof(si));
+		FILL_START_INFO(&si, hv, p);
+		memcpy(page, &si, sizeof(si));
+		break;
+	}
+	default: {
+		start_info_x86_64_t si;
+
+		memset(&si, 0, sizeof(si));
+		FILL_START_INFO(&si, hv, p);
+		memcpy(page, &si, sizeof(si));
+		break;
+	}
+	}
+	return hv->ops->write(hv, hv->ops->mfn(hv, p->populate->start_info.pfn),
+	    0, page, sizeof(page), e);
 }
 
 /* shared_info starts empty with every vCPU's upcalls masked. */
@@ -139,39 +208,118 @@ static int
 write_shared_info(struct hv *hv, const struct plan_populate *pp,
     struct pv_err *e)
 {
+	size_t stride = 4, mask = 1;	/* xen-1.3: seed/ABI-1.3.md */
 	uint8_t page[PV_PAGE_SIZE];
 	uint64_t i;
 
+	if (hv->abi->id == ABI_X86_32P) {
+		stride = sizeof(struct vcpu_info_x86_32);
+		mask = offsetof(struct vcpu_info_x86_32, evtchn_upcall_mask);
+	} else if (hv->abi->id == ABI_X86_64) {
+		stride = sizeof(struct vcpu_info_x86_64);
+		mask = offsetof(struct vcpu_info_x86_64, evtchn_upcall_mask);
+	}
 	memset(page, 0, sizeof(page));
 	for (i = 0; i < pp->shared_info.vcpus; i++)
-		page[4 * i + 1] = (uint8_t)pp->shared_info.upcall_mask;
+		page[stride * i + mask] = (uint8_t)pp->shared_info.upcall_mask;
 	return hv->ops->write(hv, hv->shared_info_mfn, 0, page, sizeof(page), e);
+}
+
+/*
+ * The hypercall page, filled as Xen fills it: 32 bytes per hypercall
+ * number, each loading the number into eax and entering the hypervisor
+ * (syscall for a 64-bit guest, int $0x82 for a 32-bit one) and returning;
+ * iret's entry does not return and keeps the registers it needs on the
+ * stack. The rest of the page is int3.
+ */
+static int
+write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
+    struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE], *q;
+	uint32_t i;
+
+	if (!pp->has_hypercall_page)
+		return 0;
+	memset(page, 0xcc, sizeof(page));
+	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
+		q = page + 32 * i;
+		if (hv->abi->id == ABI_X86_64) {
+			static const uint8_t save[] = { 0x51, 0x41, 0x53 };
+			static const uint8_t back[] = { 0x41, 0x5b, 0x59, 0xc3 };
+
+			/* push %rcx; push %r11 */
+			memcpy(q, save, sizeof(save));
+			q += sizeof(save);
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %rax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			put32(q, i);
+			q += 4;
+			*q++ = 0x0f;			/* syscall */
+			*q++ = 0x05;
+			if (i != __HYPERVISOR_iret)	/* pop; pop; ret */
+				memcpy(q, back, sizeof(back));
+		} else {
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %eax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			put32(q, i);
+			q += 4;
+			*q++ = 0xcd;			/* int $0x82 */
+			*q++ = 0x82;
+			if (i != __HYPERVISOR_iret)
+				*q++ = 0xc3;		/* ret */
+		}
+	}
+	return hv->ops->write(hv, hv->ops->mfn(hv, pp->hypercall_pfn), 0, page,
+	    sizeof(page), e);
 }
 
 static void
 report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 {
-	const struct plan_region *r = p->layout->regions;
 	static const char *const label[NR_REGIONS] = {
-		"Loaded kernel", "Init. ramdisk", "Phys-Mach map",
-		"Page tables", "Start info", "Boot stack",
+		[REGION_KERNEL] = "Loaded kernel",
+		[REGION_INITRD] = "Init. ramdisk",
+		[REGION_P2M] = "Phys-Mach map",
+		[REGION_PAGETABLES] = "Page tables",
+		[REGION_START_INFO] = "Start info",
+		[REGION_STACK] = "Boot stack",
+		[REGION_XENSTORE] = "Xenstore",
+		[REGION_CONSOLE] = "Console",
 	};
-	size_t i;
+	const struct plan_layout *l = p->layout;
+	const struct plan_region *r = l->regions;
+	const enum plan_region_id *order;
+	int w = p->elfinfo->abi->word == 8 ? 16 : 8;
+	size_t i, n;
 
+	order = plan_region_order(p->elfinfo->abi, &n);
 	printf("VIRTUAL MEMORY ARRANGEMENT:\n");
-	for (i = 0; i < NR_REGIONS; i++)
-		printf(" %s: %08llx->%08llx\n", label[i],
-		    (unsigned long long)r[i].start, (unsigned long long)r[i].end);
-	printf(" TOTAL: %08llx->%08llx\n", (unsigned long long)p->layout->v_start,
-	    (unsigned long long)p->layout->v_end);
-	printf(" ENTRY ADDRESS: %08llx\n", (unsigned long long)p->elfinfo->entry);
+	for (i = 0; i < n; i++)
+		printf(" %s: %0*llx->%0*llx\n", label[order[i]], w,
+		    (unsigned long long)r[order[i]].start, w,
+		    (unsigned long long)r[order[i]].end);
+	printf(" TOTAL: %0*llx->%0*llx\n", w, (unsigned long long)l->v_start,
+	    w, (unsigned long long)l->v_end);
+	printf(" ENTRY ADDRESS: %0*llx\n", w,
+	    (unsigned long long)p->elfinfo->entry);
+	if (l->has_initrd_pfn)
+		printf(" Init. ramdisk unmapped at pfn %llu\n",
+		    (unsigned long long)l->initrd_pfn);
+	if (l->p2m_map.present)
+		printf(" Phys-Mach map mapped apart: %0*llx at pfn %llu\n", w,
+		    (unsigned long long)l->p2m_map.va,
+		    (unsigned long long)l->p2m_map.pfn);
 	printf("domain: %s (%s, %llu pages, cr3 0x%llx, start_info 0x%llx)\n",
 	    hv->where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
 	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
 }
 
 static int
-finalize(struct plan *p, const char *out, uint64_t seed, struct pv_err *e)
+finalize(struct plan *p, const char *out, const struct hv_sim_options *opt,
+    struct pv_err *e)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct hv *hv = NULL;
@@ -182,19 +330,23 @@ finalize(struct plan *p, const char *out, uint64_t seed, struct pv_err *e)
 	    (p->layout->has_initrd &&
 	    img_load_ref(&p->layout->initrd, &initrd, e) < 0))
 		goto out;
-	if (hv_sim_open(out, seed, p, &hv, e) < 0)
+	if (hv_sim_open(out, opt, p, &hv, e) < 0)
 		goto out;
-	if (load(hv, p->populate, kernel, initrd, e) < 0 ||
+	/* A PAE L3 must sit below 4 GiB before anything points at it. */
+	if ((hv->abi->id == ABI_X86_32P &&
+	    hv->ops->below_4g(hv, p->pagetables->top_pfn, e) < 0) ||
+	    load(hv, p->populate, kernel, initrd, e) < 0 ||
 	    write_p2m(hv, p->populate, e) < 0 ||
 	    write_tables(hv, p->pagetables, e) < 0 ||
 	    hv->ops->machphys(hv, e) < 0 ||
 	    hv->ops->pin(hv, p->pagetables->pin.pfn, p->pagetables->pin.level,
 	    e) < 0 || write_start_info(hv, p, e) < 0 ||
 	    write_shared_info(hv, p->populate, e) < 0 ||
-	    plan_set(p, "finalize", json_pack("{s:s, s:I}", "backend", "sim",
-	    "seed", (json_int_t)seed), e) < 0 ||
-	    hv->ops->commit(hv, &p->populate->vcpu, p->pagetables->top_pfn,
-	    p->root, e) < 0)
+	    write_hypercall_page(hv, p->populate, e) < 0 ||
+	    plan_set(p, "finalize", json_pack("{s:s, s:I, s:I}", "backend",
+	    "sim", "seed", (json_int_t)opt->seed, "reserve",
+	    (json_int_t)opt->reserved), e) < 0 ||
+	    hv->ops->commit(hv, p, e) < 0)
 		goto out;
 	cr3 = hv->ops->mfn(hv, p->pagetables->top_pfn) << PV_PAGE_SHIFT;
 	report(p, hv, cr3);
@@ -214,18 +366,19 @@ main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "reserve", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct hv_sim_options opt = { .seed = 1, .reserved = 1 << 20 };
 	const char *backend = "sim", *out = NULL;
-	uint64_t seed = 1;
 	struct pv_err e;
 	struct plan p;
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': backend = optarg; break;
 		case 'h':
@@ -236,16 +389,29 @@ main(int argc, char **argv)
 			    "the domain is a directory\n"
 			    "  --out DIR      where the sim domain goes; must not "
 			    "exist\n"
+			    "  --reserve SIZE the low memory the sim's hypervisor "
+			    "keeps (default 1M)\n"
 			    "  --seed N       how the sim scatters machine frames "
 			    "(default 1)\n", SYNOPSIS);
 			return PV_EXIT_OK;
 		case 'o': out = optarg; break;
+		case 'r':
+			if (pv_parse_size(optarg, &opt.reserved) < 0 ||
+			    opt.reserved > ((uint64_t)1 << 50))
+				return cli_usage(PROG, SYNOPSIS, "--reserve: '%s' "
+				    "is not a size", optarg);
+			break;
 		case 's':
-			if (pv_parse_u64(optarg, &seed) < 0)
+			/* Recorded as a JSON integer: keep it below 2^53. */
+			if (pv_parse_u64(optarg, &opt.seed) < 0 ||
+			    opt.seed >= (uint64_t)1 << 53)
 				return cli_usage(PROG, SYNOPSIS, "--seed: '%s' is "
-				    "not a number", optarg);
+				    "not a number below 2^53", optarg);
 			break;
 		case 'V': return cli_version(PROG);
+		case ':':
+			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
+			    argv[optind - 1]);
 		default:
 			return cli_usage(PROG, SYNOPSIS, "unknown option '%s'",
 			    argv[optind - 1]);
@@ -259,7 +425,7 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    finalize(&p, out, seed, &e) < 0)
+	    finalize(&p, out, &opt, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;

@@ -7,12 +7,137 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pt.h"
 
 #define PROG "layout"
 #define SYNOPSIS "layout --memory SIZE [--initrd FILE] [--cmdline STRING] " \
     "[PLAN]"
 #define MAX_CMDLINE_ARG 65536
 #define FOUR_MB ((uint64_t)1 << X13_L2_SHIFT)
+
+
+static int
+hole(const struct plan_layout *l, uint64_t at, struct pv_err *e)
+{
+	return pv_fail(e, PV_EXIT_INPUT, "the bootstrap region [0x%llx, 0x%llx) "
+	    "reaches the hypervisor hole at 0x%llx",
+	    (unsigned long long)l->v_start, (unsigned long long)l->v_end,
+	    (unsigned long long)at);
+}
+
+static int
+too_small(const struct plan_layout *l, uint64_t need, struct pv_err *e)
+{
+	return pv_fail(e, PV_EXIT_INPUT, "--memory: initial guest OS requires "
+	    "too much space (%lluMB is greater than %lluMB limit)",
+	    (unsigned long long)(need >> 20),
+	    (unsigned long long)(l->memory >> 20));
+}
+
+/* Place a region of `size` bytes at *va, leaving *va at its page end. */
+static int
+place(struct plan_layout *l, enum plan_region_id id, uint64_t *va,
+    uint64_t size, struct pv_err *e)
+{
+	l->regions[id].start = *va;
+	if (pv_add(*va, size, &l->regions[id].end) < 0 ||
+	    pv_roundup(l->regions[id].end, PV_PAGE_SIZE, va) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "the bootstrap region overflows "
+		    "the address space");
+	return 0;
+}
+
+/*
+ * Xen 4.17's placement (xc_dom_build_image and alloc_pgtables_pv): from
+ * virt_base, the kernel, the initrd (unless the guest takes it by pfn),
+ * the p2m list (unless the guest maps it apart), start_info, xenstore,
+ * console, the page tables, the boot stack; then the region is padded to
+ * a 4 MiB boundary with at least 512 KiB to spare, the page-table count
+ * solved by trying until the tables fit. What the guest takes apart
+ * follows in the pfns after the region.
+ */
+static int
+solve_xen3(const struct plan_elfinfo *ei, struct plan_layout *l,
+    struct pv_err *e)
+{
+	const struct plan_xen3 *x = &ei->x3;
+	const struct abi *abi = ei->abi;
+	const uint64_t extra = 1 + (512 * 1024) / PV_PAGE_SIZE, four = 4 << 20;
+	uint64_t va = l->v_start = x->virt_base, pages, try_end, boot, used;
+	uint64_t limit, p2m_bytes;
+	struct pt_geometry g;
+	int mapped_initrd = l->has_initrd && !x->mod_start_pfn, tries;
+
+	if (pv_mul(l->nr_pages, abi->word, &p2m_bytes) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "--memory: too large");
+	va = ei->kernel_start;
+	if (place(l, REGION_KERNEL, &va, ei->kernel_end - ei->kernel_start,
+	    e) < 0 || place(l, REGION_INITRD, &va, mapped_initrd ?
+	    l->initrd.data_size : 0, e) < 0 ||
+	    place(l, REGION_P2M, &va, x->has_init_p2m ? 0 : p2m_bytes, e) < 0 ||
+	    place(l, REGION_START_INFO, &va, PV_PAGE_SIZE, e) < 0 ||
+	    place(l, REGION_XENSTORE, &va, PV_PAGE_SIZE, e) < 0 ||
+	    place(l, REGION_CONSOLE, &va, PV_PAGE_SIZE, e) < 0)
+		return -1;
+	/* The region must not run into the hole (or off the end). */
+	limit = abi->id == ABI_X86_32P ? abi->hv_start : UINT64_MAX;
+	if (x->has_hv_start_low && x->hv_start_low < limit &&
+	    abi->id == ABI_X86_32P)
+		limit = x->hv_start_low;
+	for (pages = extra, tries = 0;; tries++) {
+		memset(&g, 0, sizeof(g));
+		g.abi = abi;
+		if (tries > 64 || pv_add(va, pages << PV_PAGE_SHIFT, &try_end) < 0 ||
+		    pv_roundup(try_end, four, &try_end) < 0 || try_end == 0 ||
+		    try_end > limit) {
+			if (limit == UINT64_MAX || try_end == 0 || tries > 64)
+				return pv_fail(e, PV_EXIT_INPUT, "the bootstrap "
+				    "region from 0x%llx runs off the end of the "
+				    "address space", (unsigned long long)
+				    l->v_start);
+			l->v_end = try_end;
+			return hole(l, limit, e);
+		}
+		if (pt_add_mapping(&g, l->v_start, try_end - 1, 0,
+		    (va - l->v_start) >> PV_PAGE_SHIFT, e) < 0)
+			return -1;
+		pages = g.map[0].nr_tables + extra;
+		if (va + (pages << PV_PAGE_SHIFT) <= try_end)
+			break;
+	}
+	l->v_end = try_end;
+	l->nr_pt_pages = g.map[0].nr_tables;
+	if (place(l, REGION_PAGETABLES, &va, l->nr_pt_pages << PV_PAGE_SHIFT,
+	    e) < 0 || place(l, REGION_STACK, &va, PV_PAGE_SIZE, e) < 0)
+		return -1;
+	if (abi->id == ABI_X86_64 && l->v_start < abi->hv_end &&
+	    l->v_end > abi->hv_start)
+		return hole(l, abi->hv_start, e);
+	boot = used = plan_bootstrap_pages(l);
+	if (boot > l->nr_pages)
+		return too_small(l, l->v_end - l->v_start, e);
+	if (l->has_initrd && x->mod_start_pfn) {
+		l->has_initrd_pfn = 1;
+		l->initrd_pfn = used;
+		used += (l->initrd.data_size + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+	}
+	if (x->has_init_p2m) {
+		l->p2m_map.present = 1;
+		l->p2m_map.va = x->init_p2m;
+		l->p2m_map.pfn = used;
+		l->p2m_map.pages = (p2m_bytes + PV_PAGE_SIZE - 1) >>
+		    PV_PAGE_SHIFT;
+		if (pt_add_mapping(&g, l->p2m_map.va, l->p2m_map.va +
+		    (l->p2m_map.pages << PV_PAGE_SHIFT) - 1, used,
+		    used + l->p2m_map.pages, e) < 0)
+			return pv_wrap(e, "INIT_P2M");
+		l->p2m_map.pt_pages = g.map[1].nr_tables;
+		used += l->p2m_map.pages + l->p2m_map.pt_pages;
+	}
+	if (used > l->nr_pages)
+		return too_small(l, used << PV_PAGE_SHIFT, e);
+	return 0;
+}
 
 /*
  * The seed's simultaneous equations: the number of page-table pages depends
@@ -22,7 +147,7 @@
  * of a 4 GiB space plus the directory, which bounds the loop.
  */
 static int
-solve(const struct plan_elfinfo *ei, struct plan_layout *l, struct pv_err *e)
+solve_xen13(const struct plan_elfinfo *ei, struct plan_layout *l, struct pv_err *e)
 {
 	struct plan_region *r = l->regions;
 	uint64_t initrd_len = l->has_initrd ? l->initrd.data_size : 0;
@@ -67,10 +192,7 @@ solve(const struct plan_elfinfo *ei, struct plan_layout *l, struct pv_err *e)
 		    "limit)", (unsigned long long)((l->v_end - l->v_start) >> 20),
 		    (unsigned long long)(l->memory >> 20));
 	if (l->v_end > X13_HYPERVISOR_VIRT_START)
-		return pv_fail(e, PV_EXIT_INPUT, "the bootstrap region "
-		    "[0x%llx, 0x%llx) reaches the hypervisor hole at 0x%llx",
-		    (unsigned long long)l->v_start, (unsigned long long)l->v_end,
-		    X13_HYPERVISOR_VIRT_START);
+		return hole(l, X13_HYPERVISOR_VIRT_START, e);
 	return 0;
 }
 
@@ -88,22 +210,24 @@ request(const char *memory, const char *initrd, char *cmdline,
 	if (l.memory == 0 || (l.memory & (PV_PAGE_SIZE - 1)) != 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--memory: %s is not a "
 		    "positive multiple of 4 KiB", memory);
-	if (l.memory > X13_MAX_MEMORY)
+	if (l.memory > plan_max_memory(ei->abi))
 		return pv_fail(e, PV_EXIT_INPUT, "--memory: %s is too large for "
-		    "x86_32: xen-1.3 domains end below 0x%llx bytes", memory,
-		    X13_MAX_MEMORY);
+		    "%s (%s): its domains have at most 0x%llx bytes", memory,
+		    ei->abi->arch, ei->abi->name, (unsigned long long)plan_max_memory(ei->abi));
 	l.nr_pages = l.memory >> PV_PAGE_SHIFT;
 	if (strlen(cmdline) > MAX_CMDLINE_ARG)
 		return pv_fail(e, PV_EXIT_INPUT, "--cmdline: longer than %d "
 		    "bytes", MAX_CMDLINE_ARG);
 	l.cmdline = cmdline;
 	if (initrd != NULL) {
-		if (img_load(initrd, IMG_DEFAULT_CAP, &l.initrd, NULL, e) < 0)
+		if (img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP, &l.initrd, NULL,
+		    e) < 0)
 			return pv_wrap(e, "--initrd");
 		l.has_initrd = 1;
 	}
-	if (solve(ei, &l, e) == 0) {
-		*member = plan_layout_json(&l);
+	if ((ei->abi->id == ABI_XEN13 ? solve_xen13(ei, &l, e) :
+	    solve_xen3(ei, &l, e)) == 0) {
+		*member = plan_layout_json(&l, ei->abi);
 		if (*member == NULL)
 			pv_fail(e, PV_EXIT_INPUT, "--cmdline: not valid UTF-8");
 		else
@@ -133,7 +257,7 @@ main(int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cmdline = optarg; break;
 		case 'h':
@@ -150,6 +274,9 @@ main(int argc, char **argv)
 		case 'i': initrd = optarg; break;
 		case 'm': memory = optarg; break;
 		case 'V': return cli_version(PROG);
+		case ':':
+			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
+			    argv[optind - 1]);
 		default:
 			return cli_usage(PROG, SYNOPSIS, "unknown option '%s'",
 			    argv[optind - 1]);

@@ -1,0 +1,45 @@
+/*
+ * decomp.h: recognising and undoing the compressions a kernel image (or an
+ * initrd) may come in, with the output bounded by a cap.
+ */
+#ifndef DECOMP_H
+#define DECOMP_H
+
+#include <stdint.h>
+
+#include "pv.h"
+
+enum decomp_kind {
+	DECOMP_NONE,
+	DECOMP_GZIP,	/* RFC 1952, members may be concatenated */
+	DECOMP_BZIP2,	/* bzip2 streams, may be concatenated */
+	DECOMP_XZ,	/* .xz streams, may be concatenated, with padding */
+	DECOMP_LZMA,	/* the legacy .lzma ("alone") format */
+	DECOMP_LZO,	/* lzop's container around LZO1X blocks */
+	DECOMP_LZ4,	/* the LZ4 frame, or the legacy frame of lz4 -l */
+	DECOMP_ZSTD,	/* Zstandard frames, may be concatenated */
+};
+
+/* The name a plan uses for a kind: "none", "gzip", ... "zstd". */
+const char *decomp_name(enum decomp_kind);
+
+/*
+ * Which compression the `len` untrusted bytes at `in` start with, by magic
+ * number; DECOMP_NONE when none matches.
+ */
+enum decomp_kind decomp_detect(const uint8_t *in, uint64_t len);
+
+/*
+ * Decompress all `len` untrusted bytes at `in` as `kind` (not DECOMP_NONE),
+ * producing at most `cap` bytes and never allocating more than `cap` + 1.
+ * Data left after the last stream is refused. `what` starts every message
+ * ("FILE" or "FILE: bzImage payload ..."). Returns 0 with the output in
+ * `*out` (free it) and its length in `*outlen`, or -1 with `e` filled:
+ * PV_EXIT_INPUT for bad or truncated data and for output past the cap,
+ * PV_EXIT_SYSTEM when memory runs out.
+ */
+int decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
+    uint64_t len, uint64_t cap, uint8_t **out, uint64_t *outlen,
+    struct pv_err *e);
+
+#endif

@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# finalize with the sim backend: the domain directory, all or nothing.
+bats_require_minimum_version 1.5.0
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+}
+
+# finalize refusing: exit CODE, nothing on stdout, one line on stderr
+# holding MESSAGE (then the usage line for exit 2), and neither DIR nor
+# its temporary ".DIR.pvbuild-*" beside it afterwards.
+# refused CODE MESSAGE DIR ARGS...
+refused() {
+	local code=$1 message=$2 dir=$3
+	shift 3
+	run "-$code" --separate-stderr "$BIN/finalize" "$@"
+	assert_output ''
+	[[ $stderr == "finalize: "* ]]
+	assert_stderr --partial "$message"
+	if [ "$code" = 1 ]; then
+		[ "${#stderr_lines[@]}" -eq 1 ]
+	fi
+	[ ! -e "$dir" ]
+	run compgen -G "$(dirname "$dir")/.$(basename "$dir").pvbuild-*"
+	assert_failure
+}
+
+# A value of DIR/domain.json by Python expression on `d`.
+dq() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1] + "/domain.json")); print(eval(sys.argv[2]))' "$@"
+}
+
+@test "finalize builds DIR with machine.mem, m2p.bin, domain.json and plan.json, and nothing else" {
+	plan_to pagetables "$GUESTS/multiseg.elf" --memory 32M --initrd "$GUESTS/initrd.img"
+	run -0 --separate-stderr "$BIN/finalize" --backend sim --out "$T/dom" "$T/4-pagetables.json"
+	[ -z "$stderr" ]
+	run ls -A "$T/dom"
+	assert_output "$(printf '%s\n' domain.json m2p.bin machine.mem plan.json)"
+	run ls -A "$T"
+	refute_output --partial pvbuild
+	# The machine: 256 reserved frames and 4 times the domain and its
+	# shared_info frame; m2p: 4 bytes per machine frame.
+	run dq "$T/dom" 'd["abi"], d["nr_pages"], d["machine"]["frames"], d["machine"]["reserved_frames"], d["machine"]["seed"], d["m2p"]["entry_size"]'
+	assert_output "('xen-1.3', 8192, $((256 + 4 * 8193)), 256, 1, 4)"
+	[ "$(stat -c %s "$T/dom/machine.mem")" -eq $(((256 + 4 * 8193) * 4096)) ]
+	[ "$(stat -c %s "$T/dom/m2p.bin")" -eq $(((256 + 4 * 8193) * 4)) ]
+}
+
+@test "plan.json is the input plan plus a finalize member" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	"$BIN/finalize" --out "$T/dom" --seed 7 "$T/4-pagetables.json" >/dev/null
+	"$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+f = b.pop("finalize"); assert a == b; assert f == {"backend": "sim", "seed": 7, "reserve": 1048576}, f' \
+		"$T/4-pagetables.json" "$T/dom/plan.json"
+}
+
+@test "stdout shows the VIRTUAL MEMORY ARRANGEMENT with the plan's addresses" {
+	plan_to pagetables "$GUESTS/multiseg.elf" --memory 32M --initrd "$GUESTS/initrd.img"
+	run -0 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
+	[ -z "$stderr" ]
+	local want
+	want=$("$PY" -c 'import json,sys; p=json.load(open(sys.argv[1])); l=p["layout"]
+names = {"kernel": "Loaded kernel", "initrd": "Init. ramdisk", "p2m": "Phys-Mach map",
+         "pagetables": "Page tables", "start_info": "Start info", "stack": "Boot stack"}
+h = lambda s: "%08x" % int(s, 16)
+print("VIRTUAL MEMORY ARRANGEMENT:")
+for r in l["regions"]:
+    print(" %s: %s->%s" % (names[r["name"]], h(r["start"]), h(r["end"])))
+print(" TOTAL: %s->%s" % (h(l["v_start"]), h(l["v_end"])))
+print(" ENTRY ADDRESS: %s" % h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
+	[ "${#lines[@]}" -eq 10 ]
+	[ "$(printf '%s\n' "${lines[@]:0:9}")" = "$want" ]
+	assert_line -n 0 'VIRTUAL MEMORY ARRANGEMENT:'
+	local cr3 si
+	cr3=$(dq "$T/dom" 'd["vcpu"]["cr3"]')
+	si=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["populate"]["vcpu"]["si"])' "$T/4-pagetables.json")
+	assert_line -n 9 "domain: $T/dom (xen-1.3, 8192 pages, cr3 $cr3, start_info $si)"
+	# The addresses by hand (multiseg at 32M with the 150000-byte initrd;
+	# populate.bats has the arithmetic), for the guest the goldens were
+	# made from: kernel_end comes from the size of its .bss.
+	"$PY" -c 'import json,sys; e=json.load(open(sys.argv[1]))["elfinfo"]; print(e["image"]["sha256"])' \
+		"$TOP/tests/golden/multiseg.elfinfo.json" >"$T/want.sha"
+	if [ "$(cat "$T/want.sha")" != "$(sha256sum <"$GUESTS/multiseg.elf" | cut -d' ' -f1)" ]; then
+		skip "build/guests/multiseg.elf is not the goldens' (another toolchain?)"
+	fi
+	assert_line -n 1 ' Loaded kernel: c0000000->c0319120'
+	assert_line -n 2 ' Init. ramdisk: c031a000->c033e9f0'
+	assert_line -n 3 ' Phys-Mach map: c033f000->c0347000'
+	assert_line -n 4 ' Page tables: c0347000->c0349000'
+	assert_line -n 5 ' Start info: c0349000->c034a000'
+	assert_line -n 6 ' Boot stack: c034a000->c034b000'
+	assert_line -n 7 ' TOTAL: c0000000->c0400000'
+	assert_line -n 8 ' ENTRY ADDRESS: c0000216'
+}
+
+@test "the same seed builds the same machine, byte for byte" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$GUESTS/initrd.img"
+	"$BIN/finalize" --out "$T/a" --seed 5 "$T/4-pagetables.json" >"$T/a.out"
+	"$BIN/finalize" --out "$T/b" --seed 5 "$T/4-pagetables.json" >"$T/b.out"
+	cmp "$T/a/machine.mem" "$T/b/machine.mem"
+	cmp "$T/a/m2p.bin" "$T/b/m2p.bin"
+	cmp "$T/a/domain.json" "$T/b/domain.json"
+	# The default seed is 1.
+	"$BIN/finalize" --out "$T/c" "$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/d" --seed 1 "$T/4-pagetables.json" >/dev/null
+	cmp "$T/c/machine.mem" "$T/d/machine.mem"
+	run dq "$T/c" 'd["machine"]["seed"]'
+	assert_output 1
+}
+
+@test "a different seed scatters the frames differently: another cr3, another machine" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	"$BIN/finalize" --out "$T/a" --seed 1 "$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/b" --seed 2 "$T/4-pagetables.json" >/dev/null
+	local a b
+	a=$(dq "$T/a" 'd["vcpu"]["cr3"]')
+	b=$(dq "$T/b" 'd["vcpu"]["cr3"]')
+	[ "$a" != "$b" ]
+	! cmp -s "$T/a/machine.mem" "$T/b/machine.mem"
+}
+
+@test "m2p.bin maps the pinned directory's mfn back to its pfn; cr3 is that mfn's address" {
+	plan_to pagetables "$GUESTS/multiseg.elf" --memory 32M
+	"$BIN/finalize" --out "$T/dom" --seed 3 "$T/4-pagetables.json" >/dev/null
+	"$PY" - "$T/dom" "$T/4-pagetables.json" <<'EOF'
+import json, struct, sys
+d = json.load(open(sys.argv[1] + "/domain.json"))
+plan = json.load(open(sys.argv[2]))
+m2p = open(sys.argv[1] + "/m2p.bin", "rb").read()
+entry = lambda m: struct.unpack_from("<I", m2p, 4 * m)[0]
+pin = d["pinned"][0]
+assert len(d["pinned"]) == 1 and pin["level"] == 2, d["pinned"]
+assert pin["pfn"] == plan["pagetables"]["top_pfn"], pin
+assert entry(pin["mfn"]) == pin["pfn"], (pin, entry(pin["mfn"]))
+assert int(d["vcpu"]["cr3"], 16) == pin["mfn"] << 12, d["vcpu"]["cr3"]
+# Scattered: the directory is not at machine frame 256 + its pfn, and no
+# domain frame is among the hypervisor's 256.
+assert pin["mfn"] >= 256 and pin["mfn"] != 256 + pin["pfn"], pin
+assert all(entry(m) == 0xffffffff for m in range(256))
+# Every pfn of the domain has exactly one machine frame.
+pfns = sorted(e for e in struct.unpack("<%dI" % (len(m2p) // 4), m2p) if e != 0xffffffff)
+assert pfns == list(range(d["nr_pages"])), (len(pfns), d["nr_pages"])
+assert entry(d["shared_info_mfn"]) == 0xffffffff
+EOF
+}
+
+@test "domain.json holds the vCPU context of the plan" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	"$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json" >/dev/null
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1] + "/domain.json"))["vcpu"]
+v = json.load(open(sys.argv[2]))["populate"]["vcpu"]
+regs = [k for k in v if k not in ("trap_cs", "callback_cs")]
+assert all(d[k] == v[k] for k in regs), [(k, d[k], v[k]) for k in regs if d[k] != v[k]]
+assert d["trap_table"] == {"entries": 256, "cs": v["trap_cs"], "handler": "0x0"}, d["trap_table"]
+assert d["event_callback"] == d["failsafe_callback"] == {"cs": v["callback_cs"], "ip": "0x0"}, d
+assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819", "0x821"), d' \
+		"$T/dom" "$T/4-pagetables.json"
+}
+
+@test "domain.json has the members the README names, start_info among them" {
+	# README, "The sim backend": domain.json holds abi, nr_pages, machine
+	# (frames, reserved_frames, seed), m2p, shared_info_mfn, pinned,
+	# start_info and vcpu.
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	"$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json" >/dev/null
+	run dq "$T/dom" '[k for k in ("abi", "nr_pages", "machine", "m2p", "shared_info_mfn", "pinned", "start_info", "vcpu") if k not in d]'
+	assert_output '[]'
+}
+
+# --- Refusals: nothing is left behind ---
+
+@test "an existing --out directory is refused and left untouched" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	mkdir "$T/dom"
+	echo keep >"$T/dom/mine"
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
+	assert_output ''
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	assert_stderr "finalize: --out: $T/dom already exists"
+	run ls -A "$T/dom"
+	assert_output mine
+	[ "$(cat "$T/dom/mine")" = keep ]
+	run compgen -G "$T/.dom.pvbuild-*"
+	assert_failure
+}
+
+@test "an existing --out file or dangling symbolic link is refused and left untouched" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	echo keep >"$T/file"
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/file" "$T/4-pagetables.json"
+	assert_output ''
+	assert_stderr --partial "already exists"
+	[ "$(cat "$T/file")" = keep ]
+	ln -s "$T/nowhere" "$T/link"
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/link" "$T/4-pagetables.json"
+	assert_stderr --partial "already exists"
+	[ ! -e "$T/nowhere" ]
+}
+
+@test "--out in a directory that does not exist is refused, leaving nothing" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 1 "--out: $T/no/dom: cannot create a directory beside it" "$T/no/dom" \
+		--out "$T/no/dom" "$T/4-pagetables.json"
+	[ ! -e "$T/no" ]
+}
+
+@test "a kernel changed after elfinfo is refused: changed since; no DIR, no temporary left" {
+	cp "$GUESTS/basic.elf" "$T/kernel.elf"
+	plan_to pagetables "$T/kernel.elf" --memory 16M
+	# One byte of the text segment, same size.
+	printf '\220' | dd of="$T/kernel.elf" bs=1 seek=4100 conv=notrunc 2>/dev/null
+	refused 1 "$T/kernel.elf: changed since the plan was made" "$T/dom" \
+		--out "$T/dom" "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "a kernel that has disappeared since elfinfo is refused, leaving nothing" {
+	cp "$GUESTS/basic.elf" "$T/kernel.elf"
+	plan_to pagetables "$T/kernel.elf" --memory 16M
+	rm "$T/kernel.elf"
+	refused 1 "$T/kernel.elf: No such file or directory" "$T/dom" \
+		--out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "a gzip'd kernel changed after elfinfo is refused: changed since" {
+	cp "$GUESTS/basic.elf.gz" "$T/kernel.gz"
+	plan_to pagetables "$T/kernel.gz" --memory 16M
+	# Another valid gzip'd kernel under the same name: it decompresses to
+	# more bytes than the plan's elf_size.
+	cp "$GUESTS/multiseg.elf.gz" "$T/kernel.gz"
+	refused 1 "$T/kernel.gz: changed since the plan was made" "$T/dom" \
+		--out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "an initrd changed after layout is refused: changed since; no DIR, no temporary left" {
+	cp "$GUESTS/initrd.img" "$T/initrd.img"
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$T/initrd.img"
+	printf 'X' | dd of="$T/initrd.img" bs=1 seek=70000 conv=notrunc 2>/dev/null
+	refused 1 "$T/initrd.img: changed since the plan was made" "$T/dom" \
+		--out "$T/dom" "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "an initrd that grew after layout is refused: changed since" {
+	cp "$GUESTS/initrd.img" "$T/initrd.img"
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$T/initrd.img"
+	echo more >>"$T/initrd.img"
+	refused 1 "$T/initrd.img: changed since the plan was made" "$T/dom" \
+		--out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "a plan without pagetables is refused: missing" {
+	plan_to populate "$GUESTS/basic.elf" --memory 16M
+	refused 1 "pagetables: missing (run pagetables first)" "$T/dom" \
+		--out "$T/dom" "$T/3-populate.json"
+}
+
+@test "finalize run on a finalized plan is refused" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	"$BIN/finalize" --out "$T/a" "$T/4-pagetables.json" >/dev/null
+	refused 1 "finalize: already in the plan" "$T/dom" --out "$T/dom" "$T/a/plan.json"
+}
+
+# --- Usage ---
+
+@test "--backend xen exits 2 naming the backend" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 "--backend: unknown backend 'xen'" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "no --out exits 2; an empty --out exits 2" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 "--out DIR is required" "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--out DIR is required" "$T/dom" --out '' "$T/4-pagetables.json"
+}
+
+@test "--seed garbage, an unknown option and two plans exit 2" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 "--seed: 'x1' is not a number" "$T/dom" --seed x1 --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "unknown option '--frob'" "$T/dom" --frob --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "too many arguments" "$T/dom" --out "$T/dom" "$T/4-pagetables.json" "$T/4-pagetables.json"
+}
+
+@test "--help and --version exit 0" {
+	run -0 "$BIN/finalize" --help
+	assert_line -n 0 'usage: finalize --backend sim --out DIR [--reserve SIZE] [--seed N] [PLAN]'
+	run -0 "$BIN/finalize" --version
+	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
+}
