@@ -231,7 +231,7 @@ deps:
 DEMO_OUT = build/demo-domain
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all guests
+	$(Q)$(MAKE) --no-print-directory all guests xenparse
 	$(Q)rm -rf $(DEMO_OUT) build/demo-plans
 	./pipeline.sh build/guests/multiseg.elf.gz --memory 32M \
 		--initrd build/guests/initrd.img --cmdline "console=xvc0 root=/dev/ram0" \
@@ -239,7 +239,7 @@ demo:
 
 check:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all guests
+	$(Q)$(MAKE) --no-print-directory all guests xenparse
 	bats --print-output-on-failure tests
 
 install: all
