@@ -231,7 +231,7 @@ deps:
 DEMO_OUT = build/demo-domain
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
-	$(Q)$(MAKE) --no-print-directory all guests xenparse
+	$(Q)$(MAKE) --no-print-directory all guests
 	$(Q)rm -rf $(DEMO_OUT) build/demo-plans
 	./pipeline.sh build/guests/multiseg.elf.gz --memory 32M \
 		--initrd build/guests/initrd.img --cmdline "console=xvc0 root=/dev/ram0" \
