@@ -50,6 +50,7 @@ struct hv {
 	uint32_t control_evtchn;	/* xen-1.3: the domain controller's */
 	uint32_t store_port, console_port;	/* xen-3.0 event channels */
 	const char *where;		/* for messages and the report */
+	int zeroed;			/* frames come zeroed: no zero fill */
 };
 
 /* Options of the sim backend. */

@@ -33,7 +33,8 @@ struct sim {
 	char *out, *tmp;
 	int mem_fd;
 	uint64_t frames, reserved, seed;
-	uint64_t perm_bits, perm_mask;	/* the Feistel domain: 2^(2*bits) */
+	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
+	uint64_t perm_mask;
 	uint64_t pool;			/* frames - reserved */
 	/* One pfn may be moved off the permutation (a PAE L3). */
 	int moved;
@@ -54,30 +55,32 @@ mix64(uint64_t z)
 static uint64_t
 round_fn(const struct sim *s, uint64_t r, int round)
 {
-	return mix64(r ^ s->seed ^ ((uint64_t)round << 56)) & s->perm_mask;
+	return mix64(r ^ s->seed ^ ((uint64_t)round << 56));
 }
 
 /*
  * A seeded permutation of [0, pool): a four-round Feistel network over the
- * smallest even power of two that holds the pool, walked until the value
- * falls inside it (cycle walking keeps it a permutation). Constant memory,
- * so the machine can be far larger than what we keep of it.
+ * smallest power of two that holds the pool, split unevenly when its bits
+ * are odd, walked until the value falls inside the pool (cycle walking
+ * keeps it a permutation; with the domain under twice the pool it takes
+ * two steps on average). Each round is a bijection of k-bit values:
+ * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)). Constant memory, so
+ * the machine can be far larger than what we keep of it.
  */
 static uint64_t
 sim_perm(const struct sim *s, uint64_t x)
 {
-	uint64_t l, r, t;
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t amask = ((uint64_t)1 << a) - 1;
+	uint64_t hi, lo;
 	int round;
 
 	do {
-		l = x >> s->perm_bits;
-		r = x & s->perm_mask;
 		for (round = 0; round < 4; round++) {
-			t = r;
-			r = l ^ round_fn(s, r, round);
-			l = t;
+			hi = x >> (s->perm_bits - a);
+			lo = x & (s->perm_mask >> a);
+			x = lo << a | ((hi ^ round_fn(s, lo, round)) & amask);
 		}
-		x = l << s->perm_bits | r;
 	} while (x >= s->pool);
 	return x;
 }
@@ -86,18 +89,17 @@ sim_perm(const struct sim *s, uint64_t x)
 static uint64_t
 sim_perm_inv(const struct sim *s, uint64_t x)
 {
-	uint64_t l, r, t;
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t amask = ((uint64_t)1 << a) - 1;
+	uint64_t hi, lo;
 	int round;
 
 	do {
-		l = x >> s->perm_bits;
-		r = x & s->perm_mask;
 		for (round = 3; round >= 0; round--) {
-			t = l;
-			l = r ^ round_fn(s, l, round);
-			r = t;
+			lo = x >> a;
+			hi = (x & amask) ^ (round_fn(s, lo, round) & amask);
+			x = hi << (s->perm_bits - a) | lo;
 		}
-		x = l << s->perm_bits | r;
 	} while (x >= s->pool);
 	return x;
 }
@@ -416,6 +418,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;
 	s->hv.nr_pages = nr_pages;
+	s->hv.zeroed = 1;	/* machine.mem is a new sparse file */
 	s->hv.control_evtchn = 1;
 	s->hv.store_port = 1;
 	s->hv.console_port = 2;
@@ -442,9 +445,10 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		    (unsigned long long)(opt->reserved >> PV_PAGE_SHIFT),
 		    (unsigned long long)nr_pages);
 	}
-	for (bits = 1; (uint64_t)1 << (2 * bits) < s->pool; bits++)
+	for (bits = 2; (uint64_t)1 << bits < s->pool; bits++)
 		;
-	s->perm_bits = bits;
+	s->perm_bits = (unsigned)bits;
+	s->perm_hi_bits = (unsigned)bits / 2;
 	s->perm_mask = ((uint64_t)1 << bits) - 1;
 	/* The frame after the domain's is the hypervisor's shared_info. */
 	s->hv.shared_info_mfn = s->reserved + sim_perm(s, nr_pages);

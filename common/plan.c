@@ -980,6 +980,52 @@ initrd_pa(const struct plan_layout *l, uint64_t *lo, uint64_t *hi)
 }
 
 static int
+cmp_write(const void *a, const void *b)
+{
+	const struct plan_write *x = *(const struct plan_write *const *)a;
+	const struct plan_write *y = *(const struct plan_write *const *)b;
+	uint64_t dx = (x->pfn << PV_PAGE_SHIFT) + x->offset;
+	uint64_t dy = (y->pfn << PV_PAGE_SHIFT) + y->offset;
+
+	return dx < dy ? -1 : dx > dy;
+}
+
+/*
+ * Writes never overlap, so their order does not matter and a backend
+ * whose frames come zeroed may skip zero fill. Destinations were checked
+ * to lie in their regions, so the sums below cannot wrap.
+ */
+static int
+writes_overlap(const struct plan_populate *p, struct pv_err *e)
+{
+	const struct plan_write **w;
+	uint64_t end = 0, dst;
+	size_t i;
+
+	if (p->nr_writes < 2)
+		return 0;
+	if ((w = malloc(p->nr_writes * sizeof(*w))) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	for (i = 0; i < p->nr_writes; i++)
+		w[i] = &p->writes[i];
+	qsort(w, p->nr_writes, sizeof(*w), cmp_write);
+	for (i = 0; i < p->nr_writes; i++) {
+		dst = (w[i]->pfn << PV_PAGE_SHIFT) + w[i]->offset;
+		if (i > 0 && dst < end) {
+			pv_fail(e, PV_EXIT_INPUT, "populate.writes: two writes "
+			    "overlap at pfn %llu offset %llu",
+			    (unsigned long long)w[i]->pfn,
+			    (unsigned long long)w[i]->offset);
+			free(w);
+			return -1;
+		}
+		end = dst + w[i]->length;
+	}
+	free(w);
+	return 0;
+}
+
+static int
 parse_populate(json_t *obj, const struct plan_elfinfo *ei,
     const struct plan_layout *l, struct plan_populate *p, struct pv_err *e)
 {
@@ -1051,6 +1097,8 @@ parse_populate(json_t *obj, const struct plan_elfinfo *ei,
 			    "not inside the %s region", path,
 			    plan_region_names[in]);
 	}
+	if (writes_overlap(p, e) < 0)
+		return -1;
 	if (get(obj, "populate", "p2m", JSON_OBJECT, &o, e) < 0 ||
 	    only_keys(o, "populate.p2m", p2mkeys, e) < 0 ||
 	    get_uint(o, "populate.p2m", "pfn", &p->p2m.pfn, e) < 0 ||

@@ -65,6 +65,13 @@ load(struct hv *hv, const struct plan_populate *pp, const uint8_t *kernel,
 
 	for (i = 0; i < pp->nr_writes; i++) {
 		w = &pp->writes[i];
+		/*
+		 * Zero fill of frames that come zeroed changes nothing: the
+		 * plan's writes never overlap (each lies in its own segment
+		 * or the initrd), so no earlier write is undone by skipping.
+		 */
+		if (w->source == SOURCE_ZERO && hv->zeroed)
+			continue;
 		src = w->source == SOURCE_KERNEL ? kernel + w->source_offset :
 		    w->source == SOURCE_INITRD ? initrd + w->source_offset : NULL;
 		if (write_run(hv, w->pfn, w->offset, src, w->length, e) < 0)

@@ -288,3 +288,13 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	run -0 "$BIN/finalize" --version
 	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
 }
+
+@test "finalize refuses a plan whose writes overlap (zero fill may be skipped only without overlaps)" {
+	plan_to pagetables "$GUESTS/multiseg.elf" --memory 16M
+	edit_plan "$T/4-pagetables.json" "$T/bad.json" \
+		'w = p["populate"]["writes"]; w.append(dict(w[0], source="zero", source_offset=0))'
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/bad.json"
+	assert_output ''
+	assert_stderr --partial 'populate.writes: two writes overlap at pfn 0 offset 0'
+	[ ! -e "$T/dom" ]
+}

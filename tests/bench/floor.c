@@ -1,0 +1,74 @@
+/*
+ * floor: the time to only decompress a kernel's payload with the library
+ * elfinfo uses, the floor the bench compares the pipeline with. It reads
+ * the file, finds the payload (a bzImage's, or the whole file), then times
+ * decomp_run() alone, best of N runs, and prints the seconds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "bzimage.h"
+#include "decomp.h"
+#include "img.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t size = 0, off = 0, plen, outlen;
+	unsigned version;
+	double best = 1e9, t;
+	struct pv_err e;
+	uint8_t *buf, *out;
+	enum decomp_kind kind;
+	int runs, i;
+	FILE *fp;
+	long n;
+
+	if (argc != 3 || (runs = atoi(argv[2])) < 1) {
+		fprintf(stderr, "usage: floor IMAGE RUNS\n");
+		return 2;
+	}
+	if ((fp = fopen(argv[1], "rb")) == NULL || fseek(fp, 0, SEEK_END) != 0 ||
+	    (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		perror(argv[1]);
+		return 3;
+	}
+	fclose(fp);
+	size = (uint64_t)n;
+	plen = size;
+	if (bzimage_payload(buf, size, &off, &plen, &version, &e) == 1 &&
+	    decomp_detect(buf + off, plen) != DECOMP_GZIP)
+		plen -= 4;	/* Linux's size trailer (see img.c) */
+	kind = decomp_detect(buf + off, plen);
+	if (kind == DECOMP_NONE) {
+		fprintf(stderr, "floor: %s: not compressed\n", argv[1]);
+		return 1;
+	}
+	for (i = 0; i < runs; i++) {
+		t = now();
+		if (decomp_run(kind, argv[1], buf + off, plen, IMG_DEFAULT_CAP,
+		    &out, &outlen, &e) < 0) {
+			fprintf(stderr, "floor: %s\n", e.msg);
+			return 1;
+		}
+		t = now() - t;
+		free(out);
+		if (t < best)
+			best = t;
+	}
+	printf("%s %.4f %llu\n", decomp_name(kind), best,
+	    (unsigned long long)outlen);
+	return 0;
+}
