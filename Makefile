@@ -56,7 +56,7 @@ build/libpvbuild.a: $(LIB_OBJS)
 bin/%: build/stages/%.o build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PV_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
 
@@ -242,6 +242,13 @@ check:
 	$(Q)$(MAKE) --no-print-directory all guests xenparse
 	bats --print-output-on-failure tests
 
+# The floor of the bench: decompression alone, with the pipeline's library.
+build/bench-floor: tests/bench/floor.c build/libpvbuild.a
+	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
+
+bench: all guests build/bench-floor
+	tests/bench/bench.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)
@@ -250,4 +257,4 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps demo check install clean guests
+.PHONY: all deps demo check bench install clean guests

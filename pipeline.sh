@@ -49,7 +49,7 @@ layout_args=(--memory "$memory")
 if [ -z "$keep" ]; then
 	"$bin/elfinfo" "$image" | "$bin/layout" "${layout_args[@]}" |
 		"$bin/populate" | "$bin/pagetables" |
-		"$bin/finalize" --backend sim --out "$out" --seed "$seed"
+		"$bin/finalize" --backend sim --out "$out" --seed "$seed" --prefetch "$image"
 	exit
 fi
 
@@ -62,7 +62,7 @@ status=0
 	"$bin/layout" "${layout_args[@]}" "$keep/1-elfinfo.json" >"$keep/2-layout.json" &&
 	"$bin/populate" "$keep/2-layout.json" >"$keep/3-populate.json" &&
 	"$bin/pagetables" "$keep/3-populate.json" >"$keep/4-pagetables.json" &&
-	"$bin/finalize" --backend sim --out "$out" --seed "$seed" "$keep/4-pagetables.json" ||
+	"$bin/finalize" --backend sim --out "$out" --seed "$seed" --prefetch "$image" "$keep/4-pagetables.json" ||
 	status=$?
 if [ "$status" -ne 0 ]; then
 	rm -rf -- "$keep"

@@ -36,6 +36,7 @@ struct sim {
 	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
 	uint64_t perm_mask;
 	uint64_t pool;			/* frames - reserved */
+	uint64_t *p2m;			/* the mfn of every pfn, worked out once */
 	/* One pfn may be moved off the permutation (a PAE L3). */
 	int moved;
 	uint64_t moved_pfn, moved_mfn, moved_from;
@@ -107,11 +108,7 @@ sim_perm_inv(const struct sim *s, uint64_t x)
 static uint64_t
 sim_mfn(struct hv *hv, uint64_t pfn)
 {
-	struct sim *s = (struct sim *)hv;
-
-	if (s->moved && pfn == s->moved_pfn)
-		return s->moved_mfn;
-	return s->reserved + sim_perm(s, pfn);
+	return ((struct sim *)hv)->p2m[pfn];
 }
 
 /* The pfn owning frame m, or UINT64_MAX. */
@@ -175,6 +172,7 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	s->moved_pfn = pfn;
 	s->moved_from = sim_mfn(hv, pfn);
 	s->moved_mfn = m;
+	s->p2m[pfn] = m;
 	return 0;
 }
 
@@ -215,20 +213,33 @@ write_json(const struct sim *s, const char *name, json_t *j, struct pv_err *e)
 /*
  * The machine-to-phys table, one entry of the guest's word size per frame,
  * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY).
- * Written in frame order a chunk at a time, each owner found through the
- * inverse permutation, so memory stays small for any machine.
+ * Made from the p2m in memory and written at once; a machine whose table
+ * would not fit in M2P_BUFFER is written a chunk at a time instead, each
+ * owner found through the inverse permutation.
  */
+#define M2P_BUFFER ((uint64_t)256 << 20)
+
+static void
+put_entry(uint8_t *p, uint64_t v, unsigned w)
+{
+	unsigned b;
+
+	for (b = 0; b < w; b++)
+		p[b] = (uint8_t)(v >> (8 * b));
+}
+
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
 	const unsigned w = hv->abi->word;
-	const uint64_t per = 65536;
-	uint64_t m, k, n, pfn;
+	uint64_t per = 65536, m, k, n, pfn;
 	uint8_t *buf;
 	char path[4096];
-	int fd, rc = 0;
+	int fd, rc = 0, whole = s->frames * w <= M2P_BUFFER;
 
+	if (whole)
+		per = s->frames;
 	if ((buf = malloc(per * w)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
@@ -236,13 +247,16 @@ sim_machphys(struct hv *hv, struct pv_err *e)
 		free(buf);
 		return sys_fail(e, s, "m2p.bin");
 	}
-	for (m = 0; m < s->frames && rc == 0; m += n) {
+	if (whole) {
+		memset(buf, 0xff, per * w);
+		for (pfn = 0; pfn < hv->nr_pages; pfn++)
+			put_entry(buf + s->p2m[pfn] * w, pfn, w);
+		rc = pv_pwrite_all(fd, buf, (size_t)(per * w), 0);
+	}
+	for (m = 0; !whole && m < s->frames && rc == 0; m += n) {
 		n = s->frames - m < per ? s->frames - m : per;
-		for (k = 0; k < n; k++) {
-			pfn = sim_owner(s, m + k);
-			for (unsigned b = 0; b < w; b++)
-				buf[k * w + b] = (uint8_t)(pfn >> (8 * b));
-		}
+		for (k = 0; k < n; k++)
+			put_entry(buf + k * w, sim_owner(s, m + k), w);
 		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
 	}
 	free(buf);
@@ -381,6 +395,7 @@ sim_close(struct hv *hv)
 		rmdir(s->tmp);
 		free(s->tmp);
 	}
+	free(s->p2m);
 	free(s->out);
 	free(s);
 }
@@ -400,7 +415,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
     const struct plan *p, struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
-	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames;
+	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames, pfn;
 	char *dcopy = NULL, *bcopy = NULL;
 	struct stat st;
 	struct sim *s;
@@ -452,6 +467,13 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->perm_mask = ((uint64_t)1 << bits) - 1;
 	/* The frame after the domain's is the hypervisor's shared_info. */
 	s->hv.shared_info_mfn = s->reserved + sim_perm(s, nr_pages);
+	if ((s->p2m = malloc(nr_pages * sizeof(*s->p2m))) == NULL) {
+		free(s);
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
+		    "p2m of %llu pages", (unsigned long long)nr_pages);
+	}
+	for (pfn = 0; pfn < nr_pages; pfn++)
+		s->p2m[pfn] = s->reserved + sim_perm(s, pfn);
 	if ((s->out = strdup(out)) == NULL || (dcopy = strdup(out)) == NULL ||
 	    (bcopy = strdup(out)) == NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");

@@ -223,6 +223,19 @@ img_load(const char *path, enum img_kind what, uint64_t cap,
 	return load(path, what, cap, NULL, ref, data, e);
 }
 
+/* Was `got` read from the same bytes the same way as `want` says? */
+int
+img_ref_same(const struct img_ref *want, const struct img_ref *got)
+{
+	return want->kind == got->kind && strcmp(want->path, got->path) == 0 &&
+	    want->size == got->size && strcmp(want->sha256, got->sha256) == 0 &&
+	    strcmp(got->compression, want->compression) == 0 &&
+	    got->data_size == want->data_size &&
+	    strcmp(got->container, want->container) == 0 &&
+	    got->payload_offset == want->payload_offset &&
+	    got->payload_size == want->payload_size;
+}
+
 int
 img_load_ref(const struct img_ref *want, uint8_t **data, struct pv_err *e)
 {
@@ -234,11 +247,7 @@ img_load_ref(const struct img_ref *want, uint8_t **data, struct pv_err *e)
 		return -1;
 	/* The same bytes read the same way, unless the plan says otherwise
 	 * (a plan edited by hand, or made by another version). */
-	if (strcmp(got.compression, want->compression) != 0 ||
-	    got.data_size != want->data_size ||
-	    strcmp(got.container, want->container) != 0 ||
-	    got.payload_offset != want->payload_offset ||
-	    got.payload_size != want->payload_size) {
+	if (!img_ref_same(want, &got)) {
 		pv_fail(e, PV_EXIT_INPUT, "%s: is read as %s %s data of %llu "
 		    "bytes, the plan says %s %s data of %llu bytes", want->path,
 		    got.compression, got.container,

@@ -54,6 +54,9 @@ int img_load(const char *path, enum img_kind, uint64_t cap,
  */
 int img_load_ref(const struct img_ref *ref, uint8_t **data, struct pv_err *e);
 
+/* Was `got` read from the same bytes, the same way, as `want` says? */
+int img_ref_same(const struct img_ref *want, const struct img_ref *got);
+
 void img_ref_free(struct img_ref *);
 
 #endif

@@ -3,6 +3,7 @@
  * that touches a hypervisor (or the sim's stand-in for one).
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +12,8 @@
 #include "xenhdr.h"
 
 #define PROG "finalize"
-#define SYNOPSIS "finalize --backend sim --out DIR [--reserve SIZE] [--seed N] " \
-    "[PLAN]"
+#define SYNOPSIS "finalize --backend sim --out DIR [--prefetch IMAGE] " \
+    "[--reserve SIZE] [--seed N] [PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
 
@@ -324,16 +325,72 @@ report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
 }
 
+/*
+ * --prefetch: the kernel image read and decompressed while the plan is
+ * still on its way down the pipe, so that finalize's decompression
+ * overlaps elfinfo's instead of following it. Used only if it turns out to
+ * be the very file, read the very way, the plan names; otherwise dropped.
+ */
+struct prefetch {
+	const char *path;
+	pthread_t thread;
+	int started, ok;
+	struct img_ref ref;
+	uint8_t *data;
+	struct pv_err err;
+};
+
+static void *
+prefetch_run(void *arg)
+{
+	struct prefetch *pf = arg;
+
+	pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, &pf->ref,
+	    &pf->data, &pf->err) == 0;
+	return NULL;
+}
+
+static void
+prefetch_start(struct prefetch *pf)
+{
+	if (pf->path != NULL)
+		pf->started = pthread_create(&pf->thread, NULL, prefetch_run,
+		    pf) == 0;
+}
+
+/* The prefetched kernel if it is the plan's, else NULL. */
+static uint8_t *
+prefetch_take(struct prefetch *pf, const struct img_ref *want)
+{
+	uint8_t *data = NULL;
+
+	if (!pf->started)
+		return NULL;
+	pthread_join(pf->thread, NULL);
+	pf->started = 0;
+	if (pf->ok && want != NULL && img_ref_same(want, &pf->ref)) {
+		data = pf->data;
+		pf->data = NULL;
+	}
+	free(pf->data);
+	pf->data = NULL;
+	if (pf->ok)
+		img_ref_free(&pf->ref);
+	return data;
+}
+
 static int
 finalize(struct plan *p, const char *out, const struct hv_sim_options *opt,
-    struct pv_err *e)
+    struct prefetch *pf, struct pv_err *e)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct hv *hv = NULL;
 	uint64_t cr3;
 	int rc = -1;
 
-	if (img_load_ref(&p->elfinfo->image, &kernel, e) < 0 ||
+	kernel = prefetch_take(pf, &p->elfinfo->image);
+	if ((kernel == NULL && img_load_ref(&p->elfinfo->image, &kernel,
+	    e) < 0) ||
 	    (p->layout->has_initrd &&
 	    img_load_ref(&p->layout->initrd, &initrd, e) < 0))
 		goto out;
@@ -373,12 +430,14 @@ main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "prefetch", required_argument, NULL, 'p' },
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hv_sim_options opt = { .seed = 1, .reserved = 1 << 20 };
+	struct prefetch pf = { 0 };
 	const char *backend = "sim", *out = NULL;
 	struct pv_err e;
 	struct plan p;
@@ -396,12 +455,16 @@ main(int argc, char **argv)
 			    "the domain is a directory\n"
 			    "  --out DIR      where the sim domain goes; must not "
 			    "exist\n"
+			    "  --prefetch IMAGE  start reading the kernel IMAGE "
+			    "at once (used only if it\n"
+			    "                 is the plan's)\n"
 			    "  --reserve SIZE the low memory the sim's hypervisor "
 			    "keeps (default 1M)\n"
 			    "  --seed N       how the sim scatters machine frames "
 			    "(default 1)\n", SYNOPSIS);
 			return PV_EXIT_OK;
 		case 'o': out = optarg; break;
+		case 'p': pf.path = optarg; break;
 		case 'r':
 			if (pv_parse_size(optarg, &opt.reserved) < 0 ||
 			    opt.reserved > ((uint64_t)1 << 50))
@@ -431,11 +494,13 @@ main(int argc, char **argv)
 		return cli_usage(PROG, SYNOPSIS, "--out DIR is required");
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
+	prefetch_start(&pf);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    finalize(&p, out, &opt, &e) < 0)
+	    finalize(&p, out, &opt, &pf, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+	free(prefetch_take(&pf, NULL));
 	plan_free(&p);
 	return rc;
 }

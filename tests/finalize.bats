@@ -284,7 +284,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "--help and --version exit 0" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize --backend sim --out DIR [--reserve SIZE] [--seed N] [PLAN]'
+	assert_line -n 0 'usage: finalize --backend sim --out DIR [--prefetch IMAGE] [--reserve SIZE] [--seed N] [PLAN]'
 	run -0 "$BIN/finalize" --version
 	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
 }
@@ -296,5 +296,34 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/bad.json"
 	assert_output ''
 	assert_stderr --partial 'populate.writes: two writes overlap at pfn 0 offset 0'
+	[ ! -e "$T/dom" ]
+}
+
+@test "--prefetch of the plan's own kernel builds the same machine as without it" {
+	plan_to pagetables "$GUESTS/multiseg.elf.gz" --memory 16M
+	"$BIN/finalize" --out "$T/a" "$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/b" --prefetch "$GUESTS/multiseg.elf.gz" \
+		"$T/4-pagetables.json" >/dev/null
+	cmp "$T/a/machine.mem" "$T/b/machine.mem"
+}
+
+@test "--prefetch of another file, or of none, is dropped: the plan's kernel is built" {
+	plan_to pagetables "$GUESTS/multiseg.elf.gz" --memory 16M
+	"$BIN/finalize" --out "$T/a" "$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/b" --prefetch "$GUESTS/basic.elf.gz" \
+		"$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/c" --prefetch "$T/no-such-file" \
+		"$T/4-pagetables.json" >/dev/null
+	cmp "$T/a/machine.mem" "$T/b/machine.mem"
+	cmp "$T/a/machine.mem" "$T/c/machine.mem"
+}
+
+@test "--prefetch does not let a kernel changed since elfinfo through" {
+	cp "$GUESTS/multiseg.elf.gz" "$T/k.gz"
+	plan_to pagetables "$T/k.gz" --memory 16M
+	cp "$GUESTS/basic.elf.gz" "$T/k.gz"
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" --prefetch "$T/k.gz" \
+		"$T/4-pagetables.json"
+	assert_stderr --partial 'changed since the plan was made'
 	[ ! -e "$T/dom" ]
 }
