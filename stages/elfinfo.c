@@ -51,8 +51,10 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\nReads a guest kernel image (ELF, "
-			    "plain or gzip'd), checks it and writes a plan\n"
-			    "with its facts on standard output.\n\n"
+			    "plain or compressed with gzip, bzip2,\nxz, lzma, "
+			    "lzo, lz4 or zstd, or a Linux bzImage), checks it "
+			    "and writes a plan\nwith its facts on standard "
+			    "output.\n\n"
 			    "  --max-size SIZE  refuse images that decompress "
 			    "past SIZE (default 1G)\n", SYNOPSIS);
 			return PV_EXIT_OK;
