@@ -9,8 +9,10 @@
  * directory beside the target and renamed into place by commit, so a
  * failed or killed build never leaves a partial domain under the name.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,27 +379,66 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	return 0;
 }
 
+/* Remove a temporary domain directory and the files the sim puts in it. */
+static void
+remove_tmp(const char *dir)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sim_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static void
 sim_close(struct hv *hv)
 {
 	struct sim *s = (struct sim *)hv;
-	char path[4096];
-	size_t i;
 
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
 	if (s->tmp != NULL) {
-		for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", s->tmp,
-			    sim_files[i]);
-			unlink(path);
-		}
-		rmdir(s->tmp);
+		remove_tmp(s->tmp);
 		free(s->tmp);
 	}
 	free(s->p2m);
 	free(s->out);
 	free(s);
+}
+
+/*
+ * A build killed before its rename leaves its temporary directory,
+ * ".NAME.pvbuild-PID-XXXXXX", beside NAME. Remove those whose builder is
+ * gone; one whose PID is alive may be a build under way and is left. (A
+ * PID reused by an unrelated process only delays the clean-up.)
+ */
+static void
+remove_stale(const char *parent, const char *name)
+{
+	char prefix[512], path[4096];
+	struct dirent *de;
+	size_t plen;
+	long pid;
+	char *end;
+	DIR *d;
+
+	plen = (size_t)snprintf(prefix, sizeof(prefix), ".%s.pvbuild-", name);
+	if (plen >= sizeof(prefix) || (d = opendir(parent)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (end == de->d_name + plen || *end != '-' || pid <= 0 ||
+		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		remove_tmp(path);
+	}
+	closedir(d);
 }
 
 static const struct hv_ops sim_ops = {
@@ -416,7 +457,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 {
 	const struct abi *abi = p->elfinfo->abi;
 	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames, pfn;
-	char *dcopy = NULL, *bcopy = NULL;
+	char *dcopy = NULL, *bcopy = NULL, *parent, *name;
 	struct stat st;
 	struct sim *s;
 	char path[4096];
@@ -480,8 +521,11 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		goto fail;
 	}
 	s->hv.where = s->out;
-	snprintf(path, sizeof(path), "%s/.%s.pvbuild-XXXXXX", dirname(dcopy),
-	    basename(bcopy));
+	parent = dirname(dcopy);
+	name = basename(bcopy);
+	remove_stale(parent, name);
+	snprintf(path, sizeof(path), "%s/.%s.pvbuild-%ld-XXXXXX", parent, name,
+	    (long)getpid());
 	if (mkdtemp(path) == NULL) {
 		pv_fail(e, errno == ENOENT ? PV_EXIT_INPUT : PV_EXIT_SYSTEM,
 		    "--out: %s: cannot create a directory beside it: %s", out,

@@ -327,3 +327,15 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	assert_stderr --partial 'changed since the plan was made'
 	[ ! -e "$T/dom" ]
 }
+
+@test "a killed build's temporary directory is removed by the next build; a live one's is left" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	# PID 2^22+1 is above Linux's pid_max limit, so no process has it.
+	mkdir "$T/.dom.pvbuild-4194305-AbCdEf"
+	: >"$T/.dom.pvbuild-4194305-AbCdEf/machine.mem"
+	mkdir "$T/.dom.pvbuild-$$-GhIjKl"
+	"$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json" >/dev/null
+	[ ! -e "$T/.dom.pvbuild-4194305-AbCdEf" ]
+	[ -d "$T/.dom.pvbuild-$$-GhIjKl" ]
+	[ -f "$T/dom/domain.json" ]
+}
