@@ -170,9 +170,9 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 		    "needs a frame below 4 GiB and this machine has none free "
 		    "(the hypervisor keeps the low %llu MiB)",
 		    (unsigned long long)(s->reserved >> (20 - PV_PAGE_SHIFT)));
+	s->moved_from = sim_mfn(hv, pfn);
 	s->moved = 1;
 	s->moved_pfn = pfn;
-	s->moved_from = sim_mfn(hv, pfn);
 	s->moved_mfn = m;
 	s->p2m[pfn] = m;
 	return 0;
@@ -310,8 +310,8 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 
 	if (o != NULL && hv->abi->id != ABI_XEN13) {
 		/* Xen's builder sets DR6 and DR7 to their reset values. */
-		json_object_set_new(o, "debugreg", json_pack("[iiiiiiii]", 0, 0,
-		    0, 0, 0, 0, 0xffff0ff0, 0x400));
+		json_object_set_new(o, "debugreg", json_pack("[iiiiiiII]", 0, 0,
+		    0, 0, 0, 0, (json_int_t)0xffff0ff0, (json_int_t)0x400));
 		json_object_set_new(o, "vm_assist", plan_hex_json(v->vm_assist));
 	}
 	return o;

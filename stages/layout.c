@@ -29,9 +29,9 @@ static int
 too_small(const struct plan_layout *l, uint64_t need, struct pv_err *e)
 {
 	return pv_fail(e, PV_EXIT_INPUT, "--memory: initial guest OS requires "
-	    "too much space (%lluMB is greater than %lluMB limit)",
-	    (unsigned long long)(need >> 20),
-	    (unsigned long long)(l->memory >> 20));
+	    "too much space (%llu pages are more than the domain's %llu)",
+	    (unsigned long long)(need >> PV_PAGE_SHIFT),
+	    (unsigned long long)l->nr_pages);
 }
 
 /* Place a region of `size` bytes at *va, leaving *va at its page end. */

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""checkdom.py: check a domain built by `finalize --backend sim` for xen-1.3.
+"""checkdom.py: check a domain built by `finalize --backend sim` for xen-1.3,
+xen-3.0-x86_64 or xen-3.0-x86_32p (which one: from the kernel itself).
 
     checkdom.py DIR --kernel KERNEL [--initrd INITRD] --memory BYTES
                 [--cmdline STRING] [-v]
@@ -10,6 +11,15 @@ seed's layout loop itself (seed/xc_linux_build.c, setup_guestos; the rules of
 seed/ABI-1.3.md), and then looks at the built machine the way the guest's MMU
 would: from cr3 through the page directory and the L1 tables to the frames,
 with the phys-to-machine list read from the guest's own memory.
+
+For the xen-3.0 ABIs (the second half of this file) it reads ELF32/ELF64
+images, plain, compressed whole (gzip, xz, bzip2, lzma) or a Linux
+bzImage's payload; takes the guest's Xen notes (PT_NOTE, else SHT_NOTE) or
+its legacy __xen_guest string; solves Xen's PV layout and page-table count
+(libxenguest, Xen 4.17) itself, including the p2m list mapped apart at
+INIT_P2M and the initrd given by pfn (MOD_START_PFN); and checks every
+entry of every 4-level or PAE page table, the hypercall page, the whole
+start_info page, shared_info, the vCPU context and the 8- or 4-byte m2p.
 
 Prints one line per check group, `ok NAME` or `FAIL NAME: what (where,
 expected, got)`; exits 0 when every group passes, 1 when one fails, 2 on a
