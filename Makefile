@@ -40,7 +40,8 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
-	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd
+	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
+	libclang-rt-14-dev llvm
 
 all: $(PROGRAMS)
 
@@ -211,6 +212,141 @@ build/compressed/.stamp: tests/mkcompressed.py build/guests/basic.elf
 		build/compressed
 	@touch $@
 
+# Sanitizers
+# make SAN=1 (make check SAN=1) builds every program with AddressSanitizer,
+# LeakSanitizer and UBSan into the same bin/, so the suite runs them; the
+# runtime's defaults (every report fatal, leaks checked, exit code 86) are
+# linked in from tests/fuzz/sanopts.c. build/.cflags records the compiler and
+# flags and every object depends on it, so a change of SAN (or of CC or
+# CFLAGS) rebuilds them all: objects built with and without SAN never mix.
+# build/xenparse, Xen's code, is built without.
+SAN ?= 0
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+PV_PLAIN_CFLAGS := $(CFLAGS)
+ifeq ($(SAN),1)
+override CFLAGS += $(SAN_FLAGS)
+$(PROGRAMS): build/san/sanopts.o
+# Tests of resource bounds (peak RSS, CPU time), which ASan's shadow memory,
+# quarantine and checks lift, can tell: the suite runs with PVBUILD_SAN=1.
+export PVBUILD_SAN = 1
+endif
+FLAGS_ID = $(CC) $(CFLAGS) $(LDFLAGS)
+
+$(LIB_OBJS) $(STAGE_OBJS) build/bench-floor: build/.cflags
+
+build/.cflags: flags-force
+	@mkdir -p $(@D)
+	@echo '$(FLAGS_ID)' | cmp -s - $@ || echo '$(FLAGS_ID)' >$@
+
+build/san/sanopts.o: tests/fuzz/sanopts.c build/.cflags
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/xenparse: override CFLAGS = $(PV_PLAIN_CFLAGS)
+
+.PHONY: flags-force
+
+# Fuzzing
+# libFuzzer targets (tests/fuzz/README.md): fuzz_image, the image reader as
+# elfinfo uses it, and fuzz_plan, the stages' plan readers, built by clang
+# into build/fuzz/ with their own objects of common/.
+#   make fuzz [FUZZ_SECONDS=60]  seed corpus from the guests, the real images
+#                                and the pipeline's plans; each target runs
+#                                FUZZ_SECONDS into build/fuzz/work/TARGET
+#   make fuzz-regress            replay tests/fuzz/corpus/ and tests/fuzz/crashes/
+#   make fuzz-corpus             merge the work corpus into tests/fuzz/corpus/
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wno-unknown-warning-option
+FUZZ_TARGETS = fuzz_image fuzz_plan
+FUZZ_BINS = $(FUZZ_TARGETS:%=build/fuzz/%)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=build/fuzz/%.o)
+
+build/fuzz/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(PV_LIBS)
+
+# Kept, though only pattern rules name them.
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+
+build/fuzz/seeds/.stamp: tests/fuzz/mkseeds.py $(PROGRAMS) $(GUEST_FILES)
+	$(Q)/usr/bin/python3 tests/fuzz/mkseeds.py build/fuzz/seeds
+	@touch $@
+
+# Each installs what is missing first (clang and its libFuzzer among them).
+fuzz:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS) build/fuzz/seeds/.stamp
+	$(Q)tests/fuzz/fuzz.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)tests/fuzz/fuzz.sh regress $(FUZZ_TARGETS)
+
+fuzz-corpus:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS) build/fuzz/seeds/.stamp
+	$(Q)tests/fuzz/fuzz.sh save $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-regress fuzz-corpus
+
+# boot
+# bin/boot starts a sim domain in a KVM virtual machine and relays its
+# console (stages/boot.c, common/boot_*.c); its own modules are linked
+# into it alone, beside the library every program shares.
+BOOT_SRCS = common/boot_domain.c common/boot_x86.c common/boot_kvm.c
+BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
+all: bin/boot
+
+bin/boot: build/stages/boot.o $(BOOT_OBJS) build/libpvbuild.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+
+-include $(BOOT_OBJS:.o=.d) build/stages/boot.d
+
+# As the other programs under "Sanitizers" above.
+$(BOOT_OBJS) build/stages/boot.o: build/.cflags
+ifeq ($(SAN),1)
+bin/boot: build/san/sanopts.o
+endif
+
+# Differential testing against Xen
+# tests/diff/mutate.py mutates the test guests and the real images into a
+# corpus, tests/diff/run.py runs elfinfo and Xen's parser (build/xenparse)
+# on each mutant and classifies how they differ; tests/diff/explained.txt
+# says why for each kind of difference. The suite runs a small corpus
+# (tests/differential.bats); this is the big run, not part of all or check:
+#   make difftest [DIFF_COUNT=3000] [DIFF_SEED=pvbuild] [DIFF_JOBS=2]
+# It keeps the interesting cases in build/diff/results/cases/.
+DIFF_COUNT ?= 3000
+DIFF_SEED ?= pvbuild
+DIFF_JOBS ?= 2
+
+difftest: all guests xenparse
+	$(Q)rm -rf build/diff
+	$(Q)/usr/bin/python3 tests/diff/mutate.py --seed '$(DIFF_SEED)' \
+		--count $(DIFF_COUNT) build/diff/corpus
+	$(Q)/usr/bin/python3 tests/diff/run.py --jobs $(DIFF_JOBS) --prune \
+		--explained tests/diff/explained.txt --check \
+		--out build/diff/results build/diff/corpus
+
+.PHONY: difftest
+
 # Install the Debian packages that are missing (as root), or name them.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -251,7 +387,7 @@ bench: all guests build/bench-floor
 
 install: all
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 $(PROGRAMS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROGRAMS) bin/boot $(DESTDIR)$(BINDIR)
 	install -m 755 pipeline.sh $(DESTDIR)$(BINDIR)/pvbuild-pipeline
 
 clean:

@@ -139,6 +139,52 @@ bzimage_data(const char *path, uint8_t *raw, uint64_t off, uint64_t plen,
 }
 
 /*
+ * Find the data in the `rawlen` untrusted bytes at `raw` (malloc'd), named
+ * `name` in messages, and fill `ref`'s container, payload range and
+ * compression. On success `raw` is consumed: it is the data itself
+ * (`*out`) or freed; on failure it is still the caller's.
+ */
+static int
+decode(const char *name, uint8_t *raw, uint64_t rawlen, enum img_kind what,
+    uint64_t cap, struct img_ref *ref, uint8_t **out, uint64_t *outlen,
+    struct pv_err *e)
+{
+	uint64_t off = 0, plen = 0;
+	enum decomp_kind kind;
+	unsigned version;
+	int rc = 0;
+
+	ref->container = "file";
+	/* A compression's magic first: a bzImage starts with none of them,
+	 * and an ELF file is never taken for a bzImage. */
+	kind = decomp_detect(raw, rawlen);
+	if (what == IMG_MODULE && kind != DECOMP_GZIP)
+		kind = DECOMP_NONE;
+	if (what == IMG_KERNEL && kind == DECOMP_NONE && !is_elf(raw, rawlen))
+		rc = bzimage_payload(raw, rawlen, &off, &plen, &version, e);
+	if (rc < 0)
+		return pv_wrap(e, "%s", name);
+	if (rc == 1) {
+		ref->container = "bzimage";
+		ref->payload_offset = off;
+		ref->payload_size = plen;
+		return bzimage_data(name, raw, off, plen, cap, ref, out, outlen,
+		    e);
+	}
+	if (kind != DECOMP_NONE) {
+		ref->compression = decomp_name(kind);
+		if (decomp_run(kind, name, raw, rawlen, cap, out, outlen, e) < 0)
+			return -1;
+		free(raw);
+		return 0;
+	}
+	ref->compression = decomp_name(DECOMP_NONE);
+	*out = raw;
+	*outlen = rawlen;
+	return 0;
+}
+
+/*
  * img_load, and img_load_ref when `want` is not NULL: then a file whose
  * size or hash differs from the plan's is refused before it is decoded, so
  * that a changed file is reported as changed, not as whatever decoding it
@@ -150,11 +196,8 @@ load(const char *path, enum img_kind what, uint64_t cap,
     struct pv_err *e)
 {
 	uint8_t *raw = NULL, *out = NULL;
-	uint64_t rawlen = 0, outlen = 0, off = 0, plen = 0;
-	enum decomp_kind kind;
-	unsigned version;
+	uint64_t rawlen = 0, outlen = 0;
 	char *abs;
-	int rc = 0;
 
 	memset(ref, 0, sizeof(*ref));
 	ref->kind = what;
@@ -174,36 +217,8 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		    want->sha256);
 		goto fail;
 	}
-	ref->container = "file";
-	/* A compression's magic first: a bzImage starts with none of them,
-	 * and an ELF file is never taken for a bzImage. */
-	kind = decomp_detect(raw, rawlen);
-	if (what == IMG_MODULE && kind != DECOMP_GZIP)
-		kind = DECOMP_NONE;
-	if (what == IMG_KERNEL && kind == DECOMP_NONE && !is_elf(raw, rawlen))
-		rc = bzimage_payload(raw, rawlen, &off, &plen, &version, e);
-	if (rc < 0) {
-		pv_wrap(e, "%s", path);
+	if (decode(path, raw, rawlen, what, cap, ref, &out, &outlen, e) < 0)
 		goto fail;
-	}
-	if (rc == 1) {
-		ref->container = "bzimage";
-		ref->payload_offset = off;
-		ref->payload_size = plen;
-		if (bzimage_data(path, raw, off, plen, cap, ref, &out, &outlen,
-		    e) < 0)
-			goto fail;
-	} else if (kind != DECOMP_NONE) {
-		ref->compression = decomp_name(kind);
-		if (decomp_run(kind, path, raw, rawlen, cap, &out, &outlen,
-		    e) < 0)
-			goto fail;
-		free(raw);
-	} else {
-		ref->compression = decomp_name(DECOMP_NONE);
-		out = raw;
-		outlen = rawlen;
-	}
 	ref->data_size = outlen;
 	if (data != NULL)
 		*data = out;
@@ -214,6 +229,36 @@ fail:
 	free(raw);
 	img_ref_free(ref);
 	return -1;
+}
+
+int
+img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
+    uint64_t cap, struct img_ref *ref, uint8_t **data, struct pv_err *e)
+{
+	uint8_t *copy, *out = NULL;
+	uint64_t outlen = 0;
+
+	memset(ref, 0, sizeof(*ref));
+	ref->kind = what;
+	ref->size = len;
+	/* Exactly `len` bytes, so that a sanitizer sees a read past them. */
+	if (len > SIZE_MAX || (copy = malloc(len > 0 ? (size_t)len : 1)) ==
+	    NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "<memory>: out of memory for "
+		    "%llu bytes", (unsigned long long)len);
+	if (len > 0)
+		memcpy(copy, raw, (size_t)len);
+	if (decode("<memory>", copy, len, what, cap, ref, &out, &outlen,
+	    e) < 0) {
+		free(copy);
+		return -1;
+	}
+	ref->data_size = outlen;
+	if (data != NULL)
+		*data = out;
+	else
+		free(out);
+	return 0;
 }
 
 int

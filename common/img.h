@@ -48,6 +48,13 @@ int img_load(const char *path, enum img_kind, uint64_t cap,
     struct img_ref *ref, uint8_t **data, struct pv_err *e);
 
 /*
+ * The same for the `len` untrusted bytes at `raw` (copied, not kept),
+ * named "<memory>" in messages: `ref` gets no path and no sha256.
+ */
+int img_decode(const uint8_t *raw, uint64_t len, enum img_kind, uint64_t cap,
+    struct img_ref *ref, uint8_t **data, struct pv_err *e);
+
+/*
  * Load the file a plan refers to and check that it is still the file the
  * plan was made from (size and sha256, then how it was read: container,
  * payload range, compression and decompressed size).

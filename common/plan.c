@@ -334,23 +334,24 @@ get_strings(json_t *obj, const char *path, const char *key, json_type type,
     json_t **out, struct pv_err *e)
 {
 	const char *k;
-	json_t *v;
+	json_t *o, *v;
 	size_t i;
 
-	if (get(obj, path, key, type, out, e) < 0)
+	/* Checked through a local: *out takes a reference only when valid. */
+	if (get(obj, path, key, type, &o, e) < 0)
 		return -1;
 	if (type == JSON_OBJECT) {
-		json_object_foreach(*out, k, v)
+		json_object_foreach(o, k, v)
 			if (!json_is_string(v))
 				return pv_fail(e, PV_EXIT_INPUT, "%s.%s.%s: "
 				    "expected string", path, key, k);
 	} else {
-		json_array_foreach(*out, i, v)
+		json_array_foreach(o, i, v)
 			if (!json_is_string(v))
 				return pv_fail(e, PV_EXIT_INPUT, "%s.%s[%zu]: "
 				    "expected string", path, key, i);
 	}
-	json_incref(*out);
+	*out = json_incref(o);
 	return 0;
 }
 
@@ -1357,7 +1358,7 @@ parse_pagetables(json_t *obj, const struct abi *abi,
 		struct plan_table *tb = &pt->tables[i];
 		uint64_t limit = tb->level == abi->levels ? top_entries : entries;
 
-		snprintf(path, sizeof(path), "pagetables.tables[%zu].maps", i);
+		snprintf(path, sizeof(path), "pagetables.tables[%zu]", i);
 		if (get_array(t, path, "maps", 0, MAX_MAPS, &maps, e) < 0)
 			goto fail;
 		tb->nr_maps = json_array_size(maps);
@@ -1516,35 +1517,26 @@ parse_members(struct plan *p, size_t upto, struct pv_err *e)
 	return 0;
 }
 
-int
-plan_read(const char *path, const char *stage, struct plan *p,
-    struct pv_err *e)
+/*
+ * What plan_read and plan_read_buffer share: check the document that
+ * json_load* made of the input `name` (NULL when it did not parse, with
+ * `je` saying where) and every member it holds for `stage`.
+ */
+static int
+check_root(struct plan *p, const char *name, const char *stage,
+    const json_error_t *je, struct pv_err *e)
 {
-	const char *name = path == NULL || strcmp(path, "-") == 0 ? "<stdin>" :
-	    path;
-	json_error_t je;
 	json_t *fmt;
 	const char *k;
 	json_t *v;
 	size_t i, me;
-	FILE *fp;
 
-	memset(p, 0, sizeof(*p));
 	for (me = 0; me < NR_STAGES; me++)
 		if (strcmp(stage, stage_order[me]) == 0)
 			break;
-	if (name == path) {
-		if ((fp = fopen(path, "r")) == NULL)
-			return pv_fail(e, PV_EXIT_INPUT, "%s: %s", path,
-			    strerror(errno));
-	} else
-		fp = stdin;
-	p->root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
-	if (fp != stdin)
-		fclose(fp);
 	if (p->root == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "%s:%d:%d: %s", name, je.line,
-		    je.column, je.text);
+		return pv_fail(e, PV_EXIT_INPUT, "%s:%d:%d: %s", name, je->line,
+		    je->column, je->text);
 	if (!json_is_object(p->root))
 		return pv_fail(e, PV_EXIT_INPUT, "%s: a plan is a JSON object",
 		    name);
@@ -1575,6 +1567,39 @@ plan_read(const char *path, const char *stage, struct plan *p,
 	if (parse_members(p, me, e) < 0)
 		return pv_wrap(e, "%s", name);
 	return 0;
+}
+
+int
+plan_read(const char *path, const char *stage, struct plan *p,
+    struct pv_err *e)
+{
+	const char *name = path == NULL || strcmp(path, "-") == 0 ? "<stdin>" :
+	    path;
+	json_error_t je;
+	FILE *fp;
+
+	memset(p, 0, sizeof(*p));
+	if (name == path) {
+		if ((fp = fopen(path, "r")) == NULL)
+			return pv_fail(e, PV_EXIT_INPUT, "%s: %s", path,
+			    strerror(errno));
+	} else
+		fp = stdin;
+	p->root = json_loadf(fp, JSON_REJECT_DUPLICATES, &je);
+	if (fp != stdin)
+		fclose(fp);
+	return check_root(p, name, stage, &je, e);
+}
+
+int
+plan_read_buffer(const char *buf, size_t len, const char *stage,
+    struct plan *p, struct pv_err *e)
+{
+	json_error_t je;
+
+	memset(p, 0, sizeof(*p));
+	p->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	return check_root(p, "<buffer>", stage, &je, e);
 }
 
 int

@@ -178,6 +178,9 @@ struct plan {
  */
 int plan_read(const char *path, const char *stage, struct plan *,
     struct pv_err *);
+/* The same for the `len` bytes at `buf`, named "<buffer>" in errors. */
+int plan_read_buffer(const char *buf, size_t len, const char *stage,
+    struct plan *, struct pv_err *);
 /* A fresh plan with only the format member (for elfinfo). */
 int plan_new(struct plan *, struct pv_err *);
 void plan_free(struct plan *);

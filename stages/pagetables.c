@@ -265,8 +265,10 @@ pagetables_xen3(const struct plan *plan, json_t **member, struct pv_err *e)
 		goto out;
 	/* A top table may get its entries from two mappings out of order. */
 	for (at = 0; at < b.pt.nr_tables; at++)
-		qsort(b.pt.tables[at].maps, b.pt.tables[at].nr_maps,
-		    sizeof(struct plan_map), cmp_map);
+		if (b.pt.tables[at].nr_maps > 1)
+			qsort(b.pt.tables[at].maps,
+			    b.pt.tables[at].nr_maps, sizeof(struct plan_map),
+			    cmp_map);
 	*member = plan_pagetables_json(&b.pt);
 	rc = 0;
 out:

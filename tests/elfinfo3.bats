@@ -24,14 +24,18 @@ refused() {
 
 @test "x86_64 guest: ABI, addresses, hypercall page, INIT_P2M and features from its notes" {
 	"$BIN/elfinfo" "$GUESTS/x64-basic.elf" >"$BATS_TEST_TMPDIR/p.json"
+	# Where _start and hypercall_page lie, from the guest's own symbols.
+	local start hc
+	start=$(nm "$GUESTS/x64-basic.elf" | awk '$3 == "_start" { print "0x" $1 }')
+	hc=$(nm "$GUESTS/x64-basic.elf" | awk '$3 == "hypercall_page" { print "0x" $1 }')
 	run fact "$BATS_TEST_TMPDIR/p.json" '(e["abi"], e["paging_levels"], e["declared_by"], e["virt_base"], e["entry"], e["kernel_start"], e["hypercall_page"], e["init_p2m"], e["mod_start_pfn"], e["features"])'
-	assert_output "('xen-3.0-x86_64', 4, 'notes', '0xffffffff80000000', '0xffffffff81002000', '0xffffffff81000000', '0xffffffff81001000', '0x8000000000', False, {'required': '0x1', 'supported': '0x11'})"
+	assert_output "('xen-3.0-x86_64', 4, 'notes', '0xffffffff80000000', '$start', '0xffffffff81000000', '$hc', '0x8000000000', False, {'required': '0x1', 'supported': '0x11'})"
 }
 
 @test "x86_64 segments are placed at paddr - PADDR_OFFSET + VIRT_BASE" {
 	"$BIN/elfinfo" "$GUESTS/x64-basic.elf" >"$BATS_TEST_TMPDIR/p.json"
-	run fact "$BATS_TEST_TMPDIR/p.json" '[(s["paddr"], s["vaddr"]) for s in e["segments"]]'
-	assert_output "[('0x1000000', '0xffffffff81000000'), ('0x1003000', '0xffffffff81003000')]"
+	run fact "$BATS_TEST_TMPDIR/p.json" 'all(int(s["vaddr"], 16) == int(s["paddr"], 16) + 0xffffffff80000000 for s in e["segments"]) and e["segments"][0]["paddr"]'
+	assert_output "0x1000000"
 }
 
 @test "every Xen note the guest carries is decoded into the plan" {

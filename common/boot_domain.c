@@ -1,0 +1,223 @@
+/*
+ * boot_domain.c: read a sim domain's domain.json and map its machine.mem
+ * (README, "The sim backend") for bin/boot.
+ *
+ * domain.json is untrusted here as a plan is to a stage: a damaged domain
+ * is a test case. Only the members boot uses are read, each checked for
+ * type and range; the rest (the event channels, the m2p, the trap table)
+ * are the sim's record and boot has no use for them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "boot_domain.h"
+
+static int
+member(json_t *obj, const char *path, const char *key, json_type type,
+    json_t **out, struct pv_err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: missing",
+		    path, key);
+	if (json_typeof(v) != type)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: wrong "
+		    "type", path, key);
+	*out = v;
+	return 0;
+}
+
+static int
+member_uint(json_t *obj, const char *path, const char *key, uint64_t *v,
+    struct pv_err *e)
+{
+	json_t *j;
+
+	if (member(obj, path, key, JSON_INTEGER, &j, e) < 0)
+		return -1;
+	if (json_integer_value(j) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: "
+		    "negative", path, key);
+	*v = (uint64_t)json_integer_value(j);
+	return 0;
+}
+
+/* A register or address: a "0x..." string, as finalize writes them. */
+static int
+member_hex(json_t *obj, const char *path, const char *key, uint64_t *v,
+    struct pv_err *e)
+{
+	const char *s;
+	json_t *j;
+
+	if (member(obj, path, key, JSON_STRING, &j, e) < 0)
+		return -1;
+	s = json_string_value(j);
+	if (strncmp(s, "0x", 2) != 0 || strlen(s) > 18 ||
+	    pv_parse_u64(s, v) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: \"%s\" "
+		    "is not a 64-bit hex number", path, key, s);
+	return 0;
+}
+
+static int
+read_vcpu(json_t *root, struct boot_vcpu *v, struct pv_err *e)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} regs[] = {
+#define REG(name) { #name, offsetof(struct boot_vcpu, name) }
+		REG(cr3), REG(ip), REG(sp), REG(si), REG(flags),
+		REG(ax), REG(bx), REG(cx), REG(dx), REG(di), REG(bp),
+		REG(cs), REG(ds), REG(es), REG(fs), REG(gs), REG(ss),
+#undef REG
+	};
+	json_t *vcpu;
+	size_t i;
+
+	if (member(root, "domain", "vcpu", JSON_OBJECT, &vcpu, e) < 0)
+		return -1;
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (member_hex(vcpu, "vcpu", regs[i].key,
+		    (uint64_t *)((char *)v + regs[i].off), e) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
+    struct pv_err *e)
+{
+	json_t *root, *machine, *j;
+	char path[PATH_MAX];
+	json_error_t je;
+	uint64_t page;
+	const char *s;
+	int rc = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/domain.json", dir) >=
+	    sizeof(path))
+		return pv_fail(e, PV_EXIT_INPUT, "%s: path too long", dir);
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "%s:%d:%d: %s", path,
+		    je.line, je.column, je.text);
+	if (!json_is_object(root)) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: not a JSON object", path);
+		goto out;
+	}
+	if (member(root, "domain", "abi", JSON_STRING, &j, e) < 0)
+		goto out;
+	s = json_string_value(j);
+	if ((d->abi = abi_by_name(s)) == NULL) {
+		pv_fail(e, PV_EXIT_INPUT, "domain.json: abi \"%s\" is not one "
+		    "pvbuild builds", s);
+		goto out;
+	}
+	if (member(root, "domain", "machine", JSON_OBJECT, &machine, e) < 0 ||
+	    member_uint(machine, "machine", "frames", &d->frames, e) < 0 ||
+	    member_uint(machine, "machine", "reserved_frames",
+	    &d->reserved_frames, e) < 0 ||
+	    member_uint(machine, "machine", "page_size", &page, e) < 0 ||
+	    member(machine, "machine", "file", JSON_STRING, &j, e) < 0 ||
+	    read_vcpu(root, &d->vcpu, e) < 0)
+		goto out;
+	s = json_string_value(j);
+	/* A plain name inside DIR: never a path that leaves it. */
+	if (*s == '\0' || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0 || strlen(s) >= filesz) {
+		pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.file \"%s\" is "
+		    "not a file name in the domain directory", s);
+		goto out;
+	}
+	strcpy(file, s);
+	if (page != PV_PAGE_SIZE) {
+		pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.page_size %llu "
+		    "is not 4096", (unsigned long long)page);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(root);
+	return rc;
+}
+
+int
+boot_domain_open(const char *dir, struct boot_domain *d, struct pv_err *e)
+{
+	char file[NAME_MAX + 1], path[PATH_MAX];
+	uint64_t size;
+	struct stat st;
+	void *mem;
+	int fd;
+
+	memset(d, 0, sizeof(*d));
+	if (read_json(dir, d, file, sizeof(file), e) < 0)
+		return -1;
+	/* Frame numbers must fit the paging mode and their bytes a size_t. */
+	if (d->frames == 0 || d->frames >> d->abi->mfn_bits != 0 ||
+	    pv_mul(d->frames, PV_PAGE_SIZE, &size) < 0 || size > SIZE_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.frames "
+		    "%llu is out of range", (unsigned long long)d->frames);
+	if (d->reserved_frames >= d->frames)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine."
+		    "reserved_frames %llu is not below frames %llu",
+		    (unsigned long long)d->reserved_frames,
+		    (unsigned long long)d->frames);
+	if ((d->vcpu.cr3 & (PV_PAGE_SIZE - 1)) != 0 ||
+	    d->vcpu.cr3 >> PV_PAGE_SHIFT >= d->frames)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.cr3 0x%llx "
+		    "is not a frame of the machine (%llu frames)",
+		    (unsigned long long)d->vcpu.cr3,
+		    (unsigned long long)d->frames);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path))
+		return pv_fail(e, PV_EXIT_INPUT, "%s: path too long", dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return pv_fail(e, errno == ENOENT ? PV_EXIT_INPUT :
+		    PV_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < size) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: %llu bytes, not the %llu frames "
+		    "domain.json names", path, (unsigned long long)st.st_size,
+		    (unsigned long long)d->frames);
+		close(fd);
+		return -1;
+	}
+	/*
+	 * Private and writable: boot adds its own frames in the reserved
+	 * ones and the guest writes its memory, and none of it reaches the
+	 * file. MAP_NORESERVE: only the pages touched are ever copied.
+	 */
+	mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	close(fd);
+	if (mem == MAP_FAILED)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: mmap of %llu bytes: %s",
+		    path, (unsigned long long)size, strerror(errno));
+	d->mem = mem;
+	d->mem_size = (size_t)size;
+	return 0;
+}
+
+void
+boot_domain_close(struct boot_domain *d)
+{
+	if (d->mem != NULL)
+		munmap(d->mem, d->mem_size);
+	d->mem = NULL;
+}

@@ -1,0 +1,506 @@
+/*
+ * boot: start a sim domain for real and relay its console. Not a stage of
+ * the pipeline: it reads what finalize --backend sim left (DIR/domain.json,
+ * DIR/machine.mem) and runs it, entered directly in its own paging mode
+ * with its own page tables and registers (DESIGN.md, "Backends and
+ * booting"). This slice runs xen-3.0-x86_64 domains under KVM; an x86_64
+ * PV kernel runs in ring 3, as under Xen, which a KVM without hardware
+ * virtualization (PVM) also runs at native speed.
+ *
+ * The guest writes its console to port 0xE9 and its verdict to port 0xF4,
+ * and calls on boot through port 0xF6 (common/boot_ports.h); the verdict
+ * is boot's exit status. A guest that stops without one (an exception it
+ * does not handle, a triple fault, a halt, the timeout) is a failure,
+ * shown with its registers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "boot_domain.h"
+#include "boot_kvm.h"
+#include "boot_ports.h"
+#include "boot_x86.h"
+#include "cli.h"
+
+#define PROG "boot"
+#define SYNOPSIS "boot DIR [--timeout SECONDS] [--with kvm|qemu]"
+
+/* The guest stopped without a verdict: fault, shutdown, halt, timeout. */
+#define BOOT_EXIT_NO_VERDICT 4
+
+#define DEFAULT_TIMEOUT 10.0
+#define MAX_TIMEOUT 86400.0
+
+static struct boot_kvm *kicked;
+static volatile sig_atomic_t timed_out;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+	boot_kvm_kick(kicked);
+}
+
+static int
+start_timer(double seconds)
+{
+	struct itimerval it;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) < 0)
+		return -1;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)seconds;
+	it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds)
+	    * 1e6);
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	return setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void
+stop_timer(void)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+print_cpu(const struct boot_cpu *c)
+{
+	fprintf(stderr,
+	    "boot:   rip %016llx rsp %016llx rflags %08llx\n"
+	    "boot:   rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+	    "boot:   rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
+	    "boot:   r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
+	    "boot:   r13 %016llx r14 %016llx r15 %016llx\n"
+	    "boot:   cr0 %08llx cr2 %016llx cr3 %016llx cr4 %08llx "
+	    "efer %llx\n"
+	    "boot:   cs %04x ds %04x es %04x fs %04x gs %04x ss %04x tr %04x\n",
+	    (unsigned long long)c->rip, (unsigned long long)c->rsp,
+	    (unsigned long long)c->rflags, (unsigned long long)c->rax,
+	    (unsigned long long)c->rbx, (unsigned long long)c->rcx,
+	    (unsigned long long)c->rdx, (unsigned long long)c->rsi,
+	    (unsigned long long)c->rdi, (unsigned long long)c->rbp,
+	    (unsigned long long)c->r8, (unsigned long long)c->r9,
+	    (unsigned long long)c->r10, (unsigned long long)c->r11,
+	    (unsigned long long)c->r12, (unsigned long long)c->r13,
+	    (unsigned long long)c->r14, (unsigned long long)c->r15,
+	    (unsigned long long)c->cr0, (unsigned long long)c->cr2,
+	    (unsigned long long)c->cr3, (unsigned long long)c->cr4,
+	    (unsigned long long)c->efer, c->cs, c->ds, c->es, c->fs, c->gs,
+	    c->ss, c->tr);
+}
+
+/* A run of an x86_64 domain under KVM. */
+struct run {
+	struct boot_kvm *kvm;
+	struct boot_domain *dom;
+	const struct boot_hole *hole;
+	uint64_t trap_handler;		/* BOOT_CALL_TRAPS, 0 for none */
+	unsigned long bounces;
+	double timeout, t0;
+};
+
+/* Enough for any test guest's probes; more is a guest in a fault loop. */
+#define MAX_BOUNCES 100000
+
+/*
+ * The run failed without a verdict: say why (the caller did), then show
+ * the vCPU. For an exception, the registers the guest had when it took
+ * it, from the stubs' stack.
+ */
+static int
+no_verdict(struct run *r, const struct boot_fault *f)
+{
+	struct boot_cpu c;
+	struct pv_err e;
+
+	fflush(stdout);
+	if (boot_kvm_cpu(r->kvm, &c, &e) < 0) {
+		cli_error(PROG, &e);
+		return BOOT_EXIT_NO_VERDICT;
+	}
+	if (f != NULL) {
+		c.rip = f->rip;
+		c.rsp = f->rsp;
+		c.rflags = f->rflags;
+		c.rax = f->rax;
+		c.cs = (uint16_t)f->cs;
+		c.ss = (uint16_t)f->ss;
+	}
+	fprintf(stderr, "boot: registers%s:\n", f != NULL ?
+	    " when the guest took the exception" : "");
+	print_cpu(&c);
+	return BOOT_EXIT_NO_VERDICT;
+}
+
+/* Console bytes go out as they come, a line at a time. */
+static void
+console(const uint8_t *data, size_t len)
+{
+	fwrite(data, 1, len, stdout);
+	if (memchr(data, '\n', len) != NULL)
+		fflush(stdout);
+}
+
+/* BOOT_CALL_FRAME: copy machine frame rdi to the guest's page at rsi. */
+static int64_t
+call_frame(struct run *r, uint64_t mfn, uint64_t va)
+{
+	uint64_t maddr;
+
+	if (mfn < r->dom->reserved_frames || mfn >= r->dom->frames ||
+	    (va & (PV_PAGE_SIZE - 1)) != 0 ||
+	    boot_x64_translate(r->dom, va, 1, &maddr) < 0)
+		return -1;
+	memmove(r->dom->mem + maddr, r->dom->mem + mfn * PV_PAGE_SIZE,
+	    PV_PAGE_SIZE);
+	return 0;
+}
+
+/* A call on boot (boot_ports.h): the result goes back in rax. */
+static int
+call(struct run *r, uint8_t nr)
+{
+	struct boot_cpu c;
+	struct pv_err e;
+	int64_t result = -1;
+
+	if (boot_kvm_cpu(r->kvm, &c, &e) < 0)
+		return cli_error(PROG, &e);
+	switch (nr) {
+	case BOOT_CALL_TRAPS:
+		r->trap_handler = c.rdi;
+		result = 0;
+		break;
+	case BOOT_CALL_FRAME:
+		result = call_frame(r, c.rdi, c.rsi);
+		break;
+	}
+	c.rax = (uint64_t)result;
+	if (boot_kvm_set_cpu(r->kvm, &c, 0, &e) < 0)
+		return cli_error(PROG, &e);
+	return 0;
+}
+
+/*
+ * An exception reached boot's stub. One the guest took in ring 3, with a
+ * handler registered, resumes at the handler (boot_ports.h,
+ * BOOT_CALL_TRAPS); any other ends the run.
+ */
+static int
+exception(struct run *r, unsigned vector, int *resumed)
+{
+	struct boot_fault f;
+	struct boot_cpu c;
+	struct pv_err e;
+
+	*resumed = 0;
+	boot_x64_fault(r->dom, r->hole, vector, &f);
+	if (r->trap_handler != 0 && vector < 32 && vector != 8 &&
+	    vector != 18 && (f.cs & 3) == 3 && f.rip != r->trap_handler &&
+	    r->bounces < MAX_BOUNCES) {
+		if (boot_kvm_cpu(r->kvm, &c, &e) < 0)
+			return cli_error(PROG, &e);
+		r->bounces++;
+		c.rax = f.rax;
+		c.rdi = vector;
+		c.rsi = f.error;
+		c.rdx = c.cr2;
+		c.rcx = f.rip;
+		c.rip = r->trap_handler;
+		c.rsp = f.rsp;
+		c.rflags = f.rflags;
+		if (boot_kvm_set_cpu(r->kvm, &c, 1, &e) < 0)
+			return cli_error(PROG, &e);
+		*resumed = 1;
+		return 0;
+	}
+	fflush(stdout);
+	fprintf(stderr, "boot: the guest took exception %u (%s)", f.vector,
+	    boot_x86_vector_name(f.vector));
+	if (f.has_error)
+		fprintf(stderr, ", error code 0x%llx",
+		    (unsigned long long)f.error);
+	fprintf(stderr, " at rip 0x%llx%s\n", (unsigned long long)f.rip,
+	    r->bounces >= MAX_BOUNCES ? ", again: a fault loop" :
+	    r->trap_handler != 0 ? "" : " with no handler registered");
+	return no_verdict(r, &f);
+}
+
+static int
+run_loop(struct run *r)
+{
+	struct boot_exit x;
+	struct pv_err e;
+	int rc, resumed;
+	uint64_t v;
+	size_t i;
+
+	for (;;) {
+		if (boot_kvm_run(r->kvm, &x, &e) < 0) {
+			cli_error(PROG, &e);
+			return no_verdict(r, NULL);
+		}
+		switch (x.kind) {
+		case BOOT_EXIT_OUT:
+			if (x.port == BOOT_PORT_CONSOLE) {
+				console(x.data, x.len);
+				continue;
+			}
+			if (x.port == BOOT_PORT_CALL && x.len >= 1) {
+				if ((rc = call(r, x.data[0])) != 0)
+					return rc;
+				continue;
+			}
+			if (x.port == BOOT_PORT_FAULT && x.len >= 1) {
+				rc = exception(r, x.data[0], &resumed);
+				if (resumed)
+					continue;
+				return rc;
+			}
+			if (x.port == BOOT_PORT_VERDICT) {
+				for (v = 0, i = 0; i < x.len && i < 8; i++)
+					v |= (uint64_t)x.data[i] << (8 * i);
+				if (fflush(stdout) != 0) {
+					fprintf(stderr, "boot: writing the "
+					    "console: %s\n", strerror(errno));
+					return PV_EXIT_SYSTEM;
+				}
+				if (v > 255) {
+					fprintf(stderr, "boot: verdict 0x%llx "
+					    "is not an exit status\n",
+					    (unsigned long long)v);
+					return no_verdict(r, NULL);
+				}
+				fprintf(stderr, "boot: verdict %llu (%s) after "
+				    "%.3f s\n", (unsigned long long)v,
+				    v == 0 ? "pass" : "fail", now() - r->t0);
+				return (int)v;
+			}
+			fflush(stdout);
+			fprintf(stderr, "boot: the guest wrote %zu bytes to "
+			    "port 0x%x, which boot does not have\n", x.len,
+			    x.port);
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_IN:
+			fflush(stdout);
+			fprintf(stderr, "boot: the guest read port 0x%x, which "
+			    "boot does not have\n", x.port);
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_HLT:
+			fflush(stdout);
+			fprintf(stderr, "boot: the guest halted without a "
+			    "verdict\n");
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_SHUTDOWN:
+			fflush(stdout);
+			fprintf(stderr, "boot: the guest shut down (a triple "
+			    "fault) without a verdict\n");
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_MMIO:
+			fflush(stdout);
+			fprintf(stderr, "boot: the guest's %s of physical "
+			    "address 0x%llx is outside its machine (%llu "
+			    "frames)\n", x.detail, (unsigned long long)x.addr,
+			    (unsigned long long)r->dom->frames);
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_INTR:
+			if (!timed_out)
+				continue;
+			fflush(stdout);
+			fprintf(stderr, "boot: timeout: no verdict after %g "
+			    "s\n", r->timeout);
+			return no_verdict(r, NULL);
+		case BOOT_EXIT_FAIL:
+			fflush(stdout);
+			fprintf(stderr, "boot: KVM could not run the guest: "
+			    "%s\n", x.detail);
+			return no_verdict(r, NULL);
+		}
+	}
+}
+
+/*
+ * A 32-bit domain: this slice runs only long mode under KVM. Find out
+ * whether this host's KVM could run the guest's paging mode at all, and
+ * say which it is.
+ */
+static int
+refuse_paging32(const struct boot_domain *d)
+{
+	struct boot_kvm *k = NULL;
+	struct pv_err e;
+	int kept = 0;
+
+	if (boot_kvm_open(&k, &e) < 0 || boot_kvm_memory(k, d, &e) < 0 ||
+	    boot_kvm_keeps_paging32(k, d, d->abi->id == ABI_X86_32P, &kept,
+	    &e) < 0) {
+		boot_kvm_close(k);
+		fprintf(stderr, "%s: %s; use --with qemu\n", PROG, e.msg);
+		return PV_EXIT_SYSTEM;
+	}
+	boot_kvm_close(k);
+	if (kept)
+		fprintf(stderr, "%s: %s: this host's KVM keeps 32-bit paging, "
+		    "but boot runs only x86_64 domains under KVM yet; use "
+		    "--with qemu\n", PROG, d->abi->name);
+	else
+		fprintf(stderr, "%s: %s needs 32-bit paging, which this "
+		    "host's KVM cannot run; use --with qemu\n", PROG,
+		    d->abi->name);
+	return PV_EXIT_SYSTEM;
+}
+
+static int
+boot_kvm(const char *dir, struct boot_domain *d, double timeout)
+{
+	struct boot_hole h;
+	struct pv_err e;
+	struct run r;
+	int rc;
+
+	if (d->abi->id != ABI_X86_64)
+		return refuse_paging32(d);
+	memset(&r, 0, sizeof(r));
+	r.dom = d;
+	r.hole = &h;
+	r.timeout = timeout;
+	r.t0 = now();
+	if (boot_x64_hole_build(d, &h, &e) < 0)
+		return cli_error(PROG, &e);
+	if (boot_kvm_open(&r.kvm, &e) < 0 || boot_kvm_memory(r.kvm, d, &e) < 0 ||
+	    boot_kvm_load_x64(r.kvm, d, &h, &e) < 0) {
+		boot_kvm_close(r.kvm);
+		if (e.code != PV_EXIT_SYSTEM ||
+		    strstr(e.msg, "use --with qemu") != NULL)
+			return cli_error(PROG, &e);
+		fprintf(stderr, "%s: %s; use --with qemu\n", PROG, e.msg);
+		return PV_EXIT_SYSTEM;
+	}
+	fprintf(stderr, "boot: kvm: %s domain %s (%llu frames): cr3 0x%llx, "
+	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx\n",
+	    d->abi->name, dir, (unsigned long long)d->frames,
+	    (unsigned long long)d->vcpu.cr3, (unsigned long long)d->vcpu.ip,
+	    (unsigned long long)d->vcpu.sp, (unsigned long long)d->vcpu.si,
+	    (unsigned long long)d->vcpu.flags);
+	fprintf(stderr, "boot: kvm: ring 3 on the domain's cs 0x%llx, ss "
+	    "0x%llx, ds/es/fs/gs 0x%llx/0x%llx/0x%llx/0x%llx, in boot's "
+	    "GDT laid out as Xen's; boot's GDT, IDT and stubs in L4 slot %u\n",
+	    (unsigned long long)d->vcpu.cs, (unsigned long long)d->vcpu.ss,
+	    (unsigned long long)d->vcpu.ds, (unsigned long long)d->vcpu.es,
+	    (unsigned long long)d->vcpu.fs, (unsigned long long)d->vcpu.gs,
+	    h.l4_slot);
+	fflush(stderr);
+	kicked = r.kvm;
+	if (start_timer(timeout) < 0) {
+		fprintf(stderr, "%s: timer: %s\n", PROG, strerror(errno));
+		boot_kvm_close(r.kvm);
+		return PV_EXIT_SYSTEM;
+	}
+	rc = run_loop(&r);
+	stop_timer();
+	kicked = NULL;
+	boot_kvm_close(r.kvm);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "with", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *with = "kvm";
+	double timeout = DEFAULT_TIMEOUT;
+	struct boot_domain d;
+	struct pv_err e;
+	char *end;
+	int c, rc;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			printf("usage: %s\n\nStarts the sim domain in DIR and "
+			    "relays its console (port 0xE9) to\nstandard "
+			    "output. The guest's verdict (port 0xF4) is the "
+			    "exit status;\na guest that stops without one "
+			    "exits %d, showing its registers.\n\n"
+			    "  --timeout SECONDS  give up after this long "
+			    "(default %g)\n"
+			    "  --with kvm|qemu    run it in a KVM virtual "
+			    "machine (default), or QEMU\n", SYNOPSIS,
+			    BOOT_EXIT_NO_VERDICT, DEFAULT_TIMEOUT);
+			return PV_EXIT_OK;
+		case 't':
+			errno = 0;
+			timeout = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !isfinite(timeout) || timeout <= 0 ||
+			    timeout > MAX_TIMEOUT)
+				return cli_usage(PROG, SYNOPSIS, "--timeout "
+				    "'%s': not a number of seconds in (0, %g]",
+				    optarg, MAX_TIMEOUT);
+			break;
+		case 'V': return cli_version(PROG);
+		case 'w':
+			if (strcmp(optarg, "kvm") != 0 &&
+			    strcmp(optarg, "qemu") != 0)
+				return cli_usage(PROG, SYNOPSIS, "--with '%s': "
+				    "not kvm or qemu", optarg);
+			with = optarg;
+			break;
+		case ':':
+			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
+			    argv[optind - 1]);
+		default:
+			return cli_usage(PROG, SYNOPSIS, "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(PROG, SYNOPSIS, argc - optind == 0 ?
+		    "DIR is required" : "too many arguments");
+	if (boot_domain_open(argv[optind], &d, &e) < 0)
+		return cli_error(PROG, &e);
+	if (strcmp(with, "qemu") == 0) {
+		fprintf(stderr, "%s: --with qemu: not built yet\n", PROG);
+		rc = PV_EXIT_SYSTEM;
+	} else {
+		rc = boot_kvm(argv[optind], &d, timeout);
+	}
+	boot_domain_close(&d);
+	if (fclose(stdout) != 0 && rc == PV_EXIT_OK) {
+		fprintf(stderr, "%s: writing the console: %s\n", PROG,
+		    strerror(errno));
+		rc = PV_EXIT_SYSTEM;
+	}
+	return rc;
+}

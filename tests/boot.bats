@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# bin/boot: sim domains started for real under KVM. The x86_64 test guest
+# (tests/guests/x64-guest.c) checks its boot environment from the inside,
+# one "check NAME ok|FAIL: reason" line each, and its verdict is boot's
+# exit status; a damaged domain makes it name the check that caught it.
+bats_require_minimum_version 1.5.0
+load helper
+
+# Every check the guest makes, in its order.
+CHECKS="bss data traps cmdline start_info p2m pagetables write_protect stack
+padding initrd"
+
+# The command line the guest checks itself against: expect_pages=PAGES,
+# initrd_len (and initrd_sum, FNV-1a of the bytes the guest gets: gunzipped
+# as the builder does), then cmdline_sum of all that.
+guest_cmdline() {
+	"$PY" -B -c 'import gzip, sys
+def fnv(b):
+    h = 0x811c9dc5
+    for x in b:
+        h = ((h ^ x) * 0x01000193) & 0xffffffff
+    return h
+parts = ["expect_pages=%s" % sys.argv[1]]
+if len(sys.argv) > 2:
+    data = open(sys.argv[2], "rb").read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    parts += ["initrd_len=%d" % len(data), "initrd_sum=%08x" % fnv(data)]
+else:
+    parts += ["initrd_len=0"]
+base = " ".join(parts)
+print(base + " cmdline_sum=%08x" % fnv(base.encode()))' "$@"
+}
+
+# build_domain OUT GUEST MEMORY(MiB, with M) [INITRD]
+build_domain() {
+	local out=$1 guest=$2 memory=$3 initrd=${4:-}
+	local pages=$(( ${memory%M} * 256 ))
+	"$TOP/pipeline.sh" "$GUESTS/$guest.elf" --memory "$memory" \
+		${initrd:+--initrd "$initrd"} \
+		--cmdline "$(guest_cmdline "$pages" $initrd)" --out "$out" \
+		>/dev/null
+}
+
+# Edit a built x86_64 domain with damage.py's own reader (Dom3): `d` is
+# the domain, PAGE and struct at hand. damage_with DIR 'python statement'
+damage_with() {
+	"$PY" -B -c 'import struct, sys
+sys.path.insert(0, sys.argv[1])
+import damage
+d = damage.Dom3(sys.argv[2], "xen-3.0-x86_64")
+PAGE = damage.PAGE
+exec(sys.argv[3])' "$TOP/tests/checker" "$1" "$2"
+}
+
+damage_kind() {
+	"$PY" -B "$TOP/tests/checker/damage.py" "$1" "$2" >/dev/null
+}
+
+# The entry point of a domain, as 16 hex digits (boot's register dump).
+entry_of() {
+	"$PY" -B -c 'import json, sys
+print("%016x" % int(json.load(open(sys.argv[1]))["vcpu"]["ip"], 16))' \
+		"$1/domain.json"
+}
+
+need_kvm() {
+	[ -c /dev/kvm ] || skip "no /dev/kvm on this host"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] ||
+		skip "/dev/kvm is not readable and writable by $(id -un)"
+}
+
+# The run passed: exit 0, every check ok, PASS, and the KVM path named.
+assert_guest_pass() {
+	local c
+	assert_success
+	for c in $CHECKS; do
+		assert_line "check $c ok"
+	done
+	assert_line PASS
+	refute_output --partial FAIL
+	assert_stderr --partial "boot: kvm: xen-3.0-x86_64 domain"
+	assert_stderr --partial "boot: verdict 0 (pass)"
+}
+
+# A copy of the shared 32 MiB x64-basic domain with an initrd, to damage.
+damaged() {
+	cp -r "$BATS_FILE_TMPDIR/basic32i" "$BATS_TEST_TMPDIR/dom"
+	echo "$BATS_TEST_TMPDIR/dom"
+}
+
+setup_file() {
+	[ -c /dev/kvm ] || return 0
+	build_domain "$BATS_FILE_TMPDIR/basic32i" x64-basic 32M \
+		"$GUESTS/initrd.img"
+}
+
+setup() {
+	cd "$TOP"
+}
+
+@test "boot without DIR is a usage error" {
+	run -2 --separate-stderr "$BIN/boot"
+	assert_stderr --partial "boot: DIR is required"
+	assert_stderr --partial "usage: boot DIR"
+}
+
+@test "boot --with refuses what is not kvm or qemu" {
+	run -2 --separate-stderr "$BIN/boot" --with bochs "$BATS_TEST_TMPDIR"
+	assert_stderr --partial "--with 'bochs': not kvm or qemu"
+}
+
+@test "boot --timeout refuses what is not a positive number of seconds" {
+	run -2 --separate-stderr "$BIN/boot" --timeout 0 "$BATS_TEST_TMPDIR"
+	assert_stderr --partial "--timeout '0'"
+	run -2 --separate-stderr "$BIN/boot" --timeout 1x "$BATS_TEST_TMPDIR"
+	assert_stderr --partial "--timeout '1x'"
+}
+
+@test "boot refuses a directory without domain.json, naming it" {
+	run -1 --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR"
+	assert_stderr --partial "$BATS_TEST_TMPDIR/domain.json"
+}
+
+@test "boot --with qemu: not built yet, exit 3" {
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-basic 32M
+	run -3 --separate-stderr "$BIN/boot" --with qemu "$BATS_TEST_TMPDIR/dom"
+	assert_stderr "boot: --with qemu: not built yet"
+}
+
+@test "x64-basic (INIT_P2M), 32 MiB, no initrd: every check passes" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-basic 32M
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+	assert_line --partial "(mapped apart), no initrd"
+}
+
+@test "x64-basic (INIT_P2M), 32 MiB, initrd: every check passes" {
+	need_kvm
+	run --separate-stderr "$BIN/boot" "$BATS_FILE_TMPDIR/basic32i"
+	assert_guest_pass
+	assert_line --partial "p2m list at 0x8000000000 (mapped apart), initrd at 0xffffffff"
+	assert_stderr --partial "ring 3 on the domain's cs 0xe033, ss 0xe02b"
+}
+
+@test "x64-basic (INIT_P2M), 512 MiB, gzip'd initrd: every check passes" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-basic 512M \
+		"$GUESTS/initrd.img.gz"
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+}
+
+@test "x64-nop2m (MOD_START_PFN), 32 MiB, initrd: unmapped, read by pfn" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-nop2m 32M "$GUESTS/initrd.img"
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+	assert_line --regexp "p2m list at 0xffffffff8[0-9a-f]+ \(in the region\), initrd at pfn [0-9]+ \(unmapped\)$"
+}
+
+@test "x64-nop2m (MOD_START_PFN), 512 MiB, initrd: every check passes" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-nop2m 512M "$GUESTS/initrd.img"
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+	assert_line --partial "(unmapped)"
+}
+
+@test "x64-nop2m, 512 MiB, no initrd: every check passes" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" x64-nop2m 512M
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+	assert_line --partial "(in the region), no initrd"
+}
+
+@test "notes-sections (notes only in section headers), 32 MiB: passes" {
+	need_kvm
+	build_domain "$BATS_TEST_TMPDIR/dom" notes-sections 32M \
+		"$GUESTS/initrd.img"
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass
+}
+
+@test "a boot leaves the domain directory as it was" {
+	need_kvm
+	local dom=$BATS_FILE_TMPDIR/basic32i before
+	before=$(cd "$dom" && sha256sum -- *)
+	run --separate-stderr "$BIN/boot" "$dom"
+	assert_success
+	[ "$(cd "$dom" && sha256sum -- *)" = "$before" ]
+}
+
+@test "a flipped L1 entry (the region's last page): check pagetables FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_with "$dom" 'd.edit_u64(d.pte_addr(d.v_end - PAGE), lambda e: e ^ PAGE)'
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --regexp "^check pagetables FAIL: va 0xffffffff813ff000 \(pfn 5119\) maps mfn 0x[0-9a-f]+, p2m says 0x[0-9a-f]+$"
+	assert_line FAIL
+	assert_stderr --partial "boot: verdict 1 (fail)"
+}
+
+@test "RW on a page-table page's L1 entry: pagetables and write_protect FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" pt-rw
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --partial "check pagetables FAIL: va 0xffffffff"
+	assert_output --partial "is mapped writable, but start_info makes it a page-table page"
+	assert_line --regexp "^check write_protect FAIL: a write to page-table page 0xffffffff[0-9a-f]+ \(pfn [0-9]+\) did not fault$"
+	assert_line FAIL
+}
+
+@test "a wrong start_info magic: check start_info FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" si-magic
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line 'check start_info FAIL: magic "xen-3.1-x86_64", not "xen-3.0-x86_64"'
+	assert_line FAIL
+}
+
+@test "RSI at an unmapped page: the guest's probe faults, start_info FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	# Past the region: the read faults, boot resumes the guest's handler.
+	damage_with "$dom" 'd.set_vcpu("si", d.v_end)'
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line "check start_info FAIL: start_info at 0xffffffff81400000 is not readable (#PF at 0xffffffff81400000)"
+	assert_line FAIL
+}
+
+@test "a wrong start_info.nr_pages: check start_info FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_with "$dom" 'd.write_si("nr_pages", d.nr_pages + 1)'
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line "check start_info FAIL: nr_pages 8193, the test gave 8192"
+}
+
+@test "a wrong start_info.nr_pt_frames: the page-table checks FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" start-info
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --partial "check pagetables FAIL: "
+	assert_output --partial "nr_pt_frames 14)"
+	assert_line --partial "check stack FAIL: rsp "
+}
+
+@test "a privileged start_info.flags: check start_info FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" si-flags
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --partial "check start_info FAIL: flags 0x"
+}
+
+@test "a changed command line: check cmdline FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" cmdline
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --regexp '^check cmdline FAIL: "Expect_pages=8192 .*": FNV-1a of the [0-9]+ bytes before cmdline_sum is 0x[0-9a-f]+$'
+}
+
+@test "a changed initrd byte: check initrd FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" initrd
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --regexp "^check initrd FAIL: FNV-1a of the 150000 bytes is 0x[0-9a-f]+, the test gave 0x[0-9a-f]+$"
+}
+
+@test "a changed bss byte: check bss FAIL" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" bss
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --regexp "^check bss FAIL: byte at 0xffffffff[0-9a-f]+ is 0xff$"
+}
+
+@test "swapped p2m entries: check pagetables FAIL at pfn 0" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" p2m-swap
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_line --partial "check pagetables FAIL: va 0xffffffff80000000 (pfn 0) maps mfn"
+}
+
+@test "an exception the guest does not handle: exit 4 with its registers" {
+	need_kvm
+	local dom ip
+	dom=$(damaged)
+	# ud2 at the entry point, before the guest installs its handler.
+	damage_with "$dom" 'd.write_va(int(d.vcpu["ip"], 16), b"\x0f\x0b")'
+	ip=$(entry_of "$dom")
+	run -4 --separate-stderr "$BIN/boot" "$dom"
+	assert_stderr --partial "boot: the guest took exception 6 (#UD) at rip 0x$ip with no handler registered"
+	assert_stderr --partial "boot: registers when the guest took the exception:"
+	assert_stderr --partial "boot:   rip $ip rsp ffffffff81"
+	assert_stderr --partial "boot:   cs e033 ds 0000 es 0000 fs 0000 gs 0000 ss e02b"
+	refute_output --partial PASS
+}
+
+@test "a guest that never gives a verdict: timeout, exit 4 with its registers" {
+	need_kvm
+	local dom ip
+	dom=$(damaged)
+	# jmp . at the entry point.
+	damage_with "$dom" 'd.write_va(int(d.vcpu["ip"], 16), b"\xeb\xfe")'
+	ip=$(entry_of "$dom")
+	run -4 --separate-stderr "$BIN/boot" --timeout 0.5 "$dom"
+	assert_stderr --partial "boot: timeout: no verdict after 0.5 s"
+	assert_stderr --partial "boot:   rip $ip "
+}
+
+@test "a cs that names no ring-3 code descriptor is refused, exit 1" {
+	need_kvm
+	local dom
+	dom=$(damaged)
+	damage_kind "$dom" vcpu-cs
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_stderr "boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
+}
+
+@test "a xen-1.3 domain: exit 3, 32-bit paging is not for this KVM" {
+	build_domain "$BATS_TEST_TMPDIR/dom" basic 32M
+	run -3 --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_stderr --partial "boot: "
+	assert_stderr --partial "; use --with qemu"
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		# What this host's KVM does: it drops CR0.PG for 32-bit paging.
+		[[ "$stderr" =~ ^boot:\ xen-1\.3(\ needs\ 32-bit\ paging,\ which\ this\ host\'s\ KVM\ cannot\ run|:\ this\ host\'s\ KVM\ keeps\ 32-bit\ paging,\ but\ boot\ runs\ only\ x86_64\ domains\ under\ KVM\ yet)\;\ use\ --with\ qemu$ ]]
+	fi
+}
+
+@test "a xen-3.0-x86_32p domain: exit 3, 32-bit paging is not for this KVM" {
+	build_domain "$BATS_TEST_TMPDIR/dom" pae-basic 32M
+	run -3 --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_stderr --partial "; use --with qemu"
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		[[ "$stderr" =~ ^boot:\ xen-3\.0-x86_32p(\ needs\ 32-bit\ paging,\ which\ this\ host\'s\ KVM\ cannot\ run|:\ this\ host\'s\ KVM\ keeps\ 32-bit\ paging,\ but\ boot\ runs\ only\ x86_64\ domains\ under\ KVM\ yet)\;\ use\ --with\ qemu$ ]]
+	fi
+}

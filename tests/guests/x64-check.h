@@ -1,0 +1,198 @@
+/*
+ * x64-check.h: what the x86_64 test guest's self-checks (x64-guest.c)
+ * need and a freestanding kernel has no library for: console output, the
+ * reason a check failed, calls on boot, the command line's key=value
+ * expectations and FNV-1a sums. Included once, by x64-guest.c.
+ */
+#ifndef X64_CHECK_H
+#define X64_CHECK_H
+
+#include "xen3.h"
+#include "../../common/boot_ports.h"
+
+/*
+ * A small printf: %s, %c, %d (u64, decimal) and %x (u64, "0x" and hex),
+ * each character handed to `emit`. One formatted call instead of a chain
+ * of puts keeps the guest's text small: the layout tests pin its pages.
+ */
+static void
+format(void (*emit)(char), const char *f, __builtin_va_list ap)
+{
+	char buf[20];
+	const char *s;
+	u64 v, base;
+	int i;
+
+	for (; *f != '\0'; f++) {
+		if (*f != '%') {
+			emit(*f);
+			continue;
+		}
+		switch (*++f) {
+		case 's':
+			for (s = __builtin_va_arg(ap, const char *); *s; s++)
+				emit(*s);
+			continue;
+		case 'c':
+			emit((char)__builtin_va_arg(ap, int));
+			continue;
+		case 'x':
+			emit('0');
+			emit('x');
+			base = 16;
+			break;
+		default:
+			base = 10;
+			break;
+		}
+		v = __builtin_va_arg(ap, u64);
+		i = 0;
+		do {
+			buf[i++] = "0123456789abcdef"[v % base];
+			v /= base;
+		} while (v != 0);
+		while (i > 0)
+			emit(buf[--i]);
+	}
+}
+
+/* Console output (boot relays port 0xE9 to its standard output). */
+
+static void
+emit_console(char c)
+{
+	xen3_outb(XEN3_DEBUG_PORT, (u8)c);
+}
+
+static void
+putf(const char *f, ...)
+{
+	__builtin_va_list ap;
+
+	__builtin_va_start(ap, f);
+	format(emit_console, f, ap);
+	__builtin_va_end(ap);
+}
+
+/*
+ * Why the current check failed: set by fail(), printed by report(). Only
+ * a check's first reason is kept.
+ */
+static char why_buf[200];
+static unsigned why_len;
+static int why_done;
+
+static void
+emit_why(char c)
+{
+	if (why_len < sizeof(why_buf) - 1)
+		why_buf[why_len++] = c;
+}
+
+/* Give the reason a check failed; returns 0, the check's result. */
+static int
+fail(const char *f, ...)
+{
+	__builtin_va_list ap;
+
+	if (!why_done) {
+		__builtin_va_start(ap, f);
+		format(emit_why, f, ap);
+		__builtin_va_end(ap);
+		why_done = 1;
+	}
+	return 0;
+}
+
+static int verdict;
+
+/* "check NAME ok" or "check NAME FAIL: reason", one line per check. */
+static void
+report(const char *name, int ok)
+{
+	why_buf[why_len] = '\0';
+	putf(ok ? "check %s ok\n" : "check %s FAIL: %s\n", name, why_buf);
+	if (!ok)
+		verdict = 1;
+	why_len = 0;
+	why_done = 0;
+}
+
+/* A call on boot (boot_ports.h): number in %al, arguments in %rdi, %rsi. */
+static inline long
+boot_call(u8 nr, u64 a, u64 b)
+{
+	long r = nr;
+
+	__asm__ volatile("outb %%al, %w1"
+	    : "+a"(r)
+	    : "Nd"((u16)BOOT_PORT_CALL), "D"(a), "S"(b)
+	    : "memory");
+	return r;
+}
+
+static void __attribute__((noreturn))
+finish(void)
+{
+	putf(verdict == 0 ? "PASS\n" : "FAIL\n");
+	xen3_outb(BOOT_PORT_VERDICT, (u8)verdict);
+	for (;;)
+		__asm__ volatile("pause");
+}
+
+/* FNV-1a, 32 bits: the sums the test passes on the command line. */
+#define FNV_OFFSET	0x811c9dc5u
+#define FNV_PRIME	0x01000193u
+
+static u32
+fnv_add(u32 h, const u8 *p, u64 n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * FNV_PRIME;
+	return h;
+}
+
+/* The length of `key` if `p` starts with it followed by '=', else 0. */
+static unsigned
+key_at(const char *p, const char *key)
+{
+	unsigned n;
+
+	for (n = 0; key[n] != '\0'; n++)
+		if (p[n] != key[n])
+			return 0;
+	return p[n] == '=' ? n : 0;
+}
+
+/*
+ * The value of "KEY=" in the command line `s` (at its start or after a
+ * space), in `base` 10 or 16, up to the next space; *at is where the key
+ * starts. Returns 1 if found and well formed.
+ */
+static int
+cmdline_value(const char *s, const char *key, unsigned base, u64 *v,
+    const char **at)
+{
+	const char *p;
+	unsigned n, d;
+
+	for (p = s; *p != '\0'; p++) {
+		if ((p != s && p[-1] != ' ') || (n = key_at(p, key)) == 0)
+			continue;
+		*at = p;
+		*v = 0;
+		for (p += n + 1; *p != '\0' && *p != ' '; p++) {
+			if (*p >= '0' && *p <= '9')
+				d = (unsigned)(*p - '0');
+			else if (base == 16 && *p >= 'a' && *p <= 'f')
+				d = (unsigned)(*p - 'a' + 10);
+			else
+				return 0;
+			*v = *v * base + d;
+		}
+		return p != *at + n + 1;
+	}
+	return 0;
+}
+
+#endif
