@@ -431,7 +431,6 @@ refuses_million() {
 }
 
 @test "too many maps in a table: the message names the array once, pagetables.tables[N].maps" {
-	skip "common/plan.c names it pagetables.tables[N].maps.maps (the path passed to get_array already ends in .maps)"
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	"$PY" "$R" big-array "$T/4-pagetables.json" "$T/big.json" pagetables.tables.0.maps 1025
 	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/big.json"
