@@ -186,6 +186,18 @@ unusable(struct kvm_segment *s, uint8_t type)
 }
 
 /* A guest segment register from the selector domain.json names. */
+/* The guest's segment registers, as worked out once, into sregs. */
+static void
+guest_segments(const struct boot_kvm *k, struct kvm_sregs *s)
+{
+	s->cs = k->cs;
+	s->ss = k->ss;
+	s->ds = k->ds;
+	s->es = k->es;
+	s->fs = k->fs;
+	s->gs = k->gs;
+}
+
 static int
 guest_segment(struct kvm_segment *s, const char *name, uint64_t selector,
     int code, int null_ok, struct pv_err *e)
@@ -230,12 +242,7 @@ boot_kvm_load_x64(struct boot_kvm *k, const struct boot_domain *d,
 		return -1;
 	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		return sys_fail(e, "KVM_GET_SREGS");
-	s.cs = k->cs;
-	s.ss = k->ss;
-	s.ds = k->ds;
-	s.es = k->es;
-	s.fs = k->fs;
-	s.gs = k->gs;
+	guest_segments(k, &s);
 	unusable(&s.ldt, 0x2);
 	memset(&s.tr, 0, sizeof(s.tr));
 	s.tr.base = h->tss_va;
@@ -418,12 +425,7 @@ boot_kvm_set_cpu(struct boot_kvm *k, const struct boot_cpu *c, int to_guest,
 	if (to_guest) {
 		if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 			return sys_fail(e, "KVM_GET_SREGS");
-		s.cs = k->cs;
-		s.ss = k->ss;
-		s.ds = k->ds;
-		s.es = k->es;
-		s.fs = k->fs;
-		s.gs = k->gs;
+		guest_segments(k, &s);
 		if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
 			return sys_fail(e, "KVM_SET_SREGS");
 	}

@@ -537,6 +537,11 @@ class Checker:
         self.m2p_esize = 4 if esz is None else esz
         g.check(self.m2p_esize == 4, "m2p entry_size: expected 4, got %s"
                 % self.m2p_esize)
+        return self.load_machine(doc, g, 4, "I")
+
+    def load_machine(self, doc, g, w, fmt):
+        """Open machine.mem and read m2p.bin (w-byte entries, struct
+        format letter fmt) as domain.json names them; ends group g."""
         if self.frames is None or self.reserved is None or g.count:
             g.done()
             return False
@@ -566,11 +571,11 @@ class Checker:
             g.fail("%s: %s" % (ppath, e.strerror))
             g.done()
             return False
-        g.check(len(raw) == self.frames * 4,
-                "%s: expected %d bytes (4 per frame), got %d"
-                % (m2p_name, self.frames * 4, len(raw)))
-        raw = raw[:len(raw) & ~3]
-        self.m2p = struct.unpack("<%dI" % (len(raw) // 4), raw)
+        g.check(len(raw) == self.frames * w,
+                "%s: expected %d bytes (%d per frame), got %d"
+                % (m2p_name, self.frames * w, w, len(raw)))
+        raw = raw[:len(raw) - len(raw) % w]
+        self.m2p = struct.unpack("<%d%s" % (len(raw) // w, fmt), raw)
         g.note("%d frames, %d reserved" % (self.frames, self.reserved))
         return g.done()
 
@@ -1913,43 +1918,7 @@ class Checker3(Checker):
         inv = get_int(doc, K_M2P_INVALID, g, required=False)
         g.check(inv in (None, self.invalid), "m2p invalid: expected 0x%x, "
                 "got %s" % (self.invalid, inv if inv is None else hex(inv)))
-        if self.frames is None or self.reserved is None or g.count:
-            g.done()
-            return False
-        g.check(0 < self.reserved < self.frames,
-                "machine: reserved_frames %d, frames %d"
-                % (self.reserved, self.frames))
-        g.check(self.frames - self.reserved >= self.nr_pages,
-                "machine: %d frames, %d reserved: no room for %d pages"
-                % (self.frames, self.reserved, self.nr_pages))
-        mpath = os.path.join(self.dir, file_name(doc, K_MACHINE_FILE,
-                                                 MACHINE_MEM))
-        try:
-            self.machine = Machine(mpath, self.frames)
-        except OSError as e:
-            g.fail("%s: %s" % (mpath, e.strerror))
-            g.done()
-            return False
-        g.check(self.machine.size <= self.frames * PAGE,
-                "%s: %d bytes, more than %d frames" % (
-                    MACHINE_MEM, self.machine.size, self.frames))
-        m2p_name = file_name(doc, K_M2P_FILE, M2P_BIN)
-        ppath = os.path.join(self.dir, m2p_name)
-        try:
-            with open(ppath, "rb") as f:
-                raw = f.read()
-        except OSError as e:
-            g.fail("%s: %s" % (ppath, e.strerror))
-            g.done()
-            return False
-        w = a.word
-        g.check(len(raw) == self.frames * w,
-                "%s: expected %d bytes (%d per frame), got %d"
-                % (m2p_name, self.frames * w, w, len(raw)))
-        raw = raw[:len(raw) - len(raw) % w]
-        self.m2p = struct.unpack("<%d%s" % (len(raw) // w, a.wfmt), raw)
-        g.note("%d frames, %d reserved" % (self.frames, self.reserved))
-        return g.done()
+        return self.load_machine(doc, g, a.word, a.wfmt)
 
     # 1. cr3.
     def check_cr3(self):
