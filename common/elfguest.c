@@ -25,8 +25,20 @@
 #include "xenhdr.h"
 
 #define MAX_GUEST_INFO 1024
-#define MAX_NOTES 2048		/* Xen's ELF_MAX_TOTAL_NOTE_COUNT */
+/*
+ * Notes read per image, all owners: a bound on the work, well above what
+ * kernels carry (Linux has about 20). Xen 4.17 reads up to 65536.
+ */
+#define MAX_NOTES 2048
 #define MAX_NOTE_STRING 1024
+/*
+ * The longest __xen_guest key and value Xen reads whole: its parser copies
+ * them into 32- and 128-byte buffers, stops one byte short of the end and
+ * reads what follows as the next item, so a 31-byte key loses its value
+ * (libelf-dominfo.c, elf_xen_parse_guest_info).
+ */
+#define MAX_GUEST_KEY 30
+#define MAX_GUEST_VALUE 127
 
 /* Everything the image is read through: the bytes and libelf's view. */
 struct image {
@@ -137,6 +149,55 @@ section(struct image *im, const GElf_Shdr *strsh, size_t i, GElf_Shdr *sh,
 }
 
 /*
+ * A __xen_guest string read the same way by pvbuild and by Xen, or refused:
+ * printable ASCII (it goes into the plan and messages), every key and value
+ * short enough for Xen to read whole (a longer one Xen splits, reading its
+ * tail as another key), and no key given twice with different values (Xen
+ * takes the last, guest_value the first).
+ */
+static int
+check_guest_info(const char *gi, size_t sec, struct pv_err *e)
+{
+	const char *p, *item, *eq, *end, *q, *qeq, *qend;
+	size_t klen, vlen, i;
+
+	for (i = 0; gi[i] != '\0'; i++)
+		if (!isprint((unsigned char)gi[i]))
+			return pv_fail(e, PV_EXIT_INPUT, "section %zu "
+			    "(__xen_guest): byte 0x%02x at offset %zu is not "
+			    "printable ASCII", sec, (unsigned char)gi[i], i);
+	for (item = gi; *item != '\0'; item = *end == ',' ? end + 1 : end) {
+		end = item + strcspn(item, ",");
+		eq = memchr(item, '=', (size_t)(end - item));
+		klen = (size_t)((eq != NULL ? eq : end) - item);
+		vlen = eq != NULL ? (size_t)(end - eq - 1) : 0;
+		if (klen > MAX_GUEST_KEY || vlen > MAX_GUEST_VALUE)
+			return pv_fail(e, PV_EXIT_INPUT, "section %zu "
+			    "(__xen_guest): item at offset %zu has a key of "
+			    "%zu or a value of %zu bytes (Xen reads at most "
+			    "%d and %d, and the rest as another item)", sec,
+			    (size_t)(item - gi), klen, vlen, MAX_GUEST_KEY,
+			    MAX_GUEST_VALUE);
+		/* The same key earlier: its value must be this one. */
+		for (p = gi; p < item; p = *qend == ',' ? qend + 1 : qend) {
+			qend = p + strcspn(p, ",");
+			qeq = memchr(p, '=', (size_t)(qend - p));
+			q = qeq != NULL ? qeq : qend;
+			if ((size_t)(q - p) != klen ||
+			    memcmp(p, item, klen) != 0)
+				continue;
+			if ((size_t)(qend - q) != (size_t)(end - item) - klen ||
+			    memcmp(q, item + klen, (size_t)(qend - q)) != 0)
+				return pv_fail(e, PV_EXIT_INPUT, "section %zu "
+				    "(__xen_guest): key %.*s appears twice "
+				    "with different values (Xen takes the "
+				    "last)", sec, (int)klen, item);
+		}
+	}
+	return 0;
+}
+
+/*
  * The __xen_guest string, checked to lie and end inside the image; NULL in
  * *info when there is no such section.
  */
@@ -172,6 +233,8 @@ find_guest_info(struct image *im, char **info, struct pv_err *e)
 			return pv_fail(e, PV_EXIT_INPUT, "section %zu "
 			    "(__xen_guest): string longer than %d bytes", i,
 			    MAX_GUEST_INFO);
+		if (check_guest_info(gi, i, e) < 0)
+			return -1;
 		if ((*info = strdup(gi)) == NULL)
 			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
 		return 0;
@@ -214,7 +277,7 @@ struct decl {
 	json_t *notes;		/* name -> decoded value (string) */
 	json_t *warnings;
 	unsigned nr_notes;	/* all notes seen, any owner */
-	unsigned nr_xen;	/* Xen notes used */
+	unsigned nr_xen;	/* notes named Xen, of any type */
 };
 
 static uint32_t
@@ -283,6 +346,7 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 	const uint8_t *desc;
 	const char *s;
 	size_t n;
+	int xen;
 
 	while (off < end) {
 		snprintf(where, sizeof(where), "%s, note at offset 0x%llx",
@@ -305,9 +369,23 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 			    (unsigned long long)end);
 		descoff = nameoff + ((namesz + 3) & ~3ULL);
 		next = descoff + ((descsz + 3) & ~3ULL);
-		if (namesz != 4 || memcmp(im->buf + nameoff, "Xen", 4) != 0 ||
-		    type >= NR_NOTE_KINDS || note_kinds[type].name == NULL) {
-			if (namesz == 4 && memcmp(im->buf + nameoff, "Xen", 4) == 0)
+		/*
+		 * Xen takes the name up to its NUL, whatever namesz says:
+		 * "Xen" then a NUL within the name's padded bytes is Xen's,
+		 * and every note of Xen's counts, of a known type or not
+		 * (a segment with one holds the declarations: no fallback).
+		 */
+		xen = descoff <= end && descoff - nameoff >= 4 &&
+		    memcmp(im->buf + nameoff, "Xen", 4) == 0;
+		if (xen && namesz != 4)
+			warn(d, "%s: namesz %llu for the name \"Xen\"; the note "
+			    "is read as Xen's, as Xen does", where,
+			    (unsigned long long)namesz);
+		if (xen)
+			d->nr_xen++;
+		if (!xen || type >= NR_NOTE_KINDS ||
+		    note_kinds[type].name == NULL) {
+			if (xen)
 				warn(d, "%s: unknown Xen note type %llu ignored",
 				    where, (unsigned long long)type);
 			if (!pv_inside(descoff, descsz, end))
@@ -322,7 +400,6 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 		k = &note_kinds[type];
 		snprintf(where, sizeof(where), "%s, note %s at offset 0x%llx",
 		    what, k->name, (unsigned long long)off);
-		d->nr_xen++;
 		if (k->is_string) {
 			if (descoff >= im->size)
 				return pv_fail(e, PV_EXIT_INPUT, "%s: description "
@@ -373,10 +450,11 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 				    (unsigned long long)end);
 			desc = im->buf + descoff;
 			if (type == XEN_ELFNOTE_SUPPORTED_FEATURES) {
-				if (descsz < 4)
+				/* Xen reads 0 from any other size. */
+				if (descsz < 4 || descsz % 4 != 0)
 					return pv_fail(e, PV_EXIT_INPUT, "%s: %llu "
-					    "bytes cannot hold a 32-bit feature "
-					    "map", where,
+					    "bytes is not a list of 32-bit "
+					    "feature words", where,
 					    (unsigned long long)descsz);
 				snprintf(val, sizeof(val), "0x%x", le32(desc));
 			} else if (type == XEN_ELFNOTE_L1_MFN_VALID) {
@@ -510,6 +588,11 @@ guest_info_notes(const char *info, struct decl *d, struct pv_err *e)
 		if (guest_value(info, keys[i].key, val, sizeof(val)) == NULL)
 			continue;
 		if (keys[i].num) {
+			/* Xen's strtoull(, 0) reads a leading 0 as octal. */
+			if (val[0] == '0' && isdigit((unsigned char)val[1]))
+				return pv_fail(e, PV_EXIT_INPUT, "__xen_guest: "
+				    "%s=%s has a leading zero (octal to Xen, "
+				    "decimal to the eye)", keys[i].key, val);
 			if (pv_parse_u64(val, &v) < 0)
 				return pv_fail(e, PV_EXIT_INPUT, "__xen_guest: "
 				    "%s=%s is not a number", keys[i].key, val);
@@ -685,8 +768,14 @@ read_segments(struct image *im, int xen3, uint64_t virt_offset,
 			    (unsigned long long)ph.p_memsz);
 			goto fail;
 		}
-		if (ph.p_memsz == 0)
-			continue;	/* occupies nothing */
+		if (ph.p_memsz == 0) {
+			/* Loads nothing; Xen still counts it in the extent. */
+			if (xen3) {
+				start = va < start ? va : start;
+				end = va > end ? va : end;
+			}
+			continue;
+		}
 		segs[n].vaddr = va;
 		segs[n].paddr = ph.p_paddr;
 		segs[n].offset = ph.p_offset;
@@ -807,9 +896,14 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 	if (im->eh.e_machine == EM_X86_64) {
 		ei->abi = &abi_table[ABI_X86_64];
 	} else {
+		/*
+		 * Xen's readings differ: the note means PAE when it is "yes"
+		 * or holds "bimodal", the legacy PAE= when it starts "yes".
+		 */
 		s = note_str(d, "PAE_MODE");
-		if (s == NULL || (strncmp(s, "yes", 3) != 0 &&
-		    strstr(s, "bimodal") == NULL))
+		if (s == NULL || (strcmp(x->declared_by, "guest_info") == 0 ?
+		    strncmp(s, "yes", 3) != 0 :
+		    strcmp(s, "yes") != 0 && strstr(s, "bimodal") == NULL))
 			return pv_fail(e, PV_EXIT_INPUT, "PAE_MODE '%s': a "
 			    "non-PAE xen-3.0 x86_32 kernel; Xen builds 32-bit "
 			    "PV guests with PAE paging only", s ? s : "");

@@ -1385,13 +1385,69 @@ def c_note_area_past_file(m):
     return "PT_NOTE p_offset 0x7fffffff (the notes are also in a section)"
 
 
-def c_declaration_not_seen(m):
+def a_owner_namesz(m):
     def edit(notes):
         for n in notes:
             if n[1] == 6:
                 n[0] = b"Xen\0\0"
     return with_notes(m, edit, "GUEST_OS note named \"Xen\\0\\0\" "
                       "(namesz 5)")
+
+
+def a_unknown_type_xen_notes(m):
+    def edit(notes):
+        for i, n in enumerate(notes):
+            n[1] = 100 + i
+    return with_notes(m, edit, "every Xen note of the segment retyped "
+                      "100 and up (the sections hold the same bytes)")
+
+
+def a_pae_note_not_exactly_yes(m):
+    def edit(notes):
+        for n in notes:
+            if n[1] == 9:
+                n[2] = b"yes[extended-cr3]\0"
+    return with_notes(m, edit, "PAE_MODE note \"yes[extended-cr3]\"")
+
+
+def a_guest_info_pae_bimodal(m):
+    s = m.guest_string().replace("PAE=yes[extended-cr3]", "PAE=bimodal")
+    return write_guest(random.Random(0), m, s, "PAE=bimodal")
+
+
+def a_empty_load(m):
+    set_field(m, m.ph, m.phdrs[1], "p_filesz", 0)
+    set_field(m, m.ph, m.phdrs[1], "p_memsz", 0)
+    return "the data PT_LOAD's p_filesz and p_memsz 0"
+
+
+def c_supported_features_size(m):
+    def edit(notes):
+        for n in notes:
+            if n[1] == 17:
+                n[2] = n[2][:4] + b"\0\0"
+    return with_notes(m, edit, "SUPPORTED_FEATURES descsz 6")
+
+
+def c_guest_info_octal(m):
+    s = m.guest_string().replace("VIRT_BASE=0xC0000000",
+                                 "VIRT_BASE=030000000000")
+    return write_guest(random.Random(0), m, s, "VIRT_BASE=030000000000")
+
+
+def c_guest_info_long_value(m):
+    s = m.guest_string() + ",GUEST_VER=" + "7" * 128
+    return write_guest(random.Random(0), m, s, "GUEST_VER of 128 bytes")
+
+
+def c_guest_info_twice(m):
+    s = m.guest_string() + ",LOADER=generic-2"
+    return write_guest(random.Random(0), m, s, "LOADER given twice")
+
+
+def c_guest_info_not_ascii(m):
+    s = m.guest_string() + ",GUEST_VER=2.6\xe9"
+    return write_guest(random.Random(0), m, s, "GUEST_VER=2.6\\xe9")
 
 
 def c_bsd_symtab(m):
@@ -1541,7 +1597,6 @@ CASES = {
     "note-given-twice": ("x64-basic.elf", c_note_given_twice, None),
     "too-many-notes": ("x64-basic.elf", c_too_many_notes, None),
     "note-area-past-file": ("pae-bimodal.elf", c_note_area_past_file, None),
-    "declaration-not-seen": ("x64-basic.elf", c_declaration_not_seen, None),
     "bsd-symtab": ("x64-basic.elf", c_bsd_symtab, None),
     "impossible-feature": ("x64-basic.elf", c_impossible_feature, None),
     "feature-name-too-long": ("x64-basic.elf", c_feature_name_too_long,
@@ -1568,6 +1623,28 @@ CASES = {
     "guest-info-format": ("notes-legacy-pae.elf", c_guest_info_number, None),
     "guest-info-unterminated": ("notes-legacy-pae.elf",
                                 c_guest_info_unterminated, None),
+    "supported-features-size": ("x64-basic.elf", c_supported_features_size,
+                                None),
+    "guest-info-octal": ("notes-legacy-pae.elf", c_guest_info_octal, None),
+    "guest-info-long-value": ("notes-legacy-pae.elf",
+                              c_guest_info_long_value, None),
+    "guest-info-twice": ("notes-legacy-pae.elf", c_guest_info_twice, None),
+    "guest-info-not-ascii": ("notes-legacy-pae.elf", c_guest_info_not_ascii,
+                             None),
+}
+
+# Mutants where pvbuild once read differently from Xen and now reads as Xen
+# does (tests/differential.bats checks that both agree on each):
+# NAME -> (seed in build/guests, edit, wrap).
+AGREES = {
+    "owner-namesz": ("x64-basic.elf", a_owner_namesz, None),
+    "unknown-type-xen-notes": ("x64-basic.elf", a_unknown_type_xen_notes,
+                               None),
+    "pae-note-not-exactly-yes": ("pae-basic.elf", a_pae_note_not_exactly_yes,
+                                 None),
+    "guest-info-pae-bimodal": ("notes-legacy-pae.elf",
+                               a_guest_info_pae_bimodal, None),
+    "empty-load": ("x64-basic.elf", a_empty_load, None),
 }
 
 
@@ -1635,11 +1712,12 @@ def mutate_one(rng, s):
 
 
 def make_case(args):
-    if args.case not in CASES:
+    cases = dict(CASES, **AGREES)
+    if args.case not in cases:
         print("%s: unknown case '%s' (known: %s)" % (
-            PROG, args.case, " ".join(sorted(CASES))), file=sys.stderr)
+            PROG, args.case, " ".join(sorted(cases))), file=sys.stderr)
         return 2
-    seed, edit, wrap = CASES[args.case]
+    seed, edit, wrap = cases[args.case]
     m = Elf(read(os.path.join(os.path.abspath(args.top), "build", "guests",
                               seed)))
     what = edit(m)

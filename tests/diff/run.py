@@ -299,7 +299,7 @@ def guest_flags(info):
     seen = set()
     for item in info.split(","):
         key, sep, val = item.partition("=")
-        if len(key) > 31 or len(val) > 127:
+        if len(key) > 30 or len(val) > 127:
             flags.add("guest-info-long-field")
         if key in seen:
             flags.add("guest-info-duplicate-key")
