@@ -31,6 +31,14 @@ teardown() {
 	fi
 }
 
+# bounded TEST-ARGS: a bound on peak memory or CPU time, as test(1) says it.
+# The bounds are for the plain build: a sanitizer build (make check SAN=1,
+# PVBUILD_SAN=1) shadows every byte and slows every call, so there the
+# outcome is still checked but not the bound.
+bounded() {
+	[ "${PVBUILD_SAN:-0}" = 1 ] || [ "$@" ]
+}
+
 # A line in the TAP output, shown whether the test passes or not.
 note() {
 	printf '# %s\n' "$*" >&3
@@ -315,7 +323,7 @@ refuses_bomb() {
 	note "$what ($(stat -c %s "$file") bytes): refused in $ms ms ($cpu_ms ms CPU), peak RSS $((rss_kb / 1024)) MiB (limit $((RSS_LIMIT_KB / 1024)))"
 	# At least the cap was filled (it went past it), and not much more.
 	[ "$rss_kb" -ge $((CAP_MIB * 1024)) ]
-	[ "$rss_kb" -le "$RSS_LIMIT_KB" ]
+	bounded "$rss_kb" -le "$RSS_LIMIT_KB"
 }
 
 @test "a gzip bomb (2 GiB of zeros in 2 MiB) is refused at --max-size 64M with peak RSS near the cap" {
@@ -352,7 +360,7 @@ open(sys.argv[1],"wb").write(d[:-4] + struct.pack("<I", 1024))' "$T/bomb.gz"
 	"$PY" "$R" many-phdrs "$X64" "$T/k.elf" null
 	rss -0 --separate-stderr -- "$BIN/elfinfo" "$T/k.elf"
 	note "65535 phdrs, PT_NULL: accepted in $ms ms ($cpu_ms ms CPU), $((rss_kb / 1024)) MiB"
-	[ "$cpu_ms" -lt 5000 ]
+	bounded "$cpu_ms" -lt 5000
 	"$PY" -c 'import json,sys; e=json.loads(sys.argv[1])["elfinfo"]
 assert len(e["segments"]) == 2 and e["abi"] == "xen-3.0-x86_64", e' "$output"
 }
@@ -361,7 +369,7 @@ assert len(e["segments"]) == 2 and e["abi"] == "xen-3.0-x86_64", e' "$output"
 	"$PY" "$R" many-phdrs "$X64" "$T/k.elf" note
 	rss -1 --separate-stderr -- "$BIN/elfinfo" "$T/k.elf"
 	note "65535 phdrs, PT_NOTE: refused in $ms ms ($cpu_ms ms CPU), $((rss_kb / 1024)) MiB: $stderr"
-	[ "$cpu_ms" -lt 5000 ]
+	bounded "$cpu_ms" -lt 5000
 	assert_stderr --partial "more than 2048 notes"
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
@@ -377,7 +385,7 @@ assert len(e["segments"]) == 2 and e["abi"] == "xen-3.0-x86_64", e' "$output"
 		*) rss -0 --separate-stderr -- "$BIN/$stage" "$prev" ;;
 		esac
 		times+="$stage $ms ms ($cpu_ms ms CPU) $((rss_kb / 1024)) MiB; "
-		[ "$cpu_ms" -lt 5000 ]
+		bounded "$cpu_ms" -lt 5000
 		prev=$d/$stage.json
 		printf '%s\n' "$output" >"$prev"
 	done
@@ -390,12 +398,13 @@ assert len(e["segments"]) == 65534, len(e["segments"])' "$d/elfinfo.json"
 	"$PY" "$R" many-notes "$X64" "$T/k.elf" 65535
 	rss -1 --separate-stderr -- "$BIN/elfinfo" "$T/k.elf"
 	note "65535 notes: refused in $ms ms ($cpu_ms ms CPU), $((rss_kb / 1024)) MiB"
-	[ "$cpu_ms" -lt 5000 ]
+	bounded "$cpu_ms" -lt 5000
 	assert_stderr "elfinfo: $T/k.elf: note segment 2: more than 2048 notes"
 }
 
-# STAGE refusing PLAN whose array PATH holds a million entries: exit 1 in
-# under 5 s, one line naming the array: refuses_million FROM PATH STAGE ARGS...
+# STAGE refusing PLAN whose array PATH holds a million entries while it reads
+# it (at the 131089th, more than any plan holds): exit 1 in under 5 s and
+# 192 MiB, one line naming the array: refuses_million FROM PATH STAGE ARGS...
 refuses_million() {
 	local from=$1 path=$2 stage=$3
 	shift 3
@@ -405,28 +414,29 @@ refuses_million() {
 	note "a million $path ($(($(stat -c %s "$T/big.json") >> 20)) MiB of plan): $stage refused in $ms ms ($cpu_ms ms CPU), peak RSS $((rss_kb / 1024)) MiB"
 	assert_output ''
 	[ "${#stderr_lines[@]}" -eq 1 ]
-	assert_stderr --partial "1000000 entries, expected"
-	[ "$cpu_ms" -lt 5000 ]
+	assert_stderr --partial ": more than 131088 entries (no plan has so many)"
+	bounded "$cpu_ms" -lt 5000
+	bounded "$rss_kb" -le $((192 * 1024))
 }
 
 @test "a plan of a million segments is refused by layout: exit 1, under 5 s" {
 	refuses_million 1-elfinfo elfinfo.segments layout --memory 512M
-	assert_stderr --partial "elfinfo.segments: 1000000 entries"
+	assert_stderr --partial "elfinfo.segments: more than"
 }
 
 @test "a plan of a million regions is refused by populate: exit 1, under 5 s" {
 	refuses_million 2-layout layout.regions populate
-	assert_stderr --partial "layout.regions: 1000000 entries"
+	assert_stderr --partial "layout.regions: more than"
 }
 
 @test "a plan of a million writes is refused by pagetables: exit 1, under 5 s" {
 	refuses_million 3-populate populate.writes pagetables
-	assert_stderr --partial "populate.writes: 1000000 entries"
+	assert_stderr --partial "populate.writes: more than"
 }
 
 @test "a plan of a million table maps is refused by finalize: exit 1, under 5 s, nothing built" {
 	refuses_million 4-pagetables pagetables.tables.0.maps finalize --out "$T/dom"
-	assert_stderr --partial "pagetables.tables[0].maps"
+	assert_stderr --partial "pagetables.tables[0].maps: more than"
 	[ ! -e "$T/dom" ]
 }
 
@@ -437,15 +447,27 @@ refuses_million() {
 	assert_stderr "finalize: $T/big.json: pagetables.tables[0].maps: 1025 entries, expected 0 to 1024"
 }
 
-@test "a plan too large to be real is refused before it is parsed, in bounded memory" {
-	skip "proposed: plan_read refuses a plan over PLAN_MAX_BYTES (64 MiB) while reading it; today a million-entry plan is parsed whole first (680-1000 MiB RSS, 2-3 s of CPU)"
-	plan_to pagetables "$X64" --memory 512M
-	"$PY" "$R" big-array "$T/3-populate.json" "$T/big.json" populate.writes 1000000
-	rss -1 --separate-stderr -- "$BIN/pagetables" "$T/big.json"
-	[ "${#stderr_lines[@]}" -eq 1 ]
-	assert_stderr --partial "pagetables: $T/big.json: "
-	[ "$rss_kb" -le $((128 * 1024)) ]
-	[ "$cpu_ms" -lt 1000 ]
+@test "the read guard counts array entries, not commas or brackets inside strings" {
+	plan_to layout "$X64" --memory 64M
+	# An escaped quote and a bracket, then 140000 ",1", in one string
+	# of an array: one entry. A broken guard ends the string early and
+	# counts the commas; the plan then fails later, on the member.
+	"$PY" -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+p["zz"] = ["\\\" [" + ",1" * 140000]
+json.dump(p, open(sys.argv[2], "w"))' "$T/2-layout.json" "$T/odd.json"
+	run -1 --separate-stderr "$BIN/populate" "$T/odd.json"
+	assert_stderr "populate: $T/odd.json: zz: unknown member"
+}
+
+@test "a plan past 256 MiB is refused while it is read, in bounded memory" {
+	# A plan that never ends: '{' and then spaces, on standard input.
+	rss -1 --separate-stderr -- bash -c \
+		'{ printf "{"; head -c 300M /dev/zero | tr "\\0" " "; } | "$1" -' _ "$BIN/pagetables"
+	note "300 MiB of plan on stdin: refused in $ms ms ($cpu_ms ms CPU), peak RSS $((rss_kb / 1024)) MiB"
+	assert_output ''
+	assert_stderr "pagetables: <stdin>: larger than 256 MiB (no plan is)"
+	bounded "$rss_kb" -le $((64 * 1024))
 }
 
 # ---------------------------------------------------------------------
