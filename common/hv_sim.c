@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct sim {
 	struct hv hv;
 	char *out, *tmp;
 	int mem_fd;
+	int tmp_lock;			/* the temporary, flock()ed while we build */
 	uint64_t frames, reserved, seed;
 	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
 	uint64_t perm_mask;
@@ -317,6 +319,42 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	return o;
 }
 
+/* fsync DIR/NAME (NAME ".." syncs DIR's parent); -1 with errno. */
+static int
+sync_path(const char *dir, const char *name)
+{
+	char path[4096];
+	int fd, rc, saved;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Every file of the domain, then the temporary directory, on disk before
+ * the rename: a domain that exists after a crash or power loss is whole.
+ */
+static int
+sync_tmp(struct sim *s, struct pv_err *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++)
+		if (sync_path(s->tmp, sim_files[i]) < 0)
+			return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing "
+			    "%s: %s", s->out, sim_files[i], strerror(errno));
+	if (fsync(s->tmp_lock) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing its "
+		    "temporary directory: %s", s->out, strerror(errno));
+	return 0;
+}
+
 static int
 sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 {
@@ -368,7 +406,8 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	}
 	rc = write_json(s, "domain.json", dom, e);
 	json_decref(dom);
-	if (rc < 0 || write_json(s, "plan.json", p->root, e) < 0)
+	if (rc < 0 || write_json(s, "plan.json", p->root, e) < 0 ||
+	    sync_tmp(s, e) < 0)
 		return -1;
 	/* The one step that makes the domain exist, and never over another. */
 	if (renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->out, RENAME_NOREPLACE) < 0)
@@ -376,6 +415,10 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 		    PV_EXIT_SYSTEM, "--out: %s: %s", s->out, strerror(errno));
 	free(s->tmp);
 	s->tmp = NULL;
+	/* The rename itself, on disk. */
+	if (sync_path(s->out, "..") < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing its "
+		    "directory: %s", s->out, strerror(errno));
 	return 0;
 }
 
@@ -404,6 +447,8 @@ sim_close(struct hv *hv)
 		remove_tmp(s->tmp);
 		free(s->tmp);
 	}
+	if (s->tmp_lock >= 0)
+		close(s->tmp_lock);
 	free(s->p2m);
 	free(s->out);
 	free(s);
@@ -411,9 +456,14 @@ sim_close(struct hv *hv)
 
 /*
  * A build killed before its rename leaves its temporary directory,
- * ".NAME.pvbuild-PID-XXXXXX", beside NAME. Remove those whose builder is
- * gone; one whose PID is alive may be a build under way and is left. (A
- * PID reused by an unrelated process only delays the clean-up.)
+ * ".NAME.pvbuild-PID-XXXXXX", beside NAME. A build under way holds an
+ * exclusive flock on its temporary from just after creating it to its end,
+ * and the lock goes with the process however it ends; so a temporary is
+ * removed, under its lock, when nobody holds that lock and its PID names no
+ * process here. The lock alone decides across PID namespaces (a live
+ * build's PID may name nothing here); the PID covers the instant between a
+ * build's mkdtemp and its flock. (A PID reused by an unrelated process only
+ * delays the clean-up.)
  */
 static void
 remove_stale(const char *parent, const char *name)
@@ -424,6 +474,7 @@ remove_stale(const char *parent, const char *name)
 	long pid;
 	char *end;
 	DIR *d;
+	int fd;
 
 	plen = (size_t)snprintf(prefix, sizeof(prefix), ".%s.pvbuild-", name);
 	if (plen >= sizeof(prefix) || (d = opendir(parent)) == NULL)
@@ -436,9 +487,55 @@ remove_stale(const char *parent, const char *name)
 		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
-		remove_tmp(path);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tmp(path);
+		close(fd);
 	}
 	closedir(d);
+}
+
+/*
+ * Create this build's temporary beside the target and lock it (see
+ * remove_stale). Another build's clean-up may take the new directory in the
+ * instant before the lock, if our PID means nothing to it: then the
+ * directory is gone once we hold the lock, and we make another.
+ */
+static int
+make_tmp(struct sim *s, const char *parent, const char *name, char *path,
+    size_t pathsz)
+{
+	struct stat st;
+	int tries, saved;
+
+	for (tries = 0; tries < 8; tries++) {
+		snprintf(path, pathsz, "%s/.%s.pvbuild-%ld-XXXXXX", parent,
+		    name, (long)getpid());
+		if (mkdtemp(path) == NULL)
+			return -1;
+		s->tmp_lock = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (s->tmp_lock < 0 || flock(s->tmp_lock, LOCK_EX) < 0) {
+			saved = errno;
+			if (s->tmp_lock >= 0)
+				close(s->tmp_lock);
+			s->tmp_lock = -1;
+			rmdir(path);
+			errno = saved;
+			if (saved == ENOENT)
+				continue;
+			return -1;
+		}
+		if (fstat(s->tmp_lock, &st) == 0 && st.st_nlink > 0)
+			return 0;
+		close(s->tmp_lock);
+		s->tmp_lock = -1;
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 static const struct hv_ops sim_ops = {
@@ -471,6 +568,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
+	s->tmp_lock = -1;
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;
 	s->hv.nr_pages = nr_pages;
@@ -524,9 +622,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	parent = dirname(dcopy);
 	name = basename(bcopy);
 	remove_stale(parent, name);
-	snprintf(path, sizeof(path), "%s/.%s.pvbuild-%ld-XXXXXX", parent, name,
-	    (long)getpid());
-	if (mkdtemp(path) == NULL) {
+	if (make_tmp(s, parent, name, path, sizeof(path)) < 0) {
 		pv_fail(e, errno == ENOENT ? PV_EXIT_INPUT : PV_EXIT_SYSTEM,
 		    "--out: %s: cannot create a directory beside it: %s", out,
 		    strerror(errno));
@@ -539,6 +635,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	chmod(path, 0777 & ~mask);
 	if ((s->tmp = strdup(path)) == NULL) {
 		rmdir(path);
+		close(s->tmp_lock);
+		s->tmp_lock = -1;
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 		goto fail;
 	}

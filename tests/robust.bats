@@ -189,7 +189,7 @@ kill_mid_build() {
 }
 
 @test "a live build's temporary is left alone when its pid names no process here (another pid namespace)" {
-	skip "proposed: decide staleness by a lock held on the temporary (flock), not by kill(pid, 0); today the next build removes such a live build's files (common/hv_sim.c remove_stale)"
+
 	need_root "unshare --pid"
 	command -v unshare >/dev/null || skip "no unshare(1)"
 	plan_to pagetables "$X64" --memory 8G
