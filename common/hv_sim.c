@@ -319,6 +319,20 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	return o;
 }
 
+/* Remove a temporary domain directory and the files the sim puts in it. */
+static void
+remove_tmp(const char *dir)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sim_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* fsync DIR/NAME (NAME ".." syncs DIR's parent); -1 with errno. */
 static int
 sync_path(const char *dir, const char *name)
@@ -413,27 +427,20 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	if (renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->out, RENAME_NOREPLACE) < 0)
 		return pv_fail(e, errno == EEXIST ? PV_EXIT_INPUT :
 		    PV_EXIT_SYSTEM, "--out: %s: %s", s->out, strerror(errno));
+	/*
+	 * The rename itself, on disk; if that fails the build fails, and a
+	 * failed build leaves nothing, so the domain goes again.
+	 */
+	if (sync_path(s->out, "..") < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing its directory: "
+		    "%s", s->out, strerror(errno));
+		if (rename(s->out, s->tmp) < 0)
+			remove_tmp(s->out);
+		return -1;
+	}
 	free(s->tmp);
 	s->tmp = NULL;
-	/* The rename itself, on disk. */
-	if (sync_path(s->out, "..") < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing its "
-		    "directory: %s", s->out, strerror(errno));
 	return 0;
-}
-
-/* Remove a temporary domain directory and the files the sim puts in it. */
-static void
-remove_tmp(const char *dir)
-{
-	char path[4096];
-	size_t i;
-
-	for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, sim_files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
 }
 
 static void
