@@ -308,11 +308,26 @@ fuzz-corpus:
 # bin/boot starts a sim domain in a KVM virtual machine and relays its
 # console (stages/boot.c, common/boot_*.c); its own modules are linked
 # into it alone, beside the library every program shares.
-BOOT_SRCS = common/boot_domain.c common/boot_x86.c common/boot_kvm.c
+BOOT_SRCS = common/boot_domain.c common/boot_x86.c common/boot_kvm.c \
+	common/boot_qemu.c
 BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
 all: bin/boot
 
-bin/boot: build/stages/boot.o $(BOOT_OBJS) build/libpvbuild.a
+# The QEMU firmware (common/boot_rom.S): freestanding, 64 KiB, linked into
+# bin/boot as data (common/boot_rom_blob.S).
+build/boot/rom.o: common/boot_rom.S common/boot_rom.h common/boot_ports.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(GUEST_CC) -m32 -c -Icommon -o $@ $<
+
+build/boot/rom.bin: build/boot/rom.o
+	$(Q)objcopy -O binary -j .text $< $@
+	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
+
+build/boot/rom_blob.o: common/boot_rom_blob.S build/boot/rom.bin
+	$(Q)$(CC) -c -o $@ $<
+
+bin/boot: build/stages/boot.o $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
