@@ -179,6 +179,31 @@ build/guests/notes-legacy-pae.elf: $(PAE_CODE) build/guests/notes-legacy-pae.o \
 		tests/guests/notes-legacy-pae.ld
 	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/notes-legacy-pae.ld -o $@ $(filter %.o,$^)
 
+# The self-checking 32-bit guests (tests/guests/check32.c, one source for
+# both ABIs): check13 is a xen-1.3 kernel on entry.S's declaration and
+# basic.ld, pae-check an x86_32p one on pae-entry.S's and pae-kernel.ld.
+# New images beside basic and pae-basic, whose layouts the goldens pin.
+CHECK32_GUESTS = build/guests/check13.elf build/guests/pae-check.elf
+guests: $(CHECK32_GUESTS) $(CHECK32_GUESTS:=.gz)
+
+build/guests/check13.o: tests/guests/check32.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTCC $< (xen-1.3)")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DCHECK_XEN13 -c -o $@ $<
+
+build/guests/pae-check.o: tests/guests/check32.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTCC $< (x86_32p)")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+build/guests/check13.elf: build/guests/entry.o build/guests/pattern.o \
+		build/guests/check13.o tests/guests/basic.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/basic.ld -o $@ $(filter %.o,$^)
+
+build/guests/pae-check.elf: build/guests/pae-entry.o build/guests/pae-check.o \
+		build/guests/pae-notes.o tests/guests/pae-kernel.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/pae-kernel.ld -o $@ $(filter %.o,$^)
+
 build/bad3/.stamp: tests/mkbad3.py build/guests/x64-basic.elf build/guests/pae-basic.elf
 	$(Q)rm -rf build/bad3
 	$(Q)/usr/bin/python3 tests/mkbad3.py build/guests/x64-basic.elf \

@@ -384,6 +384,32 @@ zero_page(const uint8_t *p)
 	return 1;
 }
 
+/* Copy machine.mem's data extents above the reserved frames to fd. */
+static int
+copy_data(const struct boot_domain *d, int fd)
+{
+	off_t start = (off_t)(d->reserved_frames * PV_PAGE_SIZE), end;
+	const off_t size = (off_t)d->mem_size;
+
+	while (start < size) {
+		start = lseek(d->mem_fd, start, SEEK_DATA);
+		if (start < 0)
+			return errno == ENXIO ? 0 : -1;
+		if (start >= size)
+			return 0;
+		if ((end = lseek(d->mem_fd, start, SEEK_HOLE)) < 0)
+			return -1;
+		if (end > size)
+			end = size;
+		start &= ~(off_t)(PV_PAGE_SIZE - 1);
+		if (write_all(fd, d->mem + start, (size_t)(end - start),
+		    start) < 0)
+			return -1;
+		start = end;
+	}
+	return 0;
+}
+
 /*
  * The machine as QEMU's RAM: a sparse file of `size` bytes with the
  * domain's non-zero frames, and the firmware.
@@ -396,7 +422,15 @@ write_files(const struct boot_domain *d, struct tmp *t, uint64_t size,
 	uint64_t f;
 	int fd;
 
-	if (base == NULL || *base == '\0' || strlen(base) > 40)
+	/*
+	 * QEMU writes its RAM through this file: on tmpfs that is memory;
+	 * on a disk file system each first write to a page allocates a
+	 * block (a check guest's 1024 page writes took 3.7 s in a 2 GiB
+	 * machine on ext4, 0.07 s on tmpfs). So /dev/shm first.
+	 */
+	if (access("/dev/shm", W_OK | X_OK) == 0)
+		base = "/dev/shm";
+	else if (base == NULL || *base == '\0' || strlen(base) > 40)
 		base = "/tmp";
 	snprintf(t->dir, sizeof(t->dir), "%s/pvboot.XXXXXX", base);
 	if (mkdtemp(t->dir) == NULL) {
@@ -413,11 +447,20 @@ write_files(const struct boot_domain *d, struct tmp *t, uint64_t size,
 		    strerror(errno));
 	if (ftruncate(fd, (off_t)size) < 0)
 		goto fail;
-	for (f = 0; f < d->frames; f++)
+	/* The hypervisor's frames, where boot's own are. */
+	for (f = 0; f < d->reserved_frames; f++)
 		if (!zero_page(d->mem + f * PV_PAGE_SIZE) &&
 		    write_all(fd, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
 		    (off_t)(f * PV_PAGE_SIZE)) < 0)
 			goto fail;
+	/*
+	 * The domain's: only where machine.mem has data (a sparse file of
+	 * mostly holes), from the private mapping, which holds boot's
+	 * changes to the domain's tables. Reading the holes would cost a
+	 * page each.
+	 */
+	if (copy_data(d, fd) < 0)
+		goto fail;
 	if (close(fd) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
 		    strerror(errno));
