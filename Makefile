@@ -343,7 +343,7 @@ all: bin/boot
 build/boot/rom.o: common/boot_rom.S common/boot_rom.h common/boot_ports.h
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $<")
-	$(Q)$(GUEST_CC) -m32 -c -Icommon -o $@ $<
+	$(Q)$(GUEST_CC) -m64 -c -Icommon -o $@ $<
 
 build/boot/rom.bin: build/boot/rom.o
 	$(Q)objcopy -O binary -j .text $< $@

@@ -306,6 +306,59 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 	return 0;
 }
 
+/* An x86_64 domain: boot's KVM hole, changed for the firmware. */
+static int
+prepare64(struct boot_domain *d, struct pv_err *e)
+{
+	const struct boot_vcpu *v = &d->vcpu;
+	const struct {
+		const char *name;
+		uint64_t selector;
+		int code, null_ok;
+	} segs[] = {
+		{ "cs", v->cs, 1, 0 }, { "ss", v->ss, 0, 0 },
+		{ "ds", v->ds, 0, 1 }, { "es", v->es, 0, 1 },
+		{ "fs", v->fs, 0, 1 }, { "gs", v->gs, 0, 1 },
+	};
+	uint8_t *param = qframe(d, QF_PARAM), *data = qframe(d, QF_DATA);
+	struct boot_segment seg;
+	struct boot_hole h;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+		if (boot_x64_segment(segs[i].selector, segs[i].code,
+		    segs[i].null_ok, &seg, &why) < 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx %s", segs[i].name,
+			    (unsigned long long)segs[i].selector, why);
+	if (d->vcpu.cr3 >> 32 != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "vcpu.cr3 0x%llx is above "
+		    "4 GiB", (unsigned long long)d->vcpu.cr3);
+	if (boot_x64_hole_build(d, &h, e) < 0 ||
+	    boot_x64_hole_qemu(d, &h, e) < 0)
+		return -1;
+	put32(param + PARAM_MODE, MODE_LONG);
+	put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
+	    CR0_PG);
+	put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
+	put32(param + PARAM_CR4, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	put32(param + PARAM_EFER, EFER_LME | EFER_NXE);
+	put32(param + PARAM_TRAMP_CR3, QF_TRAMP << PV_PAGE_SHIFT);
+	put32(param + PARAM_TR, BOOT_X64_TR);
+	param[PARAM_GDTR] = (uint8_t)h.gdt_limit;
+	param[PARAM_GDTR + 1] = (uint8_t)(h.gdt_limit >> 8);
+	put64(param + PARAM_GDTR + 2, h.gdt_va);
+	param[PARAM_IDTR] = (uint8_t)h.idt_limit;
+	param[PARAM_IDTR + 1] = (uint8_t)(h.idt_limit >> 8);
+	put64(param + PARAM_IDTR + 2, h.idt_va);
+	put64(param + PARAM_STACK_TOP, HOLE64_DATA);	/* the stack's top */
+	param_regs(param, v);
+	put64(data + DATA_FRAMES, d->frames);
+	put64(data + DATA_RESERVED, d->reserved_frames);
+	return 0;
+}
+
 int
 boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
 {
@@ -329,10 +382,12 @@ boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
 	case ABI_XEN13:
 	case ABI_X86_32P:
 		return prepare32(d, e);
+	case ABI_X86_64:
+		return prepare64(d, e);
 	default:
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: not under QEMU yet",
-		    d->abi->name);
+		break;
 	}
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s: no QEMU entry", d->abi->name);
 }
 
 /* The run's temporary directory and what is in it. */
@@ -515,6 +570,7 @@ static int
 spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
     struct pv_err *e)
 {
+	char *log = getenv(BOOT_QEMU_LOG_ENV);
 	char mib[32], backend[256], rom[128];
 	char *argv[40];
 	posix_spawn_file_actions_t fa;
@@ -534,6 +590,10 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 	ARG("-chardev"); ARG("stdio,id=console,signal=off");
 	ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
 	ARG("-device"); ARG("isa-debug-exit,iobase=0xf4,iosize=1");
+	/* For whoever debugs the firmware: QEMU's log of every exception. */
+	if (log != NULL && *log != '\0') {
+		ARG("-d"); ARG("int,cpu_reset"); ARG("-D"); ARG(log);
+	}
 	argv[argc] = NULL;
 #undef ARG
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)

@@ -24,6 +24,9 @@
 /* The QEMU program run, found on PATH. */
 #define BOOT_QEMU_PROGRAM "qemu-system-x86_64"
 
+/* When set, the file QEMU logs every exception and reset to (-d, -D). */
+#define BOOT_QEMU_LOG_ENV "PVBUILD_QEMU_LOG"
+
 enum boot_qemu_end {
 	BOOT_QEMU_VERDICT,	/* the guest gave one: verdict */
 	BOOT_QEMU_FAULT,	/* an exception the guest did not handle */

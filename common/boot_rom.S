@@ -108,7 +108,7 @@ long_hole:
 	movabsq	$HOLE64_PARAM, %rbx
 	lgdtq	PARAM_GDTR(%rbx)
 	lidtq	PARAM_IDTR(%rbx)
-	movq	PARAM_CR3(%rbx), %rax
+	movl	PARAM_CR3(%rbx), %eax		/* 32 bits, zero-extended */
 	movq	%rax, %cr3
 	ltr	PARAM_TR(%rbx)
 	movq	PARAM_STACK_TOP(%rbx), %rsp
@@ -294,6 +294,212 @@ halt32:
 	cli
 	hlt
 	jmp	halt32
+
+/*
+ * The 64-bit handlers, on IST1. The frame, after common64's pushes (the
+ * CPU pushes ss and rsp in 64-bit mode whatever the ring):
+ */
+#define G_R10	0
+#define G_R9	8
+#define G_R8	16
+#define G_RDI	24
+#define G_RSI	32
+#define G_RBP	40
+#define G_RBX	48
+#define G_RDX	56
+#define G_RCX	64
+#define G_RAX	72
+#define G_VEC	80
+#define G_ERR	88
+#define G_RIP	96
+#define G_CS	104
+#define G_RFL	112
+#define G_RSP	120
+#define G_SS	128
+
+#define PTE_ADDR	0x000ffffffffff000
+
+	.code64
+	.org	ROM_STUBS64
+	.set	vec, 0
+	.rept	256
+	.balign	ROM_STUB_SIZE, 0xcc
+	.if	!HAS_ERROR(vec)
+	pushq	$0
+	.endif
+	pushq	$vec
+	jmp	common64
+	.set	vec, vec + 1
+	.endr
+
+	.balign	16, 0xcc
+common64:
+	pushq	%rax
+	pushq	%rcx
+	pushq	%rdx
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%rsi
+	pushq	%rdi
+	pushq	%r8
+	pushq	%r9
+	pushq	%r10
+	cld
+	movabsq	$HOLE64_DATA, %rbx
+	movq	G_VEC(%rsp), %rcx
+	testb	$3, G_CS(%rsp)
+	jz	fault64
+	cmpq	$13, %rcx
+	jne	bounce64
+	movq	G_RIP(%rsp), %rsi
+	movzwl	(%rsi), %eax
+	cmpl	$(BOOT_PORT_CALL << 8 | 0xe6), %eax
+	je	call64
+	cmpl	$(BOOT_PORT_VERDICT << 8 | 0xe6), %eax
+	je	verdict64
+bounce64:
+	movq	DATA_HANDLER(%rbx), %rax
+	testq	%rax, %rax
+	jz	fault64
+	cmpq	$32, %rcx
+	jae	fault64
+	cmpq	$2, %rcx
+	je	fault64
+	cmpq	$8, %rcx
+	je	fault64
+	cmpq	$18, %rcx
+	je	fault64
+	cmpq	%rax, G_RIP(%rsp)
+	je	fault64
+	cmpq	$MAX_BOUNCES, DATA_BOUNCES(%rbx)
+	jae	fault64
+	incq	DATA_BOUNCES(%rbx)
+	movq	%rcx, G_RDI(%rsp)
+	movq	G_ERR(%rsp), %rdx
+	movq	%rdx, G_RSI(%rsp)
+	movq	%cr2, %rdx
+	movq	%rdx, G_RDX(%rsp)
+	movq	G_RIP(%rsp), %rdx
+	movq	%rdx, G_RCX(%rsp)
+	movq	%rax, G_RIP(%rsp)
+	jmp	resume64
+call64:
+	movq	G_RAX(%rsp), %rax
+	movq	$-1, %rdx
+	cmpb	$BOOT_CALL_TRAPS, %al
+	jne	1f
+	movq	G_RDI(%rsp), %rax
+	movq	%rax, DATA_HANDLER(%rbx)
+	xorl	%edx, %edx
+	jmp	9f
+1:	cmpb	$BOOT_CALL_FRAME, %al
+	jne	9f
+	/* A frame of the domain's, not the hypervisor's ... */
+	movq	G_RDI(%rsp), %rax
+	cmpq	DATA_RESERVED(%rbx), %rax
+	jb	9f
+	cmpq	DATA_FRAMES(%rbx), %rax
+	jae	9f
+	/* ... to a page the guest's tables map present, user, writable. */
+	movq	G_RSI(%rsp), %rdi
+	testq	$0xfff, %rdi
+	jnz	9f
+	movq	%cr3, %r8
+	movabsq	$PTE_ADDR, %r10
+	andq	%r10, %r8
+	movl	$39, %ecx
+2:	movq	%rdi, %rax
+	shrq	%cl, %rax
+	andl	$511, %eax
+	movabsq	$HOLE64_DIRECT, %r9
+	addq	%r8, %r9
+	movq	(%r9, %rax, 8), %rax
+	movq	%rax, %r9
+	andl	$7, %r9d
+	cmpl	$7, %r9d			/* Present, Writable, User */
+	jne	9f
+	cmpl	$12, %ecx
+	je	3f
+	testb	$0x80, %al			/* a large page: not here */
+	jnz	9f
+3:	movq	%rax, %r8
+	andq	%r10, %r8
+	subl	$9, %ecx
+	cmpl	$12, %ecx
+	jae	2b
+	shrq	$12, %r8
+	cmpq	DATA_FRAMES(%rbx), %r8
+	jae	9f
+	/* Copy through the direct map: the page is writable, so no fault. */
+	movq	G_RDI(%rsp), %rsi
+	shlq	$12, %rsi
+	movabsq	$HOLE64_DIRECT, %rax
+	addq	%rax, %rsi
+	shlq	$12, %r8
+	leaq	(%rax, %r8), %rdi
+	movl	$512, %ecx
+	rep movsq
+	xorl	%edx, %edx
+9:	movq	%rdx, G_RAX(%rsp)
+	addq	$2, G_RIP(%rsp)
+resume64:
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rdi
+	popq	%rsi
+	popq	%rbp
+	popq	%rbx
+	popq	%rdx
+	popq	%rcx
+	popq	%rax
+	addq	$16, %rsp
+	iretq
+verdict64:
+	movzbl	G_RAX(%rsp), %eax
+	movq	%rax, DATA_VALUE(%rbx)
+	movl	$DATA_VERDICT, DATA_MAGIC(%rbx)
+	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */
+	jmp	halt64
+fault64:
+	movq	%rcx, DATA_VALUE(%rbx)
+	movq	G_ERR(%rsp), %rax
+	movq	%rax, DATA_ERROR(%rbx)
+	movq	G_RIP(%rsp), %rax
+	movq	%rax, DATA_IP(%rbx)
+	movq	G_CS(%rsp), %rax
+	movq	%rax, DATA_CS(%rbx)
+	movq	G_RFL(%rsp), %rax
+	movq	%rax, DATA_FLAGS(%rbx)
+	movq	G_RSP(%rsp), %rax
+	movq	%rax, DATA_SP(%rbx)
+	movq	G_SS(%rsp), %rax
+	movq	%rax, DATA_SS(%rbx)
+	movq	%cr2, %rax
+	movq	%rax, DATA_CR2(%rbx)
+	movq	%cr3, %rax
+	movq	%rax, DATA_CR3(%rbx)
+	movq	G_RAX(%rsp), %rax
+	movq	%rax, DATA_AX(%rbx)
+	movq	G_RBX(%rsp), %rax
+	movq	%rax, DATA_BX(%rbx)
+	movq	G_RCX(%rsp), %rax
+	movq	%rax, DATA_CX(%rbx)
+	movq	G_RDX(%rsp), %rax
+	movq	%rax, DATA_DX(%rbx)
+	movq	G_RSI(%rsp), %rax
+	movq	%rax, DATA_SI(%rbx)
+	movq	G_RDI(%rsp), %rax
+	movq	%rax, DATA_DI(%rbx)
+	movq	G_RBP(%rsp), %rax
+	movq	%rax, DATA_BP(%rbx)
+	movl	$DATA_FAULT, DATA_MAGIC(%rbx)
+	movb	%cl, %al
+	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */
+halt64:
+	cli
+	hlt
+	jmp	halt64
 
 	.org	0xfff0
 reset:

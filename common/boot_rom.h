@@ -21,7 +21,7 @@
 
 /* Offsets in the ROM. */
 #define ROM_STUBS32		0x1000	/* 256 stubs, 16 bytes each */
-#define ROM_STUBS64		0x2000	/* 256 stubs, 16 bytes each */
+#define ROM_STUBS64		0x3000	/* 256 stubs, 16 bytes each */
 #define ROM_STUB_SIZE		16
 
 /* Frames of the machine boot takes for the QEMU path (below 640 KiB). */
