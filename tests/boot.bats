@@ -13,26 +13,10 @@ load helper
 CHECKS="bss data traps cmdline start_info p2m pagetables write_protect stack
 padding initrd"
 
-# The command line the guest checks itself against: expect_pages=PAGES,
-# initrd_len (and initrd_sum, FNV-1a of the bytes the guest gets: gunzipped
-# as the builder does), then cmdline_sum of all that.
+# The command line the guest checks itself against (expect_pages=PAGES,
+# initrd_len, initrd_sum, cmdline_sum): tests/guests/guest-cmdline.py.
 guest_cmdline() {
-	"$PY" -B -c 'import gzip, sys
-def fnv(b):
-    h = 0x811c9dc5
-    for x in b:
-        h = ((h ^ x) * 0x01000193) & 0xffffffff
-    return h
-parts = ["expect_pages=%s" % sys.argv[1]]
-if len(sys.argv) > 2:
-    data = open(sys.argv[2], "rb").read()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    parts += ["initrd_len=%d" % len(data), "initrd_sum=%08x" % fnv(data)]
-else:
-    parts += ["initrd_len=0"]
-base = " ".join(parts)
-print(base + " cmdline_sum=%08x" % fnv(base.encode()))' "$@"
+	"$PY" -B "$TOP/tests/guests/guest-cmdline.py" "$@"
 }
 
 # build_domain OUT GUEST MEMORY(MiB, with M) [INITRD]
