@@ -582,7 +582,8 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 	snprintf(rom, sizeof(rom), "%s", t->rom);
 #define ARG(s) (argv[argc++] = (char *)(s))
 	ARG(BOOT_QEMU_PROGRAM);
-	ARG("-nodefaults"); ARG("-no-reboot"); ARG("-display"); ARG("none");
+	ARG("-nographic"); ARG("-nodefaults"); ARG("-no-reboot");
+	ARG("-display"); ARG("none");
 	ARG("-accel"); ARG("tcg"); ARG("-cpu"); ARG("qemu64");
 	ARG("-machine"); ARG("pc,memory-backend=ram");
 	ARG("-m"); ARG(mib); ARG("-object"); ARG(backend);
@@ -674,8 +675,9 @@ fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
 }
 
 /*
- * Relay QEMU's console until it closes it (QEMU exited), the timeout, or
- * *stop. Returns 0, BOOT_QEMU_TIMEOUT or BOOT_QEMU_SIGNAL in *why.
+ * Relay QEMU's console until it closes it (QEMU exited: *ended -1), the
+ * timeout (BOOT_QEMU_TIMEOUT) or *stop (BOOT_QEMU_SIGNAL). Returns 0, or
+ * -1 with e set when the console cannot be read.
  */
 static int
 relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),

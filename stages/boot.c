@@ -3,15 +3,23 @@
  * the pipeline: it reads what finalize --backend sim left (DIR/domain.json,
  * DIR/machine.mem) and runs it, entered directly in its own paging mode
  * with its own page tables and registers (DESIGN.md, "Backends and
- * booting"). This slice runs xen-3.0-x86_64 domains under KVM; an x86_64
- * PV kernel runs in ring 3, as under Xen, which a KVM without hardware
- * virtualization (PVM) also runs at native speed.
+ * booting"), on one of two paths, named on stderr ("boot: path ..."):
+ *
+ * - KVM (common/boot_kvm.c), for xen-3.0-x86_64 when /dev/kvm opens: an
+ *   x86_64 PV kernel runs in ring 3, as under Xen, which a KVM without
+ *   hardware virtualization (PVM) also runs at native speed; this host's
+ *   KVM keeps no 32-bit paging.
+ * - QEMU (common/boot_qemu.c, common/boot_rom.S), for xen-1.3 and
+ *   xen-3.0-x86_32p (ring 1, 2-level or PAE paging), and x86_64 --with
+ *   qemu: QEMU's TCG as a child, on a copy of the machine with boot's hole
+ *   added, and boot's own firmware, whose handlers are the hole's
+ *   hypervisor.
  *
  * The guest writes its console to port 0xE9 and its verdict to port 0xF4,
  * and calls on boot through port 0xF6 (common/boot_ports.h); the verdict
  * is boot's exit status. A guest that stops without one (an exception it
  * does not handle, a triple fault, a halt, the timeout) is a failure,
- * shown with its registers.
+ * shown with its registers where the path has them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -589,8 +597,12 @@ main(int argc, char **argv)
 			    "  --timeout SECONDS  give up after this long "
 			    "(default %g)\n"
 			    "  --with kvm|qemu    run it in a KVM virtual "
-			    "machine (default), or QEMU\n", SYNOPSIS,
-			    BOOT_EXIT_NO_VERDICT, DEFAULT_TIMEOUT);
+			    "machine, or in QEMU (%s);\n"
+			    "                     by default KVM for an "
+			    "x86_64 domain when /dev/kvm opens,\n"
+			    "                     else QEMU\n", SYNOPSIS,
+			    BOOT_EXIT_NO_VERDICT, DEFAULT_TIMEOUT,
+			    BOOT_QEMU_PROGRAM);
 			return PV_EXIT_OK;
 		case 't':
 			errno = 0;
