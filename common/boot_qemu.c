@@ -53,6 +53,7 @@ extern const unsigned char boot_rom_image[], boot_rom_image_end[];
 #define CR4_OSXMMEXCPT	(1U << 10)
 #define EFER_LME	(1U << 8)
 #define EFER_NXE	(1U << 11)
+#define RFLAGS_IOPL	(3ULL << 12)
 
 /*
  * QEMU's pc machine has RAM at guest-physical 0 up to 3.5 GiB when it has
@@ -197,7 +198,12 @@ param_regs(uint8_t *param, const struct boot_vcpu *v)
 	put64(param + PARAM_GS, v->gs);
 	put64(param + PARAM_IP, v->ip);
 	put64(param + PARAM_SP, v->sp);
-	put64(param + PARAM_FLAGS, v->flags | 2);
+	/*
+	 * IOPL 0 whatever domain.json says: the TSS's I/O map, not the
+	 * flags, decides which ports the guest reaches (Xen, too, grants I/O
+	 * privilege by hypercall, not by the initial flags).
+	 */
+	put64(param + PARAM_FLAGS, (v->flags & ~RFLAGS_IOPL) | 2);
 	put64(param + PARAM_AX, v->ax);
 	put64(param + PARAM_BX, v->bx);
 	put64(param + PARAM_CX, v->cx);
@@ -230,10 +236,24 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 		{ HOLE32_PARAM, QF_PARAM, 0 },
 		{ HOLE32_STACK, QF_STACK, 1 },
 	};
+	const struct {
+		const char *name;
+		uint64_t value;
+	} regs[] = {
+		{ "ip", d->vcpu.ip }, { "sp", d->vcpu.sp }, { "si", d->vcpu.si },
+		{ "flags", d->vcpu.flags }, { "ax", d->vcpu.ax },
+		{ "bx", d->vcpu.bx }, { "cx", d->vcpu.cx }, { "dx", d->vcpu.dx },
+		{ "di", d->vcpu.di }, { "bp", d->vcpu.bp },
+	};
 	uint8_t *gdt, *idt, *tss, *l1, *param, *hook = NULL;
 	uint64_t pte, off;
 	unsigned i;
 
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (regs[i].value >> 32 != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx does not fit a 32-bit register",
+			    regs[i].name, (unsigned long long)regs[i].value);
 	if (check_selectors32(d, e) < 0 || hook32(d, &hook, e) < 0)
 		return -1;
 	gdt = qframe(d, QF_GDT);

@@ -647,3 +647,21 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 	run -1 --separate-stderr "$BIN/boot" "$dom"
 	assert_stderr --partial "boot: the domain maps the hypervisor's hole: its top-level entry for 0xffc00000 is not empty"
 }
+
+@test "QEMU: a 32-bit vcpu.ip above 4 GiB is refused, naming it, exit 1" {
+	need_qemu
+	local dom
+	dom=$(damaged32 pae-check)
+	damage_abi "$dom" xen-3.0-x86_32p 'd.set_vcpu("ip", 1 << 32)'
+	run -1 --separate-stderr "$BIN/boot" "$dom"
+	assert_stderr --partial "boot: domain.json: vcpu.ip 0x100000000 does not fit a 32-bit register"
+}
+
+@test "QEMU: IOPL in vcpu.flags gives the guest no port: the verdict still comes through boot" {
+	need_qemu
+	local dom
+	dom=$(damaged32 check13)
+	damage_abi "$dom" xen-1.3 'd.set_vcpu("flags", 0x3202)'
+	run --separate-stderr "$BIN/boot" "$dom"
+	assert_guest_pass qemu xen-1.3
+}
