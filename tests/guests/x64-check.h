@@ -12,6 +12,7 @@
 #include "xen3.h"
 #include "../../common/boot_ports.h"
 
+#if __SIZEOF_LONG__ == 4
 /*
  * v / base, leaving v % base in *rem. A 32-bit guest has no libgcc to
  * divide 64-bit numbers (Debian's gcc ships none for -m32 without
@@ -20,7 +21,6 @@
 static u64
 divmod(u64 v, u64 base, u64 *rem)
 {
-#if __SIZEOF_LONG__ == 4
 	u64 q = 0, r = 0;
 	int bit;
 
@@ -33,11 +33,8 @@ divmod(u64 v, u64 base, u64 *rem)
 	}
 	*rem = r;
 	return q;
-#else
-	*rem = v % base;
-	return v / base;
-#endif
 }
+#endif
 
 /*
  * A small printf: %s, %c, %d (u64, decimal) and %x (u64, "0x" and hex),
@@ -49,7 +46,10 @@ format(void (*emit)(char), const char *f, __builtin_va_list ap)
 {
 	char buf[20];
 	const char *s;
-	u64 v, base, digit;
+	u64 v, base;
+#if __SIZEOF_LONG__ == 4
+	u64 digit;
+#endif
 	int i;
 
 	for (; *f != '\0'; f++) {
@@ -77,8 +77,13 @@ format(void (*emit)(char), const char *f, __builtin_va_list ap)
 		v = __builtin_va_arg(ap, u64);
 		i = 0;
 		do {
+#if __SIZEOF_LONG__ == 4
 			v = divmod(v, base, &digit);
 			buf[i++] = "0123456789abcdef"[digit];
+#else
+			buf[i++] = "0123456789abcdef"[v % base];
+			v /= base;
+#endif
 		} while (v != 0);
 		while (i > 0)
 			emit(buf[--i]);
