@@ -665,3 +665,12 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 	run --separate-stderr "$BIN/boot" "$dom"
 	assert_guest_pass qemu xen-1.3
 }
+
+@test "QEMU missing from PATH: exit 3 naming the Debian package, no files left" {
+	local tmps
+	tmps=$(boot_tmp_dirs)
+	build_domain "$BATS_TEST_TMPDIR/dom" check13 32M
+	run -3 --separate-stderr env PATH=/nonexistent "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_stderr --partial "boot: qemu-system-x86_64: No such file or directory (Debian package qemu-system-x86)"
+	[ "$(boot_tmp_dirs)" = "$tmps" ]
+}
