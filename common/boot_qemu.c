@@ -17,10 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,8 +29,6 @@
 #include "boot_ports.h"
 #include "boot_qemu.h"
 #include "boot_rom.h"
-
-extern char **environ;
 
 /* The firmware, built from boot_rom.S and linked in (boot_rom_blob.S). */
 extern const unsigned char boot_rom_image[], boot_rom_image_end[];
@@ -586,6 +584,36 @@ first_error_line(const char *path, char *buf, size_t size)
 	fclose(f);
 }
 
+/*
+ * The child: QEMU's stdin /dev/null, stdout the console pipe, stderr a
+ * file; killed with boot (PR_SET_PDEATHSIG), so that a boot killed by a
+ * signal it cannot catch leaves no emulator running. Why it could not
+ * exec goes back as an errno on status_fd, which the exec closes.
+ */
+static void __attribute__((noreturn))
+child(char **argv, int out_fd, const char *err_path, int status_fd,
+    pid_t parent)
+{
+	int fd, err;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	if (getppid() != parent)
+		_exit(127);
+	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0 ||
+	    dup2(out_fd, 1) < 0)
+		goto fail;
+	if ((fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	    dup2(fd, 2) < 0)
+		goto fail;
+	execvp(argv[0], argv);
+fail:
+	err = errno;
+	if (write(status_fd, &err, sizeof(err)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
 static int
 spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
     struct pv_err *e)
@@ -593,8 +621,9 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 	char *log = getenv(BOOT_QEMU_LOG_ENV);
 	char mib[32], backend[256], rom[128];
 	char *argv[40];
-	posix_spawn_file_actions_t fa;
-	int argc = 0, rc;
+	int argc = 0, status[2], err = 0;
+	pid_t parent;
+	ssize_t n;
 
 	snprintf(mib, sizeof(mib), "%lluM", (unsigned long long)(size >> 20));
 	snprintf(backend, sizeof(backend), "memory-backend-file,id=ram,"
@@ -617,19 +646,28 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 	}
 	argv[argc] = NULL;
 #undef ARG
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "posix_spawn: %s",
-		    strerror(rc));
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_addopen(&fa, 2, t->err, O_WRONLY | O_CREAT |
-	    O_TRUNC, 0600);
-	rc = posix_spawnp(pid, BOOT_QEMU_PROGRAM, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "pipe: %s", strerror(errno));
+	parent = getpid();
+	if ((*pid = fork()) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "fork: %s", strerror(errno));
+		close(status[0]);
+		close(status[1]);
+		return -1;
+	}
+	if (*pid == 0)
+		child(argv, out_fd, t->err, status[1], parent);
+	close(status[1]);
+	while ((n = read(status[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(status[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s%s", BOOT_QEMU_PROGRAM,
-		    strerror(rc), rc == ENOENT ? " (Debian package "
+		    strerror(err), err == ENOENT ? " (Debian package "
 		    "qemu-system-x86)" : "");
+	}
 	return 0;
 }
 

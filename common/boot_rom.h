@@ -6,9 +6,10 @@
  * The firmware is QEMU's -bios: 64 KiB of ROM at the top of the 32-bit
  * physical space, entered at the reset vector in real mode. It reads a
  * parameter page boot wrote into a reserved frame of the machine, turns on
- * the domain's paging mode on the domain's top-level table, loads boot's
- * GDT, IDT and TSS from the hypervisor's hole and enters the guest with the
- * registers domain.json names. Its exception handlers are the hole's
+ * the domain's paging mode on the domain's top-level table (long mode by
+ * way of boot's own L4, QF_TRAMP, which maps the ROM where it is), loads
+ * boot's GDT, IDT and TSS from the hypervisor's hole and enters the guest
+ * with the registers domain.json names. Its exception handlers are the hole's
  * "hypervisor": they emulate the two ports a guest may not use directly
  * (BOOT_PORT_VERDICT, BOOT_PORT_CALL), bounce exceptions to the handler a
  * guest registered, and record anything else for boot to show.
