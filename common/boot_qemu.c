@@ -724,8 +724,15 @@ fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
 	c->rsi = get64(rec + DATA_SI);
 	c->rdi = get64(rec + DATA_DI);
 	c->rbp = get64(rec + DATA_BP);
+	c->cr0 = get64(rec + DATA_CR0);
 	c->cr2 = get64(rec + DATA_CR2);
 	c->cr3 = get64(rec + DATA_CR3);
+	c->cr4 = get64(rec + DATA_CR4);
+	c->efer = get64(rec + DATA_EFER);
+	c->ds = (uint16_t)get64(rec + DATA_DS);
+	c->es = (uint16_t)get64(rec + DATA_ES);
+	c->fs = (uint16_t)get64(rec + DATA_FS);
+	c->gs = (uint16_t)get64(rec + DATA_GS);
 	c->cs = (uint16_t)f->cs;
 	c->ss = (uint16_t)f->ss;
 	r->handler = get64(rec + DATA_HANDLER) != 0;

@@ -287,6 +287,21 @@ fault32:
 	movl	%eax, DATA_DI(%ebx)
 	movl	F_EBP(%esp), %eax
 	movl	%eax, DATA_BP(%ebx)
+	movl	F_DS(%esp), %eax
+	movl	%eax, DATA_DS(%ebx)
+	movl	F_ES(%esp), %eax
+	movl	%eax, DATA_ES(%ebx)
+	movw	%fs, DATA_FS(%ebx)
+	movw	%gs, DATA_GS(%ebx)
+	movl	%cr0, %eax
+	movl	%eax, DATA_CR0(%ebx)
+	movl	%cr4, %eax
+	movl	%eax, DATA_CR4(%ebx)
+	movl	%ecx, %esi
+	movl	$0xc0000080, %ecx		/* IA32_EFER */
+	rdmsr
+	movl	%eax, DATA_EFER(%ebx)
+	movl	%esi, %ecx
 	movl	$DATA_FAULT, DATA_MAGIC(%ebx)
 	movb	%cl, %al
 	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */
@@ -493,6 +508,19 @@ fault64:
 	movq	%rax, DATA_DI(%rbx)
 	movq	G_RBP(%rsp), %rax
 	movq	%rax, DATA_BP(%rbx)
+	movw	%ds, DATA_DS(%rbx)
+	movw	%es, DATA_ES(%rbx)
+	movw	%fs, DATA_FS(%rbx)
+	movw	%gs, DATA_GS(%rbx)
+	movq	%cr0, %rax
+	movq	%rax, DATA_CR0(%rbx)
+	movq	%cr4, %rax
+	movq	%rax, DATA_CR4(%rbx)
+	movq	%rcx, %rsi
+	movl	$0xc0000080, %ecx		/* IA32_EFER */
+	rdmsr
+	movl	%eax, DATA_EFER(%rbx)
+	movq	%rsi, %rcx
 	movl	$DATA_FAULT, DATA_MAGIC(%rbx)
 	movb	%cl, %al
 	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */

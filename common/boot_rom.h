@@ -96,6 +96,13 @@
 #define DATA_DI			0x80
 #define DATA_BP			0x88
 #define DATA_CR3		0x90
+#define DATA_DS			0xb0
+#define DATA_ES			0xb8
+#define DATA_FS			0xc0
+#define DATA_GS			0xc8
+#define DATA_CR0		0xd0
+#define DATA_CR4		0xd8
+#define DATA_EFER		0xe0
 #define DATA_FRAMES		0xa0	/* x86_64: frames of the machine */
 #define DATA_RESERVED		0xa8	/* ... the hypervisor's */
 
