@@ -733,6 +733,7 @@ fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
 	c->es = (uint16_t)get64(rec + DATA_ES);
 	c->fs = (uint16_t)get64(rec + DATA_FS);
 	c->gs = (uint16_t)get64(rec + DATA_GS);
+	c->tr = (uint16_t)get64(rec + DATA_TR);
 	c->cs = (uint16_t)f->cs;
 	c->ss = (uint16_t)f->ss;
 	r->handler = get64(rec + DATA_HANDLER) != 0;

@@ -293,6 +293,7 @@ fault32:
 	movl	%eax, DATA_ES(%ebx)
 	movw	%fs, DATA_FS(%ebx)
 	movw	%gs, DATA_GS(%ebx)
+	str	DATA_TR(%ebx)
 	movl	%cr0, %eax
 	movl	%eax, DATA_CR0(%ebx)
 	movl	%cr4, %eax
@@ -512,6 +513,7 @@ fault64:
 	movw	%es, DATA_ES(%rbx)
 	movw	%fs, DATA_FS(%rbx)
 	movw	%gs, DATA_GS(%rbx)
+	str	DATA_TR(%rbx)
 	movq	%cr0, %rax
 	movq	%rax, DATA_CR0(%rbx)
 	movq	%cr4, %rax

@@ -103,6 +103,7 @@
 #define DATA_CR0		0xd0
 #define DATA_CR4		0xd8
 #define DATA_EFER		0xe0
+#define DATA_TR			0xe8
 #define DATA_FRAMES		0xa0	/* x86_64: frames of the machine */
 #define DATA_RESERVED		0xa8	/* ... the hypervisor's */
 

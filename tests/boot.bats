@@ -577,7 +577,7 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 	assert_stderr --partial "boot: the guest took exception 6 (#UD) at rip 0x${ip##00000000} with no handler registered"
 	assert_stderr --partial "boot: registers when the guest took the exception:"
 	assert_stderr --partial "boot:   rip $ip rsp 00000000c0"
-	assert_stderr --partial "boot:   cs 0819 ds 0821 es 0821 fs 0821 gs 0821 ss 0821"
+	assert_stderr --partial "boot:   cs 0819 ds 0821 es 0821 fs 0821 gs 0821 ss 0821 tr 0840"
 	assert_stderr --partial "boot:   cr0 80010033 cr2 0000000000000000 cr3 "
 	refute_output --partial PASS
 }
