@@ -162,6 +162,7 @@ boot_domain_open(const char *dir, struct boot_domain *d, struct pv_err *e)
 	int fd;
 
 	memset(d, 0, sizeof(*d));
+	d->mem_fd = -1;
 	if (read_json(dir, d, file, sizeof(file), e) < 0)
 		return -1;
 	/* Frame numbers must fit the paging mode and their bytes a size_t. */
@@ -205,12 +206,16 @@ boot_domain_open(const char *dir, struct boot_domain *d, struct pv_err *e)
 	 */
 	mem = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-	close(fd);
-	if (mem == MAP_FAILED)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: mmap of %llu bytes: %s",
+	if (mem == MAP_FAILED) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: mmap of %llu bytes: %s",
 		    path, (unsigned long long)size, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	d->mem = mem;
 	d->mem_size = (size_t)size;
+	/* Kept: the QEMU path copies only the file's data (SEEK_DATA). */
+	d->mem_fd = fd;
 	return 0;
 }
 
@@ -220,4 +225,7 @@ boot_domain_close(struct boot_domain *d)
 	if (d->mem != NULL)
 		munmap(d->mem, d->mem_size);
 	d->mem = NULL;
+	if (d->mem_fd >= 0)
+		close(d->mem_fd);
+	d->mem_fd = -1;
 }

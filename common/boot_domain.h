@@ -27,6 +27,7 @@ struct boot_domain {
 	struct boot_vcpu vcpu;
 	uint8_t *mem;			/* frame m at mem + m * PV_PAGE_SIZE */
 	size_t mem_size;		/* frames * PV_PAGE_SIZE */
+	int mem_fd;			/* machine.mem, read-only: its holes */
 };
 
 /*

@@ -5,9 +5,13 @@
  *
  * Under KVM each `out` to one of these ports is an I/O exit that boot
  * handles; an x86_64 guest runs in ring 3, as under Xen, and boot's TSS
- * lets it reach exactly the console, verdict and call ports. Under QEMU the
- * console and verdict ports are its debug console (0xE9, as Bochs') and an
- * isa-debug-exit device placed at BOOT_PORT_VERDICT.
+ * lets it reach exactly the console, verdict and call ports. Under QEMU
+ * (boot_rom.h) the TSS lets the guest reach only the console, QEMU's debug
+ * console (0xE9, as Bochs'); its `out %al, $imm8` to the verdict or call
+ * port faults into boot's handlers in the hole, which do what boot does
+ * under KVM and write the verdict to an isa-debug-exit device at
+ * BOOT_PORT_VERDICT. So the guest writes these ports with `out %al, $imm8`
+ * only: the handlers recognise that instruction.
  */
 #ifndef BOOT_PORTS_H
 #define BOOT_PORTS_H
@@ -23,7 +27,8 @@
 
 /*
  * Written by boot's own exception stubs in the hypervisor's hole, never by
- * the guest: the vector of an exception the guest took.
+ * the guest: the vector of an exception the guest took (KVM; under QEMU
+ * the handlers record it in their data page instead, boot_rom.h).
  */
 #define BOOT_PORT_FAULT		0xF5
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "boot_ports.h"
+#include "boot_rom.h"
 #include "boot_x86.h"
 #include "xenhdr.h"
 
@@ -54,6 +55,11 @@ static const uint16_t guest_ports[] = {
 };
 
 _Static_assert(NR_F == BOOT_HOLE_FRAMES, "boot_x86.h counts the frames");
+_Static_assert(BOOT_HOLE_FIRST_FRAME + NR_F <= QF_PARAM,
+    "the QEMU path's frames are after these");
+_Static_assert(HOLE64_DATA == HYPERVISOR_VIRT_START + (P_STACK + 1) * 4096 &&
+    HOLE64_PARAM == HOLE64_DATA + 4096 && HOLE64_ROM + ROM_SIZE <=
+    HYPERVISOR_VIRT_START + (512 << 12), "boot_rom.h's hole pages fit");
 _Static_assert(BOOT_X64_TR + 16 <= GDT_PAGES * 4096, "the GDT holds the TSS");
 
 static void
@@ -80,6 +86,12 @@ static uint8_t *
 frame(struct boot_domain *d, unsigned f)
 {
 	return d->mem + (uint64_t)(BOOT_HOLE_FIRST_FRAME + f) * PV_PAGE_SIZE;
+}
+
+static uint8_t *
+qframe(struct boot_domain *d, uint64_t f)
+{
+	return d->mem + f * PV_PAGE_SIZE;
 }
 
 static uint64_t
@@ -200,13 +212,13 @@ build_stubs(uint8_t *stubs)
 
 /* 64-bit interrupt gates (type 0xe, P, DPL 0) on IST1, one per vector. */
 static void
-build_idt(uint8_t *idt, uint64_t stubs_va)
+build_idt(uint8_t *idt, uint64_t stubs_va, unsigned stub_size)
 {
 	uint64_t off;
 	unsigned v;
 
 	for (v = 0; v < 256; v++) {
-		off = stubs_va + STUB_SIZE * v;
+		off = stubs_va + (uint64_t)stub_size * v;
 		put64(idt + 16 * v, (off & 0xffff) |
 		    (uint64_t)BOOT_X64_HV_CS << 16 | 1ULL << 32 |
 		    0x8eULL << 40 | ((off >> 16) & 0xffff) << 48);
@@ -310,7 +322,7 @@ boot_x64_hole_build(struct boot_domain *d, struct boot_hole *h,
 	put64(l1 + 8 * P_STACK, frame_addr(F_STACK) | upper);
 
 	build_gdt(frame(d, F_GDT), h->tss_va, h->tss_limit);
-	build_idt(frame(d, F_IDT), base + P_STUBS * PV_PAGE_SIZE);
+	build_idt(frame(d, F_IDT), base + P_STUBS * PV_PAGE_SIZE, STUB_SIZE);
 	build_tss(frame(d, F_TSS), stack_top);
 	build_stubs(frame(d, F_STUBS));
 
@@ -347,6 +359,81 @@ boot_x64_translate(const struct boot_domain *d, uint64_t va, int write,
 	if (mfn >= d->frames)
 		return -1;
 	*maddr = mfn << PV_PAGE_SHIFT | (va & (PV_PAGE_SIZE - 1));
+	return 0;
+}
+
+/*
+ * The QEMU path's changes to the hole boot_x64_hole_build made (boot_rom.h):
+ * the IDT's gates go to the firmware's 64-bit handlers, mapped from the ROM
+ * into the hole; the TSS lets the guest reach only the console port, so
+ * that the verdict and call ports fault into the handlers, which emulate
+ * them; the TSS descriptor is left available and its GDT page writable, as
+ * the firmware loads TR with ltr; the handlers' data and the parameter
+ * page are mapped; L4 slot 257 maps the whole machine with 2 MiB pages,
+ * for BOOT_CALL_FRAME, as Xen's direct map does; and boot's own L4, in
+ * QF_TRAMP, maps the ROM at its physical address beside the hole, for the
+ * switch to long mode.
+ */
+int
+boot_x64_hole_qemu(struct boot_domain *d, const struct boot_hole *h,
+    struct pv_err *e)
+{
+	const uint64_t upper = PTE_P | PTE_RW | PTE_A | PTE_D;
+	const uint64_t ro = PTE_P | PTE_A;
+	const uint64_t base = d->abi->hv_start;
+	uint64_t gib = (d->mem_size + (1ULL << 30) - 1) >> 30, i, j;
+	uint8_t *l1 = frame(d, F_L1), *gdt = frame(d, F_GDT);
+	uint8_t *tss = frame(d, F_TSS), *cr3 = d->mem + d->vcpu.cr3;
+	uint8_t *t4, *t3, *t2, *t1;
+
+	if (gib > QF_DIRECT_L2_MAX)
+		return pv_fail(e, PV_EXIT_SYSTEM, "the machine's %llu frames "
+		    "are more than boot maps for QEMU", (unsigned long long)
+		    d->frames);
+	if (get64(cr3 + 8 * (h->l4_slot + 1)) != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "the domain's L4 entry %u, in "
+		    "the hypervisor's hole, is not empty", h->l4_slot + 1);
+	build_idt(frame(d, F_IDT), HOLE64_ROM + ROM_STUBS64, ROM_STUB_SIZE);
+	put64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE,
+	    get64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE) &
+	    ~(0x2ULL << 40));			/* busy 0xb -> available 0x9 */
+	put64(l1 + 8 * (P_GDT + GDT_PAGES - 1), frame_addr(F_GDT) | upper);
+	memset(tss + TSS_SIZE, 0xff, IOMAP_BYTES + 1);
+	tss[TSS_SIZE + BOOT_PORT_CONSOLE / 8] &=
+	    (uint8_t)~(1u << (BOOT_PORT_CONSOLE % 8));
+	put64(l1 + 8 * ((HOLE64_DATA - base) >> PV_PAGE_SHIFT),
+	    (uint64_t)QF_DATA << PV_PAGE_SHIFT | upper);
+	put64(l1 + 8 * ((HOLE64_PARAM - base) >> PV_PAGE_SHIFT),
+	    (uint64_t)QF_PARAM << PV_PAGE_SHIFT | ro);
+	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++)
+		put64(l1 + 8 * (((HOLE64_ROM - base) >> PV_PAGE_SHIFT) + i),
+		    (ROM_BASE + i * PV_PAGE_SIZE) | ro);
+
+	/* The direct map: slot 257, machine address 0 up, 2 MiB pages. */
+	for (i = 0; i < gib; i++) {
+		put64(qframe(d, QF_DIRECT_L3) + 8 * i,
+		    (uint64_t)(QF_DIRECT_L2 + i) << PV_PAGE_SHIFT | upper);
+		for (j = 0; j < 512; j++)
+			put64(qframe(d, QF_DIRECT_L2 + i) + 8 * j,
+			    (i << 30 | j << 21) | upper | PTE_PS);
+	}
+	put64(cr3 + 8 * (h->l4_slot + 1),
+	    (uint64_t)QF_DIRECT_L3 << PV_PAGE_SHIFT | upper);
+
+	/* Boot's own L4: the ROM where it is, and the hole. */
+	t4 = qframe(d, QF_TRAMP);
+	t3 = qframe(d, QF_TRAMP + 1);
+	t2 = qframe(d, QF_TRAMP + 2);
+	t1 = qframe(d, QF_TRAMP + 3);
+	put64(t4, (uint64_t)(QF_TRAMP + 1) << PV_PAGE_SHIFT | upper);
+	put64(t3 + 8 * ((ROM_BASE >> 30) & 511),
+	    (uint64_t)(QF_TRAMP + 2) << PV_PAGE_SHIFT | upper);
+	put64(t2 + 8 * ((ROM_BASE >> 21) & 511),
+	    (uint64_t)(QF_TRAMP + 3) << PV_PAGE_SHIFT | upper);
+	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++)
+		put64(t1 + 8 * (((ROM_BASE >> 12) & 511) + i),
+		    (ROM_BASE + i * PV_PAGE_SIZE) | ro);
+	put64(t4 + 8 * h->l4_slot, get64(cr3 + 8 * h->l4_slot));
 	return 0;
 }
 

@@ -50,6 +50,15 @@ struct boot_hole {
 int boot_x64_hole_build(struct boot_domain *, struct boot_hole *,
     struct pv_err *);
 
+/*
+ * For the QEMU path (boot_qemu.h, boot_rom.h), after boot_x64_hole_build:
+ * the firmware's handlers, data and parameter pages in the hole, a map of
+ * the machine in L4 slot 257 (checked empty first), and boot's own L4 for
+ * the switch to long mode. PV_EXIT_SYSTEM for a machine over 4 GiB.
+ */
+int boot_x64_hole_qemu(struct boot_domain *, const struct boot_hole *,
+    struct pv_err *);
+
 /* A segment as the vCPU holds it (Intel SDM vol. 3A, 3.4.5). */
 struct boot_segment {
 	uint16_t selector;

@@ -3,17 +3,26 @@
  * the pipeline: it reads what finalize --backend sim left (DIR/domain.json,
  * DIR/machine.mem) and runs it, entered directly in its own paging mode
  * with its own page tables and registers (DESIGN.md, "Backends and
- * booting"). This slice runs xen-3.0-x86_64 domains under KVM; an x86_64
- * PV kernel runs in ring 3, as under Xen, which a KVM without hardware
- * virtualization (PVM) also runs at native speed.
+ * booting"), on one of two paths, named on stderr ("boot: path ..."):
+ *
+ * - KVM (common/boot_kvm.c), for xen-3.0-x86_64 when /dev/kvm opens: an
+ *   x86_64 PV kernel runs in ring 3, as under Xen, which a KVM without
+ *   hardware virtualization (PVM) also runs at native speed; this host's
+ *   KVM keeps no 32-bit paging.
+ * - QEMU (common/boot_qemu.c, common/boot_rom.S), for xen-1.3 and
+ *   xen-3.0-x86_32p (ring 1, 2-level or PAE paging), and x86_64 --with
+ *   qemu: QEMU's TCG as a child, on a copy of the machine with boot's hole
+ *   added, and boot's own firmware, whose handlers are the hole's
+ *   hypervisor.
  *
  * The guest writes its console to port 0xE9 and its verdict to port 0xF4,
  * and calls on boot through port 0xF6 (common/boot_ports.h); the verdict
  * is boot's exit status. A guest that stops without one (an exception it
  * does not handle, a triple fault, a halt, the timeout) is a failure,
- * shown with its registers.
+ * shown with its registers where the path has them.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -21,10 +30,13 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "boot_domain.h"
 #include "boot_kvm.h"
 #include "boot_ports.h"
+#include "boot_qemu.h"
+#include "boot_rom.h"
 #include "boot_x86.h"
 #include "cli.h"
 
@@ -123,8 +135,7 @@ struct run {
 	double timeout, t0;
 };
 
-/* Enough for any test guest's probes; more is a guest in a fault loop. */
-#define MAX_BOUNCES 100000
+/* MAX_BOUNCES (boot_rom.h): more is a guest in a fault loop. */
 
 /*
  * The run failed without a verdict: say why (the caller did), then show
@@ -427,6 +438,135 @@ boot_kvm(const char *dir, struct boot_domain *d, double timeout)
 	return rc;
 }
 
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM, SIGHUP stop the run, so its files are removed. */
+static int
+catch_stop(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+qemu_fault(const struct boot_qemu_result *r)
+{
+	const struct boot_fault *f = &r->fault;
+
+	fprintf(stderr, "boot: the guest took exception %u (%s)", f->vector,
+	    boot_x86_vector_name(f->vector));
+	if (f->has_error)
+		fprintf(stderr, ", error code 0x%llx",
+		    (unsigned long long)f->error);
+	fprintf(stderr, " at rip 0x%llx%s\n", (unsigned long long)f->rip,
+	    (f->cs & 3) == 0 ? " in boot's own code" :
+	    r->bounces >= MAX_BOUNCES ? ", again: a fault loop" :
+	    r->handler ? "" : " with no handler registered");
+	fprintf(stderr, "boot: registers when the guest took the exception:\n");
+	print_cpu(&r->cpu);
+	return BOOT_EXIT_NO_VERDICT;
+}
+
+static int
+boot_qemu(const char *dir, struct boot_domain *d, double timeout)
+{
+	struct boot_qemu_result r;
+	struct pv_err e;
+
+	if (catch_stop() < 0) {
+		fprintf(stderr, "%s: sigaction: %s\n", PROG, strerror(errno));
+		return PV_EXIT_SYSTEM;
+	}
+	if (boot_qemu_prepare(d, &e) < 0)
+		return cli_error(PROG, &e);
+	fprintf(stderr, "boot: qemu: %s domain %s (%llu frames): cr3 0x%llx, "
+	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx\n",
+	    d->abi->name, dir, (unsigned long long)d->frames,
+	    (unsigned long long)d->vcpu.cr3, (unsigned long long)d->vcpu.ip,
+	    (unsigned long long)d->vcpu.sp, (unsigned long long)d->vcpu.si,
+	    (unsigned long long)d->vcpu.flags);
+	fprintf(stderr, "boot: qemu: ring %llu on the domain's cs 0x%llx, ss "
+	    "0x%llx; boot's GDT, IDT, TSS and handlers in the hypervisor's "
+	    "hole from 0x%llx\n", (unsigned long long)(d->vcpu.cs & 3),
+	    (unsigned long long)d->vcpu.cs, (unsigned long long)d->vcpu.ss,
+	    (unsigned long long)d->abi->hv_start);
+	fflush(stderr);
+	if (boot_qemu_run(d, timeout, console, &stop_signal, &r, &e) < 0) {
+		fflush(stdout);
+		return cli_error(PROG, &e);
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "boot: writing the console: %s\n",
+		    strerror(errno));
+		return PV_EXIT_SYSTEM;
+	}
+	switch (r.end) {
+	case BOOT_QEMU_VERDICT:
+		fprintf(stderr, "boot: verdict %u (%s) after %.3f s\n",
+		    r.verdict, r.verdict == 0 ? "pass" : "fail", r.seconds);
+		return (int)r.verdict;
+	case BOOT_QEMU_FAULT:
+		return qemu_fault(&r);
+	case BOOT_QEMU_SHUTDOWN:
+		fprintf(stderr, "boot: the guest shut down (a triple fault) "
+		    "without a verdict, after %.3f s\n", r.seconds);
+		return BOOT_EXIT_NO_VERDICT;
+	case BOOT_QEMU_TIMEOUT:
+		fprintf(stderr, "boot: timeout: no verdict after %g s; QEMU "
+		    "killed\n", timeout);
+		return BOOT_EXIT_NO_VERDICT;
+	case BOOT_QEMU_SIGNAL:
+		break;
+	}
+	fprintf(stderr, "boot: stopped by signal %d; QEMU killed\n",
+	    r.signal);
+	return PV_EXIT_SYSTEM;
+}
+
+/*
+ * Which path runs the domain: --with, else KVM for an x86_64 domain when
+ * /dev/kvm opens, and QEMU for the rest. The choice and its reason go to
+ * stderr, so a test can tell which path ran.
+ */
+static const char *
+choose_path(const char *with, const struct boot_domain *d, char *why,
+    size_t whysz)
+{
+	int fd;
+
+	if (with != NULL) {
+		snprintf(why, whysz, "--with %s", with);
+		return with;
+	}
+	if (d->abi->id != ABI_X86_64) {
+		snprintf(why, whysz, "%s: 32-bit paging, which this host's KVM "
+		    "does not run", d->abi->name);
+		return "qemu";
+	}
+	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0) {
+		snprintf(why, whysz, "/dev/kvm: %s", strerror(errno));
+		return "qemu";
+	}
+	close(fd);
+	snprintf(why, whysz, "%s under /dev/kvm", d->abi->name);
+	return "kvm";
+}
+
 int
 main(int argc, char **argv)
 {
@@ -437,7 +577,8 @@ main(int argc, char **argv)
 		{ "with", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *with = "kvm";
+	const char *with = NULL, *path;
+	char why[160];
 	double timeout = DEFAULT_TIMEOUT;
 	struct boot_domain d;
 	struct pv_err e;
@@ -456,8 +597,12 @@ main(int argc, char **argv)
 			    "  --timeout SECONDS  give up after this long "
 			    "(default %g)\n"
 			    "  --with kvm|qemu    run it in a KVM virtual "
-			    "machine (default), or QEMU\n", SYNOPSIS,
-			    BOOT_EXIT_NO_VERDICT, DEFAULT_TIMEOUT);
+			    "machine, or in QEMU (%s);\n"
+			    "                     by default KVM for an "
+			    "x86_64 domain when /dev/kvm opens,\n"
+			    "                     else QEMU\n", SYNOPSIS,
+			    BOOT_EXIT_NO_VERDICT, DEFAULT_TIMEOUT,
+			    BOOT_QEMU_PROGRAM);
 			return PV_EXIT_OK;
 		case 't':
 			errno = 0;
@@ -490,12 +635,12 @@ main(int argc, char **argv)
 		    "DIR is required" : "too many arguments");
 	if (boot_domain_open(argv[optind], &d, &e) < 0)
 		return cli_error(PROG, &e);
-	if (strcmp(with, "qemu") == 0) {
-		fprintf(stderr, "%s: --with qemu: not built yet\n", PROG);
-		rc = PV_EXIT_SYSTEM;
-	} else {
+	path = choose_path(with, &d, why, sizeof(why));
+	fprintf(stderr, "boot: path %s (%s)\n", path, why);
+	if (strcmp(path, "qemu") == 0)
+		rc = boot_qemu(argv[optind], &d, timeout);
+	else
 		rc = boot_kvm(argv[optind], &d, timeout);
-	}
 	boot_domain_close(&d);
 	if (fclose(stdout) != 0 && rc == PV_EXIT_OK) {
 		fprintf(stderr, "%s: writing the console: %s\n", PROG,

@@ -2,13 +2,39 @@
  * x64-check.h: what the x86_64 test guest's self-checks (x64-guest.c)
  * need and a freestanding kernel has no library for: console output, the
  * reason a check failed, calls on boot, the command line's key=value
- * expectations and FNV-1a sums. Included once, by x64-guest.c.
+ * expectations and FNV-1a sums. Included once by each self-checking
+ * guest: x64-guest.c, and check32.c for the 32-bit ones, whose %d and %x
+ * arguments are u64 too.
  */
 #ifndef X64_CHECK_H
 #define X64_CHECK_H
 
 #include "xen3.h"
 #include "../../common/boot_ports.h"
+
+#if __SIZEOF_LONG__ == 4
+/*
+ * v / base, leaving v % base in *rem. A 32-bit guest has no libgcc to
+ * divide 64-bit numbers (Debian's gcc ships none for -m32 without
+ * gcc-multilib), so it shifts and subtracts; an x86_64 guest divides.
+ */
+static u64
+divmod(u64 v, u64 base, u64 *rem)
+{
+	u64 q = 0, r = 0;
+	int bit;
+
+	for (bit = 63; bit >= 0; bit--) {
+		r = r << 1 | ((v >> bit) & 1);
+		if (r >= base) {
+			r -= base;
+			q |= 1ULL << bit;
+		}
+	}
+	*rem = r;
+	return q;
+}
+#endif
 
 /*
  * A small printf: %s, %c, %d (u64, decimal) and %x (u64, "0x" and hex),
@@ -21,6 +47,9 @@ format(void (*emit)(char), const char *f, __builtin_va_list ap)
 	char buf[20];
 	const char *s;
 	u64 v, base;
+#if __SIZEOF_LONG__ == 4
+	u64 digit;
+#endif
 	int i;
 
 	for (; *f != '\0'; f++) {
@@ -48,8 +77,13 @@ format(void (*emit)(char), const char *f, __builtin_va_list ap)
 		v = __builtin_va_arg(ap, u64);
 		i = 0;
 		do {
+#if __SIZEOF_LONG__ == 4
+			v = divmod(v, base, &digit);
+			buf[i++] = "0123456789abcdef"[digit];
+#else
 			buf[i++] = "0123456789abcdef"[v % base];
 			v /= base;
+#endif
 		} while (v != 0);
 		while (i > 0)
 			emit(buf[--i]);
@@ -118,9 +152,12 @@ report(const char *name, int ok)
 	why_done = 0;
 }
 
-/* A call on boot (boot_ports.h): number in %al, arguments in %rdi, %rsi. */
+/*
+ * A call on boot (boot_ports.h): number in %al, arguments in %rdi, %rsi
+ * (%edi, %esi in the 32-bit guests).
+ */
 static inline long
-boot_call(u8 nr, u64 a, u64 b)
+boot_call(u8 nr, unsigned long a, unsigned long b)
 {
 	long r = nr;
 

@@ -1,0 +1,890 @@
+/*
+ * boot_qemu.c: a sim domain in QEMU (boot_qemu.h).
+ *
+ * The 32-bit hole follows Xen's on x86_32: boot's GDT entries where Xen
+ * has its own (FLAT_GUESTOS_* of the seed, FLAT_RING1_* of
+ * <xen/arch-x86/xen-x86_32.h>), the guest's ring-1 segments limited to
+ * below the hole, as Xen limited them, and one L1 of boot's hooked into
+ * the top-level table's last entry at the hole's top (2-level: L2 entry
+ * 1023; PAE: entry 511 of the L2 that L3 entry 3 names), as Xen hooks its
+ * own tables when it pins a guest's. Formats: Intel SDM vol. 3A, 3.4.5
+ * (descriptors), 4.3 and 4.4 (32-bit and PAE paging), 6.11 (gates), 7.2.1
+ * (the 32-bit TSS), 19.5.2 (the I/O permission map).
+ *
+ * QEMU's side: docs/system/invocation (memory-backend-file, -bios,
+ * isa-debugcon, isa-debug-exit: "exits with (value << 1) | 1").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boot_ports.h"
+#include "boot_qemu.h"
+#include "boot_rom.h"
+
+/* The firmware, built from boot_rom.S and linked in (boot_rom_blob.S). */
+extern const unsigned char boot_rom_image[], boot_rom_image_end[];
+
+#define PTE_P		0x001ULL
+#define PTE_RW		0x002ULL
+#define PTE_A		0x020ULL
+#define PTE_D		0x040ULL
+#define PTE_PS		0x080ULL
+#define PTE_ADDR	0x000ffffffffff000ULL
+
+#define CR0_PE		(1U << 0)
+#define CR0_MP		(1U << 1)
+#define CR0_ET		(1U << 4)
+#define CR0_NE		(1U << 5)
+#define CR0_WP		(1U << 16)
+#define CR0_PG		(1U << 31)
+#define CR4_PAE		(1U << 5)
+#define CR4_OSFXSR	(1U << 9)
+#define CR4_OSXMMEXCPT	(1U << 10)
+#define EFER_LME	(1U << 8)
+#define EFER_NXE	(1U << 11)
+#define RFLAGS_IOPL	(3ULL << 12)
+
+/*
+ * QEMU's pc machine has RAM at guest-physical 0 up to 3.5 GiB when it has
+ * no more than that; between 640 KiB and 1 MiB it shows VGA and ROM, so
+ * the sim's reserved frames must cover the first MiB.
+ */
+#define QEMU_LOW_RAM_MAX	0xe0000000ULL
+#define QEMU_LEGACY_END		0x100
+
+#define TSS32_SIZE	104
+#define TSS_IOMAP	102
+#define IOMAP_BYTES	32		/* ports 0..255, then 0xff */
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static uint8_t *
+qframe(struct boot_domain *d, uint64_t f)
+{
+	return d->mem + f * PV_PAGE_SIZE;
+}
+
+/* A code or data descriptor: base 0, limit in 4 KiB units (SDM 3.4.5). */
+static uint64_t
+descriptor(uint32_t pages, uint8_t access, uint8_t flags)
+{
+	uint64_t limit = pages - 1;
+
+	return (limit & 0xffff) | (uint64_t)access << 40 |
+	    ((limit >> 16) & 0xf) << 48 | (uint64_t)flags << 52;
+}
+
+/* The selectors of a 32-bit domain: the ABI's, ring 1; es/fs/gs may be 0. */
+static int
+check_selectors32(const struct boot_domain *d, struct pv_err *e)
+{
+	const struct boot_vcpu *v = &d->vcpu;
+	const struct {
+		const char *name;
+		uint64_t have, want;
+		int null_ok;
+	} s[] = {
+		{ "cs", v->cs, d->abi->cs, 0 }, { "ss", v->ss, d->abi->ss, 0 },
+		{ "ds", v->ds, d->abi->ds, 0 }, { "es", v->es, d->abi->ds, 1 },
+		{ "fs", v->fs, d->abi->ds, 1 }, { "gs", v->gs, d->abi->ds, 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i].have != s[i].want && !(s[i].null_ok && s[i].have == 0))
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx is not %s's ring-1 selector 0x%llx",
+			    s[i].name, (unsigned long long)s[i].have,
+			    d->abi->name, (unsigned long long)s[i].want);
+	return 0;
+}
+
+/*
+ * The TSS's I/O map: the guest reaches the console port itself; the
+ * verdict and call ports fault into boot's handlers, which emulate them.
+ */
+static void
+build_iomap(uint8_t *tss, unsigned tss_size)
+{
+	put32(tss + TSS_IOMAP - 2, (uint32_t)tss_size << 16);
+	memset(tss + tss_size, 0xff, IOMAP_BYTES + 1);
+	tss[tss_size + BOOT_PORT_CONSOLE / 8] &=
+	    (uint8_t)~(1u << (BOOT_PORT_CONSOLE % 8));
+}
+
+/* Where a 32-bit domain's top-level table takes boot's L1. */
+static int
+hook32(struct boot_domain *d, uint8_t **entry, struct pv_err *e)
+{
+	uint64_t cr3 = d->vcpu.cr3, l3e, l2;
+	uint8_t *l3;
+
+	if (d->abi->id == ABI_XEN13) {
+		*entry = d->mem + cr3 + 4 * 1023;
+		if (get32(*entry) != 0)
+			goto busy;
+		return 0;
+	}
+	l3 = d->mem + cr3;
+	l3e = get64(l3 + 8 * 3);
+	l2 = (l3e & PTE_ADDR) >> PV_PAGE_SHIFT;
+	if (!(l3e & PTE_P) || l2 >= d->frames || l2 < d->reserved_frames)
+		return pv_fail(e, PV_EXIT_INPUT, "the domain's L3 entry 3 "
+		    "(0x%llx) names no L2 of the machine for the hypervisor's "
+		    "hole", (unsigned long long)l3e);
+	*entry = qframe(d, l2) + 8 * 511;
+	if (get64(*entry) != 0)
+		goto busy;
+	return 0;
+busy:
+	return pv_fail(e, PV_EXIT_INPUT, "the domain maps the hypervisor's "
+	    "hole: its top-level entry for 0x%x is not empty",
+	    d->abi->id == ABI_XEN13 ? HOLE32_L1_2LEVEL : HOLE32_L1_PAE);
+}
+
+static void
+param_regs(uint8_t *param, const struct boot_vcpu *v)
+{
+	put64(param + PARAM_CS, v->cs);
+	put64(param + PARAM_SS, v->ss);
+	put64(param + PARAM_DS, v->ds);
+	put64(param + PARAM_ES, v->es);
+	put64(param + PARAM_FS, v->fs);
+	put64(param + PARAM_GS, v->gs);
+	put64(param + PARAM_IP, v->ip);
+	put64(param + PARAM_SP, v->sp);
+	/*
+	 * IOPL 0 whatever domain.json says: the TSS's I/O map, not the
+	 * flags, decides which ports the guest reaches (Xen, too, grants I/O
+	 * privilege by hypercall, not by the initial flags).
+	 */
+	put64(param + PARAM_FLAGS, (v->flags & ~RFLAGS_IOPL) | 2);
+	put64(param + PARAM_AX, v->ax);
+	put64(param + PARAM_BX, v->bx);
+	put64(param + PARAM_CX, v->cx);
+	put64(param + PARAM_DX, v->dx);
+	put64(param + PARAM_SI, v->si);
+	put64(param + PARAM_DI, v->di);
+	put64(param + PARAM_BP, v->bp);
+}
+
+static int
+prepare32(struct boot_domain *d, struct pv_err *e)
+{
+	const int pae = d->abi->id == ABI_X86_32P;
+	/* Xen's own selectors sit just below the guest's: 0x808, 0xe008. */
+	const uint32_t sel_base = (uint32_t)d->abi->cs & ~0xffU;
+	const uint32_t sel_page = sel_base & ~0xfffU;
+	const uint32_t hv_cs = sel_base + 0x08, hv_ds = sel_base + 0x10;
+	const uint32_t tr = sel_base + 0x40;
+	const uint32_t l1_base = pae ? HOLE32_L1_PAE : HOLE32_L1_2LEVEL;
+	const uint32_t guest_pages = (uint32_t)(d->abi->hv_start >> 12);
+	const struct {
+		uint32_t va;
+		uint64_t frame;
+		int rw;
+	} maps[] = {
+		{ HOLE32_GDT, QF_GDT, 1 },	/* ltr marks the TSS busy */
+		{ HOLE32_IDT, QF_IDT, 0 },
+		{ HOLE32_TSS, QF_TSS, 0 },
+		{ HOLE32_DATA, QF_DATA, 1 },
+		{ HOLE32_PARAM, QF_PARAM, 0 },
+		{ HOLE32_STACK, QF_STACK, 1 },
+	};
+	const struct {
+		const char *name;
+		uint64_t value;
+	} regs[] = {
+		{ "ip", d->vcpu.ip }, { "sp", d->vcpu.sp }, { "si", d->vcpu.si },
+		{ "flags", d->vcpu.flags }, { "ax", d->vcpu.ax },
+		{ "bx", d->vcpu.bx }, { "cx", d->vcpu.cx }, { "dx", d->vcpu.dx },
+		{ "di", d->vcpu.di }, { "bp", d->vcpu.bp },
+	};
+	uint8_t *gdt, *idt, *tss, *l1, *param, *hook = NULL;
+	uint64_t pte, off;
+	unsigned i;
+
+	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		if (regs[i].value >> 32 != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx does not fit a 32-bit register",
+			    regs[i].name, (unsigned long long)regs[i].value);
+	if (check_selectors32(d, e) < 0 || hook32(d, &hook, e) < 0)
+		return -1;
+	gdt = qframe(d, QF_GDT);
+	idt = qframe(d, QF_IDT);
+	tss = qframe(d, QF_TSS);
+	l1 = qframe(d, QF_L1);
+	param = qframe(d, QF_PARAM);
+
+	/*
+	 * Boot's ring-0 code and data, the TSS, and the guest's ring-1 code
+	 * and data, limited to below the hole (accessed bits preset).
+	 */
+	put64(gdt + (hv_cs & 0xfff), descriptor(0x100000, 0x9b, 0xc));
+	put64(gdt + (hv_ds & 0xfff), descriptor(0x100000, 0x93, 0xc));
+	put64(gdt + (d->abi->cs & 0xff8), descriptor(guest_pages, 0xbb, 0xc));
+	put64(gdt + (d->abi->ds & 0xff8), descriptor(guest_pages, 0xb3, 0xc));
+	put64(gdt + (tr & 0xfff), (TSS32_SIZE + IOMAP_BYTES) |
+	    (uint64_t)(HOLE32_TSS & 0xffffff) << 16 | 0x89ULL << 40 |
+	    (uint64_t)(HOLE32_TSS >> 24) << 56);
+	/* 32-bit interrupt gates, DPL 0, to the ROM's stubs. */
+	for (i = 0; i < 256; i++) {
+		off = ROM_BASE + ROM_STUBS32 + ROM_STUB_SIZE * i;
+		put64(idt + 8 * i, (off & 0xffff) | (uint64_t)hv_cs << 16 |
+		    0x8eULL << 40 | (off >> 16) << 48);
+	}
+	put32(tss + 4, HOLE32_STACK_TOP);		/* esp0 */
+	put32(tss + 8, hv_ds);				/* ss0 */
+	build_iomap(tss, TSS32_SIZE);
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		pte = maps[i].frame << PV_PAGE_SHIFT | PTE_P | PTE_A |
+		    (maps[i].rw ? PTE_RW | PTE_D : 0);
+		off = (maps[i].va - l1_base) >> PV_PAGE_SHIFT;
+		if (pae)
+			put64(l1 + 8 * off, pte);
+		else
+			put32(l1 + 4 * off, (uint32_t)pte);
+	}
+	/* The ROM, at its own address: the firmware runs on under paging. */
+	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++) {
+		pte = (ROM_BASE + i * PV_PAGE_SIZE) | PTE_P | PTE_A;
+		off = (ROM_BASE - l1_base) / PV_PAGE_SIZE + i;
+		if (pae)
+			put64(l1 + 8 * off, pte);
+		else
+			put32(l1 + 4 * off, (uint32_t)pte);
+	}
+	pte = (uint64_t)QF_L1 << PV_PAGE_SHIFT | PTE_P | PTE_RW | PTE_A | PTE_D;
+	if (pae)
+		put64(hook, pte);
+	else
+		put32(hook, (uint32_t)pte);
+
+	put32(param + PARAM_MODE, pae ? MODE_PAE : MODE_2LEVEL);
+	put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
+	    CR0_PG);
+	put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
+	put32(param + PARAM_CR4, pae ? CR4_PAE : 0);
+	put32(param + PARAM_EFER, pae ? EFER_NXE : 0);
+	put32(param + PARAM_TR, tr);
+	/* Only the GDT's page with entries is mapped: the CPU reads no other. */
+	param[PARAM_GDTR] = (uint8_t)((sel_base + 0x47) & 0xff);
+	param[PARAM_GDTR + 1] = (uint8_t)((sel_base + 0x47) >> 8);
+	put32(param + PARAM_GDTR + 2, HOLE32_GDT - sel_page);
+	param[PARAM_IDTR] = 0xff;
+	param[PARAM_IDTR + 1] = 0x07;
+	put32(param + PARAM_IDTR + 2, HOLE32_IDT);
+	put64(param + PARAM_STACK_TOP, HOLE32_STACK_TOP);
+	param_regs(param, &d->vcpu);
+	return 0;
+}
+
+/* An x86_64 domain: boot's KVM hole, changed for the firmware. */
+static int
+prepare64(struct boot_domain *d, struct pv_err *e)
+{
+	const struct boot_vcpu *v = &d->vcpu;
+	const struct {
+		const char *name;
+		uint64_t selector;
+		int code, null_ok;
+	} segs[] = {
+		{ "cs", v->cs, 1, 0 }, { "ss", v->ss, 0, 0 },
+		{ "ds", v->ds, 0, 1 }, { "es", v->es, 0, 1 },
+		{ "fs", v->fs, 0, 1 }, { "gs", v->gs, 0, 1 },
+	};
+	uint8_t *param = qframe(d, QF_PARAM), *data = qframe(d, QF_DATA);
+	struct boot_segment seg;
+	struct boot_hole h;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+		if (boot_x64_segment(segs[i].selector, segs[i].code,
+		    segs[i].null_ok, &seg, &why) < 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx %s", segs[i].name,
+			    (unsigned long long)segs[i].selector, why);
+	if (d->vcpu.cr3 >> 32 != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "vcpu.cr3 0x%llx is above "
+		    "4 GiB", (unsigned long long)d->vcpu.cr3);
+	if (boot_x64_hole_build(d, &h, e) < 0 ||
+	    boot_x64_hole_qemu(d, &h, e) < 0)
+		return -1;
+	put32(param + PARAM_MODE, MODE_LONG);
+	put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
+	    CR0_PG);
+	put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
+	put32(param + PARAM_CR4, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	put32(param + PARAM_EFER, EFER_LME | EFER_NXE);
+	put32(param + PARAM_TRAMP_CR3, QF_TRAMP << PV_PAGE_SHIFT);
+	put32(param + PARAM_TR, BOOT_X64_TR);
+	param[PARAM_GDTR] = (uint8_t)h.gdt_limit;
+	param[PARAM_GDTR + 1] = (uint8_t)(h.gdt_limit >> 8);
+	put64(param + PARAM_GDTR + 2, h.gdt_va);
+	param[PARAM_IDTR] = (uint8_t)h.idt_limit;
+	param[PARAM_IDTR + 1] = (uint8_t)(h.idt_limit >> 8);
+	put64(param + PARAM_IDTR + 2, h.idt_va);
+	put64(param + PARAM_STACK_TOP, HOLE64_DATA);	/* the stack's top */
+	param_regs(param, v);
+	put64(data + DATA_FRAMES, d->frames);
+	put64(data + DATA_RESERVED, d->reserved_frames);
+	return 0;
+}
+
+int
+boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
+{
+	uint64_t cr3_frame = d->vcpu.cr3 >> PV_PAGE_SHIFT, f;
+
+	if (d->reserved_frames < QEMU_LEGACY_END)
+		return pv_fail(e, PV_EXIT_SYSTEM, "the machine reserves %llu "
+		    "frames; QEMU's machine shows ROM and VGA in frames 0xa0 "
+		    "to 0xff, so boot needs the first %d reserved",
+		    (unsigned long long)d->reserved_frames, QEMU_LEGACY_END);
+	if (d->mem_size > QEMU_LOW_RAM_MAX)
+		return pv_fail(e, PV_EXIT_SYSTEM, "the machine's %llu frames "
+		    "are more than QEMU's pc machine keeps below 4 GiB",
+		    (unsigned long long)d->frames);
+	if (cr3_frame < d->reserved_frames)
+		return pv_fail(e, PV_EXIT_INPUT, "vcpu.cr3 0x%llx is one of the "
+		    "hypervisor's frames", (unsigned long long)d->vcpu.cr3);
+	for (f = QF_PARAM; f < QF_END; f++)
+		memset(qframe(d, f), 0, PV_PAGE_SIZE);
+	switch (d->abi->id) {
+	case ABI_XEN13:
+	case ABI_X86_32P:
+		return prepare32(d, e);
+	case ABI_X86_64:
+		return prepare64(d, e);
+	default:
+		break;
+	}
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s: no QEMU entry", d->abi->name);
+}
+
+/* The run's temporary directory and what is in it. */
+struct tmp {
+	char dir[64];
+	char mem[96], rom[96], err[96];
+};
+
+static void
+tmp_remove(struct tmp *t)
+{
+	if (t->dir[0] == '\0')
+		return;
+	unlink(t->mem);
+	unlink(t->rom);
+	unlink(t->err);
+	rmdir(t->dir);
+	t->dir[0] = '\0';
+}
+
+static int
+write_all(int fd, const void *p, size_t n, off_t off)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = pwrite(fd, b, n, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+static int
+zero_page(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	size_t i;
+
+	for (i = 0; i < PV_PAGE_SIZE / 8; i++)
+		if (w[i] != 0)
+			return 0;
+	return 1;
+}
+
+/* Copy machine.mem's data extents above the reserved frames to fd. */
+static int
+copy_data(const struct boot_domain *d, int fd)
+{
+	off_t start = (off_t)(d->reserved_frames * PV_PAGE_SIZE), end;
+	const off_t size = (off_t)d->mem_size;
+
+	while (start < size) {
+		start = lseek(d->mem_fd, start, SEEK_DATA);
+		if (start < 0)
+			return errno == ENXIO ? 0 : -1;
+		if (start >= size)
+			return 0;
+		if ((end = lseek(d->mem_fd, start, SEEK_HOLE)) < 0)
+			return -1;
+		if (end > size)
+			end = size;
+		start &= ~(off_t)(PV_PAGE_SIZE - 1);
+		if (write_all(fd, d->mem + start, (size_t)(end - start),
+		    start) < 0)
+			return -1;
+		start = end;
+	}
+	return 0;
+}
+
+/*
+ * The machine as QEMU's RAM: a sparse file of `size` bytes with the
+ * domain's non-zero frames, and the firmware.
+ */
+static int
+write_files(const struct boot_domain *d, struct tmp *t, uint64_t size,
+    struct pv_err *e)
+{
+	const char *base = getenv("TMPDIR");
+	uint64_t f;
+	int fd;
+
+	/*
+	 * QEMU writes its RAM through this file: on tmpfs that is memory;
+	 * on a disk file system each first write to a page allocates a
+	 * block (a check guest's 1024 page writes took 3.7 s in a 2 GiB
+	 * machine on ext4, 0.07 s on tmpfs). So /dev/shm first.
+	 */
+	if (access("/dev/shm", W_OK | X_OK) == 0)
+		base = "/dev/shm";
+	else if (base == NULL || *base == '\0' || strlen(base) > 40)
+		base = "/tmp";
+	snprintf(t->dir, sizeof(t->dir), "%s/pvboot.XXXXXX", base);
+	if (mkdtemp(t->dir) == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->dir, strerror(errno));
+		t->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(t->mem, sizeof(t->mem), "%s/machine", t->dir);
+	snprintf(t->rom, sizeof(t->rom), "%s/rom", t->dir);
+	snprintf(t->err, sizeof(t->err), "%s/qemu.err", t->dir);
+	if ((fd = open(t->mem, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
+		    strerror(errno));
+	if (ftruncate(fd, (off_t)size) < 0)
+		goto fail;
+	/* The hypervisor's frames, where boot's own are. */
+	for (f = 0; f < d->reserved_frames; f++)
+		if (!zero_page(d->mem + f * PV_PAGE_SIZE) &&
+		    write_all(fd, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
+		    (off_t)(f * PV_PAGE_SIZE)) < 0)
+			goto fail;
+	/*
+	 * The domain's: only where machine.mem has data (a sparse file of
+	 * mostly holes), from the private mapping, which holds boot's
+	 * changes to the domain's tables. Reading the holes would cost a
+	 * page each.
+	 */
+	if (copy_data(d, fd) < 0)
+		goto fail;
+	if (close(fd) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
+		    strerror(errno));
+	if ((fd = open(t->rom, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom,
+		    strerror(errno));
+	if (write_all(fd, boot_rom_image, (size_t)(boot_rom_image_end -
+	    boot_rom_image), 0) < 0)
+		goto fail_rom;
+	if (close(fd) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom,
+		    strerror(errno));
+	return 0;
+fail:
+	pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem, strerror(errno));
+	close(fd);
+	return -1;
+fail_rom:
+	pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom, strerror(errno));
+	close(fd);
+	return -1;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* QEMU's first line of complaint, for an error message. */
+static void
+first_error_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(buf, (int)size, f) != NULL) {
+		n = strcspn(buf, "\n");
+		buf[n] = '\0';
+	}
+	fclose(f);
+}
+
+/*
+ * The child: QEMU's stdin /dev/null, stdout the console pipe, stderr a
+ * file; killed with boot (PR_SET_PDEATHSIG), so that a boot killed by a
+ * signal it cannot catch leaves no emulator running. Why it could not
+ * exec goes back as an errno on status_fd, which the exec closes.
+ */
+static void __attribute__((noreturn))
+child(char **argv, int out_fd, const char *err_path, int status_fd,
+    pid_t parent)
+{
+	int fd, err;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto fail;
+	if (getppid() != parent)
+		_exit(127);
+	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0 ||
+	    dup2(out_fd, 1) < 0)
+		goto fail;
+	if ((fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	    dup2(fd, 2) < 0)
+		goto fail;
+	execvp(argv[0], argv);
+fail:
+	err = errno;
+	if (write(status_fd, &err, sizeof(err)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+static int
+spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
+    struct pv_err *e)
+{
+	char *log = getenv(BOOT_QEMU_LOG_ENV);
+	char mib[32], backend[256], rom[128];
+	char *argv[40];
+	int argc = 0, status[2], err = 0;
+	pid_t parent;
+	ssize_t n;
+
+	snprintf(mib, sizeof(mib), "%lluM", (unsigned long long)(size >> 20));
+	snprintf(backend, sizeof(backend), "memory-backend-file,id=ram,"
+	    "size=%s,mem-path=%s,share=on", mib, t->mem);
+	snprintf(rom, sizeof(rom), "%s", t->rom);
+#define ARG(s) (argv[argc++] = (char *)(s))
+	ARG(BOOT_QEMU_PROGRAM);
+	ARG("-nographic"); ARG("-nodefaults"); ARG("-no-reboot");
+	ARG("-display"); ARG("none");
+	ARG("-accel"); ARG("tcg"); ARG("-cpu"); ARG("qemu64");
+	ARG("-machine"); ARG("pc,memory-backend=ram");
+	ARG("-m"); ARG(mib); ARG("-object"); ARG(backend);
+	ARG("-bios"); ARG(rom);
+	ARG("-chardev"); ARG("stdio,id=console,signal=off");
+	ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
+	ARG("-device"); ARG("isa-debug-exit,iobase=0xf4,iosize=1");
+	/* For whoever debugs the firmware: QEMU's log of every exception. */
+	if (log != NULL && *log != '\0') {
+		ARG("-d"); ARG("int,cpu_reset"); ARG("-D"); ARG(log);
+	}
+	argv[argc] = NULL;
+#undef ARG
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "pipe: %s", strerror(errno));
+	parent = getpid();
+	if ((*pid = fork()) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "fork: %s", strerror(errno));
+		close(status[0]);
+		close(status[1]);
+		return -1;
+	}
+	if (*pid == 0)
+		child(argv, out_fd, t->err, status[1], parent);
+	close(status[1]);
+	while ((n = read(status[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(status[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		waitpid(*pid, NULL, 0);
+		*pid = -1;
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s%s", BOOT_QEMU_PROGRAM,
+		    strerror(err), err == ENOENT ? " (Debian package "
+		    "qemu-system-x86)" : "");
+	}
+	return 0;
+}
+
+/* The handlers' record, from the machine file QEMU shared. */
+static int
+read_record(const struct tmp *t, uint8_t *page, struct pv_err *e)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(t->mem, O_RDONLY | O_CLOEXEC)) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
+		    strerror(errno));
+	n = pread(fd, page, PV_PAGE_SIZE, (off_t)(QF_DATA * PV_PAGE_SIZE));
+	close(fd);
+	if (n != (ssize_t)PV_PAGE_SIZE)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: short read",
+		    t->mem);
+	return 0;
+}
+
+/* The vectors for which the CPU pushes an error code (SDM 6.15). */
+static int
+has_error_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 ||
+	    v == 29 || v == 30;
+}
+
+static void
+fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
+{
+	struct boot_fault *f = &r->fault;
+	struct boot_cpu *c = &r->cpu;
+
+	memset(f, 0, sizeof(*f));
+	f->vector = (unsigned)get64(rec + DATA_VALUE) & 0xff;
+	f->has_error = has_error_code(f->vector);
+	f->error = get64(rec + DATA_ERROR);
+	f->rip = get64(rec + DATA_IP);
+	f->cs = get64(rec + DATA_CS);
+	f->rflags = get64(rec + DATA_FLAGS);
+	f->rsp = get64(rec + DATA_SP);
+	f->ss = get64(rec + DATA_SS);
+	f->rax = get64(rec + DATA_AX);
+	memset(c, 0, sizeof(*c));
+	c->rip = f->rip;
+	c->rsp = f->rsp;
+	c->rflags = f->rflags;
+	c->rax = f->rax;
+	c->rbx = get64(rec + DATA_BX);
+	c->rcx = get64(rec + DATA_CX);
+	c->rdx = get64(rec + DATA_DX);
+	c->rsi = get64(rec + DATA_SI);
+	c->rdi = get64(rec + DATA_DI);
+	c->rbp = get64(rec + DATA_BP);
+	c->cr0 = get64(rec + DATA_CR0);
+	c->cr2 = get64(rec + DATA_CR2);
+	c->cr3 = get64(rec + DATA_CR3);
+	c->cr4 = get64(rec + DATA_CR4);
+	c->efer = get64(rec + DATA_EFER);
+	c->ds = (uint16_t)get64(rec + DATA_DS);
+	c->es = (uint16_t)get64(rec + DATA_ES);
+	c->fs = (uint16_t)get64(rec + DATA_FS);
+	c->gs = (uint16_t)get64(rec + DATA_GS);
+	c->tr = (uint16_t)get64(rec + DATA_TR);
+	c->cs = (uint16_t)f->cs;
+	c->ss = (uint16_t)f->ss;
+	r->handler = get64(rec + DATA_HANDLER) != 0;
+	r->bounces = (unsigned long)get64(rec + DATA_BOUNCES);
+}
+
+/*
+ * Relay QEMU's console until it closes it (QEMU exited: *ended -1), the
+ * timeout (BOOT_QEMU_TIMEOUT) or *stop (BOOT_QEMU_SIGNAL). Returns 0, or
+ * -1 with e set when the console cannot be read.
+ */
+static int
+relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),
+    volatile sig_atomic_t *stop, int *ended, struct pv_err *e)
+{
+	uint8_t buf[4096];
+	struct pollfd p;
+	double left;
+	ssize_t n;
+	int rc;
+
+	*ended = -1;
+	for (;;) {
+		if (*stop) {
+			*ended = BOOT_QEMU_SIGNAL;
+			return 0;
+		}
+		left = deadline - now();
+		if (left <= 0) {
+			*ended = BOOT_QEMU_TIMEOUT;
+			return 0;
+		}
+		p.fd = fd;
+		p.events = POLLIN;
+		p.revents = 0;
+		rc = poll(&p, 1, (int)(left * 1000) + 1);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return pv_fail(e, PV_EXIT_SYSTEM, "poll: %s",
+			    strerror(errno));
+		}
+		if (rc == 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return pv_fail(e, PV_EXIT_SYSTEM, "reading QEMU's "
+			    "console: %s", strerror(errno));
+		}
+		if (n == 0)
+			return 0;
+		console(buf, (size_t)n);
+	}
+}
+
+int
+boot_qemu_run(struct boot_domain *d, double timeout,
+    void (*console)(const uint8_t *, size_t), volatile sig_atomic_t *stop,
+    struct boot_qemu_result *r, struct pv_err *e)
+{
+	uint8_t rec[PV_PAGE_SIZE];
+	char line[200];
+	struct tmp t;
+	uint64_t size;
+	int pipefd[2] = { -1, -1 }, status, ended, rc = -1;
+	pid_t pid = -1;
+	double t0;
+	uint32_t magic;
+
+	memset(r, 0, sizeof(*r));
+	memset(&t, 0, sizeof(t));
+	/* Whole MiB, as QEMU's -m takes them. */
+	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	if (size < (2 << 20))
+		size = 2 << 20;
+	if (write_files(d, &t, size, e) < 0)
+		goto out;
+	if (*stop) {
+		r->end = BOOT_QEMU_SIGNAL;
+		r->signal = (int)*stop;
+		rc = 0;
+		goto out;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	t0 = now();
+	if (spawn(&t, size, pipefd[1], &pid, e) < 0)
+		goto out;
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	if (relay(pipefd[0], t0 + timeout, console, stop, &ended, e) < 0)
+		goto out;
+	if (ended >= 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		pid = -1;
+		r->end = (enum boot_qemu_end)ended;
+		r->signal = (int)*stop;
+		r->seconds = now() - t0;
+		rc = 0;
+		goto out;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			pv_fail(e, PV_EXIT_SYSTEM, "waitpid: %s",
+			    strerror(errno));
+			goto out;
+		}
+	pid = -1;
+	r->seconds = now() - t0;
+	if (read_record(&t, rec, e) < 0)
+		goto out;
+	magic = (uint32_t)get64(rec + DATA_MAGIC);
+	first_error_line(t.err, line, sizeof(line));
+	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
+	    magic == DATA_VERDICT &&
+	    (unsigned)WEXITSTATUS(status) >> 1 == (get64(rec + DATA_VALUE) & 0xff)) {
+		r->end = BOOT_QEMU_VERDICT;
+		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
+		rc = 0;
+	} else if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
+	    magic == DATA_FAULT) {
+		r->end = BOOT_QEMU_FAULT;
+		fault_from_record(rec, r);
+		rc = 0;
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    magic == 0) {
+		r->end = BOOT_QEMU_SHUTDOWN;
+		rc = 0;
+	} else if (WIFEXITED(status)) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s exited %d without a verdict "
+		    "from boot's handlers%s%s", BOOT_QEMU_PROGRAM,
+		    WEXITSTATUS(status), line[0] ? ": " : "", line);
+	} else {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s was killed by signal %d%s%s",
+		    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "",
+		    line);
+	}
+out:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	tmp_remove(&t);
+	return rc;
+}
