@@ -31,7 +31,7 @@ endif
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
 LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
-	common/cli.c common/hv_sim.c common/decomp.c common/bzimage.c
+	common/cli.c common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
@@ -60,6 +60,12 @@ bin/%: build/stages/%.o build/libpvbuild.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
+
+# finalize's xen backend (common/hv_xen.c) links Xen's libraries; only
+# finalize pulls it out of the library, so only finalize links them.
+XEN_BACKEND_PKGS = xencontrol xenforeignmemory xenstore xenguest
+bin/finalize: PV_LIBS += $(shell pkg-config --libs $(XEN_BACKEND_PKGS) \
+	2>/dev/null || echo -lxenguest -lxenstore -lxenforeignmemory -lxenctrl)
 
 # Test guests (tests/guests/): freestanding ELF32 xen-1.3 kernels, their
 # gzip'd copies, an initrd fixture, and malformed images made from them.
