@@ -78,6 +78,8 @@ field() {
 	assert_line --regexp "^domain: xen domid $(field domid "$line") \(xen-3.0-x86_64, 65536 pages, cr3 0x[0-9a-f]+000, "
 	run mark 's1 nodes'
 	assert_output 'name=s1-linux console-type=xenconsoled'
+	run mark 's1 tty'
+	assert_output --regexp '^/dev/pts/[0-9]+$'
 	run mark 's1 console'
 	assert_output --regexp '^@@GUEST .*pvtag=s1.*\|[0-9.]+$'
 	run mark 's1 state'
@@ -129,6 +131,15 @@ field() {
 	assert_output --partial 'finalize: xen: this hypervisor does not run xen-3.0-x86_32p guests (it offers: xen-3.0-x86_64'
 	run mark 's4 after'
 	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "--backend xen refuses a name another domain has with exit 1, building nothing" {
+	local line
+	line=$(mark 's5 taken')
+	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's5 taken err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's5 taken err'
+	assert_output "finalize: --name: a domain named 's5-xl' exists"
 }
 
 @test "side by side: xl create -p and pvbuild --paused build the same Linux, both then boot" {

@@ -97,6 +97,9 @@ sed 's/^/@@XENVM s1 out /' /tmp/out
 mark "s1 err $(cat /tmp/s1-linux.err)"
 mark "s1 nodes name=$(xenstore-read /local/domain/$(domid s1-linux)/name 2>&1)" \
 	"console-type=$(xenstore-read /local/domain/$(domid s1-linux)/console/type 2>&1)"
+# xenconsoled has taken the console when it writes the pty's name.
+sleep 1
+mark "s1 tty $(xenstore-read /local/domain/$(domid s1-linux)/console/tty 2>&1)"
 mark "s1 console $(wait_console s1-linux '@@GUEST' 90)"
 if wait_state s1-linux s 30; then mark "s1 state shutdown"; else mark "s1 state $(xl list s1-linux 2>&1 | tail -n 1)"; fi
 xl destroy s1-linux
@@ -131,6 +134,9 @@ t0=$(up)
 build s5-pvbuild /batch/img/linux $MEM "console=hvc0 quiet pvtag=s5" --paused >/dev/null
 mark "s5 pvbuild rc=$? build=$(since "$t0")"
 mark "s5 err $(cat /tmp/s5-pvbuild.err)"
+build s5-xl /batch/img/grub64 64M "" >/tmp/out
+mark "s5 taken rc=$? stdout=$(wc -c </tmp/out)"
+mark "s5 taken err $(cat /tmp/s5-xl.err)"
 mark "s5 paused xl=$(xl list s5-xl 2>/dev/null | awk 'NR == 2 { print $5 }') pvbuild=$(xl list s5-pvbuild 2>/dev/null | awk 'NR == 2 { print $5 }')"
 xl unpause s5-xl
 xl unpause s5-pvbuild
