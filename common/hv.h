@@ -6,6 +6,7 @@
 #ifndef HV_H
 #define HV_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -76,6 +77,11 @@ int hv_sim_open(const char *out, const struct hv_sim_options *,
 struct hv_xen_options {
 	const char *name;	/* the domain's name; NULL: pvbuild-DOMID */
 	int paused;		/* leave it paused after the build */
+	/*
+	 * Set (by main's signal handler) to stop the build: the backend
+	 * looks at it between steps and fails, destroying the domain.
+	 */
+	const volatile sig_atomic_t *stop;
 };
 
 /*

@@ -70,6 +70,7 @@ struct xen {
 	uint32_t domid;
 	int created, committed, paused;
 	int pinned;			/* tables typed: map page by page */
+	const volatile sig_atomic_t *stop;	/* a signal asks to stop */
 	char *name;
 	char uuid[37];
 	xen_domain_handle_t handle;
@@ -112,6 +113,16 @@ xen_fail(struct pv_err *e, struct xen *x, const char *what)
 	if (x != NULL)
 		x->log.last[0] = '\0';
 	return -1;
+}
+
+/* Has a signal asked the build to stop? Then fail, and close destroys. */
+static int
+stopped(struct xen *x, struct pv_err *e)
+{
+	if (x->stop != NULL && *x->stop)
+		return pv_fail(e, PV_EXIT_SYSTEM, "xen: interrupted; the "
+		    "domain is destroyed");
+	return 0;
 }
 
 static uint64_t
@@ -208,6 +219,8 @@ window(struct xen *x, uint64_t pfn, struct pv_err *e)
 		if (x->win[i].used < w->used)
 			w = &x->win[i];
 	}
+	if (stopped(x, e) < 0)
+		return NULL;
 	if (w->va != NULL)
 		xenforeignmemory_unmap(x->fmem, w->va, (size_t)w->pages);
 	w->va = NULL;
@@ -460,7 +473,7 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	int tries;
 
 	unmap_windows(x);
-	if (set_context(x, p, e) < 0)
+	if (stopped(x, e) < 0 || set_context(x, p, e) < 0)
 		return -1;
 	/* The console and store rings, by grant as well as by mfn. */
 	if (xc_dom_gnttab_seed(x->xch, x->domid, false,
@@ -589,6 +602,8 @@ populate(struct xen *x, struct pv_err *e)
 	long rc;
 
 	while (done < nr_super) {
+		if (stopped(x, e) < 0)
+			return -1;
 		n = nr_super - done < XEN_EXTENTS_PER_CALL ? nr_super - done :
 		    XEN_EXTENTS_PER_CALL;
 		for (k = 0; k < n; k++)
@@ -607,6 +622,8 @@ populate(struct xen *x, struct pv_err *e)
 	}
 	x->log.last[0] = '\0';
 	for (pfn = done * XEN_SUPERPAGE_PAGES; pfn < nr; pfn += n) {
+		if (stopped(x, e) < 0)
+			return -1;
 		n = nr - pfn < XEN_EXTENTS_PER_CALL * 8 ? nr - pfn :
 		    XEN_EXTENTS_PER_CALL * 8;
 		for (k = 0; k < n; k++)
@@ -712,6 +729,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	x->hv.zeroed = 1;	/* Xen scrubs the frames it hands a domain */
 	x->hv.where = x->where;
 	x->paused = opt->paused;
+	x->stop = opt->stop;
 	x->log.vtable.vmessage = log_vmessage;
 	x->log.vtable.destroy = log_destroy;
 	for (i = 0; i < XEN_WINDOWS; i++)

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,32 @@
     "[--prefetch IMAGE] [PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
+
+/*
+ * A signal during a xen build: the backend sees it between steps, fails
+ * and destroys the domain, so that an interrupted build leaves nothing.
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+catch_stop_signals(void)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 /* Store v little-endian in n bytes. */
 static void
@@ -543,6 +570,10 @@ main(int argc, char **argv)
 		return cli_usage(PROG, SYNOPSIS, "--out DIR is required");
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
+	if (b.xen) {
+		b.x.stop = &stop_signal;
+		catch_stop_signals();
+	}
 	prefetch_start(&pf);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
 	    finalize(&p, &b, &pf, &e) < 0)

@@ -154,8 +154,27 @@ field() {
 	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
 	run mark 's5 console-pvbuild'
 	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
+	local st
+	st=$(mark 's5 stages')
 	echo "# build times in the VM (TCG): xl create -p $(field build "$xl") s," \
-		"pvbuild --paused $(field build "$pv") s" >&3
+		"pvbuild --paused $(field build "$pv") s; stage by stage: elfinfo" \
+		"$(field elfinfo "$st"), layout $(field layout "$st"), populate" \
+		"$(field populate "$st"), pagetables $(field pagetables "$st")," \
+		"finalize $(field finalize "$st") s" >&3
+	[ "$(field rc "$st")" = 0 ] || fail "the stage-by-stage build failed: $st"
 	run mark 's5 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "a xen build stopped by SIGTERM once its domain exists exits 3 and leaves nothing" {
+	run mark 's6 seen'
+	assert_output --regexp '^domid=[0-9]+$'
+	local line
+	line=$(mark 's6 stop')
+	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 's6 stop err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's6 stop err'
+	assert_output 'finalize: xen: interrupted; the domain is destroyed'
+	run mark 's6 after'
 	assert_output 'domains=0 xenstore=0 vm=0'
 }

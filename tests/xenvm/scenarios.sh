@@ -145,3 +145,33 @@ mark "s5 console-pvbuild $(wait_console s5-pvbuild '@@GUEST' 90)"
 xl destroy s5-xl 2>/dev/null
 xl destroy s5-pvbuild
 mark "s5 after $(leftovers)"
+
+# 5, broken down: each stage alone on the same kernel, from files, so the
+# time finalize takes can be set beside xl's whole build.
+t0=$(up); elfinfo /batch/img/linux >/tmp/1.json; e=$(since "$t0")
+t0=$(up); layout --memory $MEM --initrd /batch/img/initrd.gz \
+	--cmdline "console=hvc0 quiet pvtag=s5" /tmp/1.json >/tmp/2.json; l=$(since "$t0")
+t0=$(up); populate /tmp/2.json >/tmp/3.json; p=$(since "$t0")
+t0=$(up); pagetables /tmp/3.json >/tmp/4.json; g=$(since "$t0")
+t0=$(up); finalize --backend xen --name s5-stages --paused /tmp/4.json >/dev/null
+mark "s5 stages rc=$? elfinfo=$e layout=$l populate=$p pagetables=$g finalize=$(since "$t0")"
+xl destroy s5-stages
+
+# 6: a build stopped by a signal once its domain exists fails and leaves
+# nothing. A big initrd (written page by page) keeps the build going.
+dd if=/dev/zero of=/tmp/big.img bs=1M count=192 2>/dev/null
+layout --memory 512M --initrd /tmp/big.img /tmp/1.json | populate | pagetables >/tmp/big.json
+finalize --backend xen --name s6-stop /tmp/big.json >/tmp/out 2>/tmp/s6.err &
+pid=$!
+t0=$(up)
+while [ -z "$(domid s6-stop)" ] && [ -z "$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0')" ] &&
+	kill -0 $pid 2>/dev/null && before 60 "$t0"; do
+	sleep 0.1
+done
+mark "s6 seen $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print "domid=" $2 }')"
+kill -TERM $pid
+wait $pid
+mark "s6 stop rc=$? stdout=$(wc -c </tmp/out)"
+mark "s6 stop err $(cat /tmp/s6.err)"
+mark "s6 after $(leftovers)"
+rm -f /tmp/big.img
