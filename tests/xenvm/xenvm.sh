@@ -23,6 +23,8 @@
 # initramfs is cached under a name made from the packages' versions and
 # this script, so a new package or a changed script builds a new one.
 #
+# $PVBUILD_QEMU names another QEMU (default qemu-system-x86_64).
+#
 # Exit status: 0 done (run: dom0 reached the end of the batch), 1 the VM
 # timed out or stopped early (run), 2 usage, 77 what the VM needs cannot be
 # had (no network, no QEMU, not Debian): the reason is on stderr, so that a
@@ -33,7 +35,7 @@ set -u
 PROG=xenvm
 EXIT_SKIP=77
 XENVER=4.17
-QEMU=qemu-system-x86_64
+QEMU=${PVBUILD_QEMU:-qemu-system-x86_64}
 
 die_skip() {
 	echo "$PROG: $*" >&2
