@@ -95,12 +95,15 @@ field() {
 	assert_output 'domains=0 xenstore=0 vm=0'
 }
 
-@test "PV GRUB built by pvbuild shows its banner on the Xen console" {
+@test "PV GRUB built by pvbuild shows its banner on the Xen console and its prompt through xl console" {
 	local line
 	line=$(mark 's2 build')
 	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's2 err')"
 	run mark 's2 console'
 	assert_output --regexp 'GNU GRUB.*\|[0-9.]+$'
+	local con
+	con=$(mark 's2 xl-console')
+	[[ "$(field prompt "$con")" =~ ^[1-9] ]] || fail "$con: xl console said: $(mark 's2 xl-console said')"
 	run mark 's2 after'
 	assert_output 'domains=0 xenstore=0 vm=0'
 }

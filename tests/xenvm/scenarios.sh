@@ -113,6 +113,11 @@ build s2-grub /batch/img/grub64 64M "" >/tmp/out
 mark "s2 build rc=$? took=$(since "$t0") domid=$(domid s2-grub)"
 mark "s2 err $(cat /tmp/s2-grub.err)"
 mark "s2 console $(wait_console s2-grub 'GNU GRUB' 60)"
+# xl console attaches to the console xenconsoled serves and shows what
+# the guest has on it: GRUB's screen with its prompt.
+sleep 6 | timeout -s KILL 12 xl console s2-grub >/tmp/s2-con 2>&1
+mark "s2 xl-console prompt=$(grep -c 'grub>' /tmp/s2-con)"
+mark "s2 xl-console said $(sed 's/[^ -~]//g' /tmp/s2-con | tr '\n' ' ' | tail -c 200)"
 xl destroy s2-grub
 mark "s2 destroy rc=$?"
 mark "s2 after $(leftovers)"

@@ -76,11 +76,13 @@ copy_with_libs() {
 }
 
 # fetch PACKAGE REGEX: PACKAGE's files matching REGEX unpacked into
-# $VMC/pkg/PACKAGE once (committed by a rename), its version in .version.
+# $VMC/pkg/PACKAGE once (committed by a rename), its version in .version
+# and REGEX in .regex: another REGEX unpacks it again.
 fetch() {
 	pkg=$1 re=$2
 	dest=$VMC/pkg/$pkg
-	[ -s "$dest/.version" ] && return 0
+	[ -s "$dest/.version" ] && [ "$(cat "$dest/.regex" 2>/dev/null)" = "$re" ] &&
+		return 0
 	work=$TMP/$pkg
 	mkdir -p "$work/root" || return 1
 	if ! (cd "$work" && apt-get download -q "$pkg" >"$TMP/apt.log" 2>&1); then
@@ -99,8 +101,9 @@ fetch() {
 	dpkg-deb --fsys-tarfile "$1" | tar -x -C "$work/root" -T "$work/members" ||
 		die_skip "cannot unpack $pkg"
 	dpkg-deb -f "$1" Version >"$work/root/.version" || return 1
-	mkdir -p "$VMC/pkg" && mv -T "$work/root" "$dest" 2>/dev/null ||
-		[ -s "$dest/.version" ]
+	printf '%s\n' "$re" >"$work/root/.regex" || return 1
+	rm -rf "$dest"
+	mkdir -p "$VMC/pkg" && mv -T "$work/root" "$dest"
 }
 
 prepare() {
@@ -124,7 +127,7 @@ prepare() {
 	trap 'exit 130' INT TERM
 
 	fetch "xen-hypervisor-$XENVER-amd64" '/boot/xen-.*\.gz$' || exit 3
-	fetch "xen-utils-$XENVER" "/bin/(xl|xenstored|xenconsoled|xen-init-dom0)\$" ||
+	fetch "xen-utils-$XENVER" "/bin/(xl|xenstored|xenconsoled|xenconsole|xen-init-dom0)\$" ||
 		exit 3
 	fetch xenstore-utils '/usr/bin/xenstore$' || exit 3
 	fetch busybox-static '/bin/busybox$' || exit 3
@@ -152,7 +155,7 @@ prepare() {
 		cp "$VMC/pkg/busybox-static/bin/busybox" "$root/bin/" || exit 3
 		find "$VMC/pkg/$kpkg" -name '*.ko' -exec cp {} "$root/lib/modules/" \; ||
 			exit 3
-		for b in xl xenstored xenconsoled xen-init-dom0; do
+		for b in xl xenstored xenconsoled xenconsole xen-init-dom0; do
 			cp "$bin/$b" "$root/usr/lib/xen-$XENVER/bin/" || exit 3
 			copy_with_libs "$root" "$bin/$b" || exit 3
 		done
