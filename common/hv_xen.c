@@ -282,17 +282,20 @@ xen_machphys(struct hv *hv, struct pv_err *e)
 }
 
 /*
- * A 64-bit Xen runs a PAE guest's L3 from its own copy and takes any mfn
- * in the guest's 32-bit CR3 (xen_pfn_to_cr3_x86_32 rotates its high bits
- * in), so the L3 need not move; it is only checked to fit.
+ * A PAE guest's L3 must sit below 4 GiB unless the guest declares the
+ * extended-cr3 format; libxenguest moves it there by exchanging the frame
+ * (move_l3_below_4G). This backend does not move it: it checks, for every
+ * PAE guest, and refuses the build if Xen handed out a higher frame.
+ * (Debian's Xen 4.17 runs no 32-bit PV guests, so this path is untested
+ * on real Xen.)
  */
 static int
 xen_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 {
-	if (xen_mfn(hv, pfn) >> 32 != 0)
+	if (xen_mfn(hv, pfn) >> (32 - PV_PAGE_SHIFT) != 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: the PAE guest's L3 "
-		    "table got mfn 0x%llx, beyond a 32-bit CR3",
-		    (unsigned long long)xen_mfn(hv, pfn));
+		    "table got mfn 0x%llx, above 4 GiB, and this backend does "
+		    "not move it", (unsigned long long)xen_mfn(hv, pfn));
 	return 0;
 }
 
