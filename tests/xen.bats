@@ -33,19 +33,22 @@ setup_file() {
 		case $name in grub64 | grub32) cp "$path" "$b/img/$name" ;; esac
 	done
 	# The guests' initramfs: busybox, and an /init that prints its marker
-	# with the command line (which says which build it is) and powers off.
+	# with the command line (which says which build it is) and powers off,
+	# after a pause that lets xenconsoled log the marker before xl's daemon
+	# destroys a guest that shut down.
 	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/guest/bin/"
 	cat >"$b/guest/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox echo "@@GUEST $(/bin/busybox cat /proc/cmdline)"
+/bin/busybox sleep 2
 /bin/busybox poweroff -f
 EOF
 	chmod 755 "$b/guest/init"
 	(cd "$b/guest" && find . | cpio -o -H newc --quiet | gzip -9) >"$b/img/initrd.gz"
 	rm -rf "$b/guest"
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
-	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 400 \
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
 		2>"$top/build/xenvm/run.err" || true
 }
 

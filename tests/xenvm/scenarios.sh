@@ -45,6 +45,10 @@ wait_console() {
 		[ -n "$(domid "$1")" ] && before "$3" "$t0" || break
 		sleep 0.2
 	done
+	# The domain may have gone (xl's daemon destroys a guest that shut
+	# down) between the look at its log and the look at xl list.
+	line=$(grep -m 1 -e "$2" "$LOGS/guest-$1.log" 2>/dev/null) &&
+		{ echo "$line|$(since "$t0")"; return 0; }
 	echo "none|$(since "$t0")"
 	return 1
 }

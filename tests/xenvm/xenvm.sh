@@ -23,7 +23,8 @@
 # initramfs is cached under a name made from the packages' versions and
 # this script, so a new package or a changed script builds a new one.
 #
-# $PVBUILD_QEMU names another QEMU (default qemu-system-x86_64).
+# $PVBUILD_QEMU names another QEMU (default qemu-system-x86_64);
+# $PVBUILD_XENVM_UP the seconds dom0 has to come up (default 120).
 #
 # Exit status: 0 done (run: dom0 reached the end of the batch), 1 the VM
 # timed out or stopped early (run), 2 usage, 77 what the VM needs cannot be
@@ -36,6 +37,7 @@ PROG=xenvm
 EXIT_SKIP=77
 XENVER=4.17
 QEMU=${PVBUILD_QEMU:-qemu-system-x86_64}
+UP_SECONDS=${PVBUILD_XENVM_UP:-120}
 
 die_skip() {
 	echo "$PROG: $*" >&2
@@ -62,11 +64,15 @@ libs_of() {
 }
 
 # copy_with_libs ROOT FILE...: each FILE and its libraries into ROOT at
-# the same paths (symlinks followed, so ROOT holds real files).
+# the same paths (symlinks followed, so ROOT holds real files). A library
+# this host lacks ends the run, naming it.
 copy_with_libs() {
 	root=$1
 	shift
 	for f in "$@"; do
+		missing=$(ldd "$f" 2>/dev/null | awk '/not found/ { print $1 }')
+		[ -z "$missing" ] ||
+			die_skip "$(basename "$f") needs" $missing "(not installed here)"
 		for g in "$f" $(libs_of "$f"); do
 			[ -e "$root$g" ] && continue
 			mkdir -p "$root$(dirname "$g")" && cp -L "$g" "$root$g" ||
@@ -196,20 +202,44 @@ run() {
 	(cd "$RUN/root" && find . | cpio -o -H newc --quiet | gzip -1) \
 		>"$RUN/batch.cpio.gz" || exit 3
 	cat "$dom0" "$RUN/batch.cpio.gz" >"$RUN/initrd.gz" || exit 3
+	# A dom0 that is not up after UP_SECONDS is taken to have hung (seen
+	# once in a dozen boots under TCG, silent after the kernel started)
+	# and is booted again, once.
+	: >"$RUN/qemu.err"
+	boot 1 || boot 2 || {
+		echo "$PROG: the VM stopped before the batch's end:" \
+			$(tail -n 4 "$RUN/qemu.err") >&2
+		exit 1
+	}
+}
+
+# boot ATTEMPT: one boot of the VM; the serial log goes to $log. Fails if
+# dom0 was not up within UP_SECONDS or the batch did not reach its end.
+boot() {
+	: >"$RUN/serial"
 	# Every wait is bounded: QEMU is killed after SECONDS, and hard 10
 	# seconds later. -cpu max crashes dom0 (SMAP); qemu64 with svm boots.
-	timeout -k 10 "$secs" $QEMU -accel tcg,thread=multi -cpu qemu64,+svm \
+	timeout -k 10 "$secs" "$QEMU" -accel tcg,thread=multi -cpu qemu64,+svm \
 		-smp 2 -m 3072 -display none -monitor none -nodefaults \
-		-serial stdio -no-reboot -kernel "$xen" \
+		-chardev file,id=serial,path="$RUN/serial" -serial chardev:serial \
+		-no-reboot -kernel "$xen" \
 		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2" \
 		-initrd "$kernel console=hvc0 quiet panic=-1,$RUN/initrd.gz" \
-		</dev/null 2>"$RUN/qemu.err" | tr -d '\r' >"$log"
-	rc=$?
-	if ! grep -q '^@@XENVM end' "$log"; then
-		echo "$PROG: the VM stopped before the batch's end (timeout ${secs}s): $(tail -c 300 "$RUN/qemu.err")" >&2
-		exit 1
-	fi
-	return $rc
+		</dev/null 2>>"$RUN/qemu.err" &
+	qpid=$!
+	t=0
+	while ! grep -q '^@@XENVM up' "$RUN/serial" && kill -0 $qpid 2>/dev/null; do
+		if [ $t -ge "$UP_SECONDS" ]; then
+			echo "$PROG: boot $1: dom0 not up after ${UP_SECONDS}s" >>"$RUN/qemu.err"
+			kill $qpid
+			break
+		fi
+		sleep 1
+		t=$((t + 1))
+	done
+	wait $qpid
+	tr -d '\r' <"$RUN/serial" >"$log"
+	grep -q '^@@XENVM end' "$log"
 }
 
 case $1 in
