@@ -31,7 +31,7 @@ endif
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
 LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
-	common/cli.c common/hv_sim.c common/decomp.c common/bzimage.c
+	common/cli.c common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
@@ -41,7 +41,7 @@ DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
 	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
-	libclang-rt-14-dev llvm qemu-system-x86
+	libclang-rt-14-dev llvm qemu-system-x86 cpio
 
 all: $(PROGRAMS)
 
@@ -60,6 +60,12 @@ bin/%: build/stages/%.o build/libpvbuild.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
+
+# finalize's xen backend (common/hv_xen.c) links Xen's libraries; only
+# finalize pulls it out of the library, so only finalize links them.
+XEN_BACKEND_PKGS = xencontrol xenforeignmemory xenstore xenguest
+bin/finalize: PV_LIBS += $(shell pkg-config --libs $(XEN_BACKEND_PKGS) \
+	2>/dev/null || echo -lxenguest -lxenstore -lxenforeignmemory -lxenctrl)
 
 # Test guests (tests/guests/): freestanding ELF32 xen-1.3 kernels, their
 # gzip'd copies, an initrd fixture, and malformed images made from them.
@@ -288,7 +294,9 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wno-unknown-warning-option
 FUZZ_TARGETS = fuzz_image fuzz_plan
 FUZZ_BINS = $(FUZZ_TARGETS:%=build/fuzz/%)
-FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=build/fuzz/%.o)
+# The xen backend is left out: it needs Xen's libraries and a hypervisor,
+# and takes only plans the readers fuzz_plan covers have checked.
+FUZZ_LIB_OBJS = $(filter-out build/fuzz/common/hv_xen.o,$(LIB_SRCS:%.c=build/fuzz/%.o))
 
 build/fuzz/common/%.o: common/%.c
 	@mkdir -p $(@D)

@@ -6,6 +6,7 @@
 #ifndef HV_H
 #define HV_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -32,6 +33,11 @@ struct hv_ops {
 	int (*below_4g)(struct hv *, uint64_t pfn, struct pv_err *);
 	/* Pin the table at pfn as a `level` table. */
 	int (*pin)(struct hv *, uint64_t pfn, int level, struct pv_err *);
+	/*
+	 * Have the hypervisor fill the hypercall page at pfn, or NULL: the
+	 * builder writes the stubs itself, as the hypervisor would.
+	 */
+	int (*hypercall_page)(struct hv *, uint64_t pfn, struct pv_err *);
 	/*
 	 * Set the vCPU context of the plan and make the domain exist for
 	 * good, keeping the whole plan for the record. Nothing of the domain
@@ -66,5 +72,26 @@ struct hv_sim_options {
  */
 int hv_sim_open(const char *out, const struct hv_sim_options *,
     const struct plan *, struct hv **, struct pv_err *);
+
+/* Options of the xen backend. */
+struct hv_xen_options {
+	const char *name;	/* the domain's name; NULL: pvbuild-DOMID */
+	int paused;		/* leave it paused after the build */
+	/*
+	 * Set (by main's signal handler) to stop the build: the backend
+	 * looks at it between steps and fails, destroying the domain.
+	 */
+	const volatile sig_atomic_t *stop;
+};
+
+/*
+ * The xen backend: a new PV domain on the Xen this program runs under
+ * (a dom0 with privcmd and xenstored), through libxenctrl,
+ * libxenforeignmemory and libxenstore. An ABI the hypervisor does not
+ * offer is refused before anything is created; until commit, any failure
+ * (and close) destroys the domain and its xenstore nodes.
+ */
+int hv_xen_open(const struct hv_xen_options *, const struct plan *,
+    struct hv **, struct pv_err *);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,9 +14,37 @@
 
 #define PROG "finalize"
 #define SYNOPSIS "finalize --backend sim --out DIR [--prefetch IMAGE] " \
-    "[--reserve SIZE] [--seed N] [PLAN]"
+    "[--reserve SIZE] [--seed N] [PLAN]\n" \
+    "       finalize --backend xen [--name NAME] [--paused] " \
+    "[--prefetch IMAGE] [PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
+
+/*
+ * A signal during a xen build: the backend sees it between steps, fails
+ * and destroys the domain, so that an interrupted build leaves nothing.
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static void
+catch_stop_signals(void)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 /* Store v little-endian in n bytes. */
 static void
@@ -249,6 +278,8 @@ write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
 
 	if (!pp->has_hypercall_page)
 		return 0;
+	if (hv->ops->hypercall_page != NULL)
+		return hv->ops->hypercall_page(hv, pp->hypercall_pfn, e);
 	memset(page, 0xcc, sizeof(page));
 	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
 		q = page + 32 * i;
@@ -379,9 +410,28 @@ prefetch_take(struct prefetch *pf, const struct img_ref *want)
 	return data;
 }
 
+/* What main asked of the backend. */
+struct backend {
+	int xen;			/* else sim */
+	const char *out;		/* sim */
+	struct hv_sim_options sim;
+	struct hv_xen_options x;
+};
+
+/* The plan's finalize member: how it was built. */
+static json_t *
+record(const struct backend *b, const struct hv *hv)
+{
+	if (b->xen)
+		return json_pack("{s:s, s:s}", "backend", "xen", "domain",
+		    hv->where);
+	return json_pack("{s:s, s:I, s:I}", "backend", "sim", "seed",
+	    (json_int_t)b->sim.seed, "reserve", (json_int_t)b->sim.reserved);
+}
+
 static int
-finalize(struct plan *p, const char *out, const struct hv_sim_options *opt,
-    struct prefetch *pf, struct pv_err *e)
+finalize(struct plan *p, const struct backend *b, struct prefetch *pf,
+    struct pv_err *e)
 {
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct hv *hv = NULL;
@@ -394,7 +444,8 @@ finalize(struct plan *p, const char *out, const struct hv_sim_options *opt,
 	    (p->layout->has_initrd &&
 	    img_load_ref(&p->layout->initrd, &initrd, e) < 0))
 		goto out;
-	if (hv_sim_open(out, opt, p, &hv, e) < 0)
+	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
+	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
 		goto out;
 	/* A PAE L3 must sit below 4 GiB before anything points at it. */
 	if ((hv->abi->id == ABI_X86_32P &&
@@ -407,9 +458,7 @@ finalize(struct plan *p, const char *out, const struct hv_sim_options *opt,
 	    e) < 0 || write_start_info(hv, p, e) < 0 ||
 	    write_shared_info(hv, p->populate, e) < 0 ||
 	    write_hypercall_page(hv, p->populate, e) < 0 ||
-	    plan_set(p, "finalize", json_pack("{s:s, s:I, s:I}", "backend",
-	    "sim", "seed", (json_int_t)opt->seed, "reserve",
-	    (json_int_t)opt->reserved), e) < 0 ||
+	    plan_set(p, "finalize", record(b, hv), e) < 0 ||
 	    hv->ops->commit(hv, p, e) < 0)
 		goto out;
 	cr3 = hv->ops->mfn(hv, p->pagetables->top_pfn) << PV_PAGE_SHIFT;
@@ -429,16 +478,19 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "name", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "paused", no_argument, NULL, 'P' },
 		{ "prefetch", required_argument, NULL, 'p' },
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hv_sim_options opt = { .seed = 1, .reserved = 1 << 20 };
+	struct backend b = { .sim = { .seed = 1, .reserved = 1 << 20 } };
 	struct prefetch pf = { 0 };
-	const char *backend = "sim", *out = NULL;
+	const char *backend = "sim";
+	int sim_only = 0;
 	struct pv_err e;
 	struct plan p;
 	int c, rc;
@@ -453,28 +505,45 @@ main(int argc, char **argv)
 			    "where it went.\n\n"
 			    "  --backend sim  the stand-in hypervisor (default): "
 			    "the domain is a directory\n"
-			    "  --out DIR      where the sim domain goes; must not "
+			    "  --backend xen  a new PV domain on the Xen this runs "
+			    "under (in dom0, as root);\n"
+			    "                 prints its domain id\n"
+			    "  --name NAME    xen: the domain's name (default "
+			    "pvbuild-DOMID)\n"
+			    "  --out DIR      sim: where the domain goes; must not "
 			    "exist\n"
+			    "  --paused       xen: leave the domain paused\n"
 			    "  --prefetch IMAGE  start reading the kernel IMAGE "
 			    "at once (used only if it\n"
 			    "                 is the plan's)\n"
-			    "  --reserve SIZE the low memory the sim's hypervisor "
+			    "  --reserve SIZE sim: the low memory its hypervisor "
 			    "keeps (default 1M)\n"
-			    "  --seed N       how the sim scatters machine frames "
+			    "  --seed N       sim: how it scatters machine frames "
 			    "(default 1)\n", SYNOPSIS);
 			return PV_EXIT_OK;
-		case 'o': out = optarg; break;
+		case 'n':
+			/* A xenstore value and a console log's file name. */
+			if (*optarg == '\0' || strlen(optarg) > 64 ||
+			    strchr(optarg, '/') != NULL)
+				return cli_usage(PROG, SYNOPSIS, "--name: '%s' is "
+				    "not 1 to 64 characters without '/'", optarg);
+			b.x.name = optarg;
+			break;
+		case 'o': b.out = optarg; break;
+		case 'P': b.x.paused = 1; break;
 		case 'p': pf.path = optarg; break;
 		case 'r':
-			if (pv_parse_size(optarg, &opt.reserved) < 0 ||
-			    opt.reserved > ((uint64_t)1 << 50))
+			sim_only = 1;
+			if (pv_parse_size(optarg, &b.sim.reserved) < 0 ||
+			    b.sim.reserved > ((uint64_t)1 << 50))
 				return cli_usage(PROG, SYNOPSIS, "--reserve: '%s' "
 				    "is not a size", optarg);
 			break;
 		case 's':
 			/* Recorded as a JSON integer: keep it below 2^53. */
-			if (pv_parse_u64(optarg, &opt.seed) < 0 ||
-			    opt.seed >= (uint64_t)1 << 53)
+			sim_only = 1;
+			if (pv_parse_u64(optarg, &b.sim.seed) < 0 ||
+			    b.sim.seed >= (uint64_t)1 << 53)
 				return cli_usage(PROG, SYNOPSIS, "--seed: '%s' is "
 				    "not a number below 2^53", optarg);
 			break;
@@ -487,16 +556,27 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 		}
 	}
-	if (strcmp(backend, "sim") != 0)
+	b.xen = strcmp(backend, "xen") == 0;
+	if (!b.xen && strcmp(backend, "sim") != 0)
 		return cli_usage(PROG, SYNOPSIS, "--backend: unknown backend "
-		    "'%s' (this build has: sim)", backend);
-	if (out == NULL || *out == '\0')
+		    "'%s' (this build has: sim, xen)", backend);
+	if (b.xen && (sim_only || b.out != NULL))
+		return cli_usage(PROG, SYNOPSIS, "--out, --reserve and --seed "
+		    "are for --backend sim");
+	if (!b.xen && (b.x.name != NULL || b.x.paused))
+		return cli_usage(PROG, SYNOPSIS, "--name and --paused are for "
+		    "--backend xen");
+	if (!b.xen && (b.out == NULL || *b.out == '\0'))
 		return cli_usage(PROG, SYNOPSIS, "--out DIR is required");
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
+	if (b.xen) {
+		b.x.stop = &stop_signal;
+		catch_stop_signals();
+	}
 	prefetch_start(&pf);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    finalize(&p, out, &opt, &pf, &e) < 0)
+	    finalize(&p, &b, &pf, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;

@@ -264,9 +264,37 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 # --- Usage ---
 
-@test "--backend xen exits 2 naming the backend" {
+@test "an unknown --backend exits 2 naming the backend and the ones there are" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
-	refused 2 "--backend: unknown backend 'xen'" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--backend: unknown backend 'frob' (this build has: sim, xen)" "$T/dom" --backend frob --out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "the sim's options with --backend xen, and the xen backend's with sim, exit 2" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 "--out, --reserve and --seed are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--out, --reserve and --seed are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
+	refused 2 "--name and --paused are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--name and --paused are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "--name empty, over 64 characters or with '/' exits 2" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 "--name: '' is not 1 to 64 characters without '/'" "$T/dom" --backend xen --name '' "$T/4-pagetables.json"
+	refused 2 "is not 1 to 64 characters" "$T/dom" --backend xen --name "$(printf 'a%.0s' {1..65})" "$T/4-pagetables.json"
+	refused 2 "--name: 'a/b' is not" "$T/dom" --backend xen --name a/b "$T/4-pagetables.json"
+}
+
+@test "--backend xen refuses a xen-1.3 plan with exit 3 before it looks for Xen" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 3 "xen: Xen builds no xen-1.3 guests (2-level x86_32 paging); use --backend sim" "$T/dom" --backend xen "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "--backend xen where no Xen runs exits 3 with one line and nothing on stdout" {
+	[ ! -e /dev/xen/privcmd ] || skip "this is a Xen dom0"
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M
+	refused 3 "xen: cannot open the hypervisor interface (is this a Xen dom0?)" "$T/dom" --backend xen "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
 @test "no --out exits 2; an empty --out exits 2" {

@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# finalize --backend xen on real Xen: Xen 4.17 and a Debian dom0 booted
+# once in QEMU (tests/xenvm/xenvm.sh) run the batch tests/xenvm/scenarios.sh;
+# each test judges the "@@XENVM" lines it printed on the serial console.
+# Skipped, saying why, when QEMU or the Debian packages cannot be had.
+bats_require_minimum_version 1.5.0
+load helper
+
+# The serial log of the one boot, kept for a look after the run.
+VMLOG=$TOP/build/xenvm/serial.log
+
+setup_file() {
+	local top b cache images
+	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+	rm -rf "$top/build/xenvm"
+	mkdir -p "$top/build/xenvm"
+	: >"$top/build/xenvm/skip"
+	local rc=0
+	images=$("$top/tests/xenvm/xenvm.sh" prepare 2>"$top/build/xenvm/run.err") || rc=$?
+	# 77: what the VM needs cannot be had, and the tests skip saying why;
+	# any other failure fails them.
+	if [ "$rc" = 77 ]; then
+		cp "$top/build/xenvm/run.err" "$top/build/xenvm/skip"
+		return 0
+	fi
+	[ "$rc" = 0 ] || return 0
+	cache=${PVBUILD_CACHE:-$top/build/cache}
+	b=$BATS_FILE_TMPDIR/batch
+	mkdir -p "$b/bin" "$b/img" "$b/guest/bin" "$b/guest/proc"
+	cp "$top"/bin/{elfinfo,layout,populate,pagetables,finalize} "$b/bin/"
+	cp "$(echo "$images" | awk '$1 == "dom0_kernel" { print $2 }')" "$b/img/linux"
+	"$top/tests/realimages.sh" print | while read -r name path; do
+		case $name in grub64 | grub32) cp "$path" "$b/img/$name" ;; esac
+	done
+	# The guests' initramfs: busybox, and an /init that prints its marker
+	# with the command line (which says which build it is) and powers off,
+	# after a pause that lets xenconsoled log the marker before xl's daemon
+	# destroys a guest that shut down.
+	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/guest/bin/"
+	cat >"$b/guest/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox echo "@@GUEST $(/bin/busybox cat /proc/cmdline)"
+/bin/busybox sleep 2
+/bin/busybox poweroff -f
+EOF
+	chmod 755 "$b/guest/init"
+	(cd "$b/guest" && find . | cpio -o -H newc --quiet | gzip -9) >"$b/img/initrd.gz"
+	rm -rf "$b/guest"
+	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
+		2>"$top/build/xenvm/run.err" || true
+}
+
+setup() {
+	if [ -s "$TOP/build/xenvm/skip" ]; then
+		skip "$(cat "$TOP/build/xenvm/skip")"
+	fi
+	[ -s "$VMLOG" ] || fail "the VM wrote no serial log: $(cat "$TOP/build/xenvm/run.err")"
+}
+
+# The value of the first "@@XENVM WHAT..." line: mark 's1 build'
+mark() {
+	sed -n "s/^@@XENVM $1 //p" "$VMLOG" | head -n 1
+}
+
+# field KEY LINE: the value of KEY=VALUE in LINE.
+field() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
+}
+
+@test "Xen and dom0 come up and run the whole batch" {
+	run mark up
+	assert_output --regexp '^[0-9.]+$'
+	grep -q '^@@XENVM end' "$VMLOG" || fail "the batch did not finish: $(cat "$TOP/build/xenvm/run.err")"
+	run mark start
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "Debian's Linux built by pvbuild boots on Xen, prints its marker and powers off" {
+	local line
+	line=$(mark 's1 build')
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's1 err')"
+	[[ "$(field domid "$line")" =~ ^[1-9][0-9]*$ ]] || fail "no domain id: $line"
+	run sed -n 's/^@@XENVM s1 out //p' "$VMLOG"
+	assert_line --regexp "^domain: xen domid $(field domid "$line") \(xen-3.0-x86_64, 65536 pages, cr3 0x[0-9a-f]+000, "
+	run mark 's1 nodes'
+	assert_output 'name=s1-linux console-type=xenconsoled'
+	run mark 's1 tty'
+	assert_output --regexp '^/dev/pts/[0-9]+$'
+	run mark 's1 console'
+	assert_output --regexp '^@@GUEST .*pvtag=s1.*\|[0-9.]+$'
+	run mark 's1 state'
+	assert_output shutdown
+	run mark 's1 destroy'
+	assert_output rc=0
+	run mark 's1 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "PV GRUB built by pvbuild shows its banner on the Xen console and its prompt through xl console" {
+	local line
+	line=$(mark 's2 build')
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's2 err')"
+	run mark 's2 console'
+	assert_output --regexp 'GNU GRUB.*\|[0-9.]+$'
+	local con
+	con=$(mark 's2 xl-console')
+	[[ "$(field prompt "$con")" =~ ^[1-9] ]] || fail "$con: xl console said: $(mark 's2 xl-console said')"
+	run mark 's2 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "a memory size Xen cannot give fails half-way with exit 3 and leaves no domain and no xenstore node" {
+	local line
+	line=$(mark 's4 mem')
+	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 's4 mem err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's4 mem err'
+	assert_output --regexp '^finalize: xen: populating pfns [0-9]+-[0-9]+ of 2097152 \(8192 MiB\): '
+	run mark 's4 mem after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "a kernel changed since elfinfo is refused with exit 1 before a domain is made" {
+	local line
+	line=$(mark 's4 changed')
+	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's4 changed err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's4 changed err'
+	assert_output --partial '/tmp/grub64'
+	assert_output --partial 'changed'
+}
+
+@test "a 32-bit PAE guest on a Xen without xen-3.0-x86_32p is refused with exit 3 saying so" {
+	run mark caps
+	refute_output --partial 'xen-3.0-x86_32p'
+	local line
+	line=$(mark 's4 abi')
+	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 's4 abi err')"
+	run mark 's4 abi err'
+	assert_output --partial 'finalize: xen: this hypervisor does not run xen-3.0-x86_32p guests (it offers: xen-3.0-x86_64'
+	run mark 's4 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "--backend xen refuses a name another domain has with exit 1, building nothing" {
+	local line
+	line=$(mark 's5 taken')
+	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's5 taken err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's5 taken err'
+	assert_output "finalize: --name: a domain named 's5-xl' exists"
+}
+
+@test "side by side: xl create -p and pvbuild --paused build the same Linux, both then boot" {
+	local xl pv
+	xl=$(mark 's5 xl')
+	pv=$(mark 's5 pvbuild')
+	[ "$(field rc "$xl")" = 0 ] || fail "xl create failed: $xl"
+	[ "$(field rc "$pv")" = 0 ] || fail "pvbuild failed: $pv / $(mark 's5 err')"
+	run mark 's5 paused'
+	assert_output --regexp '^xl=[-a-z]*p[-a-z]* pvbuild=[-a-z]*p[-a-z]*$'
+	run mark 's5 console-xl'
+	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
+	run mark 's5 console-pvbuild'
+	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
+	local st
+	st=$(mark 's5 stages')
+	echo "# build times in the VM (TCG): xl create -p $(field build "$xl") s," \
+		"pvbuild --paused $(field build "$pv") s; stage by stage: elfinfo" \
+		"$(field elfinfo "$st"), layout $(field layout "$st"), populate" \
+		"$(field populate "$st"), pagetables $(field pagetables "$st")," \
+		"finalize $(field finalize "$st") s" >&3
+	[ "$(field rc "$st")" = 0 ] || fail "the stage-by-stage build failed: $st"
+	run mark 's5 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+@test "a xen build stopped by SIGTERM once its domain exists exits 3 and leaves nothing" {
+	run mark 's6 seen'
+	assert_output --regexp '^domid=[0-9]+$'
+	local line
+	line=$(mark 's6 stop')
+	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 's6 stop err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's6 stop err'
+	assert_output 'finalize: xen: interrupted; the domain is destroyed'
+	run mark 's6 after'
+	assert_output 'domains=0 xenstore=0 vm=0'
+}

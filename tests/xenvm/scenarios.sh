@@ -1,0 +1,186 @@
+# scenarios.sh: the batch tests/xen.bats runs in the Xen VM's dom0
+# (busybox sh, as /batch/run.sh). It reports facts as "@@XENVM SCENARIO
+# WHAT ..." lines; tests/xen.bats judges them. Every wait is bounded.
+#
+# /batch holds bin/ (pvbuild's programs), img/linux (Debian's kernel, the
+# dom0's own), img/grub64, img/grub32 (PV GRUB) and img/initrd.gz (a
+# busybox initramfs whose /init prints "@@GUEST " and the kernel command
+# line, then powers off).
+
+LOGS=/var/log/xen/console
+MEM=256M
+XLMEM=256
+
+mark() { echo "@@XENVM $*"; }
+up() { cut -d' ' -f1 /proc/uptime; }
+# Seconds between two /proc/uptime readings, to the hundredth.
+since() { awk -v a="$1" -v b="$(up)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# build NAME IMAGE MEMORY CMDLINE [finalize options]: pvbuild's pipeline
+# into a xen domain; prints finalize's output, stderr to /tmp/NAME.err.
+build() {
+	name=$1 image=$2 mem=$3 cmdline=$4
+	shift 4
+	set -o pipefail 2>/dev/null
+	elfinfo "$image" | layout --memory "$mem" --initrd /batch/img/initrd.gz \
+		--cmdline "$cmdline" | populate | pagetables |
+		finalize --backend xen --name "$name" --prefetch "$image" "$@" \
+		2>/tmp/"$name".err
+}
+
+# domid NAME: the domain's id in xl list, or nothing.
+domid() { xl list "$1" 2>/dev/null | awk 'NR == 2 { print $2 }'; }
+
+# before SECONDS T0: is it less than SECONDS since uptime T0?
+before() { awk -v a="$2" -v s="$1" -v b="$(up)" 'BEGIN { exit !(b - a < s) }'; }
+
+# wait_console NAME PATTERN SECONDS: wait for PATTERN in NAME's console
+# log; report the line found (or "none") and the time it took. A domain
+# that does not exist is not waited for.
+wait_console() {
+	t0=$(up)
+	while :; do
+		line=$(grep -m 1 -e "$2" "$LOGS/guest-$1.log" 2>/dev/null) &&
+			{ echo "$line|$(since "$t0")"; return 0; }
+		[ -n "$(domid "$1")" ] && before "$3" "$t0" || break
+		sleep 0.2
+	done
+	# The domain may have gone (xl's daemon destroys a guest that shut
+	# down) between the look at its log and the look at xl list.
+	line=$(grep -m 1 -e "$2" "$LOGS/guest-$1.log" 2>/dev/null) &&
+		{ echo "$line|$(since "$t0")"; return 0; }
+	echo "none|$(since "$t0")"
+	return 1
+}
+
+# wait_state NAME LETTER SECONDS: wait until xl list shows LETTER in the
+# domain's state (s: shut down).
+wait_state() {
+	t0=$(up)
+	while before "$3" "$t0"; do
+		xl list "$1" 2>/dev/null | awk -v l="$2" 'NR == 2 && index($5, l) { f = 1 } END { exit !f }' &&
+			return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# Domains and xenstore entries besides dom0's.
+leftovers() {
+	echo "domains=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0' | wc -l)" \
+		"xenstore=$(xenstore-list /local/domain 2>/dev/null | grep -vx 0 | wc -l)" \
+		"vm=$(xenstore-list /vm 2>/dev/null | wc -l)"
+}
+
+mark "caps $(xl info 2>/dev/null | sed -n 's/^xen_caps *: //p')"
+mark "start $(leftovers)"
+
+# 4: failures. Each must leave no domain and no xenstore node behind.
+t0=$(up)
+build s4-mem /batch/img/grub64 8G "" >/tmp/out
+mark "s4 mem rc=$? stdout=$(wc -c </tmp/out) took=$(since "$t0")"
+mark "s4 mem err $(cat /tmp/s4-mem.err)"
+mark "s4 mem after $(leftovers)"
+cp /batch/img/grub64 /tmp/grub64
+elfinfo /tmp/grub64 >/tmp/changed.json
+echo >>/tmp/grub64
+layout --memory 64M /tmp/changed.json | populate | pagetables |
+	finalize --backend xen --name s4-changed >/tmp/out 2>/tmp/s4-changed.err
+mark "s4 changed rc=$? stdout=$(wc -c </tmp/out)"
+mark "s4 changed err $(cat /tmp/s4-changed.err)"
+build s4-abi /batch/img/grub32 64M "" >/tmp/out
+mark "s4 abi rc=$? stdout=$(wc -c </tmp/out)"
+mark "s4 abi err $(cat /tmp/s4-abi.err)"
+mark "s4 after $(leftovers)"
+
+# 1: Debian's Linux built by pvbuild boots, prints its marker, powers off.
+t0=$(up)
+build s1-linux /batch/img/linux $MEM "console=hvc0 quiet pvtag=s1" >/tmp/out
+mark "s1 build rc=$? took=$(since "$t0") domid=$(domid s1-linux)"
+sed 's/^/@@XENVM s1 out /' /tmp/out
+mark "s1 err $(cat /tmp/s1-linux.err)"
+mark "s1 nodes name=$(xenstore-read /local/domain/$(domid s1-linux)/name 2>&1)" \
+	"console-type=$(xenstore-read /local/domain/$(domid s1-linux)/console/type 2>&1)"
+# xenconsoled has taken the console when it writes the pty's name.
+sleep 1
+mark "s1 tty $(xenstore-read /local/domain/$(domid s1-linux)/console/tty 2>&1)"
+mark "s1 console $(wait_console s1-linux '@@GUEST' 90)"
+if wait_state s1-linux s 30; then mark "s1 state shutdown"; else mark "s1 state $(xl list s1-linux 2>&1 | tail -n 1)"; fi
+xl destroy s1-linux
+mark "s1 destroy rc=$?"
+mark "s1 after $(leftovers)"
+tail -n 5 "$LOGS/guest-s1-linux.log" 2>/dev/null | sed 's/^/@@XENVM s1 log /'
+
+# 2: PV GRUB built by pvbuild shows its banner.
+t0=$(up)
+build s2-grub /batch/img/grub64 64M "" >/tmp/out
+mark "s2 build rc=$? took=$(since "$t0") domid=$(domid s2-grub)"
+mark "s2 err $(cat /tmp/s2-grub.err)"
+mark "s2 console $(wait_console s2-grub 'GNU GRUB' 60)"
+# xl console attaches to the console xenconsoled serves and shows what
+# the guest has on it: GRUB's screen with its prompt.
+sleep 6 | timeout -s KILL 12 xl console s2-grub >/tmp/s2-con 2>&1
+mark "s2 xl-console prompt=$(grep -c 'grub>' /tmp/s2-con)"
+mark "s2 xl-console said $(sed 's/[^ -~]//g' /tmp/s2-con | tr '\n' ' ' | tail -c 200)"
+xl destroy s2-grub
+mark "s2 destroy rc=$?"
+mark "s2 after $(leftovers)"
+
+# 5: the same kernel, memory and command line by xl create -p and by
+# pvbuild --paused, each build timed alone; then both run.
+cat >/tmp/s5.cfg <<EOF
+name = "s5-xl"
+type = "pv"
+kernel = "/batch/img/linux"
+ramdisk = "/batch/img/initrd.gz"
+extra = "console=hvc0 quiet pvtag=s5"
+memory = $XLMEM
+EOF
+t0=$(up)
+xl create -p /tmp/s5.cfg >/dev/null 2>/tmp/s5-xl.err
+mark "s5 xl rc=$? build=$(since "$t0")"
+t0=$(up)
+build s5-pvbuild /batch/img/linux $MEM "console=hvc0 quiet pvtag=s5" --paused >/dev/null
+mark "s5 pvbuild rc=$? build=$(since "$t0")"
+mark "s5 err $(cat /tmp/s5-pvbuild.err)"
+build s5-xl /batch/img/grub64 64M "" >/tmp/out
+mark "s5 taken rc=$? stdout=$(wc -c </tmp/out)"
+mark "s5 taken err $(cat /tmp/s5-xl.err)"
+mark "s5 paused xl=$(xl list s5-xl 2>/dev/null | awk 'NR == 2 { print $5 }') pvbuild=$(xl list s5-pvbuild 2>/dev/null | awk 'NR == 2 { print $5 }')"
+xl unpause s5-xl
+xl unpause s5-pvbuild
+mark "s5 console-xl $(wait_console s5-xl '@@GUEST' 90)"
+mark "s5 console-pvbuild $(wait_console s5-pvbuild '@@GUEST' 90)"
+xl destroy s5-xl 2>/dev/null
+xl destroy s5-pvbuild
+mark "s5 after $(leftovers)"
+
+# 5, broken down: each stage alone on the same kernel, from files, so the
+# time finalize takes can be set beside xl's whole build.
+t0=$(up); elfinfo /batch/img/linux >/tmp/1.json; e=$(since "$t0")
+t0=$(up); layout --memory $MEM --initrd /batch/img/initrd.gz \
+	--cmdline "console=hvc0 quiet pvtag=s5" /tmp/1.json >/tmp/2.json; l=$(since "$t0")
+t0=$(up); populate /tmp/2.json >/tmp/3.json; p=$(since "$t0")
+t0=$(up); pagetables /tmp/3.json >/tmp/4.json; g=$(since "$t0")
+t0=$(up); finalize --backend xen --name s5-stages --paused /tmp/4.json >/dev/null
+mark "s5 stages rc=$? elfinfo=$e layout=$l populate=$p pagetables=$g finalize=$(since "$t0")"
+xl destroy s5-stages
+
+# 6: a build stopped by a signal once its domain exists fails and leaves
+# nothing. A big initrd (written page by page) keeps the build going.
+dd if=/dev/zero of=/tmp/big.img bs=1M count=192 2>/dev/null
+layout --memory 512M --initrd /tmp/big.img /tmp/1.json | populate | pagetables >/tmp/big.json
+finalize --backend xen --name s6-stop /tmp/big.json >/tmp/out 2>/tmp/s6.err &
+pid=$!
+t0=$(up)
+while [ -z "$(domid s6-stop)" ] && [ -z "$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0')" ] &&
+	kill -0 $pid 2>/dev/null && before 60 "$t0"; do
+	sleep 0.1
+done
+mark "s6 seen $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print "domid=" $2 }')"
+kill -TERM $pid
+wait $pid
+mark "s6 stop rc=$? stdout=$(wc -c </tmp/out)"
+mark "s6 stop err $(cat /tmp/s6.err)"
+mark "s6 after $(leftovers)"
+rm -f /tmp/big.img
