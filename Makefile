@@ -169,6 +169,19 @@ build/guests/x64-nop2m.elf: $(X64_CODE) build/guests/x64-nop2m-notes.o \
 		tests/guests/x64-kernel.ld
 	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
 
+# x64-xen: the same checks on the real hypervisor (tests/guests/x64-xen.h),
+# for the Xen scenarios (tests/xenvm/scenarios.sh).
+guests: build/guests/x64-xen.elf
+
+build/guests/x64-xen-guest.o: tests/guests/x64-guest.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  GUESTCC $< (on Xen)")
+	$(Q)$(GUEST_CC) $(X64_CFLAGS) -DX64_ON_XEN -c -o $@ $<
+
+build/guests/x64-xen.elf: build/guests/x64-entry.o build/guests/x64-xen-guest.o \
+		build/guests/x64-notes.o tests/guests/x64-kernel.ld
+	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
+
 build/guests/notes-sections.elf: $(X64_CODE) build/guests/x64-notes.o \
 		tests/guests/notes-sections.ld
 	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/notes-sections.ld -o $@ $(filter %.o,$^)
@@ -216,7 +229,7 @@ build/bad3/.stamp: tests/mkbad3.py build/guests/x64-basic.elf build/guests/pae-b
 		build/guests/pae-basic.elf build/bad3
 	@touch $@
 
--include $(XEN3_OBJS:.o=.d)
+-include $(XEN3_OBJS:.o=.d) build/guests/x64-xen-guest.d
 
 # Xen's own parser, for agreement tests
 # build/xenparse asks Xen 4.17's libxenguest what it makes of an image; the

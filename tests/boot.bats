@@ -229,7 +229,7 @@ setup() {
 	run -1 --separate-stderr "$BIN/boot" "$dom"
 	assert_line --partial "check pagetables FAIL: va 0xffffffff"
 	assert_output --partial "is mapped writable, but start_info makes it a page-table page"
-	assert_line --regexp "^check write_protect FAIL: a write to page-table page 0xffffffff[0-9a-f]+ \(pfn [0-9]+\) did not fault$"
+	assert_line --regexp "^check write_protect FAIL: a write to page-table page 0xffffffff[0-9a-f]+ \(pfn [0-9]+, L[1-4]\) did not fault$"
 	assert_line FAIL
 }
 

@@ -47,6 +47,13 @@ EOF
 	chmod 755 "$b/guest/init"
 	(cd "$b/guest" && find . | cpio -o -H newc --quiet | gzip -9) >"$b/img/initrd.gz"
 	rm -rf "$b/guest"
+	# The self-checking x86_64 guest for Xen, and the command lines it
+	# checks itself against: 64 MiB (16384 pages) and that initrd, and a
+	# page more than it is given.
+	cp "$top/build/guests/x64-xen.elf" "$b/img/x64-xen"
+	mkdir -p "$b/cmdline"
+	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
+	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
 	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
 		2>"$top/build/xenvm/run.err" || true
@@ -62,6 +69,19 @@ setup() {
 # The value of the first "@@XENVM WHAT..." line: mark 's1 build'
 mark() {
 	sed -n "s/^@@XENVM $1 //p" "$VMLOG" | head -n 1
+}
+
+# built WHAT: the build marked "WHAT build" ("s2", "s3 good") exited 0.
+built() {
+	local line
+	line=$(mark "$1 build")
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark "$1 err")"
+}
+
+# nothing_left WHAT: no domain and no xenstore node after WHAT.
+nothing_left() {
+	run mark "$1 after"
+	assert_output 'domains=0 xenstore=0 vm=0'
 }
 
 # field KEY LINE: the value of KEY=VALUE in LINE.
@@ -94,21 +114,47 @@ field() {
 	assert_output shutdown
 	run mark 's1 destroy'
 	assert_output rc=0
-	run mark 's1 after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's1'
 }
 
 @test "PV GRUB built by pvbuild shows its banner on the Xen console and its prompt through xl console" {
-	local line
-	line=$(mark 's2 build')
-	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's2 err')"
+	built 's2'
 	run mark 's2 console'
 	assert_output --regexp 'GNU GRUB.*\|[0-9.]+$'
 	local con
 	con=$(mark 's2 xl-console')
 	[[ "$(field prompt "$con")" =~ ^[1-9] ]] || fail "$con: xl console said: $(mark 's2 xl-console said')"
-	run mark 's2 after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's2'
+}
+
+@test "the x86_64 test guest built by pvbuild checks its boot environment on Xen from the inside and reports PASS" {
+	local c
+	built 's3 good'
+	run mark 's3 good verdict'
+	assert_output --regexp '^PASS\|[0-9.]+$'
+	run sed -n 's/^@@XENVM s3 good log //p' "$VMLOG"
+	assert_line --regexp '^pvbuild x64 guest: entered, start_info 0xffffffff8[0-9a-f]+000, rsp '
+	for c in bss data traps cmdline start_info p2m pagetables write_protect \
+		stack padding initrd; do
+		assert_line "check $c ok"
+	done
+	refute_line --partial FAIL
+	assert_line --regexp '^pvbuild x64 guest: region 0xffffffff80000000-0xffffffff8[0-9a-f]+, [0-9]+ page-table pages at .*, initrd at 0xffffffff8'
+	run mark 's3 good state'
+	assert_output --regexp '^---s.-$'
+	nothing_left 's3 good'
+}
+
+@test "on Xen the test guest catches a command line that contradicts its memory size, reports FAIL and stops" {
+	built 's3 wrong'
+	run mark 's3 wrong verdict'
+	assert_output --regexp '^FAIL\|[0-9.]+$'
+	run sed -n 's/^@@XENVM s3 wrong log //p' "$VMLOG"
+	assert_line 'check start_info FAIL: nr_pages 16384, the test gave 16385'
+	assert_line 'check bss ok'
+	run mark 's3 wrong state'
+	assert_output --regexp '^---s.-$'
+	nothing_left 's3 wrong'
 }
 
 @test "a memory size Xen cannot give fails half-way with exit 3 and leaves no domain and no xenstore node" {
@@ -118,8 +164,7 @@ field() {
 	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
 	run mark 's4 mem err'
 	assert_output --regexp '^finalize: xen: populating pfns [0-9]+-[0-9]+ of 2097152 \(8192 MiB\): '
-	run mark 's4 mem after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's4 mem'
 }
 
 @test "a kernel changed since elfinfo is refused with exit 1 before a domain is made" {
@@ -140,8 +185,7 @@ field() {
 	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 's4 abi err')"
 	run mark 's4 abi err'
 	assert_output --partial 'finalize: xen: this hypervisor does not run xen-3.0-x86_32p guests (it offers: xen-3.0-x86_64'
-	run mark 's4 after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's4'
 }
 
 @test "--backend xen refuses a name another domain has with exit 1, building nothing" {
@@ -173,8 +217,7 @@ field() {
 		"$(field populate "$st"), pagetables $(field pagetables "$st")," \
 		"finalize $(field finalize "$st") s" >&3
 	[ "$(field rc "$st")" = 0 ] || fail "the stage-by-stage build failed: $st"
-	run mark 's5 after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's5'
 }
 
 @test "a xen build stopped by SIGTERM once its domain exists exits 3 and leaves nothing" {
@@ -186,6 +229,5 @@ field() {
 	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
 	run mark 's6 stop err'
 	assert_output 'finalize: xen: interrupted; the domain is destroyed'
-	run mark 's6 after'
-	assert_output 'domains=0 xenstore=0 vm=0'
+	nothing_left 's6'
 }

@@ -5,7 +5,9 @@
 # /batch holds bin/ (pvbuild's programs), img/linux (Debian's kernel, the
 # dom0's own), img/grub64, img/grub32 (PV GRUB) and img/initrd.gz (a
 # busybox initramfs whose /init prints "@@GUEST " and the kernel command
-# line, then powers off).
+# line, then powers off), img/x64-xen (the self-checking x86_64 test guest
+# built for Xen) with cmdline/s3-good and cmdline/s3-wrong (what it checks
+# itself against: the right memory size, and one page too many).
 
 LOGS=/var/log/xen/console
 MEM=256M
@@ -53,12 +55,13 @@ wait_console() {
 	return 1
 }
 
-# wait_state NAME LETTER SECONDS: wait until xl list shows LETTER in the
-# domain's state (s: shut down).
+# wait_state NAME LETTERS SECONDS: wait until xl list shows one of
+# LETTERS (an awk bracket expression's) in the domain's state (s: shut
+# down, c: crashed).
 wait_state() {
 	t0=$(up)
 	while before "$3" "$t0"; do
-		xl list "$1" 2>/dev/null | awk -v l="$2" 'NR == 2 && index($5, l) { f = 1 } END { exit !f }' &&
+		xl list "$1" 2>/dev/null | awk -v l="[$2]" 'NR == 2 && match($5, l) { f = 1 } END { exit !f }' &&
 			return 0
 		sleep 0.2
 	done
@@ -125,6 +128,23 @@ mark "s2 xl-console said $(sed 's/[^ -~]//g' /tmp/s2-con | tr '\n' ' ' | tail -c
 xl destroy s2-grub
 mark "s2 destroy rc=$?"
 mark "s2 after $(leftovers)"
+
+# 3: the x86_64 test guest checks its boot environment from the inside
+# and reports on its console ring; then a command line that gives it a
+# wrong memory size, which it must catch.
+for run in good wrong; do
+	name=s3-$run
+	t0=$(up)
+	build $name /batch/img/x64-xen 64M "$(cat /batch/cmdline/s3-$run)" >/tmp/out
+	mark "s3 $run build rc=$? took=$(since "$t0") domid=$(domid $name)"
+	mark "s3 $run err $(cat /tmp/$name.err)"
+	mark "s3 $run verdict $(wait_console $name '^\(PASS\|FAIL\)' 60)"
+	wait_state $name sc 30
+	mark "s3 $run state $(xl list $name 2>&1 | tail -n 1 | awk '{ print $5 }')"
+	sed -n 's/^/@@XENVM s3 '$run' log /p' "$LOGS/guest-$name.log" 2>/dev/null
+	xl destroy $name
+	mark "s3 $run after $(leftovers)"
+done
 
 # 5: the same kernel, memory and command line by xl create -p and by
 # pvbuild --paused, each build timed alone; then both run.
