@@ -117,10 +117,7 @@ emit_console(char c)
  * frame (and CR2 for a page fault) and resumes x64_trap on the
  * interrupted stack, with the registers boot would give it.
  */
-#define XEN_TRAP_VECTORS	20
-#define XEN_TRAP_HAS_ERROR	((1u << 8) | (1u << 10) | (1u << 11) | \
-				 (1u << 12) | (1u << 13) | (1u << 14) | \
-				 (1u << 17))
+#define XEN_TRAP_VECTORS	20	/* 0 to 19; 8, 10-14 and 17 push an error code */
 void	x64_trap(void);
 extern const u64 xen_trap_stubs[XEN_TRAP_VECTORS];
 
