@@ -2,11 +2,11 @@
 # pipeline.sh: run the five stages as one pipe, keeping the plans if asked.
 #
 #   pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING]
-#               --out DIR [--keep PLANDIR] [--seed N]
+#               --out DIR [--keep PLANDIR] [--seed N] [--sync]
 set -o errexit -o nounset -o pipefail
 
 prog=pipeline.sh
-synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--seed N]"
+synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--seed N] [--sync]"
 bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
 
 usage() {
@@ -15,12 +15,14 @@ usage() {
 }
 
 image= memory= initrd= cmdline= out= keep= seed=1 have_cmdline=0
+sync=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--help)
-		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize. --keep saves the plan after each stage in PLANDIR\nas 1-elfinfo.json ... 4-pagetables.json.\n' "$synopsis"
+		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize. --keep saves the plan after each stage in PLANDIR\nas 1-elfinfo.json ... 4-pagetables.json. --sync has finalize put the domain\non disk before it appears (finalize --help).\n' "$synopsis"
 		exit 0 ;;
 	--version) "$bin/elfinfo" --version | sed 's/^elfinfo/pipeline.sh/'; exit 0 ;;
+	--sync) sync=(--sync); shift ;;
 	--memory|--initrd|--cmdline|--out|--keep|--seed)
 		[ $# -ge 2 ] || usage "$1 needs a value"
 		case $1 in
@@ -49,7 +51,7 @@ layout_args=(--memory "$memory")
 if [ -z "$keep" ]; then
 	"$bin/elfinfo" "$image" | "$bin/layout" "${layout_args[@]}" |
 		"$bin/populate" | "$bin/pagetables" |
-		"$bin/finalize" --backend sim --out "$out" --seed "$seed" --prefetch "$image"
+		"$bin/finalize" --backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image"
 	exit
 fi
 
@@ -62,7 +64,7 @@ status=0
 	"$bin/layout" "${layout_args[@]}" "$keep/1-elfinfo.json" >"$keep/2-layout.json" &&
 	"$bin/populate" "$keep/2-layout.json" >"$keep/3-populate.json" &&
 	"$bin/pagetables" "$keep/3-populate.json" >"$keep/4-pagetables.json" &&
-	"$bin/finalize" --backend sim --out "$out" --seed "$seed" --prefetch "$image" "$keep/4-pagetables.json" ||
+	"$bin/finalize" --backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image" "$keep/4-pagetables.json" ||
 	status=$?
 if [ "$status" -ne 0 ]; then
 	rm -rf -- "$keep"

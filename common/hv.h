@@ -63,6 +63,7 @@ struct hv {
 struct hv_sim_options {
 	uint64_t seed;		/* scatters the machine frames */
 	uint64_t reserved;	/* bytes at the bottom kept by the hypervisor */
+	int sync;		/* on disk (fsync) before and after the rename */
 };
 
 /*

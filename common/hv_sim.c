@@ -37,6 +37,7 @@ struct sim {
 	int mem_fd;
 	int tmp_lock;			/* the temporary, flock()ed while we build */
 	uint64_t frames, reserved, seed;
+	int sync;			/* --sync: fsync before and after the rename */
 	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
 	uint64_t perm_mask;
 	uint64_t pool;			/* frames - reserved */
@@ -351,8 +352,10 @@ sync_path(const char *dir, const char *name)
 }
 
 /*
- * Every file of the domain, then the temporary directory, on disk before
- * the rename: a domain that exists after a crash or power loss is whole.
+ * With --sync, every file of the domain, then the temporary directory, on
+ * disk before the rename: a domain that exists after a crash or power loss
+ * is whole. Without it the rename alone makes the domain whole or absent
+ * to anyone who looks while the system runs, the builder killed or not.
  */
 static int
 sync_tmp(struct sim *s, struct pv_err *e)
@@ -421,17 +424,17 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	rc = write_json(s, "domain.json", dom, e);
 	json_decref(dom);
 	if (rc < 0 || write_json(s, "plan.json", p->root, e) < 0 ||
-	    sync_tmp(s, e) < 0)
+	    (s->sync && sync_tmp(s, e) < 0))
 		return -1;
 	/* The one step that makes the domain exist, and never over another. */
 	if (renameat2(AT_FDCWD, s->tmp, AT_FDCWD, s->out, RENAME_NOREPLACE) < 0)
 		return pv_fail(e, errno == EEXIST ? PV_EXIT_INPUT :
 		    PV_EXIT_SYSTEM, "--out: %s: %s", s->out, strerror(errno));
 	/*
-	 * The rename itself, on disk; if that fails the build fails, and a
-	 * failed build leaves nothing, so the domain goes again.
+	 * The rename itself, on disk (--sync); if that fails the build
+	 * fails, and a failed build leaves nothing, so the domain goes again.
 	 */
-	if (sync_path(s->out, "..") < 0) {
+	if (s->sync && sync_path(s->out, "..") < 0) {
 		pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: syncing its directory: "
 		    "%s", s->out, strerror(errno));
 		if (rename(s->out, s->tmp) < 0)
@@ -584,6 +587,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->hv.store_port = 1;
 	s->hv.console_port = 2;
 	s->seed = opt->seed;
+	s->sync = opt->sync;
 	s->reserved = (opt->reserved + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
 	/*
 	 * The machine: several times the domain and its shared_info frame

@@ -14,7 +14,7 @@
 
 #define PROG "finalize"
 #define SYNOPSIS "finalize --backend sim --out DIR [--prefetch IMAGE] " \
-    "[--reserve SIZE] [--seed N] [PLAN]\n" \
+    "[--reserve SIZE] [--seed N] [--sync] [PLAN]\n" \
     "       finalize --backend xen [--name NAME] [--paused] " \
     "[--prefetch IMAGE] [PLAN]"
 
@@ -484,6 +484,7 @@ main(int argc, char **argv)
 		{ "prefetch", required_argument, NULL, 'p' },
 		{ "reserve", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "sync", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -519,7 +520,11 @@ main(int argc, char **argv)
 			    "  --reserve SIZE sim: the low memory its hypervisor "
 			    "keeps (default 1M)\n"
 			    "  --seed N       sim: how it scatters machine frames "
-			    "(default 1)\n", SYNOPSIS);
+			    "(default 1)\n"
+			    "  --sync         sim: the domain on disk (fsync) before "
+			    "it is renamed into\n"
+			    "                 place, so that it survives a power "
+			    "loss whole or not at all\n", SYNOPSIS);
 			return PV_EXIT_OK;
 		case 'n':
 			/* A xenstore value and a console log's file name. */
@@ -547,6 +552,10 @@ main(int argc, char **argv)
 				return cli_usage(PROG, SYNOPSIS, "--seed: '%s' is "
 				    "not a number below 2^53", optarg);
 			break;
+		case 'S':
+			sim_only = 1;
+			b.sim.sync = 1;
+			break;
 		case 'V': return cli_version(PROG);
 		case ':':
 			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
@@ -561,8 +570,8 @@ main(int argc, char **argv)
 		return cli_usage(PROG, SYNOPSIS, "--backend: unknown backend "
 		    "'%s' (this build has: sim, xen)", backend);
 	if (b.xen && (sim_only || b.out != NULL))
-		return cli_usage(PROG, SYNOPSIS, "--out, --reserve and --seed "
-		    "are for --backend sim");
+		return cli_usage(PROG, SYNOPSIS, "--out, --reserve, --seed and "
+		    "--sync are for --backend sim");
 	if (!b.xen && (b.x.name != NULL || b.x.paused))
 		return cli_usage(PROG, SYNOPSIS, "--name and --paused are for "
 		    "--backend xen");

@@ -271,8 +271,8 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "the sim's options with --backend xen, and the xen backend's with sim, exit 2" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
-	refused 2 "--out, --reserve and --seed are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
-	refused 2 "--out, --reserve and --seed are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
+	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
 	refused 2 "--name and --paused are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "--name and --paused are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
 }
@@ -312,7 +312,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "--help and --version exit 0" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize --backend sim --out DIR [--prefetch IMAGE] [--reserve SIZE] [--seed N] [PLAN]'
+	assert_line -n 0 'usage: finalize --backend sim --out DIR [--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]'
 	run -0 "$BIN/finalize" --version
 	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
 }
@@ -366,4 +366,48 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	[ ! -e "$T/.dom.pvbuild-4194305-AbCdEf" ]
 	[ -d "$T/.dom.pvbuild-$$-GhIjKl" ]
 	[ -f "$T/dom/domain.json" ]
+}
+
+# The paths finalize (or pipeline.sh) fsynced, one a line, under strace:
+# fsynced ARGS... (run in $T, the trace in $T/trace).
+fsynced() {
+	command -v strace >/dev/null || fail "strace is not installed (make deps)"
+	strace -f -y -qq -e trace=fsync -o "$T/trace" "$@" >/dev/null
+	sed -n 's/.*fsync([0-9]*<\([^>]*\)>) = 0$/\1/p' "$T/trace"
+}
+
+@test "finalize --sync puts every file, the temporary and its parent on disk before and after the rename" {
+	local f tmp
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	run fsynced "$BIN/finalize" --out "$T/dom" --sync "$T/4-pagetables.json"
+	assert_success
+	# The temporary the files were written in: the directory fsynced
+	# before the rename, ".dom.pvbuild-PID-XXXXXX" beside DIR.
+	tmp=$(printf '%s\n' "${lines[@]}" | grep -x "$T/\.dom\.pvbuild-[0-9]*-[A-Za-z0-9]*" | head -n 1)
+	[ -n "$tmp" ] || fail "no fsync of the temporary directory: ${lines[*]}"
+	for f in machine.mem m2p.bin domain.json plan.json; do
+		[ -f "$T/dom/$f" ]
+		assert_line "$tmp/$f"
+	done
+	# After the rename, the parent that now holds DIR.
+	assert_line "$T"
+	[ "${lines[-1]}" = "$T" ]
+	[ "${#lines[@]}" -eq 6 ]
+}
+
+@test "finalize without --sync calls no fsync: the rename alone makes the domain whole or absent" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	run fsynced "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
+	assert_success
+	assert_output ''
+	[ -f "$T/dom/domain.json" ]
+	grep -q 'fsync' "$T/trace" && fail "fsync without --sync: $(cat "$T/trace")"
+	true
+}
+
+@test "pipeline.sh --sync hands --sync to finalize" {
+	run fsynced ./pipeline.sh "$GUESTS/basic.elf" --memory 16M --out "$T/dom" --sync
+	assert_success
+	assert_line "$T"
+	assert_line --regexp "^$T/\.dom\.pvbuild-[0-9]+-[A-Za-z0-9]+/machine\.mem$"
 }
