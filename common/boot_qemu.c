@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -408,22 +409,26 @@ boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
 	return pv_fail(e, PV_EXIT_SYSTEM, "%s: no QEMU entry", d->abi->name);
 }
 
-/* The run's temporary directory and what is in it. */
-struct tmp {
-	char dir[64];
-	char mem[96], rom[96], err[96];
+/*
+ * What QEMU is given: the machine's RAM, the firmware and a file for its
+ * complaints, each a memfd, which QEMU opens as /proc/self/fd/N. Nothing
+ * is on a file system, so a boot killed by any signal leaves no file,
+ * and its emulator dies with it (PR_SET_PDEATHSIG, in child()).
+ */
+struct qfiles {
+	int mem, rom, err;
 };
 
 static void
-tmp_remove(struct tmp *t)
+qfiles_close(struct qfiles *q)
 {
-	if (t->dir[0] == '\0')
-		return;
-	unlink(t->mem);
-	unlink(t->rom);
-	unlink(t->err);
-	rmdir(t->dir);
-	t->dir[0] = '\0';
+	if (q->mem >= 0)
+		close(q->mem);
+	if (q->rom >= 0)
+		close(q->rom);
+	if (q->err >= 0)
+		close(q->err);
+	q->mem = q->rom = q->err = -1;
 }
 
 static int
@@ -484,46 +489,27 @@ copy_data(const struct boot_domain *d, int fd)
 }
 
 /*
- * The machine as QEMU's RAM: a sparse file of `size` bytes with the
+ * The machine as QEMU's RAM: `size` bytes (on shmem, as QEMU's first
+ * write to each page of a disk file would allocate a block) with the
  * domain's non-zero frames, and the firmware.
  */
 static int
-write_files(const struct boot_domain *d, struct tmp *t, uint64_t size,
+write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
     struct pv_err *e)
 {
-	const char *base = getenv("TMPDIR");
 	uint64_t f;
-	int fd;
 
-	/*
-	 * QEMU writes its RAM through this file: on tmpfs that is memory;
-	 * on a disk file system each first write to a page allocates a
-	 * block (a check guest's 1024 page writes took 3.7 s in a 2 GiB
-	 * machine on ext4, 0.07 s on tmpfs). So /dev/shm first.
-	 */
-	if (access("/dev/shm", W_OK | X_OK) == 0)
-		base = "/dev/shm";
-	else if (base == NULL || *base == '\0' || strlen(base) > 40)
-		base = "/tmp";
-	snprintf(t->dir, sizeof(t->dir), "%s/pvboot.XXXXXX", base);
-	if (mkdtemp(t->dir) == NULL) {
-		pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->dir, strerror(errno));
-		t->dir[0] = '\0';
-		return -1;
-	}
-	snprintf(t->mem, sizeof(t->mem), "%s/machine", t->dir);
-	snprintf(t->rom, sizeof(t->rom), "%s/rom", t->dir);
-	snprintf(t->err, sizeof(t->err), "%s/qemu.err", t->dir);
-	if ((fd = open(t->mem, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
+	if ((q->mem = memfd_create("pvboot-machine", MFD_CLOEXEC)) < 0 ||
+	    (q->rom = memfd_create("pvboot-rom", MFD_CLOEXEC)) < 0 ||
+	    (q->err = memfd_create("pvboot-qemu-err", MFD_CLOEXEC)) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "memfd_create: %s",
 		    strerror(errno));
-	if (ftruncate(fd, (off_t)size) < 0)
+	if (ftruncate(q->mem, (off_t)size) < 0)
 		goto fail;
 	/* The hypervisor's frames, where boot's own are. */
 	for (f = 0; f < d->reserved_frames; f++)
 		if (!zero_page(d->mem + f * PV_PAGE_SIZE) &&
-		    write_all(fd, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
+		    write_all(q->mem, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
 		    (off_t)(f * PV_PAGE_SIZE)) < 0)
 			goto fail;
 	/*
@@ -532,30 +518,16 @@ write_files(const struct boot_domain *d, struct tmp *t, uint64_t size,
 	 * changes to the domain's tables. Reading the holes would cost a
 	 * page each.
 	 */
-	if (copy_data(d, fd) < 0)
+	if (copy_data(d, q->mem) < 0)
 		goto fail;
-	if (close(fd) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
-		    strerror(errno));
-	if ((fd = open(t->rom, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom,
-		    strerror(errno));
-	if (write_all(fd, boot_rom_image, (size_t)(boot_rom_image_end -
+	if (write_all(q->rom, boot_rom_image, (size_t)(boot_rom_image_end -
 	    boot_rom_image), 0) < 0)
-		goto fail_rom;
-	if (close(fd) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom,
+		return pv_fail(e, PV_EXIT_SYSTEM, "the firmware's memfd: %s",
 		    strerror(errno));
 	return 0;
 fail:
-	pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem, strerror(errno));
-	close(fd);
-	return -1;
-fail_rom:
-	pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->rom, strerror(errno));
-	close(fd);
-	return -1;
+	return pv_fail(e, PV_EXIT_SYSTEM, "the machine's memfd (%llu MiB): %s",
+	    (unsigned long long)(size >> 20), strerror(errno));
 }
 
 static double
@@ -569,29 +541,24 @@ now(void)
 
 /* QEMU's first line of complaint, for an error message. */
 static void
-first_error_line(const char *path, char *buf, size_t size)
+first_error_line(int fd, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "r");
-	size_t n;
+	ssize_t n = pread(fd, buf, size - 1, 0);
 
-	buf[0] = '\0';
-	if (f == NULL)
-		return;
-	if (fgets(buf, (int)size, f) != NULL) {
-		n = strcspn(buf, "\n");
-		buf[n] = '\0';
-	}
-	fclose(f);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
 }
 
 /*
- * The child: QEMU's stdin /dev/null, stdout the console pipe, stderr a
- * file; killed with boot (PR_SET_PDEATHSIG), so that a boot killed by a
- * signal it cannot catch leaves no emulator running. Why it could not
- * exec goes back as an errno on status_fd, which the exec closes.
+ * The child: QEMU's stdin /dev/null, stdout the console pipe, stderr the
+ * err memfd, the machine and firmware memfds kept open across the exec
+ * (QEMU opens them by /proc/self/fd); killed with boot
+ * (PR_SET_PDEATHSIG), so that a boot killed by a signal it cannot catch
+ * leaves no emulator running. Why it could not exec goes back as an
+ * errno on status_fd, which the exec closes.
  */
 static void __attribute__((noreturn))
-child(char **argv, int out_fd, const char *err_path, int status_fd,
+child(char **argv, int out_fd, const struct qfiles *q, int status_fd,
     pid_t parent)
 {
 	int fd, err;
@@ -601,10 +568,8 @@ child(char **argv, int out_fd, const char *err_path, int status_fd,
 	if (getppid() != parent)
 		_exit(127);
 	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0 ||
-	    dup2(out_fd, 1) < 0)
-		goto fail;
-	if ((fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
-	    dup2(fd, 2) < 0)
+	    dup2(out_fd, 1) < 0 || dup2(q->err, 2) < 0 ||
+	    fcntl(q->mem, F_SETFD, 0) < 0 || fcntl(q->rom, F_SETFD, 0) < 0)
 		goto fail;
 	execvp(argv[0], argv);
 fail:
@@ -615,7 +580,7 @@ fail:
 }
 
 static int
-spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
+spawn(const struct qfiles *q, uint64_t size, int out_fd, pid_t *pid,
     struct pv_err *e)
 {
 	char *log = getenv(BOOT_QEMU_LOG_ENV);
@@ -627,8 +592,8 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 
 	snprintf(mib, sizeof(mib), "%lluM", (unsigned long long)(size >> 20));
 	snprintf(backend, sizeof(backend), "memory-backend-file,id=ram,"
-	    "size=%s,mem-path=%s,share=on", mib, t->mem);
-	snprintf(rom, sizeof(rom), "%s", t->rom);
+	    "size=%s,mem-path=/proc/self/fd/%d,share=on", mib, q->mem);
+	snprintf(rom, sizeof(rom), "/proc/self/fd/%d", q->rom);
 #define ARG(s) (argv[argc++] = (char *)(s))
 	ARG(BOOT_QEMU_PROGRAM);
 	ARG("-nographic"); ARG("-nodefaults"); ARG("-no-reboot");
@@ -656,7 +621,7 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 		return -1;
 	}
 	if (*pid == 0)
-		child(argv, out_fd, t->err, status[1], parent);
+		child(argv, out_fd, q, status[1], parent);
 	close(status[1]);
 	while ((n = read(status[0], &err, sizeof(err))) < 0 && errno == EINTR)
 		;
@@ -671,21 +636,14 @@ spawn(const struct tmp *t, uint64_t size, int out_fd, pid_t *pid,
 	return 0;
 }
 
-/* The handlers' record, from the machine file QEMU shared. */
+/* The handlers' record, from the machine QEMU shared. */
 static int
-read_record(const struct tmp *t, uint8_t *page, struct pv_err *e)
+read_record(const struct qfiles *q, uint8_t *page, struct pv_err *e)
 {
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(t->mem, O_RDONLY | O_CLOEXEC)) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", t->mem,
-		    strerror(errno));
-	n = pread(fd, page, PV_PAGE_SIZE, (off_t)(QF_DATA * PV_PAGE_SIZE));
-	close(fd);
-	if (n != (ssize_t)PV_PAGE_SIZE)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: short read",
-		    t->mem);
+	if (pread(q->mem, page, PV_PAGE_SIZE, (off_t)(QF_DATA * PV_PAGE_SIZE)) !=
+	    (ssize_t)PV_PAGE_SIZE)
+		return pv_fail(e, PV_EXIT_SYSTEM, "the machine's memfd: short "
+		    "read");
 	return 0;
 }
 
@@ -798,7 +756,7 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 {
 	uint8_t rec[PV_PAGE_SIZE];
 	char line[200];
-	struct tmp t;
+	struct qfiles q = { -1, -1, -1 };
 	uint64_t size;
 	int pipefd[2] = { -1, -1 }, status, ended, rc = -1;
 	pid_t pid = -1;
@@ -806,12 +764,11 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 	uint32_t magic;
 
 	memset(r, 0, sizeof(*r));
-	memset(&t, 0, sizeof(t));
 	/* Whole MiB, as QEMU's -m takes them. */
 	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
 	if (size < (2 << 20))
 		size = 2 << 20;
-	if (write_files(d, &t, size, e) < 0)
+	if (write_files(d, &q, size, e) < 0)
 		goto out;
 	if (*stop) {
 		r->end = BOOT_QEMU_SIGNAL;
@@ -824,7 +781,7 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		goto out;
 	}
 	t0 = now();
-	if (spawn(&t, size, pipefd[1], &pid, e) < 0)
+	if (spawn(&q, size, pipefd[1], &pid, e) < 0)
 		goto out;
 	close(pipefd[1]);
 	pipefd[1] = -1;
@@ -848,10 +805,10 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		}
 	pid = -1;
 	r->seconds = now() - t0;
-	if (read_record(&t, rec, e) < 0)
+	if (read_record(&q, rec, e) < 0)
 		goto out;
 	magic = (uint32_t)get64(rec + DATA_MAGIC);
-	first_error_line(t.err, line, sizeof(line));
+	first_error_line(q.err, line, sizeof(line));
 	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
 	    magic == DATA_VERDICT &&
 	    (unsigned)WEXITSTATUS(status) >> 1 == (get64(rec + DATA_VALUE) & 0xff)) {
@@ -885,6 +842,6 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
-	tmp_remove(&t);
+	qfiles_close(&q);
 	return rc;
 }

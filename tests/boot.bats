@@ -86,7 +86,8 @@ assert_guest_pass() {
 	assert_stderr --partial "boot: verdict 0 (pass)"
 }
 
-# boot's temporary directories (boot_qemu.c: /dev/shm, else $TMPDIR).
+# Files of boot's where it once kept them (/dev/shm, else $TMPDIR): its
+# machine and firmware are memfds now (boot_qemu.c), so there are none.
 boot_tmp_dirs() {
 	ls -d /dev/shm/pvboot.* "${TMPDIR:-/tmp}"/pvboot.* 2>/dev/null || true
 }
@@ -618,6 +619,33 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 	wait "$pid" || status=$?
 	[ "$status" = 3 ]
 	grep -qx "boot: stopped by signal 15; QEMU killed" "$BATS_TEST_TMPDIR/err"
+	[ "$(boot_tmp_dirs)" = "$tmps" ]
+}
+
+@test "QEMU: a boot killed by SIGKILL takes QEMU with it and leaves no file: the machine is a memfd" {
+	need_qemu
+	local dom tmps pid qpid i state
+	dom=$(damaged32 check13)
+	damage_abi "$dom" xen-1.3 'd.write_va(int(d.vcpu["ip"], 16), b"\xeb\xfe")'
+	tmps=$(boot_tmp_dirs)
+	"$BIN/boot" --timeout 60 "$dom" >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		qpid=$(pgrep -P "$pid" || true)
+		[ -n "$qpid" ] && ls -l "/proc/$qpid/fd" 2>/dev/null | grep -q 'memfd:pvboot-machine' && break
+		sleep 0.1
+	done
+	[ -n "$qpid" ] || fail "no QEMU under boot"
+	ls -l "/proc/$qpid/fd" | grep -q 'memfd:pvboot-machine' || fail "QEMU has no machine memfd: $(ls -l /proc/$qpid/fd)"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	# Gone, or dead and not yet reaped by whoever inherited it.
+	for i in $(seq 50); do
+		state=$(awk '$1 == "State:" { print $2 }' "/proc/$qpid/status" 2>/dev/null || true)
+		[ -z "$state" ] || [ "$state" = Z ] && break
+		sleep 0.1
+	done
+	[ -z "$state" ] || [ "$state" = Z ] || fail "QEMU $qpid outlived boot (state $state)"
 	[ "$(boot_tmp_dirs)" = "$tmps" ]
 }
 
