@@ -467,6 +467,8 @@ remove_nodes(struct xen *x)
 	xs_rm(x->xsh, XBT_NULL, path);
 }
 
+static int	check_name(struct xen *, xs_transaction_t, struct pv_err *);
+
 static int
 xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 {
@@ -486,6 +488,10 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	for (tries = 0;; tries++) {
 		if ((t = xs_transaction_start(x->xsh)) == XBT_NULL)
 			return xen_fail(e, x, "xenstore transaction");
+		if (check_name(x, t, e) < 0) {
+			xs_transaction_end(x->xsh, t, true);
+			return -1;
+		}
 		if (write_nodes(x, p, t) < 0) {
 			xen_fail(e, x, "writing the domain's xenstore nodes");
 			xs_transaction_end(x->xsh, t, true);
@@ -564,20 +570,28 @@ check_abi(struct xen *x, struct pv_err *e)
 	    "%s guests (it offers: %s)", want, caps);
 }
 
-/* Is `name` taken by a domain xenstore knows? */
+/*
+ * Is `name` taken by another domain xenstore knows? Asked before the
+ * build, to refuse early, and again inside the transaction that writes
+ * the domain's own name: xenstored fails that transaction (EAGAIN) if
+ * another one added a domain since it read /local/domain, so of two
+ * builds racing for one name exactly one gets it.
+ */
 static int
-check_name(struct xen *x, struct pv_err *e)
+check_name(struct xen *x, xs_transaction_t t, struct pv_err *e)
 {
 	unsigned int n, i, len;
 	char path[64], *name;
 	char **ids;
 	int taken = 0;
 
-	if ((ids = xs_directory(x->xsh, XBT_NULL, "/local/domain", &n)) == NULL)
+	if ((ids = xs_directory(x->xsh, t, "/local/domain", &n)) == NULL)
 		return 0;
 	for (i = 0; i < n && !taken; i++) {
+		if (x->created && strtoul(ids[i], NULL, 10) == x->domid)
+			continue;
 		snprintf(path, sizeof(path), "/local/domain/%s/name", ids[i]);
-		if ((name = xs_read(x->xsh, XBT_NULL, path, &len)) != NULL) {
+		if ((name = xs_read(x->xsh, t, path, &len)) != NULL) {
 			taken = strcmp(name, x->name) == 0;
 			free(name);
 		}
@@ -760,7 +774,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}
-		if (check_name(x, e) < 0)
+		if (check_name(x, XBT_NULL, e) < 0)
 			goto fail;
 	}
 	if ((x->p2m = calloc(x->hv.nr_pages, sizeof(*x->p2m))) == NULL) {

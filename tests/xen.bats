@@ -220,6 +220,16 @@ field() {
 	nothing_left 's5'
 }
 
+@test "two builds racing for one name: exactly one gets it, the other exits 1 and leaves nothing" {
+	local line
+	line=$(mark 's7 race')
+	[ "$(field rc "$line")" = 0 ] || fail "$line / $(mark 's7 race err')"
+	assert_equal "$line" "rc=0 1 named=1 domains=1"
+	run mark 's7 race err'
+	assert_output --partial "finalize: --name: a domain named 's7-race' exists"
+	nothing_left 's7'
+}
+
 @test "a xen build stopped by SIGTERM once its domain exists exits 3 and leaves nothing" {
 	run mark 's6 seen'
 	assert_output --regexp '^domid=[0-9]+$'

@@ -186,6 +186,24 @@ t0=$(up); finalize --backend xen --name s5-stages --paused /tmp/4.json >/dev/nul
 mark "s5 stages rc=$? elfinfo=$e layout=$l populate=$p pagetables=$g finalize=$(since "$t0")"
 xl destroy s5-stages
 
+# 7: two builds racing for one name, started together: both pass the
+# early check, both build; exactly one may name its domain so.
+build s7-race /batch/img/grub64 64M "" >/tmp/s7a.out 2>/dev/null &
+a=$!
+elfinfo /batch/img/grub64 | layout --memory 64M | populate | pagetables |
+	finalize --backend xen --name s7-race >/tmp/s7b.out 2>/tmp/s7b.err &
+b=$!
+wait $a; ra=$?
+wait $b; rb=$?
+mark "s7 race rc=$(echo $ra $rb | tr ' ' '\n' | sort | tr '\n' ' ')named=$(xl list 2>/dev/null | awk '$1 == "s7-race"' | wc -l) domains=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0' | wc -l)"
+mark "s7 race err $(cat /tmp/s7-race.err /tmp/s7b.err | tr '\n' ' ')"
+xl destroy s7-race
+mark "s7 after $(leftovers)"
+# Whatever a failure left, so that the next scenario starts clean.
+for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
+	xl destroy "$id"
+done
+
 # 6: a build stopped by a signal once its domain exists fails and leaves
 # nothing. A big initrd (written page by page) keeps the build going.
 dd if=/dev/zero of=/tmp/big.img bs=1M count=192 2>/dev/null
