@@ -14,13 +14,18 @@
  * domain is destroyed on any failure, xenstore nodes with it, so a failed
  * build leaves nothing.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
@@ -38,6 +43,8 @@
 #define XEN_MAXMEM_SLACK_KB 1024	/* as libxl's LIBXL_MAXMEM_CONSTANT */
 #define XEN_EVTCHN_PORTS 1023		/* libxl's default event_channels */
 #define XEN_CONSOLE_LIMIT "1048576"	/* libxl's console/limit */
+#define XEN_RUN_DIR "/run/pvbuild"	/* the claims of builds in progress */
+#define XEN_CLAIM_PREFIX "xen-"
 
 /*
  * libxenctrl and libxenforeignmemory report through a logger; this one
@@ -74,6 +81,8 @@ struct xen {
 	char *name;
 	char uuid[37];
 	xen_domain_handle_t handle;
+	char claim[64];			/* XEN_RUN_DIR/xen-UUID */
+	int claim_fd;			/* flock()ed while we build; -1 */
 	xen_pfn_t *p2m;			/* the mfn of every pfn */
 	struct xen_run *runs;		/* sorted by mfn */
 	size_t nr_runs;
@@ -455,16 +464,123 @@ write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 
 /* Remove what write_nodes wrote (after a failure, or with the domain). */
 static void
-remove_nodes(struct xen *x)
+remove_nodes(struct xs_handle *xsh, uint32_t domid, const char *uuid)
 {
 	char path[64];
 
-	if (x->xsh == NULL)
+	if (xsh == NULL)
 		return;
-	snprintf(path, sizeof(path), "/local/domain/%u", x->domid);
-	xs_rm(x->xsh, XBT_NULL, path);
-	snprintf(path, sizeof(path), "/vm/%s", x->uuid);
-	xs_rm(x->xsh, XBT_NULL, path);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(xsh, XBT_NULL, path);
+	snprintf(path, sizeof(path), "/vm/%s", uuid);
+	xs_rm(xsh, XBT_NULL, path);
+}
+
+/*
+ * A build holds an flock on XEN_RUN_DIR/xen-UUID, UUID its domain's
+ * handle, from before the domain exists until xenstored knows it. A
+ * finalize killed meanwhile by a signal no handler sees (SIGKILL) leaves
+ * its domain paused and unnamed and the file unlocked; the next build
+ * destroys the domain with that handle, and the file (reap_stale).
+ */
+static int
+claim(struct xen *x, struct pv_err *e)
+{
+	struct stat a, b;
+	int tries, fd;
+
+	if (mkdir(XEN_RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return pv_fail(e, PV_EXIT_SYSTEM, "xen: %s: %s", XEN_RUN_DIR,
+		    strerror(errno));
+	snprintf(x->claim, sizeof(x->claim), "%s/%s%s", XEN_RUN_DIR,
+	    XEN_CLAIM_PREFIX, x->uuid);
+	for (tries = 0; tries < 3; tries++) {
+		if ((fd = open(x->claim, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600)) < 0)
+			break;
+		if (flock(fd, LOCK_EX) < 0) {
+			close(fd);
+			break;
+		}
+		/* Still ours, not removed by a build that took it as stale? */
+		if (stat(x->claim, &a) == 0 && fstat(fd, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			x->claim_fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+	return pv_fail(e, PV_EXIT_SYSTEM, "xen: %s: %s", x->claim,
+	    strerror(errno));
+}
+
+static void
+unclaim(struct xen *x)
+{
+	if (x->claim_fd < 0)
+		return;
+	unlink(x->claim);
+	close(x->claim_fd);
+	x->claim_fd = -1;
+}
+
+static void
+format_uuid(const uint8_t *u, char *out)
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* Destroy the domain whose handle is `uuid`, if there is one. */
+static void
+destroy_by_uuid(struct xen *x, const char *uuid)
+{
+	xc_dominfo_t info[64];
+	uint32_t next = 1;
+	char u[37];
+	int n, i;
+
+	do {
+		if ((n = xc_domain_getinfo(x->xch, next, 64, info)) <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			format_uuid(info[i].handle, u);
+			if (strcmp(u, uuid) == 0) {
+				xc_domain_destroy(x->xch, info[i].domid);
+				remove_nodes(x->xsh, info[i].domid, uuid);
+				return;
+			}
+		}
+		next = info[n - 1].domid + 1;
+	} while (n == 64);
+}
+
+/* The claims nobody holds: their builds were killed. */
+static void
+reap_stale(struct xen *x)
+{
+	const size_t len = strlen(XEN_CLAIM_PREFIX) + 36;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir(XEN_RUN_DIR)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != len || strncmp(de->d_name,
+		    XEN_CLAIM_PREFIX, strlen(XEN_CLAIM_PREFIX)) != 0)
+			continue;
+		if ((fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			destroy_by_uuid(x, de->d_name +
+			    strlen(XEN_CLAIM_PREFIX));
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+		close(fd);
+	}
+	closedir(d);
 }
 
 static int	check_name(struct xen *, xs_transaction_t, struct pv_err *);
@@ -506,6 +622,8 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	if (!xs_introduce_domain(x->xsh, x->domid,
 	    x->p2m[pp->start_info.store_pfn], x->hv.store_port))
 		return xen_fail(e, x, "introducing the domain to xenstored");
+	/* Whole now; only the unpause is left: no build may take it. */
+	unclaim(x);
 	if (!x->paused && xc_domain_unpause(x->xch, x->domid) != 0)
 		return xen_fail(e, x, "unpausing the domain");
 	x->committed = 1;
@@ -523,8 +641,9 @@ xen_close(struct hv *hv)
 	if (x->created && !x->committed) {
 		/* xenstored forgets an introduced domain when it dies. */
 		xc_domain_destroy(x->xch, x->domid);
-		remove_nodes(x);
+		remove_nodes(x->xsh, x->domid, x->uuid);
 	}
+	unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);
 	if (x->fmem != NULL)
@@ -672,10 +791,7 @@ make_uuid(struct xen *x, struct pv_err *e)
 		    strerror(errno));
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	snprintf(x->uuid, sizeof(x->uuid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
-	    u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-	    u[15]);
+	format_uuid(u, x->uuid);
 	return 0;
 }
 
@@ -740,6 +856,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		    "guests (2-level x86_32 paging); use --backend sim");
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
+	x->claim_fd = -1;
 	x->hv.ops = &xen_ops;
 	x->hv.abi = abi;
 	x->hv.nr_pages = p->layout->nr_pages;
@@ -767,7 +884,8 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		xen_fail(e, x, "connecting to xenstored");
 		goto fail;
 	}
-	if (make_uuid(x, e) < 0)
+	reap_stale(x);
+	if (make_uuid(x, e) < 0 || claim(x, e) < 0)
 		goto fail;
 	if (opt->name != NULL) {
 		if ((x->name = strdup(opt->name)) == NULL) {

@@ -241,3 +241,15 @@ field() {
 	assert_output 'finalize: xen: interrupted; the domain is destroyed'
 	nothing_left 's6'
 }
+
+@test "a xen build killed by SIGKILL leaves a paused domain, which the next build removes with its claim" {
+	local line
+	line=$(mark 's8 killed')
+	[ "$(field rc "$line")" = 137 ] || fail "$line"
+	[ "$(field domains "$line")" = 1 ] || fail "no domain left by the killed build: $line"
+	[[ "$(field state "$line")" == *p* ]] || fail "the killed build's domain is not paused: $line"
+	[ "$(field claims "$line")" = 1 ] || fail "$line"
+	run mark 's8 next'
+	assert_output 'rc=0 others=0 claims=0'
+	nothing_left 's8'
+}

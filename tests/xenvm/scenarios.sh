@@ -221,4 +221,25 @@ wait $pid
 mark "s6 stop rc=$? stdout=$(wc -c </tmp/out)"
 mark "s6 stop err $(cat /tmp/s6.err)"
 mark "s6 after $(leftovers)"
+
+# 8: a build killed by SIGKILL once its domain exists leaves it paused,
+# unnamed, and its claim in /run/pvbuild unlocked; the next build removes
+# both and builds its own.
+finalize --backend xen --name s8-killed /tmp/big.json >/dev/null 2>/tmp/s8.err &
+pid=$!
+t0=$(up)
+while [ -z "$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0')" ] &&
+	kill -0 $pid 2>/dev/null && before 60 "$t0"; do
+	sleep 0.1
+done
+kill -KILL $pid
+wait $pid
+mark "s8 killed rc=$? domains=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0' | wc -l) state=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $5 }') claims=$(ls /run/pvbuild | wc -l)"
+build s8-next /batch/img/grub64 64M "" >/dev/null
+mark "s8 next rc=$? others=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 && $1 != "s8-next"' | wc -l) claims=$(ls /run/pvbuild | wc -l)"
+xl destroy s8-next
+mark "s8 after $(leftovers)"
+for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
+	xl destroy "$id"
+done
 rm -f /tmp/big.img
