@@ -406,6 +406,15 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 	assert_stderr --partial "(524548 frames)"
 }
 
+@test "check13 (xen-1.3), 512 MiB, no initrd: every check passes in QEMU" {
+	need_qemu
+	build_domain "$BATS_TEST_TMPDIR/dom" check13 512M
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass qemu xen-1.3
+	assert_stderr --partial "(524548 frames)"
+	assert_line --partial "no initrd, mod_start 0x0"
+}
+
 @test "pae-check (x86_32p), 32 MiB, no initrd: every check passes in QEMU" {
 	need_qemu
 	build_domain "$BATS_TEST_TMPDIR/dom" pae-check 32M
@@ -429,6 +438,14 @@ boot: domain.json: vcpu.cs 0x10 is not a ring-3 selector"
 		"$GUESTS/initrd.img.gz"
 	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
 	assert_guest_pass qemu xen-3.0-x86_32p
+}
+
+@test "pae-check (x86_32p), 512 MiB, no initrd: every check passes in QEMU" {
+	need_qemu
+	build_domain "$BATS_TEST_TMPDIR/dom" pae-check 512M
+	run --separate-stderr "$BIN/boot" "$BATS_TEST_TMPDIR/dom"
+	assert_guest_pass qemu xen-3.0-x86_32p
+	assert_line --partial "no initrd, mod_start 0x0"
 }
 
 @test "x64-basic (INIT_P2M), 32 MiB, initrd --with qemu: every check passes" {
