@@ -66,42 +66,6 @@ extern const unsigned char boot_rom_image[], boot_rom_image_end[];
 #define TSS_IOMAP	102
 #define IOMAP_BYTES	32		/* ports 0..255, then 0xff */
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static uint8_t *
 qframe(struct boot_domain *d, uint64_t f)
 {
@@ -150,7 +114,7 @@ check_selectors32(const struct boot_domain *d, struct pv_err *e)
 static void
 build_iomap(uint8_t *tss, unsigned tss_size)
 {
-	put32(tss + TSS_IOMAP - 2, (uint32_t)tss_size << 16);
+	pv_put32(tss + TSS_IOMAP - 2, (uint32_t)tss_size << 16);
 	memset(tss + tss_size, 0xff, IOMAP_BYTES + 1);
 	tss[tss_size + BOOT_PORT_CONSOLE / 8] &=
 	    (uint8_t)~(1u << (BOOT_PORT_CONSOLE % 8));
@@ -165,19 +129,19 @@ hook32(struct boot_domain *d, uint8_t **entry, struct pv_err *e)
 
 	if (d->abi->id == ABI_XEN13) {
 		*entry = d->mem + cr3 + 4 * 1023;
-		if (get32(*entry) != 0)
+		if (pv_get32(*entry) != 0)
 			goto busy;
 		return 0;
 	}
 	l3 = d->mem + cr3;
-	l3e = get64(l3 + 8 * 3);
+	l3e = pv_get64(l3 + 8 * 3);
 	l2 = (l3e & PTE_ADDR) >> PV_PAGE_SHIFT;
 	if (!(l3e & PTE_P) || l2 >= d->frames || l2 < d->reserved_frames)
 		return pv_fail(e, PV_EXIT_INPUT, "the domain's L3 entry 3 "
 		    "(0x%llx) names no L2 of the machine for the hypervisor's "
 		    "hole", (unsigned long long)l3e);
 	*entry = qframe(d, l2) + 8 * 511;
-	if (get64(*entry) != 0)
+	if (pv_get64(*entry) != 0)
 		goto busy;
 	return 0;
 busy:
@@ -189,27 +153,27 @@ busy:
 static void
 param_regs(uint8_t *param, const struct boot_vcpu *v)
 {
-	put64(param + PARAM_CS, v->cs);
-	put64(param + PARAM_SS, v->ss);
-	put64(param + PARAM_DS, v->ds);
-	put64(param + PARAM_ES, v->es);
-	put64(param + PARAM_FS, v->fs);
-	put64(param + PARAM_GS, v->gs);
-	put64(param + PARAM_IP, v->ip);
-	put64(param + PARAM_SP, v->sp);
+	pv_put64(param + PARAM_CS, v->cs);
+	pv_put64(param + PARAM_SS, v->ss);
+	pv_put64(param + PARAM_DS, v->ds);
+	pv_put64(param + PARAM_ES, v->es);
+	pv_put64(param + PARAM_FS, v->fs);
+	pv_put64(param + PARAM_GS, v->gs);
+	pv_put64(param + PARAM_IP, v->ip);
+	pv_put64(param + PARAM_SP, v->sp);
 	/*
 	 * IOPL 0 whatever domain.json says: the TSS's I/O map, not the
 	 * flags, decides which ports the guest reaches (Xen, too, grants I/O
 	 * privilege by hypercall, not by the initial flags).
 	 */
-	put64(param + PARAM_FLAGS, (v->flags & ~RFLAGS_IOPL) | 2);
-	put64(param + PARAM_AX, v->ax);
-	put64(param + PARAM_BX, v->bx);
-	put64(param + PARAM_CX, v->cx);
-	put64(param + PARAM_DX, v->dx);
-	put64(param + PARAM_SI, v->si);
-	put64(param + PARAM_DI, v->di);
-	put64(param + PARAM_BP, v->bp);
+	pv_put64(param + PARAM_FLAGS, (v->flags & ~RFLAGS_IOPL) | 2);
+	pv_put64(param + PARAM_AX, v->ax);
+	pv_put64(param + PARAM_BX, v->bx);
+	pv_put64(param + PARAM_CX, v->cx);
+	pv_put64(param + PARAM_DX, v->dx);
+	pv_put64(param + PARAM_SI, v->si);
+	pv_put64(param + PARAM_DI, v->di);
+	pv_put64(param + PARAM_BP, v->bp);
 }
 
 static int
@@ -265,21 +229,21 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 	 * Boot's ring-0 code and data, the TSS, and the guest's ring-1 code
 	 * and data, limited to below the hole (accessed bits preset).
 	 */
-	put64(gdt + (hv_cs & 0xfff), descriptor(0x100000, 0x9b, 0xc));
-	put64(gdt + (hv_ds & 0xfff), descriptor(0x100000, 0x93, 0xc));
-	put64(gdt + (d->abi->cs & 0xff8), descriptor(guest_pages, 0xbb, 0xc));
-	put64(gdt + (d->abi->ds & 0xff8), descriptor(guest_pages, 0xb3, 0xc));
-	put64(gdt + (tr & 0xfff), (TSS32_SIZE + IOMAP_BYTES) |
+	pv_put64(gdt + (hv_cs & 0xfff), descriptor(0x100000, 0x9b, 0xc));
+	pv_put64(gdt + (hv_ds & 0xfff), descriptor(0x100000, 0x93, 0xc));
+	pv_put64(gdt + (d->abi->cs & 0xff8), descriptor(guest_pages, 0xbb, 0xc));
+	pv_put64(gdt + (d->abi->ds & 0xff8), descriptor(guest_pages, 0xb3, 0xc));
+	pv_put64(gdt + (tr & 0xfff), (TSS32_SIZE + IOMAP_BYTES) |
 	    (uint64_t)(HOLE32_TSS & 0xffffff) << 16 | 0x89ULL << 40 |
 	    (uint64_t)(HOLE32_TSS >> 24) << 56);
 	/* 32-bit interrupt gates, DPL 0, to the ROM's stubs. */
 	for (i = 0; i < 256; i++) {
 		off = ROM_BASE + ROM_STUBS32 + ROM_STUB_SIZE * i;
-		put64(idt + 8 * i, (off & 0xffff) | (uint64_t)hv_cs << 16 |
+		pv_put64(idt + 8 * i, (off & 0xffff) | (uint64_t)hv_cs << 16 |
 		    0x8eULL << 40 | (off >> 16) << 48);
 	}
-	put32(tss + 4, HOLE32_STACK_TOP);		/* esp0 */
-	put32(tss + 8, hv_ds);				/* ss0 */
+	pv_put32(tss + 4, HOLE32_STACK_TOP);		/* esp0 */
+	pv_put32(tss + 8, hv_ds);				/* ss0 */
 	build_iomap(tss, TSS32_SIZE);
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -287,40 +251,40 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 		    (maps[i].rw ? PTE_RW | PTE_D : 0);
 		off = (maps[i].va - l1_base) >> PV_PAGE_SHIFT;
 		if (pae)
-			put64(l1 + 8 * off, pte);
+			pv_put64(l1 + 8 * off, pte);
 		else
-			put32(l1 + 4 * off, (uint32_t)pte);
+			pv_put32(l1 + 4 * off, (uint32_t)pte);
 	}
 	/* The ROM, at its own address: the firmware runs on under paging. */
 	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++) {
 		pte = (ROM_BASE + i * PV_PAGE_SIZE) | PTE_P | PTE_A;
 		off = (ROM_BASE - l1_base) / PV_PAGE_SIZE + i;
 		if (pae)
-			put64(l1 + 8 * off, pte);
+			pv_put64(l1 + 8 * off, pte);
 		else
-			put32(l1 + 4 * off, (uint32_t)pte);
+			pv_put32(l1 + 4 * off, (uint32_t)pte);
 	}
 	pte = (uint64_t)QF_L1 << PV_PAGE_SHIFT | PTE_P | PTE_RW | PTE_A | PTE_D;
 	if (pae)
-		put64(hook, pte);
+		pv_put64(hook, pte);
 	else
-		put32(hook, (uint32_t)pte);
+		pv_put32(hook, (uint32_t)pte);
 
-	put32(param + PARAM_MODE, pae ? MODE_PAE : MODE_2LEVEL);
-	put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
+	pv_put32(param + PARAM_MODE, pae ? MODE_PAE : MODE_2LEVEL);
+	pv_put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
 	    CR0_PG);
-	put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
-	put32(param + PARAM_CR4, pae ? CR4_PAE : 0);
-	put32(param + PARAM_EFER, pae ? EFER_NXE : 0);
-	put32(param + PARAM_TR, tr);
+	pv_put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
+	pv_put32(param + PARAM_CR4, pae ? CR4_PAE : 0);
+	pv_put32(param + PARAM_EFER, pae ? EFER_NXE : 0);
+	pv_put32(param + PARAM_TR, tr);
 	/* Only the GDT's page with entries is mapped: the CPU reads no other. */
 	param[PARAM_GDTR] = (uint8_t)((sel_base + 0x47) & 0xff);
 	param[PARAM_GDTR + 1] = (uint8_t)((sel_base + 0x47) >> 8);
-	put32(param + PARAM_GDTR + 2, HOLE32_GDT - sel_page);
+	pv_put32(param + PARAM_GDTR + 2, HOLE32_GDT - sel_page);
 	param[PARAM_IDTR] = 0xff;
 	param[PARAM_IDTR + 1] = 0x07;
-	put32(param + PARAM_IDTR + 2, HOLE32_IDT);
-	put64(param + PARAM_STACK_TOP, HOLE32_STACK_TOP);
+	pv_put32(param + PARAM_IDTR + 2, HOLE32_IDT);
+	pv_put64(param + PARAM_STACK_TOP, HOLE32_STACK_TOP);
 	param_regs(param, &d->vcpu);
 	return 0;
 }
@@ -357,24 +321,24 @@ prepare64(struct boot_domain *d, struct pv_err *e)
 	if (boot_x64_hole_build(d, &h, e) < 0 ||
 	    boot_x64_hole_qemu(d, &h, e) < 0)
 		return -1;
-	put32(param + PARAM_MODE, MODE_LONG);
-	put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
+	pv_put32(param + PARAM_MODE, MODE_LONG);
+	pv_put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
 	    CR0_PG);
-	put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
-	put32(param + PARAM_CR4, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
-	put32(param + PARAM_EFER, EFER_LME | EFER_NXE);
-	put32(param + PARAM_TRAMP_CR3, QF_TRAMP << PV_PAGE_SHIFT);
-	put32(param + PARAM_TR, BOOT_X64_TR);
+	pv_put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
+	pv_put32(param + PARAM_CR4, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	pv_put32(param + PARAM_EFER, EFER_LME | EFER_NXE);
+	pv_put32(param + PARAM_TRAMP_CR3, QF_TRAMP << PV_PAGE_SHIFT);
+	pv_put32(param + PARAM_TR, BOOT_X64_TR);
 	param[PARAM_GDTR] = (uint8_t)h.gdt_limit;
 	param[PARAM_GDTR + 1] = (uint8_t)(h.gdt_limit >> 8);
-	put64(param + PARAM_GDTR + 2, h.gdt_va);
+	pv_put64(param + PARAM_GDTR + 2, h.gdt_va);
 	param[PARAM_IDTR] = (uint8_t)h.idt_limit;
 	param[PARAM_IDTR + 1] = (uint8_t)(h.idt_limit >> 8);
-	put64(param + PARAM_IDTR + 2, h.idt_va);
-	put64(param + PARAM_STACK_TOP, HOLE64_DATA);	/* the stack's top */
+	pv_put64(param + PARAM_IDTR + 2, h.idt_va);
+	pv_put64(param + PARAM_STACK_TOP, HOLE64_DATA);	/* the stack's top */
 	param_regs(param, v);
-	put64(data + DATA_FRAMES, d->frames);
-	put64(data + DATA_RESERVED, d->reserved_frames);
+	pv_put64(data + DATA_FRAMES, d->frames);
+	pv_put64(data + DATA_RESERVED, d->reserved_frames);
 	return 0;
 }
 
@@ -432,25 +396,6 @@ qfiles_close(struct qfiles *q)
 }
 
 static int
-write_all(int fd, const void *p, size_t n, off_t off)
-{
-	const uint8_t *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = pwrite(fd, b, n, off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		b += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
-}
-
-static int
 zero_page(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)(const void *)p;
@@ -480,7 +425,7 @@ copy_data(const struct boot_domain *d, int fd)
 		if (end > size)
 			end = size;
 		start &= ~(off_t)(PV_PAGE_SIZE - 1);
-		if (write_all(fd, d->mem + start, (size_t)(end - start),
+		if (pv_pwrite_all(fd, d->mem + start, (size_t)(end - start),
 		    start) < 0)
 			return -1;
 		start = end;
@@ -509,7 +454,7 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 	/* The hypervisor's frames, where boot's own are. */
 	for (f = 0; f < d->reserved_frames; f++)
 		if (!zero_page(d->mem + f * PV_PAGE_SIZE) &&
-		    write_all(q->mem, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
+		    pv_pwrite_all(q->mem, d->mem + f * PV_PAGE_SIZE, PV_PAGE_SIZE,
 		    (off_t)(f * PV_PAGE_SIZE)) < 0)
 			goto fail;
 	/*
@@ -520,7 +465,7 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 	 */
 	if (copy_data(d, q->mem) < 0)
 		goto fail;
-	if (write_all(q->rom, boot_rom_image, (size_t)(boot_rom_image_end -
+	if (pv_pwrite_all(q->rom, boot_rom_image, (size_t)(boot_rom_image_end -
 	    boot_rom_image), 0) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "the firmware's memfd: %s",
 		    strerror(errno));
@@ -528,15 +473,6 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 fail:
 	return pv_fail(e, PV_EXIT_SYSTEM, "the machine's memfd (%llu MiB): %s",
 	    (unsigned long long)(size >> 20), strerror(errno));
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* QEMU's first line of complaint, for an error message. */
@@ -662,40 +598,40 @@ fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
 	struct boot_cpu *c = &r->cpu;
 
 	memset(f, 0, sizeof(*f));
-	f->vector = (unsigned)get64(rec + DATA_VALUE) & 0xff;
+	f->vector = (unsigned)pv_get64(rec + DATA_VALUE) & 0xff;
 	f->has_error = has_error_code(f->vector);
-	f->error = get64(rec + DATA_ERROR);
-	f->rip = get64(rec + DATA_IP);
-	f->cs = get64(rec + DATA_CS);
-	f->rflags = get64(rec + DATA_FLAGS);
-	f->rsp = get64(rec + DATA_SP);
-	f->ss = get64(rec + DATA_SS);
-	f->rax = get64(rec + DATA_AX);
+	f->error = pv_get64(rec + DATA_ERROR);
+	f->rip = pv_get64(rec + DATA_IP);
+	f->cs = pv_get64(rec + DATA_CS);
+	f->rflags = pv_get64(rec + DATA_FLAGS);
+	f->rsp = pv_get64(rec + DATA_SP);
+	f->ss = pv_get64(rec + DATA_SS);
+	f->rax = pv_get64(rec + DATA_AX);
 	memset(c, 0, sizeof(*c));
 	c->rip = f->rip;
 	c->rsp = f->rsp;
 	c->rflags = f->rflags;
 	c->rax = f->rax;
-	c->rbx = get64(rec + DATA_BX);
-	c->rcx = get64(rec + DATA_CX);
-	c->rdx = get64(rec + DATA_DX);
-	c->rsi = get64(rec + DATA_SI);
-	c->rdi = get64(rec + DATA_DI);
-	c->rbp = get64(rec + DATA_BP);
-	c->cr0 = get64(rec + DATA_CR0);
-	c->cr2 = get64(rec + DATA_CR2);
-	c->cr3 = get64(rec + DATA_CR3);
-	c->cr4 = get64(rec + DATA_CR4);
-	c->efer = get64(rec + DATA_EFER);
-	c->ds = (uint16_t)get64(rec + DATA_DS);
-	c->es = (uint16_t)get64(rec + DATA_ES);
-	c->fs = (uint16_t)get64(rec + DATA_FS);
-	c->gs = (uint16_t)get64(rec + DATA_GS);
-	c->tr = (uint16_t)get64(rec + DATA_TR);
+	c->rbx = pv_get64(rec + DATA_BX);
+	c->rcx = pv_get64(rec + DATA_CX);
+	c->rdx = pv_get64(rec + DATA_DX);
+	c->rsi = pv_get64(rec + DATA_SI);
+	c->rdi = pv_get64(rec + DATA_DI);
+	c->rbp = pv_get64(rec + DATA_BP);
+	c->cr0 = pv_get64(rec + DATA_CR0);
+	c->cr2 = pv_get64(rec + DATA_CR2);
+	c->cr3 = pv_get64(rec + DATA_CR3);
+	c->cr4 = pv_get64(rec + DATA_CR4);
+	c->efer = pv_get64(rec + DATA_EFER);
+	c->ds = (uint16_t)pv_get64(rec + DATA_DS);
+	c->es = (uint16_t)pv_get64(rec + DATA_ES);
+	c->fs = (uint16_t)pv_get64(rec + DATA_FS);
+	c->gs = (uint16_t)pv_get64(rec + DATA_GS);
+	c->tr = (uint16_t)pv_get64(rec + DATA_TR);
 	c->cs = (uint16_t)f->cs;
 	c->ss = (uint16_t)f->ss;
-	r->handler = get64(rec + DATA_HANDLER) != 0;
-	r->bounces = (unsigned long)get64(rec + DATA_BOUNCES);
+	r->handler = pv_get64(rec + DATA_HANDLER) != 0;
+	r->bounces = (unsigned long)pv_get64(rec + DATA_BOUNCES);
 }
 
 /*
@@ -719,7 +655,7 @@ relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),
 			*ended = BOOT_QEMU_SIGNAL;
 			return 0;
 		}
-		left = deadline - now();
+		left = deadline - pv_now();
 		if (left <= 0) {
 			*ended = BOOT_QEMU_TIMEOUT;
 			return 0;
@@ -780,7 +716,7 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		pv_fail(e, PV_EXIT_SYSTEM, "pipe: %s", strerror(errno));
 		goto out;
 	}
-	t0 = now();
+	t0 = pv_now();
 	if (spawn(&q, size, pipefd[1], &pid, e) < 0)
 		goto out;
 	close(pipefd[1]);
@@ -793,7 +729,7 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		pid = -1;
 		r->end = (enum boot_qemu_end)ended;
 		r->signal = (int)*stop;
-		r->seconds = now() - t0;
+		r->seconds = pv_now() - t0;
 		rc = 0;
 		goto out;
 	}
@@ -804,14 +740,14 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 			goto out;
 		}
 	pid = -1;
-	r->seconds = now() - t0;
+	r->seconds = pv_now() - t0;
 	if (read_record(&q, rec, e) < 0)
 		goto out;
-	magic = (uint32_t)get64(rec + DATA_MAGIC);
+	magic = (uint32_t)pv_get64(rec + DATA_MAGIC);
 	first_error_line(q.err, line, sizeof(line));
 	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
 	    magic == DATA_VERDICT &&
-	    (unsigned)WEXITSTATUS(status) >> 1 == (get64(rec + DATA_VALUE) & 0xff)) {
+	    (unsigned)WEXITSTATUS(status) >> 1 == (pv_get64(rec + DATA_VALUE) & 0xff)) {
 		r->end = BOOT_QEMU_VERDICT;
 		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
 		rc = 0;

@@ -62,26 +62,6 @@ _Static_assert(HOLE64_DATA == HYPERVISOR_VIRT_START + (P_STACK + 1) * 4096 &&
     HYPERVISOR_VIRT_START + (512 << 12), "boot_rom.h's hole pages fit");
 _Static_assert(BOOT_X64_TR + 16 <= GDT_PAGES * 4096, "the GDT holds the TSS");
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static uint8_t *
 frame(struct boot_domain *d, unsigned f)
 {
@@ -132,14 +112,14 @@ build_gdt(uint8_t *page, uint64_t tss_va, uint16_t tss_limit)
 
 	memset(page, 0, PV_PAGE_SIZE);
 	for (i = 0; i < sizeof(gdt_entries) / sizeof(gdt_entries[0]); i++)
-		put64(page + (gdt_entries[i].selector & ~7u) - base, 0xffffULL |
+		pv_put64(page + (gdt_entries[i].selector & ~7u) - base, 0xffffULL |
 		    (uint64_t)gdt_entries[i].access << 40 | 0xfULL << 48 |
 		    (uint64_t)gdt_entries[i].flags << 52);
 	/* A 16-byte system descriptor: busy 64-bit TSS (type 0xb), P. */
-	put64(page + BOOT_X64_TR - base, tss_limit |
+	pv_put64(page + BOOT_X64_TR - base, tss_limit |
 	    (tss_va & 0xffffff) << 16 | 0x8bULL << 40 |
 	    ((tss_va >> 24) & 0xff) << 56);
-	put64(page + BOOT_X64_TR + 8 - base, tss_va >> 32);
+	pv_put64(page + BOOT_X64_TR + 8 - base, tss_va >> 32);
 }
 
 int
@@ -219,10 +199,10 @@ build_idt(uint8_t *idt, uint64_t stubs_va, unsigned stub_size)
 
 	for (v = 0; v < 256; v++) {
 		off = stubs_va + (uint64_t)stub_size * v;
-		put64(idt + 16 * v, (off & 0xffff) |
+		pv_put64(idt + 16 * v, (off & 0xffff) |
 		    (uint64_t)BOOT_X64_HV_CS << 16 | 1ULL << 32 |
 		    0x8eULL << 40 | ((off >> 16) & 0xffff) << 48);
-		put64(idt + 16 * v + 8, off >> 32);
+		pv_put64(idt + 16 * v + 8, off >> 32);
 	}
 }
 
@@ -231,8 +211,8 @@ build_tss(uint8_t *tss, uint64_t stack_top)
 {
 	size_t i;
 
-	put64(tss + TSS_RSP0, stack_top);
-	put64(tss + TSS_IST1, stack_top);
+	pv_put64(tss + TSS_RSP0, stack_top);
+	pv_put64(tss + TSS_IST1, stack_top);
 	tss[TSS_IOMAP] = TSS_SIZE;
 	/* A set bit refuses the port; the byte after the map ends it. */
 	memset(tss + TSS_SIZE, 0xff, IOMAP_BYTES + 1);
@@ -259,10 +239,10 @@ user_bits(struct boot_domain *d, const struct boot_hole *h, uint64_t mfn,
 	for (i = 0; i < 512; i++) {
 		if (level == 4 && i >= first_hv && i < end_hv)
 			continue;
-		pte = get64(t + 8 * i);
+		pte = pv_get64(t + 8 * i);
 		if (!(pte & PTE_P))
 			continue;
-		put64(t + 8 * i, pte | PTE_US);
+		pv_put64(t + 8 * i, pte | PTE_US);
 		next = (pte & PTE_ADDR) >> PV_PAGE_SHIFT;
 		if (level == 1 || (level <= 3 && (pte & PTE_PS)) ||
 		    next >= d->frames || is_boot_frame(next) ||
@@ -308,18 +288,18 @@ boot_x64_hole_build(struct boot_domain *d, struct boot_hole *h,
 	stack_top = base + (P_STACK + 1) * PV_PAGE_SIZE;
 
 	/* The hole's first 2 MiB: one L3, L2 and L1 entry each. */
-	put64(frame(d, F_L3) + 8 * ((base >> 30) & 511),
+	pv_put64(frame(d, F_L3) + 8 * ((base >> 30) & 511),
 	    frame_addr(F_L2) | upper);
-	put64(frame(d, F_L2) + 8 * ((base >> 21) & 511),
+	pv_put64(frame(d, F_L2) + 8 * ((base >> 21) & 511),
 	    frame_addr(F_L1) | upper);
 	l1 = frame(d, F_L1);
 	for (i = 0; i < GDT_PAGES - 1; i++)
-		put64(l1 + 8 * (P_GDT + i), frame_addr(F_ZERO) | ro);
-	put64(l1 + 8 * (P_GDT + GDT_PAGES - 1), frame_addr(F_GDT) | ro);
-	put64(l1 + 8 * P_IDT, frame_addr(F_IDT) | ro);
-	put64(l1 + 8 * P_TSS, frame_addr(F_TSS) | ro);
-	put64(l1 + 8 * P_STUBS, frame_addr(F_STUBS) | ro);
-	put64(l1 + 8 * P_STACK, frame_addr(F_STACK) | upper);
+		pv_put64(l1 + 8 * (P_GDT + i), frame_addr(F_ZERO) | ro);
+	pv_put64(l1 + 8 * (P_GDT + GDT_PAGES - 1), frame_addr(F_GDT) | ro);
+	pv_put64(l1 + 8 * P_IDT, frame_addr(F_IDT) | ro);
+	pv_put64(l1 + 8 * P_TSS, frame_addr(F_TSS) | ro);
+	pv_put64(l1 + 8 * P_STUBS, frame_addr(F_STUBS) | ro);
+	pv_put64(l1 + 8 * P_STACK, frame_addr(F_STACK) | upper);
 
 	build_gdt(frame(d, F_GDT), h->tss_va, h->tss_limit);
 	build_idt(frame(d, F_IDT), base + P_STUBS * PV_PAGE_SIZE, STUB_SIZE);
@@ -331,7 +311,7 @@ boot_x64_hole_build(struct boot_domain *d, struct boot_hole *h,
 	user_bits(d, h, cr3_frame, 4, seen);
 	free(seen);
 	/* As Xen fills its slots of every guest L4 (ring 0 only: no User). */
-	put64(d->mem + cr3_frame * PV_PAGE_SIZE + 8 * h->l4_slot,
+	pv_put64(d->mem + cr3_frame * PV_PAGE_SIZE + 8 * h->l4_slot,
 	    frame_addr(F_L3) | upper);
 	return 0;
 }
@@ -350,7 +330,7 @@ boot_x64_translate(const struct boot_domain *d, uint64_t va, int write,
 	for (level = 4; level >= 1; level--) {
 		if (mfn >= d->frames)
 			return -1;
-		pte = get64(d->mem + mfn * PV_PAGE_SIZE +
+		pte = pv_get64(d->mem + mfn * PV_PAGE_SIZE +
 		    8 * ((va >> (12 + 9 * (level - 1))) & 511));
 		if ((pte & need) != need || (level > 1 && (pte & PTE_PS)))
 			return -1;
@@ -390,34 +370,34 @@ boot_x64_hole_qemu(struct boot_domain *d, const struct boot_hole *h,
 		return pv_fail(e, PV_EXIT_SYSTEM, "the machine's %llu frames "
 		    "are more than boot maps for QEMU", (unsigned long long)
 		    d->frames);
-	if (get64(cr3 + 8 * (h->l4_slot + 1)) != 0)
+	if (pv_get64(cr3 + 8 * (h->l4_slot + 1)) != 0)
 		return pv_fail(e, PV_EXIT_INPUT, "the domain's L4 entry %u, in "
 		    "the hypervisor's hole, is not empty", h->l4_slot + 1);
 	build_idt(frame(d, F_IDT), HOLE64_ROM + ROM_STUBS64, ROM_STUB_SIZE);
-	put64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE,
-	    get64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE) &
+	pv_put64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE,
+	    pv_get64(gdt + BOOT_X64_TR - (GDT_PAGES - 1) * PV_PAGE_SIZE) &
 	    ~(0x2ULL << 40));			/* busy 0xb -> available 0x9 */
-	put64(l1 + 8 * (P_GDT + GDT_PAGES - 1), frame_addr(F_GDT) | upper);
+	pv_put64(l1 + 8 * (P_GDT + GDT_PAGES - 1), frame_addr(F_GDT) | upper);
 	memset(tss + TSS_SIZE, 0xff, IOMAP_BYTES + 1);
 	tss[TSS_SIZE + BOOT_PORT_CONSOLE / 8] &=
 	    (uint8_t)~(1u << (BOOT_PORT_CONSOLE % 8));
-	put64(l1 + 8 * ((HOLE64_DATA - base) >> PV_PAGE_SHIFT),
+	pv_put64(l1 + 8 * ((HOLE64_DATA - base) >> PV_PAGE_SHIFT),
 	    (uint64_t)QF_DATA << PV_PAGE_SHIFT | upper);
-	put64(l1 + 8 * ((HOLE64_PARAM - base) >> PV_PAGE_SHIFT),
+	pv_put64(l1 + 8 * ((HOLE64_PARAM - base) >> PV_PAGE_SHIFT),
 	    (uint64_t)QF_PARAM << PV_PAGE_SHIFT | ro);
 	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++)
-		put64(l1 + 8 * (((HOLE64_ROM - base) >> PV_PAGE_SHIFT) + i),
+		pv_put64(l1 + 8 * (((HOLE64_ROM - base) >> PV_PAGE_SHIFT) + i),
 		    (ROM_BASE + i * PV_PAGE_SIZE) | ro);
 
 	/* The direct map: slot 257, machine address 0 up, 2 MiB pages. */
 	for (i = 0; i < gib; i++) {
-		put64(qframe(d, QF_DIRECT_L3) + 8 * i,
+		pv_put64(qframe(d, QF_DIRECT_L3) + 8 * i,
 		    (uint64_t)(QF_DIRECT_L2 + i) << PV_PAGE_SHIFT | upper);
 		for (j = 0; j < 512; j++)
-			put64(qframe(d, QF_DIRECT_L2 + i) + 8 * j,
+			pv_put64(qframe(d, QF_DIRECT_L2 + i) + 8 * j,
 			    (i << 30 | j << 21) | upper | PTE_PS);
 	}
-	put64(cr3 + 8 * (h->l4_slot + 1),
+	pv_put64(cr3 + 8 * (h->l4_slot + 1),
 	    (uint64_t)QF_DIRECT_L3 << PV_PAGE_SHIFT | upper);
 
 	/* Boot's own L4: the ROM where it is, and the hole. */
@@ -425,15 +405,15 @@ boot_x64_hole_qemu(struct boot_domain *d, const struct boot_hole *h,
 	t3 = qframe(d, QF_TRAMP + 1);
 	t2 = qframe(d, QF_TRAMP + 2);
 	t1 = qframe(d, QF_TRAMP + 3);
-	put64(t4, (uint64_t)(QF_TRAMP + 1) << PV_PAGE_SHIFT | upper);
-	put64(t3 + 8 * ((ROM_BASE >> 30) & 511),
+	pv_put64(t4, (uint64_t)(QF_TRAMP + 1) << PV_PAGE_SHIFT | upper);
+	pv_put64(t3 + 8 * ((ROM_BASE >> 30) & 511),
 	    (uint64_t)(QF_TRAMP + 2) << PV_PAGE_SHIFT | upper);
-	put64(t2 + 8 * ((ROM_BASE >> 21) & 511),
+	pv_put64(t2 + 8 * ((ROM_BASE >> 21) & 511),
 	    (uint64_t)(QF_TRAMP + 3) << PV_PAGE_SHIFT | upper);
 	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++)
-		put64(t1 + 8 * (((ROM_BASE >> 12) & 511) + i),
+		pv_put64(t1 + 8 * (((ROM_BASE >> 12) & 511) + i),
 		    (ROM_BASE + i * PV_PAGE_SIZE) | ro);
-	put64(t4 + 8 * h->l4_slot, get64(cr3 + 8 * h->l4_slot));
+	pv_put64(t4 + 8 * h->l4_slot, pv_get64(cr3 + 8 * h->l4_slot));
 	return 0;
 }
 
@@ -455,16 +435,16 @@ boot_x64_fault(const struct boot_domain *d, const struct boot_hole *h,
 	memset(f, 0, sizeof(*f));
 	f->vector = vector;
 	f->has_error = has_error_code(vector);
-	f->ss = get64(top - 8);
-	f->rsp = get64(top - 16);
-	f->rflags = get64(top - 24);
-	f->cs = get64(top - 32);
-	f->rip = get64(top - 40);
+	f->ss = pv_get64(top - 8);
+	f->rsp = pv_get64(top - 16);
+	f->rflags = pv_get64(top - 24);
+	f->cs = pv_get64(top - 32);
+	f->rip = pv_get64(top - 40);
 	if (f->has_error) {
-		f->error = get64(top - 48);
-		f->rax = get64(top - 56);
+		f->error = pv_get64(top - 48);
+		f->rax = pv_get64(top - 56);
 	} else {
-		f->rax = get64(top - 48);
+		f->rax = pv_get64(top - 48);
 	}
 }
 

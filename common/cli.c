@@ -8,6 +8,30 @@
 
 #include "cli.h"
 
+volatile sig_atomic_t cli_stop_signal;
+
+static void
+on_stop(int sig)
+{
+	cli_stop_signal = sig;
+}
+
+int
+cli_catch_stop(void)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -1;
+	return 0;
+}
+
 int
 cli_error(const char *prog, const struct pv_err *e)
 {

@@ -5,6 +5,7 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "plan.h"
@@ -15,6 +16,14 @@ int cli_error(const char *prog, const struct pv_err *);
 /* A usage error: the message, then the synopsis; returns PV_EXIT_USAGE. */
 int cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * SIGHUP, SIGINT and SIGTERM caught into cli_stop_signal (the signal, 0
+ * until one comes), for a program that stops cleanly between steps when
+ * asked; -1 with errno if one cannot be caught.
+ */
+extern volatile sig_atomic_t cli_stop_signal;
+int cli_catch_stop(void);
 
 /* --version output. */
 int cli_version(const char *prog);

@@ -224,15 +224,6 @@ write_json(const struct sim *s, const char *name, json_t *j, struct pv_err *e)
  */
 #define M2P_BUFFER ((uint64_t)256 << 20)
 
-static void
-put_entry(uint8_t *p, uint64_t v, unsigned w)
-{
-	unsigned b;
-
-	for (b = 0; b < w; b++)
-		p[b] = (uint8_t)(v >> (8 * b));
-}
-
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
@@ -255,13 +246,13 @@ sim_machphys(struct hv *hv, struct pv_err *e)
 	if (whole) {
 		memset(buf, 0xff, per * w);
 		for (pfn = 0; pfn < hv->nr_pages; pfn++)
-			put_entry(buf + s->p2m[pfn] * w, pfn, w);
+			pv_put_le(buf + s->p2m[pfn] * w, pfn, w);
 		rc = pv_pwrite_all(fd, buf, (size_t)(per * w), 0);
 	}
 	for (m = 0; !whole && m < s->frames && rc == 0; m += n) {
 		n = s->frames - m < per ? s->frames - m : per;
 		for (k = 0; k < n; k++)
-			put_entry(buf + k * w, sim_owner(s, m + k), w);
+			pv_put_le(buf + k * w, sim_owner(s, m + k), w);
 		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
 	}
 	free(buf);

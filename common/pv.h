@@ -82,4 +82,36 @@ int pv_parse_u64(const char *s, uint64_t *v);
 /* Write all of buf to fd at off (pwrite until done). */
 int pv_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
+/*
+ * Little-endian stores and loads of n (1 to 8) bytes, the byte order of
+ * every guest ABI; the stores keep the low n bytes of v.
+ */
+static inline void
+pv_put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t
+pv_get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static inline void pv_put32(uint8_t *p, uint64_t v) { pv_put_le(p, v, 4); }
+static inline void pv_put64(uint8_t *p, uint64_t v) { pv_put_le(p, v, 8); }
+static inline uint64_t pv_get32(const uint8_t *p) { return pv_get_le(p, 4); }
+static inline uint64_t pv_get64(const uint8_t *p) { return pv_get_le(p, 8); }
+
+/* Seconds on CLOCK_MONOTONIC, for timeouts and measured durations. */
+double pv_now(void);
+
 #endif

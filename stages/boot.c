@@ -89,15 +89,6 @@ stop_timer(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 print_cpu(const struct boot_cpu *c)
 {
@@ -268,7 +259,6 @@ run_loop(struct run *r)
 	struct pv_err e;
 	int rc, resumed;
 	uint64_t v;
-	size_t i;
 
 	for (;;) {
 		if (boot_kvm_run(r->kvm, &x, &e) < 0) {
@@ -293,8 +283,7 @@ run_loop(struct run *r)
 				return rc;
 			}
 			if (x.port == BOOT_PORT_VERDICT) {
-				for (v = 0, i = 0; i < x.len && i < 8; i++)
-					v |= (uint64_t)x.data[i] << (8 * i);
+				v = pv_get_le(x.data, x.len < 8 ? x.len : 8);
 				if (fflush(stdout) != 0) {
 					fprintf(stderr, "boot: writing the "
 					    "console: %s\n", strerror(errno));
@@ -308,7 +297,7 @@ run_loop(struct run *r)
 				}
 				fprintf(stderr, "boot: verdict %llu (%s) after "
 				    "%.3f s\n", (unsigned long long)v,
-				    v == 0 ? "pass" : "fail", now() - r->t0);
+				    v == 0 ? "pass" : "fail", pv_now() - r->t0);
 				return (int)v;
 			}
 			fflush(stdout);
@@ -399,7 +388,7 @@ boot_kvm(const char *dir, struct boot_domain *d, double timeout)
 	r.dom = d;
 	r.hole = &h;
 	r.timeout = timeout;
-	r.t0 = now();
+	r.t0 = pv_now();
 	if (boot_x64_hole_build(d, &h, &e) < 0)
 		return cli_error(PROG, &e);
 	if (boot_kvm_open(&r.kvm, &e) < 0 || boot_kvm_memory(r.kvm, d, &e) < 0 ||
@@ -438,31 +427,6 @@ boot_kvm(const char *dir, struct boot_domain *d, double timeout)
 	return rc;
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void
-on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-/* SIGINT, SIGTERM, SIGHUP stop the run, so its files are removed. */
-static int
-catch_stop(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) < 0)
-			return -1;
-	return 0;
-}
-
 static int
 qemu_fault(const struct boot_qemu_result *r)
 {
@@ -488,7 +452,8 @@ boot_qemu(const char *dir, struct boot_domain *d, double timeout)
 	struct boot_qemu_result r;
 	struct pv_err e;
 
-	if (catch_stop() < 0) {
+	/* SIGINT, SIGTERM, SIGHUP stop the run and kill QEMU. */
+	if (cli_catch_stop() < 0) {
 		fprintf(stderr, "%s: sigaction: %s\n", PROG, strerror(errno));
 		return PV_EXIT_SYSTEM;
 	}
@@ -506,7 +471,7 @@ boot_qemu(const char *dir, struct boot_domain *d, double timeout)
 	    (unsigned long long)d->vcpu.cs, (unsigned long long)d->vcpu.ss,
 	    (unsigned long long)d->abi->hv_start);
 	fflush(stderr);
-	if (boot_qemu_run(d, timeout, console, &stop_signal, &r, &e) < 0) {
+	if (boot_qemu_run(d, timeout, console, &cli_stop_signal, &r, &e) < 0) {
 		fflush(stdout);
 		return cli_error(PROG, &e);
 	}

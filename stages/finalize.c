@@ -2,6 +2,7 @@
  * finalize: build the planned domain through a backend. The only stage
  * that touches a hypervisor (or the sim's stand-in for one).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,48 +20,6 @@
     "[--prefetch IMAGE] [PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
-
-/*
- * A signal during a xen build: the backend sees it between steps, fails
- * and destroys the domain, so that an interrupted build leaves nothing.
- */
-static volatile sig_atomic_t stop_signal;
-
-static void
-on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-static void
-catch_stop_signals(void)
-{
-	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-/* Store v little-endian in n bytes. */
-static void
-put(uint8_t *p, uint64_t v, unsigned n)
-{
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-put32(uint8_t *p, uint64_t v)
-{
-	put(p, v, 4);
-}
 
 /* Write `len` bytes from src (or zeros) from byte `off` of pfn onwards. */
 static int
@@ -121,7 +80,7 @@ write_p2m(struct hv *hv, const struct plan_populate *pp, struct pv_err *e)
 	for (pfn = 0; pfn < pp->p2m.entries; pfn += n) {
 		n = pp->p2m.entries - pfn < per ? pp->p2m.entries - pfn : per;
 		for (k = 0; k < n; k++)
-			put(page + w * k, hv->ops->mfn(hv, pfn + k), w);
+			pv_put_le(page + w * k, hv->ops->mfn(hv, pfn + k), w);
 		if (hv->ops->write(hv, hv->ops->mfn(hv, pp->p2m.pfn + pfn / per),
 		    0, page, (size_t)(w * n), e) < 0)
 			return -1;
@@ -150,7 +109,7 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 					    "0x%llx is beyond %s paging",
 					    (unsigned long long)mfn,
 					    hv->abi->name);
-				put(page + w * (m->index + k),
+				pv_put_le(page + w * (m->index + k),
 				    mfn << PV_PAGE_SHIFT | m->flags, w);
 			}
 		}
@@ -167,17 +126,17 @@ start_info_xen13(struct hv *hv, const struct plan *p, uint8_t *page)
 {
 	const struct plan_populate *pp = p->populate;
 
-	put32(page + 0, pp->start_info.nr_pages);
-	put32(page + 4, hv->shared_info_mfn << PV_PAGE_SHIFT);
-	put32(page + 8, pp->start_info.flags);
-	put32(page + 12, pp->start_info.pt_base);
-	put32(page + 16, pp->start_info.nr_pt_frames);
-	put32(page + 20, pp->start_info.mfn_list);
-	put32(page + 24, pp->start_info.mod_start);
-	put32(page + 28, pp->start_info.mod_len);
+	pv_put32(page + 0, pp->start_info.nr_pages);
+	pv_put32(page + 4, hv->shared_info_mfn << PV_PAGE_SHIFT);
+	pv_put32(page + 8, pp->start_info.flags);
+	pv_put32(page + 12, pp->start_info.pt_base);
+	pv_put32(page + 16, pp->start_info.nr_pt_frames);
+	pv_put32(page + 20, pp->start_info.mfn_list);
+	pv_put32(page + 24, pp->start_info.mod_start);
+	pv_put32(page + 28, pp->start_info.mod_len);
 	memcpy(page + 32, p->layout->cmdline,
 	    (size_t)pp->start_info.cmd_line_length);
-	put32(page + 288, hv->control_evtchn);
+	pv_put32(page + 288, hv->control_evtchn);
 }
 
 /*
@@ -293,7 +252,7 @@ write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
 			if (i == __HYPERVISOR_iret)
 				*q++ = 0x50;		/* push %rax */
 			*q++ = 0xb8;			/* mov $i, %eax */
-			put32(q, i);
+			pv_put32(q, i);
 			q += 4;
 			*q++ = 0x0f;			/* syscall */
 			*q++ = 0x05;
@@ -303,7 +262,7 @@ write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
 			if (i == __HYPERVISOR_iret)
 				*q++ = 0x50;		/* push %eax */
 			*q++ = 0xb8;			/* mov $i, %eax */
-			put32(q, i);
+			pv_put32(q, i);
 			q += 4;
 			*q++ = 0xcd;			/* int $0x82 */
 			*q++ = 0x82;
@@ -580,8 +539,17 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
 	if (b.xen) {
-		b.x.stop = &stop_signal;
-		catch_stop_signals();
+		/*
+		 * A signal during a xen build: the backend sees it between
+		 * steps, fails and destroys the domain, so that an
+		 * interrupted build leaves nothing.
+		 */
+		b.x.stop = &cli_stop_signal;
+		if (cli_catch_stop() < 0) {
+			fprintf(stderr, "%s: sigaction: %s\n", PROG,
+			    strerror(errno));
+			return PV_EXIT_SYSTEM;
+		}
 	}
 	prefetch_start(&pf);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
