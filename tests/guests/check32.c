@@ -146,7 +146,7 @@ __asm__(
 /* What the guest learns, check by check. */
 static const si_t *si;
 static u32 entry_esp;
-static int si_ok, cmdline_ok, p2m_ok, walk_ok, leaf_bad;
+static int leaf_bad;
 static u64 expect_pages, initrd_len, initrd_sum;
 static u32 region_pages, pt_pfn;
 static u8 table_seen[MAX_PT_FRAMES];
@@ -567,9 +567,21 @@ check_padding(void)
 }
 
 static void
-skipped(const char *name, const char *because)
+entry_stack(u64 sp)
 {
-	report(name, fail("not checked: %s failed", because));
+	entry_esp = (u32)sp;
+}
+
+/* What the checks found, for the reader of the console. */
+static void
+describe(void)
+{
+	putf("pvbuild %s guest: region %x-%x, %d page-table pages at %x, "
+	    "p2m list at %x, %s%x\n", GUEST_NAME, (u64)V_START,
+	    (u64)(V_START + region_pages * PAGE),
+	    (u64)si->nr_pt_frames, (u64)si->pt_base,
+	    (u64)si->mfn_list, si->mod_len ? "initrd at " :
+	    "no initrd, mod_start ", (u64)si->mod_start);
 }
 
 void
@@ -580,48 +592,5 @@ MAIN(const si_t *start_info)
 
 	putf("pvbuild %s guest: entered, start_info %x, esp %x\n", GUEST_NAME,
 	    (u64)(u32)start_info, (u64)esp);
-	report("bss", check_bss());
-	entry_esp = esp;
-	report("data", check_data());
-	report("traps", check_traps());
-	si_ok = check_si_readable(start_info);
-	if (!si_ok) {
-		report("start_info", 0);
-		finish();
-	}
-	report("cmdline", cmdline_ok = check_cmdline());
-	report("start_info", si_ok = check_start_info());
-	if (!si_ok) {
-		skipped("p2m", "start_info");
-		finish();
-	}
-	report("p2m", p2m_ok = check_p2m());
-	if (!p2m_ok) {
-		skipped("pagetables", "p2m");
-		finish();
-	}
-	report("pagetables", check_pagetables());
-	if (walk_ok)
-		report("write_protect", check_write_protect());
-	else
-		skipped("write_protect", "pagetables");
-	report("stack", check_stack());
-	if (walk_ok)
-		report("padding", check_padding());
-	else
-		skipped("padding", "pagetables");
-	if (!cmdline_ok)
-		skipped("initrd", "cmdline");
-	else if (!walk_ok)
-		skipped("initrd", "pagetables");
-	else
-		report("initrd", check_initrd());
-	if (walk_ok)
-		putf("pvbuild %s guest: region %x-%x, %d page-table pages at %x, "
-		    "p2m list at %x, %s%x\n", GUEST_NAME, (u64)V_START,
-		    (u64)(V_START + region_pages * PAGE),
-		    (u64)si->nr_pt_frames, (u64)si->pt_base,
-		    (u64)si->mfn_list, si->mod_len ? "initrd at " :
-		    "no initrd, mod_start ", (u64)si->mod_start);
-	finish();
+	run_checks(start_info, esp);
 }

@@ -197,6 +197,80 @@ finish(void)
 	end_run((u8)verdict);
 }
 
+/*
+ * The checks of a self-checking guest, each defined by the guest
+ * (x64-guest.c, check32.c) and run in this order by run_checks: one that
+ * stands on an earlier one that failed is reported as not checked.
+ */
+static int si_ok, cmdline_ok, p2m_ok, walk_ok;
+
+static int	check_bss(void);
+static void	entry_stack(u64 sp);	/* keep the entry stack pointer */
+static int	check_data(void);
+static int	check_traps(void);
+static int	check_si_readable(const void *start_info);
+static int	check_cmdline(void);
+static int	check_start_info(void);
+static int	check_p2m(void);
+static int	check_pagetables(void);	/* sets walk_ok once the walk is whole */
+static int	check_write_protect(void);
+static int	check_stack(void);
+static int	check_padding(void);
+static int	check_initrd(void);
+static void	describe(void);		/* what the checks found */
+
+/* Checks that cannot run say why, naming what failed before them. */
+static void
+skipped(const char *name, const char *because)
+{
+	report(name, fail("not checked: %s failed", because));
+}
+
+static void __attribute__((noreturn))
+run_checks(const void *start_info, u64 sp)
+{
+	/* First, while nothing has written .bss (keep to locals till then). */
+	report("bss", check_bss());
+	entry_stack(sp);
+	report("data", check_data());
+	report("traps", check_traps());
+	si_ok = check_si_readable(start_info);
+	if (!si_ok) {
+		report("start_info", 0);
+		finish();
+	}
+	report("cmdline", cmdline_ok = check_cmdline());
+	report("start_info", si_ok = check_start_info());
+	if (!si_ok) {
+		skipped("p2m", "start_info");
+		finish();
+	}
+	report("p2m", p2m_ok = check_p2m());
+	if (!p2m_ok) {
+		skipped("pagetables", "p2m");
+		finish();
+	}
+	report("pagetables", check_pagetables());
+	if (walk_ok)
+		report("write_protect", check_write_protect());
+	else
+		skipped("write_protect", "pagetables");
+	report("stack", check_stack());
+	if (walk_ok)
+		report("padding", check_padding());
+	else
+		skipped("padding", "pagetables");
+	if (!cmdline_ok)
+		skipped("initrd", "cmdline");
+	else if (!walk_ok)
+		skipped("initrd", "pagetables");
+	else
+		report("initrd", check_initrd());
+	if (walk_ok)
+		describe();
+	finish();
+}
+
 /* FNV-1a, 32 bits: the sums the test passes on the command line. */
 #define FNV_OFFSET	0x811c9dc5u
 #define FNV_PRIME	0x01000193u

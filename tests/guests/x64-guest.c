@@ -111,7 +111,7 @@ __asm__(
 /* What the guest learns, check by check. */
 static const start_info_t *si;
 static u64 entry_rsp;
-static int si_ok, cmdline_ok, p2m_ok, walk_ok, leaf_bad;
+static int leaf_bad;
 static u64 expect_pages, initrd_len, initrd_sum;
 static u64 v_start = X64_VIRT_BASE;
 static u64 region_pages;		/* the mapped bootstrap region */
@@ -189,8 +189,9 @@ check_traps(void)
 
 /* start_info is where RSI said, and readable: the rest depends on it. */
 static int
-check_si_readable(const char *p)
+check_si_readable(const void *start_info)
 {
+	const char *p = start_info;
 	u64 w;
 
 	si = (const start_info_t *)p;
@@ -590,11 +591,10 @@ describe(void)
 		putf("initrd at %x\n", si->mod_start);
 }
 
-/* Checks that cannot run say why, naming what failed before them. */
 static void
-skipped(const char *name, const char *because)
+entry_stack(u64 sp)
 {
-	report(name, fail("not checked: %s failed", because));
+	entry_rsp = sp;
 }
 
 void
@@ -606,44 +606,5 @@ x64_main(const char *start_info)
 	console_start(start_info);
 	putf("pvbuild x64 guest: entered, start_info %x, rsp %x\n",
 	    (u64)start_info, rsp);
-	/* First, while nothing has written .bss (keep to locals till then). */
-	report("bss", check_bss());
-	entry_rsp = rsp;
-	report("data", check_data());
-	report("traps", check_traps());
-	si_ok = check_si_readable(start_info);
-	if (!si_ok) {
-		report("start_info", 0);
-		finish();
-	}
-	report("cmdline", cmdline_ok = check_cmdline());
-	report("start_info", si_ok = check_start_info());
-	if (!si_ok) {
-		skipped("p2m", "start_info");
-		finish();
-	}
-	report("p2m", p2m_ok = check_p2m());
-	if (!p2m_ok) {
-		skipped("pagetables", "p2m");
-		finish();
-	}
-	report("pagetables", check_pagetables());
-	if (walk_ok)
-		report("write_protect", check_write_protect());
-	else
-		skipped("write_protect", "pagetables");
-	report("stack", check_stack());
-	if (walk_ok)
-		report("padding", check_padding());
-	else
-		skipped("padding", "pagetables");
-	if (!cmdline_ok)
-		skipped("initrd", "cmdline");
-	else if (!walk_ok)
-		skipped("initrd", "pagetables");
-	else
-		report("initrd", check_initrd());
-	if (walk_ok)
-		describe();
-	finish();
+	run_checks(start_info, rsp);
 }
