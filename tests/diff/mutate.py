@@ -1307,6 +1307,16 @@ def set_field(m, table, base, field, value):
     put(m.d, base + pos, size, value)
 
 
+def with_desc(m, ntype, desc, what):
+    """with_notes, the descriptor of every Xen note of type NTYPE made DESC
+    (bytes, or a function of the old descriptor)."""
+    def edit(notes):
+        for n in notes:
+            if n[1] == ntype:
+                n[2] = desc(n[2]) if callable(desc) else desc
+    return with_notes(m, edit, what)
+
+
 def with_notes(m, edit, why, move=False):
     """Rewrite the first note area after edit(list of [name, type, desc,
     descsz]) has changed its notes."""
@@ -1357,11 +1367,8 @@ def c_note_string_unprintable(m):
 
 
 def c_note_string_too_long(m):
-    def edit(notes):
-        for n in notes:
-            if n[1] == 7:
-                n[2] = b"2" * 1100 + b"\0"
-    return with_notes(m, edit, "GUEST_VERSION of 1100 bytes")
+    return with_desc(m, 7, b"2" * 1100 + b"\0",
+                     "GUEST_VERSION of 1100 bytes")
 
 
 def c_note_string_past_file(m):
@@ -1403,11 +1410,8 @@ def a_unknown_type_xen_notes(m):
 
 
 def a_pae_note_not_exactly_yes(m):
-    def edit(notes):
-        for n in notes:
-            if n[1] == 9:
-                n[2] = b"yes[extended-cr3]\0"
-    return with_notes(m, edit, "PAE_MODE note \"yes[extended-cr3]\"")
+    return with_desc(m, 9, b"yes[extended-cr3]\0",
+                     "PAE_MODE note \"yes[extended-cr3]\"")
 
 
 def a_guest_info_pae_bimodal(m):
@@ -1422,11 +1426,8 @@ def a_empty_load(m):
 
 
 def c_supported_features_size(m):
-    def edit(notes):
-        for n in notes:
-            if n[1] == 17:
-                n[2] = n[2][:4] + b"\0\0"
-    return with_notes(m, edit, "SUPPORTED_FEATURES descsz 6")
+    return with_desc(m, 17, lambda d: d[:4] + b"\0\0",
+                     "SUPPORTED_FEATURES descsz 6")
 
 
 def c_guest_info_octal(m):
@@ -1456,19 +1457,13 @@ def c_bsd_symtab(m):
 
 
 def c_impossible_feature(m):
-    def edit(notes):
-        for n in notes:
-            if n[1] == 10:
-                n[2] = b"!writable_page_tables|!auto_translated_physmap\0"
-    return with_notes(m, edit, "FEATURES requires auto_translated_physmap")
+    return with_desc(m, 10, b"!writable_page_tables|!auto_translated_physmap\0",
+                     "FEATURES requires auto_translated_physmap")
 
 
 def c_feature_name_too_long(m):
-    def edit(notes):
-        for n in notes:
-            if n[1] == 10:
-                n[2] = b"!writable_page_tables|" + b"x" * 70 + b"\0"
-    return with_notes(m, edit, "FEATURES with an unknown 70-byte name")
+    return with_desc(m, 10, b"!writable_page_tables|" + b"x" * 70 + b"\0",
+                     "FEATURES with an unknown 70-byte name")
 
 
 def c_segment_past_file(m):
