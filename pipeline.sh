@@ -47,11 +47,15 @@ done
 layout_args=(--memory "$memory")
 [ -z "$initrd" ] || layout_args+=(--initrd "$initrd")
 [ "$have_cmdline" = 0 ] || layout_args+=(--cmdline "$cmdline")
+# The files are named to finalize too: it reads them with the caller's
+# rights only when the command line names them (README, "Trust").
+finalize_args=(--backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image")
+[ -z "$initrd" ] || finalize_args+=(--initrd "$initrd")
 
 if [ -z "$keep" ]; then
 	"$bin/elfinfo" "$image" | "$bin/layout" "${layout_args[@]}" |
 		"$bin/populate" | "$bin/pagetables" |
-		"$bin/finalize" --backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image"
+		"$bin/finalize" "${finalize_args[@]}"
 	exit
 fi
 
@@ -64,7 +68,7 @@ status=0
 	"$bin/layout" "${layout_args[@]}" "$keep/1-elfinfo.json" >"$keep/2-layout.json" &&
 	"$bin/populate" "$keep/2-layout.json" >"$keep/3-populate.json" &&
 	"$bin/pagetables" "$keep/3-populate.json" >"$keep/4-pagetables.json" &&
-	"$bin/finalize" --backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image" "$keep/4-pagetables.json" ||
+	"$bin/finalize" "${finalize_args[@]}" "$keep/4-pagetables.json" ||
 	status=$?
 if [ "$status" -ne 0 ]; then
 	rm -rf -- "$keep"

@@ -13,6 +13,18 @@
 /* The default cap on the bytes a compressed image may expand to. */
 #define IMG_DEFAULT_CAP ((uint64_t)1 << 30)
 
+/* The largest file pvbuild reads: far more than any kernel or initrd. */
+#define IMG_MAX_FILE ((uint64_t)4 << 30)
+
+/*
+ * With whose rights a file is opened: the caller's, for a file the person
+ * running the program named, or, for a file that only a plan names, those
+ * of a user who owns nothing and is in no group, so that a plan can make
+ * a program running as root read only what every user may read (README,
+ * "Trust").
+ */
+enum img_trust { IMG_AS_CALLER, IMG_AS_ANYONE };
+
 /*
  * What a file is for. A kernel may be compressed whole in any format or be
  * a bzImage; a module (the initrd) is gunzipped, as the seed and Xen do,
@@ -37,7 +49,8 @@ struct img_ref {
 };
 
 /*
- * Read the file at `path` (untrusted): when it starts with a compression's
+ * Read the regular file at `path` (untrusted; opened without blocking,
+ * at most IMG_MAX_FILE bytes) with the caller's rights: when it starts with a compression's
  * magic, decompress it whole; when it is a bzImage, take its payload and
  * decompress that if its magic says so; otherwise take it as it is. A
  * decompression never produces more than `cap` bytes. Fills `ref` and, when
@@ -55,11 +68,14 @@ int img_decode(const uint8_t *raw, uint64_t len, enum img_kind, uint64_t cap,
     struct img_ref *ref, uint8_t **data, struct pv_err *e);
 
 /*
- * Load the file a plan refers to and check that it is still the file the
- * plan was made from (size and sha256, then how it was read: container,
- * payload range, compression and decompressed size).
+ * Load the file a plan refers to, with `trust`'s rights, and check that it
+ * is still the file the plan was made from: a regular file, of the plan's
+ * size before a byte is read, its sha256, then read the same way
+ * (container, payload range, compression and decompressed size). A
+ * refusal names the field that disagrees, never what the file holds.
  */
-int img_load_ref(const struct img_ref *ref, uint8_t **data, struct pv_err *e);
+int img_load_ref(const struct img_ref *ref, enum img_trust trust,
+    uint8_t **data, struct pv_err *e);
 
 /* Was `got` read from the same bytes, the same way, as `want` says? */
 int img_ref_same(const struct img_ref *want, const struct img_ref *got);

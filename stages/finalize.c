@@ -8,15 +8,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "elfguest.h"
 #include "hv.h"
 #include "xenhdr.h"
 
 #define PROG "finalize"
-#define SYNOPSIS "finalize --backend sim --out DIR [--prefetch IMAGE] " \
-    "[--reserve SIZE] [--seed N] [--sync] [PLAN]\n" \
-    "       finalize --backend xen [--name NAME] [--paused] " \
+#define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
+    "[--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]\n" \
+    "       finalize --backend xen [--initrd FILE] [--name NAME] [--paused] " \
     "[--prefetch IMAGE] [PLAN]"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
@@ -372,6 +374,7 @@ prefetch_take(struct prefetch *pf, const struct img_ref *want)
 /* What main asked of the backend. */
 struct backend {
 	int xen;			/* else sim */
+	const char *initrd;		/* --initrd: the caller's initrd */
 	const char *out;		/* sim */
 	struct hv_sim_options sim;
 	struct hv_xen_options x;
@@ -388,6 +391,97 @@ record(const struct backend *b, const struct hv *hv)
 	    (json_int_t)b->sim.seed, "reserve", (json_int_t)b->sim.reserved);
 }
 
+/*
+ * Did the person running finalize name the file at `plan_path` (absolute,
+ * as the plan has it) on the command line as `arg`? Then it is read with
+ * their rights; a file only the plan names is read with the rights every
+ * user has (README, "Trust").
+ */
+static enum img_trust
+trust_of(const char *arg, const char *plan_path)
+{
+	char *real, *abs = NULL, *cwd;
+	int same;
+
+	if (arg == NULL)
+		return IMG_AS_ANYONE;
+	/* The path as named (a file may be gone, or a link now), or the
+	 * file it leads to. */
+	if (arg[0] != '/' && (cwd = getcwd(NULL, 0)) != NULL) {
+		if (asprintf(&abs, "%s/%s", cwd, arg) < 0)
+			abs = NULL;
+		free(cwd);
+	}
+	real = realpath(arg, NULL);
+	same = strcmp(abs != NULL ? abs : arg, plan_path) == 0 ||
+	    (real != NULL && strcmp(real, plan_path) == 0);
+	free(abs);
+	free(real);
+	return same ? IMG_AS_CALLER : IMG_AS_ANYONE;
+}
+
+/*
+ * The kernel and the initrd the plan names, each read with the rights the
+ * rule above gives it. The kernel comes from --prefetch when that read the
+ * very file the very way; an --initrd that is not the plan's is refused,
+ * since the person who gave it meant that file to be built.
+ */
+static int
+load_files(const struct plan *p, const struct backend *b, struct prefetch *pf,
+    uint8_t **kernel, uint8_t **initrd, struct pv_err *e)
+{
+	const struct plan_layout *l = p->layout;
+
+	if (b->initrd != NULL && (!l->has_initrd ||
+	    trust_of(b->initrd, l->initrd.path) != IMG_AS_CALLER))
+		return pv_fail(e, PV_EXIT_INPUT, "layout.initrd.path: not the "
+		    "file --initrd names");
+	*kernel = prefetch_take(pf, &p->elfinfo->image);
+	if (*kernel == NULL && img_load_ref(&p->elfinfo->image,
+	    trust_of(pf->path, p->elfinfo->image.path), kernel, e) < 0)
+		return pv_wrap(e, "elfinfo.image");
+	if (l->has_initrd && img_load_ref(&l->initrd,
+	    trust_of(b->initrd, l->initrd.path), initrd, e) < 0)
+		return pv_wrap(e, "layout.initrd");
+	return 0;
+}
+
+/*
+ * The elfinfo member must be what elfinfo makes of the kernel: it goes into
+ * the domain with the plan, and a plan may not say of a kernel what the
+ * kernel does not (notes, segments, entry). Compared member by member, so
+ * that a refusal names the first that differs.
+ */
+static int
+check_elfinfo(const struct plan *p, uint8_t *kernel, struct pv_err *e)
+{
+	json_t *want = json_object_get(p->root, "elfinfo"), *got, *v;
+	struct plan_elfinfo ei;
+	const char *key;
+	int rc;
+
+	memset(&ei, 0, sizeof(ei));
+	if (elf_guest_inspect(kernel, p->elfinfo->image.data_size, &ei, e) < 0)
+		return pv_wrap(e, "elfinfo.image");
+	ei.image = p->elfinfo->image;
+	got = plan_elfinfo_json(&ei);
+	ei.image.path = NULL;
+	plan_elfinfo_clear(&ei);
+	if (got == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	rc = 0;
+	json_object_foreach(want, key, v)
+		if (!json_equal(v, json_object_get(got, key))) {
+			rc = pv_fail(e, PV_EXIT_INPUT, "elfinfo.%s: not what the "
+			    "kernel declares", key);
+			break;
+		}
+	if (rc == 0 && json_object_size(got) != json_object_size(want))
+		rc = pv_fail(e, PV_EXIT_INPUT, "elfinfo: members missing");
+	json_decref(got);
+	return rc;
+}
+
 static int
 finalize(struct plan *p, const struct backend *b, struct prefetch *pf,
     struct pv_err *e)
@@ -397,11 +491,8 @@ finalize(struct plan *p, const struct backend *b, struct prefetch *pf,
 	uint64_t cr3;
 	int rc = -1;
 
-	kernel = prefetch_take(pf, &p->elfinfo->image);
-	if ((kernel == NULL && img_load_ref(&p->elfinfo->image, &kernel,
-	    e) < 0) ||
-	    (p->layout->has_initrd &&
-	    img_load_ref(&p->layout->initrd, &initrd, e) < 0))
+	if (load_files(p, b, pf, &kernel, &initrd, e) < 0 ||
+	    check_elfinfo(p, kernel, e) < 0)
 		goto out;
 	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
 	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
@@ -437,6 +528,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "initrd", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "paused", no_argument, NULL, 'P' },
@@ -468,6 +560,9 @@ main(int argc, char **argv)
 			    "  --backend xen  a new PV domain on the Xen this runs "
 			    "under (in dom0, as root);\n"
 			    "                 prints its domain id\n"
+			    "  --initrd FILE  the initrd the plan names, named "
+			    "here so that it is read\n"
+			    "                 with your rights (README, Trust)\n"
 			    "  --name NAME    xen: the domain's name (default "
 			    "pvbuild-DOMID)\n"
 			    "  --out DIR      sim: where the domain goes; must not "
@@ -475,7 +570,8 @@ main(int argc, char **argv)
 			    "  --paused       xen: leave the domain paused\n"
 			    "  --prefetch IMAGE  start reading the kernel IMAGE "
 			    "at once (used only if it\n"
-			    "                 is the plan's)\n"
+			    "                 is the plan's, which is then read "
+			    "with your rights)\n"
 			    "  --reserve SIZE sim: the low memory its hypervisor "
 			    "keeps (default 1M)\n"
 			    "  --seed N       sim: how it scatters machine frames "
@@ -485,6 +581,7 @@ main(int argc, char **argv)
 			    "                 place, so that it survives a power "
 			    "loss whole or not at all\n", SYNOPSIS);
 			return PV_EXIT_OK;
+		case 'i': b.initrd = optarg; break;
 		case 'n':
 			/* A xenstore value and a console log's file name. */
 			if (*optarg == '\0' || strlen(optarg) > 64 ||

@@ -211,7 +211,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	# One byte of the text segment, same size.
 	printf '\220' | dd of="$T/kernel.elf" bs=1 seek=4100 conv=notrunc 2>/dev/null
 	refused 1 "$T/kernel.elf: changed since the plan was made" "$T/dom" \
-		--out "$T/dom" "$T/4-pagetables.json"
+		--out "$T/dom" --prefetch "$T/kernel.elf" "$T/4-pagetables.json"
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
@@ -220,7 +220,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	plan_to pagetables "$T/kernel.elf" --memory 16M
 	rm "$T/kernel.elf"
 	refused 1 "$T/kernel.elf: No such file or directory" "$T/dom" \
-		--out "$T/dom" "$T/4-pagetables.json"
+		--out "$T/dom" --prefetch "$T/kernel.elf" "$T/4-pagetables.json"
 }
 
 @test "a gzip'd kernel changed after elfinfo is refused: changed since" {
@@ -230,7 +230,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	# more bytes than the plan's elf_size.
 	cp "$GUESTS/multiseg.elf.gz" "$T/kernel.gz"
 	refused 1 "$T/kernel.gz: changed since the plan was made" "$T/dom" \
-		--out "$T/dom" "$T/4-pagetables.json"
+		--out "$T/dom" --prefetch "$T/kernel.gz" "$T/4-pagetables.json"
 }
 
 @test "an initrd changed after layout is refused: changed since; no DIR, no temporary left" {
@@ -238,7 +238,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$T/initrd.img"
 	printf 'X' | dd of="$T/initrd.img" bs=1 seek=70000 conv=notrunc 2>/dev/null
 	refused 1 "$T/initrd.img: changed since the plan was made" "$T/dom" \
-		--out "$T/dom" "$T/4-pagetables.json"
+		--out "$T/dom" --initrd "$T/initrd.img" "$T/4-pagetables.json"
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
@@ -247,7 +247,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$T/initrd.img"
 	echo more >>"$T/initrd.img"
 	refused 1 "$T/initrd.img: changed since the plan was made" "$T/dom" \
-		--out "$T/dom" "$T/4-pagetables.json"
+		--out "$T/dom" --initrd "$T/initrd.img" "$T/4-pagetables.json"
 }
 
 @test "a plan without pagetables is refused: missing" {
@@ -312,7 +312,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "--help and --version exit 0" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize --backend sim --out DIR [--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]'
+	assert_line -n 0 'usage: finalize --backend sim --out DIR [--initrd FILE] [--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]'
 	run -0 "$BIN/finalize" --version
 	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
 }

@@ -381,7 +381,8 @@ struct.pack_into("<I", d, 0x24c, 4); open(sys.argv[2], "wb").write(d)' \
 	cp "$C/bzimage-zstd" "$T/k"
 	plan_to pagetables "$T/k" --memory 16M
 	cp "$C/bzimage-xz" "$T/k"
-	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
+	run -1 --separate-stderr "$BIN/finalize" --out "$T/dom" --prefetch "$T/k" \
+		"$T/4-pagetables.json"
 	assert_output ''
 	assert_stderr --partial "$T/k: changed since the plan was made"
 	[ ! -e "$T/dom" ]

@@ -381,7 +381,8 @@ assert len(e["segments"]) == 2 and e["abi"] == "xen-3.0-x86_64", e' "$output"
 		case $stage in
 		elfinfo) rss -0 --separate-stderr -- "$BIN/elfinfo" "$T/k.elf" ;;
 		layout) rss -0 --separate-stderr -- "$BIN/layout" --memory 1G "$prev" ;;
-		finalize) rss -0 --separate-stderr -- "$BIN/finalize" --out "$T/dom" "$prev" ;;
+		finalize) rss -0 --separate-stderr -- "$BIN/finalize" --out "$T/dom" \
+			--prefetch "$T/k.elf" "$prev" ;;
 		*) rss -0 --separate-stderr -- "$BIN/$stage" "$prev" ;;
 		esac
 		times+="$stage $ms ms ($cpu_ms ms CPU) $((rss_kb / 1024)) MiB; "

@@ -26,7 +26,8 @@ build() {
 	set -o pipefail 2>/dev/null
 	elfinfo "$image" | layout --memory "$mem" --initrd /batch/img/initrd.gz \
 		--cmdline "$cmdline" | populate | pagetables |
-		finalize --backend xen --name "$name" --prefetch "$image" "$@" \
+		finalize --backend xen --name "$name" --prefetch "$image" \
+		--initrd /batch/img/initrd.gz "$@" \
 		2>/tmp/"$name".err
 }
 
@@ -88,7 +89,8 @@ cp /batch/img/grub64 /tmp/grub64
 elfinfo /tmp/grub64 >/tmp/changed.json
 echo >>/tmp/grub64
 layout --memory 64M /tmp/changed.json | populate | pagetables |
-	finalize --backend xen --name s4-changed >/tmp/out 2>/tmp/s4-changed.err
+	finalize --backend xen --name s4-changed --prefetch /tmp/grub64 \
+	>/tmp/out 2>/tmp/s4-changed.err
 mark "s4 changed rc=$? stdout=$(wc -c </tmp/out)"
 mark "s4 changed err $(cat /tmp/s4-changed.err)"
 build s4-abi /batch/img/grub32 64M "" >/tmp/out
@@ -182,7 +184,8 @@ t0=$(up); layout --memory $MEM --initrd /batch/img/initrd.gz \
 	--cmdline "console=hvc0 quiet pvtag=s5" /tmp/1.json >/tmp/2.json; l=$(since "$t0")
 t0=$(up); populate /tmp/2.json >/tmp/3.json; p=$(since "$t0")
 t0=$(up); pagetables /tmp/3.json >/tmp/4.json; g=$(since "$t0")
-t0=$(up); finalize --backend xen --name s5-stages --paused /tmp/4.json >/dev/null
+t0=$(up); finalize --backend xen --name s5-stages --paused --prefetch /batch/img/linux \
+	--initrd /batch/img/initrd.gz /tmp/4.json >/dev/null
 mark "s5 stages rc=$? elfinfo=$e layout=$l populate=$p pagetables=$g finalize=$(since "$t0")"
 xl destroy s5-stages
 
@@ -208,7 +211,8 @@ done
 # nothing. A big initrd (written page by page) keeps the build going.
 dd if=/dev/zero of=/tmp/big.img bs=1M count=192 2>/dev/null
 layout --memory 512M --initrd /tmp/big.img /tmp/1.json | populate | pagetables >/tmp/big.json
-finalize --backend xen --name s6-stop /tmp/big.json >/tmp/out 2>/tmp/s6.err &
+finalize --backend xen --name s6-stop --prefetch /batch/img/linux \
+	--initrd /tmp/big.img /tmp/big.json >/tmp/out 2>/tmp/s6.err &
 pid=$!
 t0=$(up)
 while [ -z "$(domid s6-stop)" ] && [ -z "$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0')" ] &&
@@ -225,7 +229,8 @@ mark "s6 after $(leftovers)"
 # 8: a build killed by SIGKILL once its domain exists leaves it paused,
 # unnamed, and its claim in /run/pvbuild unlocked; the next build removes
 # both and builds its own.
-finalize --backend xen --name s8-killed /tmp/big.json >/dev/null 2>/tmp/s8.err &
+finalize --backend xen --name s8-killed --prefetch /batch/img/linux \
+	--initrd /tmp/big.img /tmp/big.json >/dev/null 2>/tmp/s8.err &
 pid=$!
 t0=$(up)
 while [ -z "$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0')" ] &&
