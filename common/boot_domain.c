@@ -94,6 +94,32 @@ read_vcpu(json_t *root, struct boot_vcpu *v, struct pv_err *e)
 	return 0;
 }
 
+/*
+ * Open a file of the domain directory: a regular file in it, never what a
+ * symbolic link there leads to, and without blocking (a FIFO put there
+ * would wait for a writer forever). The directory is the caller's choice;
+ * what lies in it may not be.
+ */
+static int
+open_in_domain(const char *path, struct pv_err *e)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY)) < 0)
+		return pv_fail(e, errno == ENOENT || errno == ELOOP ?
+		    PV_EXIT_INPUT : PV_EXIT_SYSTEM, "%s: %s", path,
+		    errno == ELOOP ? "a symbolic link, not the domain's file" :
+		    strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return pv_fail(e, PV_EXIT_INPUT, "%s: not a regular file",
+		    path);
+	}
+	return fd;
+}
+
 static int
 read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
     struct pv_err *e)
@@ -103,12 +129,15 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 	json_error_t je;
 	uint64_t page;
 	const char *s;
-	int rc = -1;
+	int rc = -1, fd;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/domain.json", dir) >=
 	    sizeof(path))
 		return pv_fail(e, PV_EXIT_INPUT, "%s: path too long", dir);
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if ((fd = open_in_domain(path, e)) < 0)
+		return -1;
+	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
 	if (root == NULL)
 		return pv_fail(e, PV_EXIT_INPUT, "%s:%d:%d: %s", path,
 		    je.line, je.column, je.text);
@@ -184,9 +213,8 @@ boot_domain_open(const char *dir, struct boot_domain *d, struct pv_err *e)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
 	    sizeof(path))
 		return pv_fail(e, PV_EXIT_INPUT, "%s: path too long", dir);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pv_fail(e, errno == ENOENT ? PV_EXIT_INPUT :
-		    PV_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
+	if ((fd = open_in_domain(path, e)) < 0)
+		return -1;
 	if (fstat(fd, &st) < 0) {
 		pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", path, strerror(errno));
 		close(fd);

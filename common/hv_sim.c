@@ -189,7 +189,7 @@ write_file(const struct sim *s, const char *name, const void *buf,
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", s->tmp, name);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 		return sys_fail(e, s, name);
 	rc = pv_pwrite_all(fd, buf, len, 0);
 	if (close(fd) < 0 || rc < 0)
@@ -239,7 +239,7 @@ sim_machphys(struct hv *hv, struct pv_err *e)
 	if ((buf = malloc(per * w)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		free(buf);
 		return sys_fail(e, s, "m2p.bin");
 	}
@@ -559,7 +559,6 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	struct stat st;
 	struct sim *s;
 	char path[4096];
-	mode_t mask;
 
 	if (lstat(out, &st) == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
@@ -630,11 +629,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		    strerror(errno));
 		goto fail;
 	}
-	/* mkdtemp makes it 0700; the domain directory gets the umask's
-	 * ordinary permissions. */
-	mask = umask(0);
-	umask(mask);
-	chmod(path, 0777 & ~mask);
+	/* mkdtemp makes it 0700, and so it stays: the domain directory and
+	 * its files (0600) hold guest memory, its owner's alone. */
 	if ((s->tmp = strdup(path)) == NULL) {
 		rmdir(path);
 		close(s->tmp_lock);
@@ -643,7 +639,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
-	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (s->mem_fd < 0 || ftruncate(s->mem_fd,
 	    (off_t)(s->frames << PV_PAGE_SHIFT)) < 0) {
 		sys_fail(e, s, "machine.mem");

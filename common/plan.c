@@ -249,6 +249,11 @@ parse_ref(json_t *obj, const char *path, const char *size_key,
 		    (unsigned long long)ref->payload_offset,
 		    (unsigned long long)ref->payload_size, containers[k]);
 	ref->container = containers[k];
+	if (ref->size > IMG_MAX_FILE || ref->data_size > IMG_MAX_FILE)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.%s: more than the %llu "
+		    "GiB any file pvbuild reads may have", path,
+		    ref->size > IMG_MAX_FILE ? "size" : size_key,
+		    (unsigned long long)(IMG_MAX_FILE >> 30));
 	if (s[0] != '/')
 		return pv_fail(e, PV_EXIT_INPUT, "%s.path: \"%s\" is not "
 		    "absolute", path, s);
@@ -1573,17 +1578,20 @@ check_root(struct plan *p, const char *name, const char *stage,
  * A guard on the bytes jansson reads, so that a plan too large to be real is
  * refused while it is read, before it is a tree of a million nodes: it
  * follows the JSON's nesting (strings, keys, arrays, objects) and stops the
- * read at the first array longer than any plan holds or past PLAN_MAX_BYTES,
- * naming the array as parse_members would. Syntax is left to jansson.
+ * read at the first array longer than any plan holds, the first object
+ * with more members than any plan's (the largest, elfinfo's and its notes,
+ * have a few dozen), or past PLAN_MAX_BYTES, naming the array or object as
+ * parse_members would. Syntax is left to jansson.
  */
 #define PLAN_MAX_BYTES (256u << 20)
 #define PLAN_MAX_ARRAY MAX_WRITES
+#define PLAN_MAX_MEMBERS 256
 #define GUARD_DEPTH 32
 #define GUARD_KEY 40
 
 struct guard_frame {
 	char kind;		/* '{' or '[' */
-	uint32_t count;		/* array: elements begun */
+	uint32_t count;		/* elements or members begun */
 	char key[GUARD_KEY];	/* object: the current member's key */
 };
 
@@ -1662,6 +1670,15 @@ guard_scan(struct guard *g, const char *p, size_t n)
 			}
 		}
 		g->want_value = 0;
+		/* A member begins in an object: count it. */
+		if (g->want_key && c == '"' && f != NULL && f->kind == '{' &&
+		    ++f->count > PLAN_MAX_MEMBERS) {
+			guard_path(g, path, sizeof(path));
+			snprintf(g->err, sizeof(g->err), "%s: more than %u "
+			    "members (no plan has so many)",
+			    path[0] != '\0' ? path : "object", PLAN_MAX_MEMBERS);
+			return -1;
+		}
 		switch (c) {
 		case '"':
 			g->in_str = 1;
