@@ -546,8 +546,7 @@ main(int argc, char **argv)
 		 */
 		b.x.stop = &cli_stop_signal;
 		if (cli_catch_stop() < 0) {
-			fprintf(stderr, "%s: sigaction: %s\n", PROG,
-			    strerror(errno));
+			cli_say(PROG, "sigaction: %s", strerror(errno));
 			return PV_EXIT_SYSTEM;
 		}
 	}
