@@ -208,6 +208,12 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		return pv_fail(e, PV_EXIT_INPUT, "%s: %s", path, strerror(errno));
 	}
 	ref->path = abs;
+	/* Else the plan could not hold it, and would fail as out of memory. */
+	if (!pv_utf8_valid(abs, strlen(abs))) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: the name is not UTF-8, which a "
+		    "plan cannot hold", path);
+		goto fail;
+	}
 	ref->size = rawlen;
 	sha256_hex(raw, rawlen, ref->sha256);
 	if (want != NULL && (ref->size != want->size ||

@@ -47,6 +47,19 @@ utf8_seq(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+int
+pv_utf8_valid(const char *s, size_t len)
+{
+	uint32_t c;
+	size_t i, n;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_seq((const unsigned char *)s + i, len - i,
+		    &c)) == 0)
+			return 0;
+	return 1;
+}
+
 /*
  * Characters that are valid but must not reach a terminal or a log as they
  * are: C0, DEL and C1 controls, which move the cursor or start escape

@@ -59,6 +59,9 @@ int pv_wrap(struct pv_err *, const char *fmt, ...)
 #define PV_ESCAPE_MIN 64
 size_t pv_escape(char *dst, size_t size, const char *src, size_t len);
 
+/* Is s (len bytes) valid UTF-8, as JSON strings, and so plans, must be? */
+int pv_utf8_valid(const char *s, size_t len);
+
 /*
  * Format into a buffer as large as the text needs (so that the end of a
  * long message is not lost), then pv_escape it into `dst`. Out of memory,

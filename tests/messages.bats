@@ -101,6 +101,18 @@ edited() {
 	assert_stderr --partial '/tmp/\xff\xfe-nonexistent: '
 }
 
+@test "an image or initrd whose name is not UTF-8 is refused as such, not as out of memory" {
+	cp "$GUESTS/basic.elf" "$T/"$'\xff.elf'
+	run -1 --separate-stderr "$BIN/elfinfo" "$T/"$'\xff.elf'
+	assert_output ''
+	one_line
+	assert_stderr --partial '/\xff.elf: the name is not UTF-8, which a plan cannot hold'
+	plan_to elfinfo "$GUESTS/basic.elf"
+	run -1 --separate-stderr "$BIN/layout" --memory 16M --initrd "$T/"$'\xff.elf' "$T/1-elfinfo.json"
+	one_line
+	assert_stderr --partial '/\xff.elf: the name is not UTF-8, which a plan cannot hold'
+}
+
 @test "an argument in a usage error is escaped; the synopsis follows" {
 	run -2 --separate-stderr "$BIN/layout" $'--x\n2\e[2J'
 	assert_output ''
