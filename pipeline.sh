@@ -9,6 +9,18 @@ prog=pipeline.sh
 synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--seed N] [--sync]"
 bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
 
+# A name from the command line as it is, or in bash's $'...' form when it
+# holds a byte that is not printable ASCII: a message is one printable line
+# whatever it quotes (README, "Exit codes").
+shown() {
+	local LC_ALL=C
+	if [[ $1 == *[![:print:]]* ]]; then
+		printf '%q' "$1"
+	else
+		printf '%s' "$1"
+	fi
+}
+
 usage() {
 	printf '%s: %s\nusage: %s\n' "$prog" "$1" "$synopsis" >&2
 	exit 2
@@ -34,7 +46,7 @@ while [ $# -gt 0 ]; do
 		--seed) seed=$2 ;;
 		esac
 		shift 2 ;;
-	-*) usage "unknown option '$1'" ;;
+	-*) usage "unknown option '$(shown "$1")'" ;;
 	*)
 		[ -z "$image" ] || usage "too many arguments"
 		image=$1; shift ;;
@@ -61,7 +73,7 @@ fi
 
 # With --keep, each plan goes to a file; PLANDIR is made fresh and removed
 # again if a stage fails, so a failed run leaves nothing behind.
-[ ! -e "$keep" ] || usage "--keep: $keep already exists"
+[ ! -e "$keep" ] || usage "--keep: $(shown "$keep") already exists"
 mkdir -p "$keep"
 status=0
 "$bin/elfinfo" "$image" >"$keep/1-elfinfo.json" &&

@@ -32,10 +32,40 @@ cli_catch_stop(void)
 	return 0;
 }
 
+/*
+ * Every line a program prints on stderr goes through pv_escape (pv.h), by
+ * pv_vmessage: one printable line of bounded length, whatever it quotes.
+ */
+static void vsay(const char *prog, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void
+vsay(const char *prog, const char *fmt, va_list ap)
+{
+	char msg[PV_MSG_SIZE];
+
+	pv_vmessage(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "%s: %s\n", prog, msg);
+}
+
+void
+cli_say(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(prog, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The record's message is escaped already; escaping is idempotent, so
+ * doing it again costs nothing and covers a message filled some other way.
+ */
 int
 cli_error(const char *prog, const struct pv_err *e)
 {
-	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	cli_say(prog, "%s", e->msg);
 	return e->code != 0 ? e->code : PV_EXIT_SYSTEM;
 }
 
@@ -44,11 +74,10 @@ cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(prog, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", synopsis);
+	fprintf(stderr, "usage: %s\n", synopsis);
 	return PV_EXIT_USAGE;
 }
 
@@ -67,8 +96,7 @@ cli_emit(const char *prog, struct plan *p, const char *member, json_t *value)
 	if (plan_set(p, member, value, &e) < 0 || plan_write(p, stdout, &e) < 0)
 		return cli_error(prog, &e);
 	if (fclose(stdout) != 0) {
-		fprintf(stderr, "%s: writing the plan: %s\n", prog,
-		    strerror(errno));
+		cli_say(prog, "writing the plan: %s", strerror(errno));
 		return PV_EXIT_SYSTEM;
 	}
 	return PV_EXIT_OK;

@@ -10,10 +10,20 @@
 
 #include "plan.h"
 
-/* Print "prog: msg" once on stderr; returns the exit code to use. */
+/*
+ * Print "prog: msg" once on stderr, escaped (pv_escape); returns the exit
+ * code to use.
+ */
 int cli_error(const char *prog, const struct pv_err *);
 
-/* A usage error: the message, then the synopsis; returns PV_EXIT_USAGE. */
+/* Print "prog: " and the formatted message, escaped, as one line. */
+void cli_say(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A usage error: the message, escaped, then the synopsis; returns
+ * PV_EXIT_USAGE.
+ */
 int cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -74,6 +74,14 @@ struct hv_sim_options {
 int hv_sim_open(const char *out, const struct hv_sim_options *,
     const struct plan *, struct hv **, struct pv_err *);
 
+/*
+ * Whether the sim can build a domain named `out`: its temporary beside it
+ * has a longer last component than `out` (NAME_MAX), and the files in
+ * that a longer path (PATH_MAX). Exit 1 if not, naming --out; hv_sim_open
+ * checks it too, and main before it reads the plan.
+ */
+int hv_sim_check_out(const char *out, struct pv_err *);
+
 /* Options of the xen backend. */
 struct hv_xen_options {
 	const char *name;	/* the domain's name; NULL: pvbuild-DOMID */

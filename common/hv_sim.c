@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,13 @@
 static const char *const sim_files[] = {
 	"machine.mem", "m2p.bin", "domain.json", "plan.json",
 };
+
+/*
+ * What the temporary beside NAME, ".NAME.pvbuild-PID-XXXXXX", adds to
+ * NAME at the most: the dot, ".pvbuild-", a PID of up to 10 digits (pid_t
+ * is an int) and "-XXXXXX".
+ */
+#define SIM_TMP_EXTRA (1 + 9 + 10 + 7)
 
 struct sim {
 	struct hv hv;
@@ -487,7 +495,10 @@ remove_stale(const char *parent, const char *name)
 		if (end == de->d_name + plen || *end != '-' || pid <= 0 ||
 		    (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		/* A cut path would name another directory: leave it. */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", parent,
+		    de->d_name) >= sizeof(path))
+			continue;
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (fd < 0)
@@ -539,6 +550,55 @@ make_tmp(struct sim *s, const char *parent, const char *name, char *path,
 	return -1;
 }
 
+/*
+ * DIR's parent and last component as dirname and basename give them, in
+ * two copies of DIR the caller frees; -1 out of memory.
+ */
+static int
+split_out(const char *out, char **dcopy, char **bcopy, char **parent,
+    char **name)
+{
+	*dcopy = strdup(out);
+	*bcopy = strdup(out);
+	if (*dcopy == NULL || *bcopy == NULL) {
+		free(*dcopy);
+		free(*bcopy);
+		*dcopy = *bcopy = NULL;
+		return -1;
+	}
+	*parent = dirname(*dcopy);
+	*name = basename(*bcopy);
+	return 0;
+}
+
+int
+hv_sim_check_out(const char *out, struct pv_err *e)
+{
+	const size_t room = NAME_MAX - SIM_TMP_EXTRA;
+	char *dcopy, *bcopy, *parent, *name;
+	size_t longest = 0, need, i;
+	int rc = 0;
+
+	if (split_out(out, &dcopy, &bcopy, &parent, &name) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	for (i = 0; i < sizeof(sim_files) / sizeof(sim_files[0]); i++)
+		if (strlen(sim_files[i]) > longest)
+			longest = strlen(sim_files[i]);
+	need = strlen(parent) + 1 + SIM_TMP_EXTRA + strlen(name) + 1 + longest;
+	if (strlen(name) > room)
+		rc = pv_fail(e, PV_EXIT_INPUT, "--out: %s: its last component "
+		    "is %zu bytes, more than the %zu that leave room for the "
+		    "temporary directory beside it (NAME_MAX %d)", out,
+		    strlen(name), room, NAME_MAX);
+	else if (need >= PATH_MAX)
+		rc = pv_fail(e, PV_EXIT_INPUT, "--out: %s: %zu bytes, too long "
+		    "for the paths of the files in the temporary directory "
+		    "beside it (PATH_MAX %d)", out, strlen(out), PATH_MAX);
+	free(dcopy);
+	free(bcopy);
+	return rc;
+}
+
 static const struct hv_ops sim_ops = {
 	.mfn = sim_mfn,
 	.write = sim_write,
@@ -560,6 +620,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	struct sim *s;
 	char path[4096];
 
+	if (hv_sim_check_out(out, e) < 0)
+		return -1;
 	if (lstat(out, &st) == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
 	if (errno != ENOENT)
@@ -614,14 +676,12 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	}
 	for (pfn = 0; pfn < nr_pages; pfn++)
 		s->p2m[pfn] = s->reserved + sim_perm(s, pfn);
-	if ((s->out = strdup(out)) == NULL || (dcopy = strdup(out)) == NULL ||
-	    (bcopy = strdup(out)) == NULL) {
+	if ((s->out = strdup(out)) == NULL ||
+	    split_out(out, &dcopy, &bcopy, &parent, &name) < 0) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 		goto fail;
 	}
 	s->hv.where = s->out;
-	parent = dirname(dcopy);
-	name = basename(bcopy);
 	remove_stale(parent, name);
 	if (make_tmp(s, parent, name, path, sizeof(path)) < 0) {
 		pv_fail(e, errno == ENOENT ? PV_EXIT_INPUT : PV_EXIT_SYSTEM,

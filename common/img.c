@@ -331,6 +331,12 @@ load(const char *path, enum img_kind what, uint64_t cap,
 	if (read_file(path, trust, want != NULL ? want->size : UINT64_MAX,
 	    &raw, &rawlen, &ref->path, e) < 0)
 		return -1;
+	/* Else the plan could not hold it, and would fail as out of memory. */
+	if (!pv_utf8_valid(ref->path, strlen(ref->path))) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: the name is not UTF-8, which a "
+		    "plan cannot hold", path);
+		goto fail;
+	}
 	ref->size = rawlen;
 	sha256_hex(raw, rawlen, ref->sha256);
 	if (want != NULL && strcmp(ref->sha256, want->sha256) != 0) {

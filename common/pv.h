@@ -24,18 +24,53 @@ enum pv_exit {
 
 /*
  * Code in common/ never prints or exits: it fills one of these and returns
- * -1. `code` is the exit code main should use; `msg` is "where: what".
+ * -1. `code` is the exit code main should use; `msg` is "where: what",
+ * one printable line (pv_escape) that the programs can print as it is.
  */
+#define PV_MSG_SIZE 512
+
 struct pv_err {
 	int code;
-	char msg[512];
+	char msg[PV_MSG_SIZE];
 };
 
+/* Fill `e` with the message, escaped and cut as pv_escape does. */
 int pv_fail(struct pv_err *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Prefix an existing message with "where: ". */
+/* Prefix an existing message with "where: ", escaped and cut again. */
 int pv_wrap(struct pv_err *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Messages quote what comes from outside (plans, file names, arguments),
+ * and plans are untrusted while finalize runs as root: a quoted newline
+ * would forge a log line, an escape sequence would drive the operator's
+ * terminal. pv_escape writes `len` bytes of `src` into `dst` (`size` bytes,
+ * at least PV_ESCAPE_MIN) as one printable line of valid UTF-8: every C0
+ * control, DEL, byte that is not valid UTF-8, C1 control (U+0080..U+009F)
+ * and Unicode line separator or bidirectional override is written as
+ * \xHH per byte (\n, \r, \t for those three). A backslash is left as it
+ * is, so that escaping is idempotent: a message that quotes another,
+ * already escaped, is not escaped twice. When the escaped text does not
+ * fit, its middle is cut out and marked "...": the start, which names the
+ * file or field, and the end, which says what is wrong, are kept, the end
+ * given twice the room. Returns the length written (NUL not counted).
+ */
+#define PV_ESCAPE_MIN 64
+size_t pv_escape(char *dst, size_t size, const char *src, size_t len);
+
+/* Is s (len bytes) valid UTF-8, as JSON strings, and so plans, must be? */
+int pv_utf8_valid(const char *s, size_t len);
+
+/*
+ * Format into a buffer as large as the text needs (so that the end of a
+ * long message is not lost), then pv_escape it into `dst`. Out of memory,
+ * the formatted text is cut at 4 KiB first.
+ */
+size_t pv_vmessage(char *dst, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+size_t pv_message(char *dst, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * The range check every read of untrusted bytes goes through: is

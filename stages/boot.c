@@ -89,31 +89,45 @@ stop_timer(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* The registers, one line each, as boot's other messages are. */
 static void
 print_cpu(const struct boot_cpu *c)
 {
-	fprintf(stderr,
-	    "boot:   rip %016llx rsp %016llx rflags %08llx\n"
-	    "boot:   rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
-	    "boot:   rsi %016llx rdi %016llx rbp %016llx r8  %016llx\n"
-	    "boot:   r9  %016llx r10 %016llx r11 %016llx r12 %016llx\n"
-	    "boot:   r13 %016llx r14 %016llx r15 %016llx\n"
-	    "boot:   cr0 %08llx cr2 %016llx cr3 %016llx cr4 %08llx "
-	    "efer %llx\n"
-	    "boot:   cs %04x ds %04x es %04x fs %04x gs %04x ss %04x tr %04x\n",
+	cli_say(PROG, "  rip %016llx rsp %016llx rflags %08llx",
 	    (unsigned long long)c->rip, (unsigned long long)c->rsp,
-	    (unsigned long long)c->rflags, (unsigned long long)c->rax,
-	    (unsigned long long)c->rbx, (unsigned long long)c->rcx,
-	    (unsigned long long)c->rdx, (unsigned long long)c->rsi,
-	    (unsigned long long)c->rdi, (unsigned long long)c->rbp,
-	    (unsigned long long)c->r8, (unsigned long long)c->r9,
-	    (unsigned long long)c->r10, (unsigned long long)c->r11,
-	    (unsigned long long)c->r12, (unsigned long long)c->r13,
-	    (unsigned long long)c->r14, (unsigned long long)c->r15,
-	    (unsigned long long)c->cr0, (unsigned long long)c->cr2,
-	    (unsigned long long)c->cr3, (unsigned long long)c->cr4,
-	    (unsigned long long)c->efer, c->cs, c->ds, c->es, c->fs, c->gs,
-	    c->ss, c->tr);
+	    (unsigned long long)c->rflags);
+	cli_say(PROG, "  rax %016llx rbx %016llx rcx %016llx rdx %016llx",
+	    (unsigned long long)c->rax, (unsigned long long)c->rbx,
+	    (unsigned long long)c->rcx, (unsigned long long)c->rdx);
+	cli_say(PROG, "  rsi %016llx rdi %016llx rbp %016llx r8  %016llx",
+	    (unsigned long long)c->rsi, (unsigned long long)c->rdi,
+	    (unsigned long long)c->rbp, (unsigned long long)c->r8);
+	cli_say(PROG, "  r9  %016llx r10 %016llx r11 %016llx r12 %016llx",
+	    (unsigned long long)c->r9, (unsigned long long)c->r10,
+	    (unsigned long long)c->r11, (unsigned long long)c->r12);
+	cli_say(PROG, "  r13 %016llx r14 %016llx r15 %016llx",
+	    (unsigned long long)c->r13, (unsigned long long)c->r14,
+	    (unsigned long long)c->r15);
+	cli_say(PROG, "  cr0 %08llx cr2 %016llx cr3 %016llx cr4 %08llx "
+	    "efer %llx", (unsigned long long)c->cr0,
+	    (unsigned long long)c->cr2, (unsigned long long)c->cr3,
+	    (unsigned long long)c->cr4, (unsigned long long)c->efer);
+	cli_say(PROG, "  cs %04x ds %04x es %04x fs %04x gs %04x ss %04x "
+	    "tr %04x", c->cs, c->ds, c->es, c->fs, c->gs, c->ss, c->tr);
+}
+
+/* "the guest took exception ..." and where; `why` ends the line. */
+static void
+say_fault(const struct boot_fault *f, const char *why)
+{
+	char code[48] = "";
+
+	if (f->has_error)
+		snprintf(code, sizeof(code), ", error code 0x%llx",
+		    (unsigned long long)f->error);
+	cli_say(PROG, "the guest took exception %u (%s)%s at rip 0x%llx%s",
+	    f->vector, boot_x86_vector_name(f->vector), code,
+	    (unsigned long long)f->rip, why);
 }
 
 /* A run of an x86_64 domain under KVM. */
@@ -129,17 +143,20 @@ struct run {
 /* MAX_BOUNCES (boot_rom.h): more is a guest in a fault loop. */
 
 /*
- * The run failed without a verdict: say why (the caller did), then show
- * the vCPU. For an exception, the registers the guest had when it took
- * it, from the stubs' stack.
+ * The run failed without a verdict: say why (the caller did, or this says
+ * which exception, `why` ending its line), then show the vCPU. For an
+ * exception, the registers the guest had when it took it, from the stubs'
+ * stack.
  */
 static int
-no_verdict(struct run *r, const struct boot_fault *f)
+no_verdict(struct run *r, const struct boot_fault *f, const char *why)
 {
 	struct boot_cpu c;
 	struct pv_err e;
 
 	fflush(stdout);
+	if (f != NULL)
+		say_fault(f, why);
 	if (boot_kvm_cpu(r->kvm, &c, &e) < 0) {
 		cli_error(PROG, &e);
 		return BOOT_EXIT_NO_VERDICT;
@@ -152,13 +169,18 @@ no_verdict(struct run *r, const struct boot_fault *f)
 		c.cs = (uint16_t)f->cs;
 		c.ss = (uint16_t)f->ss;
 	}
-	fprintf(stderr, "boot: registers%s:\n", f != NULL ?
+	cli_say(PROG, "registers%s:", f != NULL ?
 	    " when the guest took the exception" : "");
 	print_cpu(&c);
 	return BOOT_EXIT_NO_VERDICT;
 }
 
-/* Console bytes go out as they come, a line at a time. */
+/*
+ * Console bytes go out as they come, a line at a time, and as they are:
+ * standard output is the guest's own data stream, which a test or an
+ * operator reads byte for byte, not a message of boot's; boot's own lines,
+ * on stderr, are escaped (cli_say).
+ */
 static void
 console(const uint8_t *data, size_t len)
 {
@@ -240,16 +262,9 @@ exception(struct run *r, unsigned vector, int *resumed)
 		*resumed = 1;
 		return 0;
 	}
-	fflush(stdout);
-	fprintf(stderr, "boot: the guest took exception %u (%s)", f.vector,
-	    boot_x86_vector_name(f.vector));
-	if (f.has_error)
-		fprintf(stderr, ", error code 0x%llx",
-		    (unsigned long long)f.error);
-	fprintf(stderr, " at rip 0x%llx%s\n", (unsigned long long)f.rip,
-	    r->bounces >= MAX_BOUNCES ? ", again: a fault loop" :
-	    r->trap_handler != 0 ? "" : " with no handler registered");
-	return no_verdict(r, &f);
+	return no_verdict(r, &f, r->bounces >= MAX_BOUNCES ?
+	    ", again: a fault loop" : r->trap_handler != 0 ? "" :
+	    " with no handler registered");
 }
 
 static int
@@ -263,7 +278,7 @@ run_loop(struct run *r)
 	for (;;) {
 		if (boot_kvm_run(r->kvm, &x, &e) < 0) {
 			cli_error(PROG, &e);
-			return no_verdict(r, NULL);
+			return no_verdict(r, NULL, NULL);
 		}
 		switch (x.kind) {
 		case BOOT_EXIT_OUT:
@@ -285,60 +300,59 @@ run_loop(struct run *r)
 			if (x.port == BOOT_PORT_VERDICT) {
 				v = pv_get_le(x.data, x.len < 8 ? x.len : 8);
 				if (fflush(stdout) != 0) {
-					fprintf(stderr, "boot: writing the "
-					    "console: %s\n", strerror(errno));
+					cli_say(PROG, "writing the console: "
+					    "%s", strerror(errno));
 					return PV_EXIT_SYSTEM;
 				}
 				if (v > 255) {
-					fprintf(stderr, "boot: verdict 0x%llx "
-					    "is not an exit status\n",
+					cli_say(PROG, "verdict 0x%llx "
+					    "is not an exit status",
 					    (unsigned long long)v);
-					return no_verdict(r, NULL);
+					return no_verdict(r, NULL, NULL);
 				}
-				fprintf(stderr, "boot: verdict %llu (%s) after "
-				    "%.3f s\n", (unsigned long long)v,
+				cli_say(PROG, "verdict %llu (%s) after "
+				    "%.3f s", (unsigned long long)v,
 				    v == 0 ? "pass" : "fail", pv_now() - r->t0);
 				return (int)v;
 			}
 			fflush(stdout);
-			fprintf(stderr, "boot: the guest wrote %zu bytes to "
-			    "port 0x%x, which boot does not have\n", x.len,
+			cli_say(PROG, "the guest wrote %zu bytes to "
+			    "port 0x%x, which boot does not have", x.len,
 			    x.port);
-			return no_verdict(r, NULL);
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_IN:
 			fflush(stdout);
-			fprintf(stderr, "boot: the guest read port 0x%x, which "
-			    "boot does not have\n", x.port);
-			return no_verdict(r, NULL);
+			cli_say(PROG, "the guest read port 0x%x, which "
+			    "boot does not have", x.port);
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_HLT:
 			fflush(stdout);
-			fprintf(stderr, "boot: the guest halted without a "
-			    "verdict\n");
-			return no_verdict(r, NULL);
+			cli_say(PROG, "the guest halted without a verdict");
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_SHUTDOWN:
 			fflush(stdout);
-			fprintf(stderr, "boot: the guest shut down (a triple "
-			    "fault) without a verdict\n");
-			return no_verdict(r, NULL);
+			cli_say(PROG, "the guest shut down (a triple "
+			    "fault) without a verdict");
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_MMIO:
 			fflush(stdout);
-			fprintf(stderr, "boot: the guest's %s of physical "
+			cli_say(PROG, "the guest's %s of physical "
 			    "address 0x%llx is outside its machine (%llu "
-			    "frames)\n", x.detail, (unsigned long long)x.addr,
+			    "frames)", x.detail, (unsigned long long)x.addr,
 			    (unsigned long long)r->dom->frames);
-			return no_verdict(r, NULL);
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_INTR:
 			if (!timed_out)
 				continue;
 			fflush(stdout);
-			fprintf(stderr, "boot: timeout: no verdict after %g "
-			    "s\n", r->timeout);
-			return no_verdict(r, NULL);
+			cli_say(PROG, "timeout: no verdict after %g s",
+			    r->timeout);
+			return no_verdict(r, NULL, NULL);
 		case BOOT_EXIT_FAIL:
 			fflush(stdout);
-			fprintf(stderr, "boot: KVM could not run the guest: "
-			    "%s\n", x.detail);
-			return no_verdict(r, NULL);
+			cli_say(PROG, "KVM could not run the guest: %s",
+			    x.detail);
+			return no_verdict(r, NULL, NULL);
 		}
 	}
 }
@@ -359,18 +373,17 @@ refuse_paging32(const struct boot_domain *d)
 	    boot_kvm_keeps_paging32(k, d, d->abi->id == ABI_X86_32P, &kept,
 	    &e) < 0) {
 		boot_kvm_close(k);
-		fprintf(stderr, "%s: %s; use --with qemu\n", PROG, e.msg);
+		cli_say(PROG, "%s; use --with qemu", e.msg);
 		return PV_EXIT_SYSTEM;
 	}
 	boot_kvm_close(k);
 	if (kept)
-		fprintf(stderr, "%s: %s: this host's KVM keeps 32-bit paging, "
+		cli_say(PROG, "%s: this host's KVM keeps 32-bit paging, "
 		    "but boot runs only x86_64 domains under KVM yet; use "
-		    "--with qemu\n", PROG, d->abi->name);
+		    "--with qemu", d->abi->name);
 	else
-		fprintf(stderr, "%s: %s needs 32-bit paging, which this "
-		    "host's KVM cannot run; use --with qemu\n", PROG,
-		    d->abi->name);
+		cli_say(PROG, "%s needs 32-bit paging, which this "
+		    "host's KVM cannot run; use --with qemu", d->abi->name);
 	return PV_EXIT_SYSTEM;
 }
 
@@ -397,18 +410,18 @@ boot_kvm(const char *dir, struct boot_domain *d, double timeout)
 		if (e.code != PV_EXIT_SYSTEM ||
 		    strstr(e.msg, "use --with qemu") != NULL)
 			return cli_error(PROG, &e);
-		fprintf(stderr, "%s: %s; use --with qemu\n", PROG, e.msg);
+		cli_say(PROG, "%s; use --with qemu", e.msg);
 		return PV_EXIT_SYSTEM;
 	}
-	fprintf(stderr, "boot: kvm: %s domain %s (%llu frames): cr3 0x%llx, "
-	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx\n",
+	cli_say(PROG, "kvm: %s domain %s (%llu frames): cr3 0x%llx, "
+	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx",
 	    d->abi->name, dir, (unsigned long long)d->frames,
 	    (unsigned long long)d->vcpu.cr3, (unsigned long long)d->vcpu.ip,
 	    (unsigned long long)d->vcpu.sp, (unsigned long long)d->vcpu.si,
 	    (unsigned long long)d->vcpu.flags);
-	fprintf(stderr, "boot: kvm: ring 3 on the domain's cs 0x%llx, ss "
+	cli_say(PROG, "kvm: ring 3 on the domain's cs 0x%llx, ss "
 	    "0x%llx, ds/es/fs/gs 0x%llx/0x%llx/0x%llx/0x%llx, in boot's "
-	    "GDT laid out as Xen's; boot's GDT, IDT and stubs in L4 slot %u\n",
+	    "GDT laid out as Xen's; boot's GDT, IDT and stubs in L4 slot %u",
 	    (unsigned long long)d->vcpu.cs, (unsigned long long)d->vcpu.ss,
 	    (unsigned long long)d->vcpu.ds, (unsigned long long)d->vcpu.es,
 	    (unsigned long long)d->vcpu.fs, (unsigned long long)d->vcpu.gs,
@@ -416,7 +429,7 @@ boot_kvm(const char *dir, struct boot_domain *d, double timeout)
 	fflush(stderr);
 	kicked = r.kvm;
 	if (start_timer(timeout) < 0) {
-		fprintf(stderr, "%s: timer: %s\n", PROG, strerror(errno));
+		cli_say(PROG, "timer: %s", strerror(errno));
 		boot_kvm_close(r.kvm);
 		return PV_EXIT_SYSTEM;
 	}
@@ -432,16 +445,10 @@ qemu_fault(const struct boot_qemu_result *r)
 {
 	const struct boot_fault *f = &r->fault;
 
-	fprintf(stderr, "boot: the guest took exception %u (%s)", f->vector,
-	    boot_x86_vector_name(f->vector));
-	if (f->has_error)
-		fprintf(stderr, ", error code 0x%llx",
-		    (unsigned long long)f->error);
-	fprintf(stderr, " at rip 0x%llx%s\n", (unsigned long long)f->rip,
-	    (f->cs & 3) == 0 ? " in boot's own code" :
+	say_fault(f, (f->cs & 3) == 0 ? " in boot's own code" :
 	    r->bounces >= MAX_BOUNCES ? ", again: a fault loop" :
 	    r->handler ? "" : " with no handler registered");
-	fprintf(stderr, "boot: registers when the guest took the exception:\n");
+	cli_say(PROG, "registers when the guest took the exception:");
 	print_cpu(&r->cpu);
 	return BOOT_EXIT_NO_VERDICT;
 }
@@ -454,20 +461,20 @@ boot_qemu(const char *dir, struct boot_domain *d, double timeout)
 
 	/* SIGINT, SIGTERM, SIGHUP stop the run and kill QEMU. */
 	if (cli_catch_stop() < 0) {
-		fprintf(stderr, "%s: sigaction: %s\n", PROG, strerror(errno));
+		cli_say(PROG, "sigaction: %s", strerror(errno));
 		return PV_EXIT_SYSTEM;
 	}
 	if (boot_qemu_prepare(d, &e) < 0)
 		return cli_error(PROG, &e);
-	fprintf(stderr, "boot: qemu: %s domain %s (%llu frames): cr3 0x%llx, "
-	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx\n",
+	cli_say(PROG, "qemu: %s domain %s (%llu frames): cr3 0x%llx, "
+	    "rip 0x%llx, rsp 0x%llx, rsi 0x%llx, rflags 0x%llx",
 	    d->abi->name, dir, (unsigned long long)d->frames,
 	    (unsigned long long)d->vcpu.cr3, (unsigned long long)d->vcpu.ip,
 	    (unsigned long long)d->vcpu.sp, (unsigned long long)d->vcpu.si,
 	    (unsigned long long)d->vcpu.flags);
-	fprintf(stderr, "boot: qemu: ring %llu on the domain's cs 0x%llx, ss "
+	cli_say(PROG, "qemu: ring %llu on the domain's cs 0x%llx, ss "
 	    "0x%llx; boot's GDT, IDT, TSS and handlers in the hypervisor's "
-	    "hole from 0x%llx\n", (unsigned long long)(d->vcpu.cs & 3),
+	    "hole from 0x%llx", (unsigned long long)(d->vcpu.cs & 3),
 	    (unsigned long long)d->vcpu.cs, (unsigned long long)d->vcpu.ss,
 	    (unsigned long long)d->abi->hv_start);
 	fflush(stderr);
@@ -476,29 +483,29 @@ boot_qemu(const char *dir, struct boot_domain *d, double timeout)
 		return cli_error(PROG, &e);
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "boot: writing the console: %s\n",
+		cli_say(PROG, "writing the console: %s",
 		    strerror(errno));
 		return PV_EXIT_SYSTEM;
 	}
 	switch (r.end) {
 	case BOOT_QEMU_VERDICT:
-		fprintf(stderr, "boot: verdict %u (%s) after %.3f s\n",
+		cli_say(PROG, "verdict %u (%s) after %.3f s",
 		    r.verdict, r.verdict == 0 ? "pass" : "fail", r.seconds);
 		return (int)r.verdict;
 	case BOOT_QEMU_FAULT:
 		return qemu_fault(&r);
 	case BOOT_QEMU_SHUTDOWN:
-		fprintf(stderr, "boot: the guest shut down (a triple fault) "
-		    "without a verdict, after %.3f s\n", r.seconds);
+		cli_say(PROG, "the guest shut down (a triple fault) "
+		    "without a verdict, after %.3f s", r.seconds);
 		return BOOT_EXIT_NO_VERDICT;
 	case BOOT_QEMU_TIMEOUT:
-		fprintf(stderr, "boot: timeout: no verdict after %g s; QEMU "
-		    "killed\n", timeout);
+		cli_say(PROG, "timeout: no verdict after %g s; QEMU killed",
+		    timeout);
 		return BOOT_EXIT_NO_VERDICT;
 	case BOOT_QEMU_SIGNAL:
 		break;
 	}
-	fprintf(stderr, "boot: stopped by signal %d; QEMU killed\n",
+	cli_say(PROG, "stopped by signal %d; QEMU killed",
 	    r.signal);
 	return PV_EXIT_SYSTEM;
 }
@@ -601,15 +608,14 @@ main(int argc, char **argv)
 	if (boot_domain_open(argv[optind], &d, &e) < 0)
 		return cli_error(PROG, &e);
 	path = choose_path(with, &d, why, sizeof(why));
-	fprintf(stderr, "boot: path %s (%s)\n", path, why);
+	cli_say(PROG, "path %s (%s)", path, why);
 	if (strcmp(path, "qemu") == 0)
 		rc = boot_qemu(argv[optind], &d, timeout);
 	else
 		rc = boot_kvm(argv[optind], &d, timeout);
 	boot_domain_close(&d);
 	if (fclose(stdout) != 0 && rc == PV_EXIT_OK) {
-		fprintf(stderr, "%s: writing the console: %s\n", PROG,
-		    strerror(errno));
+		cli_say(PROG, "writing the console: %s", strerror(errno));
 		rc = PV_EXIT_SYSTEM;
 	}
 	return rc;

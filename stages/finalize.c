@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -289,6 +290,8 @@ report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 		[REGION_XENSTORE] = "Xenstore",
 		[REGION_CONSOLE] = "Console",
 	};
+	/* Room for any --out hv_sim_check_out takes, escaped whole. */
+	char where[4 * PATH_MAX + 1];
 	const struct plan_layout *l = p->layout;
 	const struct plan_region *r = l->regions;
 	const enum plan_region_id *order;
@@ -312,8 +315,13 @@ report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 		printf(" Phys-Mach map mapped apart: %0*llx at pfn %llu\n", w,
 		    (unsigned long long)l->p2m_map.va,
 		    (unsigned long long)l->p2m_map.pfn);
+	/*
+	 * The domain's name comes from outside (--out): escaped, so that
+	 * this is one line whatever it holds.
+	 */
+	pv_escape(where, sizeof(where), hv->where, strlen(hv->where));
 	printf("domain: %s (%s, %llu pages, cr3 0x%llx, start_info 0x%llx)\n",
-	    hv->where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
+	    where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
 	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
 }
 
@@ -633,6 +641,14 @@ main(int argc, char **argv)
 		    "--backend xen");
 	if (!b.xen && (b.out == NULL || *b.out == '\0'))
 		return cli_usage(PROG, SYNOPSIS, "--out DIR is required");
+	/*
+	 * A name the sim cannot build under is refused now, before the plan
+	 * is read. A name with control characters is any other name to the
+	 * kernel, and the operator's choice: it is built, and every line
+	 * that shows it shows it escaped.
+	 */
+	if (!b.xen && hv_sim_check_out(b.out, &e) < 0)
+		return cli_error(PROG, &e);
 	if (argc - optind > 1)
 		return cli_usage(PROG, SYNOPSIS, "too many arguments");
 	if (b.xen) {
@@ -643,8 +659,7 @@ main(int argc, char **argv)
 		 */
 		b.x.stop = &cli_stop_signal;
 		if (cli_catch_stop() < 0) {
-			fprintf(stderr, "%s: sigaction: %s\n", PROG,
-			    strerror(errno));
+			cli_say(PROG, "sigaction: %s", strerror(errno));
 			return PV_EXIT_SYSTEM;
 		}
 	}

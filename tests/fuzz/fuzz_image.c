@@ -15,6 +15,7 @@
 
 #include "elfguest.h"
 #include "img.h"
+#include "message.h"
 #include "plan.h"
 
 /*
@@ -25,11 +26,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A clean error is one line (main prints it as is), and says something. */
+/*
+ * A clean error is one printable line (main prints it as is: message.h),
+ * and says something.
+ */
 static void
 check_message(const struct pv_err *e)
 {
-	if (e->msg[0] == '\0' || strchr(e->msg, '\n') != NULL) {
+	if (!message_is_one_line(e->msg)) {
 		fprintf(stderr, "bad error message: \"%s\"\n", e->msg);
 		abort();
 	}

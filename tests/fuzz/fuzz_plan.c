@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "message.h"
 #include "plan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,15 +22,17 @@ static const char *const readers[] = {
 };
 
 /*
- * A clean error has an exit code of its own and a message. (The message
- * may quote the plan, newlines and all: jansson's messages quote the token
- * they stopped at, and a stage quotes strings it refuses.)
+ * A clean error has an exit code of its own and a message of one
+ * printable line (message.h). The message quotes the plan (jansson's
+ * messages quote the token they stopped at, and a stage quotes strings it
+ * refuses), newlines, escape sequences and all: escaped, it must still be
+ * one line, so the fuzzer keeps searching for a plan that breaks one.
  */
 static void
 check_message(const struct pv_err *e)
 {
 	if ((e->code != PV_EXIT_INPUT && e->code != PV_EXIT_SYSTEM) ||
-	    e->msg[0] == '\0') {
+	    !message_is_one_line(e->msg)) {
 		fprintf(stderr, "bad error: %d \"%s\"\n", e->code, e->msg);
 		abort();
 	}
