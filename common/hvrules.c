@@ -370,14 +370,19 @@ walk_tables(struct walk *w, struct pv_err *e)
 	return 0;
 }
 
-/* The pfn and L1 flags va maps to; -1 when it is not mapped. */
+/*
+ * The pfn va maps to and whether the guest may write it (RW at every
+ * level: a PAE L3 entry has no RW bit); -1 when va is not mapped.
+ */
 static int
-translate(const struct walk *w, uint64_t va, uint64_t *pfn, uint64_t *flags)
+translate(const struct walk *w, uint64_t va, uint64_t *pfn, int *writable)
 {
 	const struct abi *abi = w->abi;
 	uint64_t idx, mask = (1ULL << abi->index_bits) - 1, target;
 	size_t t = w->top, j;
 	int l;
+
+	*writable = 1;
 
 	for (l = abi->levels; l >= 1; l--) {
 		const struct plan_table *tb = &w->pt->tables[t];
@@ -390,9 +395,11 @@ translate(const struct walk *w, uint64_t va, uint64_t *pfn, uint64_t *flags)
 		if (j == tb->nr_maps)
 			return -1;
 		target = tb->maps[j].pfn + (idx - tb->maps[j].index);
+		if (!(abi->levels == 3 && l == 3) &&
+		    !(tb->maps[j].flags & PTE_RW))
+			*writable = 0;
 		if (l == 1) {
 			*pfn = target;
-			*flags = tb->maps[j].flags;
 			return 0;
 		}
 		t = table_of(w, target);
@@ -414,19 +421,19 @@ check_stack_and_si(const struct walk *w, const struct plan *p,
 	const struct plan_vcpu *v = &p->populate->vcpu;
 	const char *names[] = { "sp", "kernel_sp" };
 	const uint64_t sps[] = { v->sp, v->kernel_sp };
-	uint64_t word = w->abi->word, pfn, flags;
-	int i;
+	uint64_t word = w->abi->word, pfn;
+	int i, writable;
 
 	for (i = 0; i < 2; i++)
 		if (sps[i] < l->v_start + word || sps[i] > l->v_end ||
-		    translate(w, sps[i] - word, &pfn, &flags) < 0 ||
-		    !(flags & PTE_RW))
+		    translate(w, sps[i] - word, &pfn, &writable) < 0 ||
+		    !writable)
 			return BAD("populate.vcpu.%s: 0x%llx is no stack top in "
 			    "the mapped, writable bootstrap region [0x%llx, "
 			    "0x%llx)", names[i], ULL(sps[i]), ULL(l->v_start),
 			    ULL(l->v_end));
 	if (v->si != p->populate->start_info.va ||
-	    translate(w, v->si, &pfn, &flags) < 0 ||
+	    translate(w, v->si, &pfn, &writable) < 0 ||
 	    pfn != p->populate->start_info.pfn)
 		return BAD("populate.vcpu.si: 0x%llx is not start_info, mapped "
 		    "at 0x%llx to pfn %llu", ULL(v->si),
