@@ -33,6 +33,7 @@
 #define EFER_LMA	(1ULL << 10)
 #define EFER_NXE	(1ULL << 11)
 #define RFLAGS_FIXED	(1ULL << 1)	/* bit 1 always reads 1 */
+#define RFLAGS_IOPL	(3ULL << 12)
 #define CPUID_EXT_NX	(1U << 20)	/* CPUID 0x80000001 EDX */
 
 #define KVM_API 12
@@ -289,7 +290,14 @@ boot_kvm_load_x64(struct boot_kvm *k, const struct boot_domain *d,
 	r.rbp = v->bp;
 	r.rsp = v->sp;
 	r.rip = v->ip;
-	r.rflags = v->flags | RFLAGS_FIXED;
+	/*
+	 * IOPL 0 whatever domain.json says, as on the QEMU path: the TSS's
+	 * I/O map, not the flags, decides which ports the guest reaches, so
+	 * that a guest in ring 3 cannot write the port only boot's stubs
+	 * write (BOOT_PORT_FAULT); Xen, too, moves IOPL out of the initial
+	 * flags and grants I/O privilege by hypercall.
+	 */
+	r.rflags = (v->flags & ~RFLAGS_IOPL) | RFLAGS_FIXED;
 	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
 		return sys_fail(e, "KVM_SET_REGS");
 	return 0;

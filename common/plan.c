@@ -817,6 +817,10 @@ parse_layout(json_t *obj, const struct plan_elfinfo *ei,
 	}
 	if (get_str(obj, "layout", "cmdline", &cmd, e) < 0)
 		return -1;
+	/* What layout --cmdline refuses, every reader refuses. */
+	if (strlen(cmd) > PLAN_CMDLINE_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "layout.cmdline: longer than "
+		    "%d bytes", PLAN_CMDLINE_MAX);
 	if ((l->cmdline = strdup(cmd)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
 	if (get_hex(obj, "layout", "v_start", &l->v_start, e) < 0 ||

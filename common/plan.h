@@ -136,6 +136,12 @@ struct plan_populate {
 	struct plan_vcpu vcpu;
 };
 
+/*
+ * The longest command line a plan carries, in bytes (layout --cmdline):
+ * start_info takes only its first plan_cmdline_max() - 1 of them.
+ */
+#define PLAN_CMDLINE_MAX 65536
+
 /* The longest command line an ABI's start_info holds, with its NUL. */
 static inline uint64_t
 plan_cmdline_max(const struct abi *abi)

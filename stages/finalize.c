@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "elfguest.h"
 #include "hv.h"
+#include "hvrules.h"
 #include "xenhdr.h"
 
 #define PROG "finalize"
@@ -664,8 +665,13 @@ main(int argc, char **argv)
 		}
 	}
 	prefetch_start(&pf);
+	/*
+	 * The plan is untrusted and this runs as root: what no hypervisor
+	 * would build is refused before anything is read or built, on every
+	 * backend.
+	 */
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    finalize(&p, &b, &pf, &e) < 0)
+	    hvrules_check(&p, &e) < 0 || finalize(&p, &b, &pf, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;

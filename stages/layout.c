@@ -12,7 +12,6 @@
 #define PROG "layout"
 #define SYNOPSIS "layout --memory SIZE [--initrd FILE] [--cmdline STRING] " \
     "[PLAN]"
-#define MAX_CMDLINE_ARG 65536
 #define FOUR_MB ((uint64_t)1 << X13_L2_SHIFT)
 
 
@@ -215,9 +214,9 @@ request(const char *memory, const char *initrd, char *cmdline,
 		    "%s (%s): its domains have at most 0x%llx bytes", memory,
 		    ei->abi->arch, ei->abi->name, (unsigned long long)plan_max_memory(ei->abi));
 	l.nr_pages = l.memory >> PV_PAGE_SHIFT;
-	if (strlen(cmdline) > MAX_CMDLINE_ARG)
+	if (strlen(cmdline) > PLAN_CMDLINE_MAX)
 		return pv_fail(e, PV_EXIT_INPUT, "--cmdline: longer than %d "
-		    "bytes", MAX_CMDLINE_ARG);
+		    "bytes", PLAN_CMDLINE_MAX);
 	l.cmdline = cmdline;
 	if (initrd != NULL) {
 		if (img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP, &l.initrd, NULL,

@@ -5,13 +5,16 @@
  * stage would read it from its standard input. Whatever the bytes, the
  * result must be a checked plan or a clean error; and a plan that is
  * accepted, written out again by the stages' own writers, must be accepted
- * again. A crash, a sanitizer report, a leak or a refused rewrite is a bug.
+ * again; a plan finalize accepts then goes through hvrules_check, which
+ * walks its page tables. A crash, a sanitizer report, a leak or a refused
+ * rewrite is a bug.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hvrules.h"
 #include "message.h"
 #include "plan.h"
 
@@ -89,8 +92,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (plan_read_buffer((const char *)data + 1, size - 1, stage, &p,
 	    &e) < 0)
 		check_message(&e);
-	else
+	else {
 		rewrite(&p, stage);
+		/* finalize walks a plan it read once more, for hvrules. */
+		if (strcmp(stage, "finalize") == 0 && hvrules_check(&p, &e) < 0)
+			check_message(&e);
+	}
 	plan_free(&p);
 	return 0;
 }
