@@ -323,8 +323,10 @@ def mutant(seed, i, bases):
     plan = rng.choice(bases)
     doc = json.loads(json.dumps(plan.doc))
     descs, classes = [], []
+    # A swap needs another base to take the field from.
+    ops = [(o, w) for o, w in OPS if o is not m_swap or len(bases) > 1]
     for _ in range(2 if rng.random() < 0.125 else 1):
-        op = rng.choices([o for o, _ in OPS], [w for _, w in OPS])[0]
+        op = rng.choices([o for o, _ in ops], [w for _, w in ops])[0]
         args = (rng, plan, doc, bases) if op is m_swap else (rng, plan, doc)
         kind, path, what = op(*args)
         descs.append("%s %s: %s" % (kind, name_of(path), what))
