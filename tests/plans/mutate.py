@@ -29,6 +29,8 @@ something to a builder, never a byte flip:
             flags), or a letter of a segment's "rwx"
   retarget  a page table's pfn, an entry's pfn, top_pfn or pin pointed at
             another table
+  hvslot    an entry added in the hypervisor's slots of the top table (for
+            PAE, of the L2 under L3 entry 3), pointing at a table below
   cmdline   the command line made 0 to 4096 bytes long, its length in
             start_info kept or set to match
 
@@ -53,6 +55,12 @@ STAGES = ("elfinfo", "layout", "populate", "pagetables")
 HV_AREA = {"xen-1.3": (0xFC000000, 1 << 32),
            "xen-3.0-x86_32p": (0xF5800000, 1 << 32),
            "xen-3.0-x86_64": (0xFFFF800000000000, 0xFFFF880000000000)}
+# Table indices at the edges of a table and of the hypervisor's entries:
+# the top table's first and last Xen slots and their neighbours (xen-1.3's
+# L2 from 1008, PAE's L3 entry 3 and its L2 from 428, x86_64's L4 256-271).
+HV_INDICES = {"xen-1.3": (1007, 1008, 1023, 1024),
+              "xen-3.0-x86_32p": (3, 4, 427, 428, 511, 512),
+              "xen-3.0-x86_64": (255, 256, 271, 272, 511, 512)}
 FLAG_KEYS = {"flags", "cs", "ds", "es", "fs", "gs", "ss", "kernel_ss",
              "trap_cs", "callback_cs", "vm_assist", "upcall_mask"}
 ARRAYS = {"segments", "regions", "writes", "tables", "maps"}
@@ -200,8 +208,10 @@ def m_limit(rng, plan, doc):
     if isinstance(old, str):
         cands += [(v - PAGE, "previous page"), (v + PAGE, "next page")]
         cands += plan.addresses()
-    if key.endswith("pfn") or key in ("top_pfn", "initrd_pfn"):
+    if key.endswith("pfn"):
         cands += plan.pfns()
+    if key in ("index", "count"):
+        cands += [(i, "table edge") for i in HV_INDICES[plan.abi]]
     cands = [(c, why) for c, why in cands if c != v]
     c, why = rng.choice(cands)
     new = same_kind(old, c)
@@ -277,7 +287,6 @@ def m_bit(rng, plan, doc):
 def m_retarget(rng, plan, doc):
     pt = doc["pagetables"]
     tables = pt["tables"]
-    other = rng.choice(plan.tables)
     where = rng.choice(("entry", "entry", "table", "top"))
     if where == "entry":
         ti = rng.randrange(len(tables))
@@ -294,8 +303,41 @@ def m_retarget(rng, plan, doc):
         if path[-1] == "pin":
             path += ("pfn",)
     old = get(doc, path)
+    other = rng.choice([t for t in plan.tables if t != old] or plan.tables)
     put(doc, path, other)
     return "retarget", path, "%d -> %d (a table)" % (old, other)
+
+
+def m_hvslot(rng, plan, doc):
+    """An entry added in the hypervisor's slots, pointing at a table of
+    the level below: in the top table (xen-1.3's L2 from 1008, x86_64's
+    L4 256 to 271), or for PAE in the L2 that L3 entry 3 names, from 428."""
+    tables = doc["pagetables"]["tables"]
+    by_pfn = {t["pfn"]: t for t in tables}
+    levels = doc["pagetables"]["levels"]
+    top = [t for t in tables if t["level"] == levels]
+    if not top:
+        return m_retarget(rng, plan, doc)
+    table = top[0]
+    first, last = {"xen-1.3": (1008, 1023), "xen-3.0-x86_64": (256, 271),
+                   "xen-3.0-x86_32p": (428, 511)}[plan.abi]
+    if plan.abi == "xen-3.0-x86_32p":
+        l3 = [m for m in table["maps"] if m["index"] <= 3 < m["index"] +
+              m["count"]]
+        if not l3 or l3[0]["pfn"] + 3 - l3[0]["index"] not in by_pfn:
+            return m_retarget(rng, plan, doc)
+        table = by_pfn[l3[0]["pfn"] + 3 - l3[0]["index"]]
+    below = [t["pfn"] for t in tables if t["level"] == table["level"] - 1]
+    if not below or not table["maps"]:
+        return m_retarget(rng, plan, doc)
+    index = rng.choice((first, last, rng.randint(first, last)))
+    new = {"index": index, "count": 1, "pfn": rng.choice(below),
+           "flags": table["maps"][0]["flags"]}
+    table["maps"].append(new)
+    table["maps"].sort(key=lambda m: m["index"])
+    i = tables.index(table)
+    return "hvslot", ("pagetables", "tables", i, "maps"), \
+        "index %d -> table pfn %d" % (index, new["pfn"])
 
 
 def m_cmdline(rng, plan, doc):
@@ -314,7 +356,7 @@ def m_cmdline(rng, plan, doc):
 
 
 OPS = [(m_limit, 30), (m_count, 10), (m_swap, 15), (m_array, 15),
-       (m_bit, 15), (m_retarget, 10), (m_cmdline, 5)]
+       (m_bit, 15), (m_retarget, 10), (m_hvslot, 5), (m_cmdline, 5)]
 
 
 def mutant(seed, i, bases):
