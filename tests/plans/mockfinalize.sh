@@ -11,8 +11,11 @@
 set -u
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-eval "out=\${$(($# - 1))}" # The argument before PLAN, which is last.
-eval "plan=\${$#}"
+out='' prev=''
+for arg; do
+	[ "$prev" = --out ] && out=$arg
+	prev=$arg
+done
 
 case ${MOCK_MODE:-} in
 ignore) exec "$TOP/bin/finalize" --backend sim --out "$out" "$MOCK_PLAN" ;;
