@@ -409,6 +409,31 @@ difftest: all guests xenparse
 
 .PHONY: difftest
 
+# The untrusted-plan search
+# tests/plans/bases.sh makes valid plans of every ABI from the test guests,
+# tests/plans/mutate.py edits them semantically, tests/plans/run.py feeds
+# each mutant to finalize and judges it (a clean refusal, or a domain
+# tests/checker/checkdom.py passes); tests/plans/explained.txt says why for
+# each class of finding the checker's strictness explains. The suite runs
+# 200 mutants (tests/plans.bats); this is the longer run, not part of all
+# or check:
+#   make plantest [PLANTEST_COUNT=2000] [PLANTEST_SEED=pvbuild] [PLANTEST_JOBS=2]
+# It keeps the findings in build/plans/results/cases/.
+PLANTEST_COUNT ?= 2000
+PLANTEST_SEED ?= pvbuild
+PLANTEST_JOBS ?= 2
+
+plantest: all guests
+	$(Q)rm -rf build/plans
+	$(Q)tests/plans/bases.sh build/plans/bases
+	$(Q)/usr/bin/python3 tests/plans/mutate.py --seed '$(PLANTEST_SEED)' \
+		--count $(PLANTEST_COUNT) build/plans/bases build/plans/corpus
+	$(Q)/usr/bin/python3 tests/plans/run.py --jobs $(PLANTEST_JOBS) \
+		--explained tests/plans/explained.txt --check \
+		--out build/plans/results build/plans/corpus
+
+.PHONY: plantest
+
 # Install the Debian packages that are missing (as root), or name them.
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

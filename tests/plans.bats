@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# The untrusted-plan search: valid plans of every ABI (tests/plans/bases.sh)
+# edited semantically (tests/plans/mutate.py, a fixed seed) and fed to
+# finalize, each judged by an oracle that shares no code with the builder
+# (tests/plans/run.py): finalize refuses it cleanly (exit 1, one line, no
+# output, nothing left), or builds a domain tests/checker/checkdom.py
+# passes. Any other result must have its class in tests/plans/explained.txt
+# with the reason. Then the runner must be able to fail: against a wrong
+# finalize (tests/plans/mockfinalize.sh) it reports each kind of finding.
+# `make plantest` runs a longer batch.
+bats_require_minimum_version 1.5.0
+load helper
+
+PLANS=$TOP/tests/plans
+
+setup_file() {
+	"$PLANS/bases.sh" "$BATS_FILE_TMPDIR/bases"
+}
+
+# runner CORPUS [run.py options...]: run.py on CORPUS, its report kept.
+runner() {
+	local corpus=$1
+	shift
+	run "$PY" "$PLANS/run.py" --jobs 2 --timeout 60 "$@" "$corpus"
+	printf '# %s\n' "${lines[@]}" >&3
+}
+
+@test "200 mutants (seed ci): every finding is explained" {
+	"$PY" "$PLANS/mutate.py" --seed ci --count 200 \
+		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/corpus"
+	runner "$BATS_TEST_TMPDIR/corpus" --explained "$PLANS/explained.txt" \
+		--check --out "$BATS_TEST_TMPDIR/results"
+	assert_line 'unexplained findings: 0'
+	[ "$status" -eq 0 ]
+}
+
+@test "every base plan builds a domain the checker passes" {
+	"$PY" "$PLANS/mutate.py" --count 0 "$BATS_FILE_TMPDIR/bases" \
+		"$BATS_TEST_TMPDIR/corpus"
+	runner "$BATS_TEST_TMPDIR/corpus" --check
+	assert_success
+	assert_line --regexp '^  built +16$'
+	assert_line 'unexplained findings: 0'
+}
+
+@test "a mutant remade from its seed and index is the very file" {
+	"$PY" "$PLANS/mutate.py" --seed again --count 20 \
+		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/corpus"
+	run -0 "$PY" "$PLANS/mutate.py" --seed again --index 13 \
+		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/13.json"
+	cmp "$BATS_TEST_TMPDIR/13.json" "$BATS_TEST_TMPDIR/corpus/00013.json"
+	# It says what the manifest says of it.
+	assert_output "$("$PY" -c 'import json, sys
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m["id"] == 13:
+        print("%s: %s" % (m["base"], m["mutation"]))' \
+		"$BATS_TEST_TMPDIR/corpus/manifest.jsonl")"
+}
+
+# A corpus of N mutants of the x64-basic 24 MiB plan alone, and run.py on
+# it against mockfinalize.sh in MODE: mock MODE N
+mock() {
+	mkdir -p "$BATS_TEST_TMPDIR/one"
+	cp "$BATS_FILE_TMPDIR/bases/x64-basic-24M.json" "$BATS_TEST_TMPDIR/one/"
+	"$PY" "$PLANS/mutate.py" --seed mock --count "$2" "$BATS_TEST_TMPDIR/one" \
+		"$BATS_TEST_TMPDIR/corpus"
+	MOCK_MODE=$1 MOCK_PLAN=$BATS_FILE_TMPDIR/bases/multiseg-24M.json \
+		runner "$BATS_TEST_TMPDIR/corpus" --finalize "$PLANS/mockfinalize.sh" \
+		--explained "$PLANS/explained.txt" --check
+	assert_failure 1
+}
+
+@test "the runner catches a finalize that builds a domain it was not asked for" {
+	mock ignore 3
+	# The base itself: built "fine", but not the domain its plan asks for.
+	assert_line --regexp '^  \[checker\] seed mock index base, x64-basic-24M: none$'
+	assert_line --regexp '^  checker +4$'
+}
+
+@test "the runner catches a refusal of two lines" {
+	mock twolines 10
+	assert_line --regexp '^      -> 2 lines on stderr$'
+}
+
+@test "the runner catches a refusal that leaves the domain directory" {
+	mock leftover 10
+	assert_line --regexp '^      -> left dom$'
+}
+
+@test "the runner catches another exit status" {
+	mock exit3 2
+	assert_line --regexp '^  exit +3$'
+	assert_line '      -> exit 3: finalize: backend failure'
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""Feed plan mutants to finalize and judge each by an oracle that shares no
+code with the builder.
+
+usage: run.py [--jobs N] [--timeout S] [--finalize PROG] [--explained FILE]
+              [--check] [--out DIR] [--top DIR] CORPUS
+
+CORPUS is what mutate.py wrote (CORPUS/manifest.jsonl names the plans).
+Each plan goes to `finalize --backend sim --out DIR PLAN` in a directory of
+its own, and is judged:
+
+  refused   finalize exits 1 with exactly one line on stderr, nothing on
+            stdout, and neither DIR nor a temporary (.DIR.pvbuild-*) left
+  built     finalize exits 0, leaves DIR alone, and tests/checker/checkdom.py
+            passes on it, told the kernel, initrd, memory and command line
+            the plan itself asks for (the checker recomputes the rest)
+
+Anything else is a finding, of one of these outcomes:
+
+  checker   exit 0, but the checker fails (its FAIL lines are kept)
+  untidy    exit 0 or 1, but stdout, stderr or the directory is wrong
+  exit      another exit status (2, 3, ...)
+  crash     killed by a signal
+  timeout   finalize ran past --timeout seconds
+  request   exit 0, but the plan's request is no kernel, size and command
+            line the checker can be told
+
+A finding is explained when tests/plans/explained.txt has a line
+"OUTCOME PATTERN reason" whose PATTERN (fnmatch) matches the mutation's
+class; a mutant of two edits must have both classes matched. Prints the
+counts by outcome and class, then every unexplained finding with its
+mutation, seed and index (mutate.py --seed S --index I remakes it). With
+--check the exit status is 1 when a finding is unexplained. --out DIR keeps
+results.jsonl and, for findings, the plan and finalize's output in
+DIR/cases/.
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+PROG = "run.py"
+OUTCOMES = ("checker", "untidy", "exit", "crash", "timeout", "request")
+
+
+def request(plan):
+    """The checker's arguments for what the plan asks for, or None."""
+    try:
+        ei, lay = plan["elfinfo"], plan["layout"]
+        args = ["--kernel", ei["image"]["path"], "--memory",
+                str(lay["memory"]), "--cmdline", lay["cmdline"]]
+        if lay["initrd"] is not None:
+            args += ["--initrd", lay["initrd"]["path"]]
+    except (KeyError, TypeError):
+        return None
+    if not all(isinstance(a, str) and a and "\0" not in a for a in args[:4]):
+        return None
+    return args
+
+
+def tidy_refusal(r, left):
+    """What is wrong with a refusal, or None."""
+    wrong = []
+    if r.stdout:
+        wrong.append("stdout not empty")
+    lines = r.stderr.decode(errors="replace").split("\n")
+    if len(lines) != 2 or not lines[0] or lines[1]:
+        wrong.append("%d lines on stderr" % (len(lines) - 1))
+    if left:
+        wrong.append("left %s" % " ".join(left))
+    return "; ".join(wrong) or None
+
+
+def check(plan_path, dom, checker, timeout):
+    """(outcome or None, detail) of the checker on a built domain."""
+    with open(plan_path) as f:
+        args = request(json.load(f))
+    if args is None:
+        return "request", "the plan names no usable kernel, size or cmdline"
+    try:
+        r = subprocess.run([sys.executable, checker, dom] + args,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return "timeout", "the checker ran past %gs" % timeout
+    out = r.stdout.decode(errors="replace")
+    if r.returncode == 0:
+        return None, "checker ok"
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    if r.returncode == 1 and fails:
+        return "checker", " | ".join(fails[:3])
+    return "request", "checker exit %d: %s" % (
+        r.returncode, r.stderr.decode(errors="replace").strip()[:200])
+
+
+def judge(entry, corpus, work, finalize, checker, timeout):
+    res = dict(entry)
+    plan = os.path.join(corpus, entry["file"])
+    tmp = tempfile.mkdtemp(prefix="m%s-" % entry["id"], dir=work)
+    dom = os.path.join(tmp, "dom")
+    try:
+        try:
+            r = subprocess.run([finalize, "--backend", "sim", "--out", dom,
+                                plan], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout,
+                               check=False)
+        except subprocess.TimeoutExpired:
+            res.update(outcome="timeout", detail="finalize ran past %gs" %
+                       timeout, stderr="")
+            return res
+        res["stderr"] = r.stderr.decode(errors="replace")
+        res["status"] = r.returncode
+        left = sorted(os.listdir(tmp))
+        if r.returncode == 1:
+            wrong = tidy_refusal(r, left)
+            res.update(outcome="untidy" if wrong else "refused",
+                       detail=wrong or res["stderr"].strip())
+        elif r.returncode == 0:
+            if left != ["dom"] or not r.stdout or r.stderr:
+                res.update(outcome="untidy", detail="exit 0 with %s, "
+                           "stdout %dB, stderr %dB" % (left, len(r.stdout),
+                                                       len(r.stderr)))
+            else:
+                outcome, detail = check(plan, dom, checker, timeout)
+                res.update(outcome=outcome or "built", detail=detail)
+        elif r.returncode < 0:
+            res.update(outcome="crash", detail="signal %d" % -r.returncode)
+        else:
+            res.update(outcome="exit", detail="exit %d: %s" % (
+                r.returncode, res["stderr"].strip()[:200]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
+def load_explained(path):
+    """[(outcome, pattern, reason)] from lines "OUTCOME PATTERN reason"."""
+    known = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 2)
+            if len(parts) < 3 or parts[0] not in OUTCOMES:
+                raise ValueError("%s:%d: not OUTCOME PATTERN reason" %
+                                 (path, n))
+            known.append(tuple(parts))
+    return known
+
+
+def explained(res, known):
+    return all(any(o == res["outcome"] and fnmatch.fnmatchcase(c, pat)
+                   for o, pat, _ in known)
+               for c in res["class"].split("+"))
+
+
+def keep_case(out, res, corpus):
+    d = os.path.join(out, "cases", res["outcome"])
+    os.makedirs(d, exist_ok=True)
+    shutil.copyfile(os.path.join(corpus, res["file"]),
+                    os.path.join(d, res["file"]))
+    with open(os.path.join(d, res["file"] + ".result"), "w") as f:
+        json.dump(res, f, indent=2, sort_keys=True)
+
+
+def report(results, known):
+    """Print the counts and the unexplained findings; return those."""
+    by = collections.Counter(r["outcome"] for r in results)
+    print("%d plans" % len(results))
+    for o in ("refused", "built") + OUTCOMES:
+        print("  %-8s %5d" % (o, by.get(o, 0)))
+        classes = collections.Counter(r["class"] for r in results
+                                      if r["outcome"] == o)
+        for c, n in sorted(classes.items(), key=lambda x: (-x[1], x[0])):
+            if o not in ("refused", "built"):
+                print("      %5d  %s" % (n, c))
+    findings = [r for r in results if r["outcome"] in OUTCOMES]
+    unexplained = [r for r in findings if not explained(r, known)]
+    print("explained findings: %d" % (len(findings) - len(unexplained)))
+    print("unexplained findings: %d" % len(unexplained))
+    for r in unexplained:
+        print("  [%s] seed %s index %s, %s: %s" % (
+            r["outcome"], r["seed"], r["id"], r["base"], r["mutation"]))
+        print("      -> %s" % r["detail"][:300])
+    return unexplained
+
+
+def main():
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--finalize")
+    ap.add_argument("--explained")
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--out")
+    ap.add_argument("--top", default=os.path.join(here, "..", ".."))
+    ap.add_argument("corpus")
+    args = ap.parse_args()
+    top = os.path.abspath(args.top)
+    finalize = args.finalize or os.path.join(top, "bin", "finalize")
+    checker = os.path.join(top, "tests", "checker", "checkdom.py")
+    try:
+        known = load_explained(args.explained) if args.explained else []
+        with open(os.path.join(args.corpus, "manifest.jsonl")) as f:
+            entries = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        print("%s: %s" % (PROG, e), file=sys.stderr)
+        return 2
+    work = tempfile.mkdtemp(prefix="plans-")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(
+                lambda e: judge(e, args.corpus, work, finalize, checker,
+                                args.timeout), entries))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    unexplained = report(results, known)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.jsonl"), "w") as f:
+            for r in results:
+                f.write(json.dumps(r, sort_keys=True) + "\n")
+        for r in results:
+            if r["outcome"] in OUTCOMES:
+                keep_case(args.out, r, args.corpus)
+    return 1 if args.check and unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
