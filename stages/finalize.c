@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "derive.h"
 #include "elfguest.h"
 #include "hv.h"
 #include "hvrules.h"
@@ -491,6 +492,110 @@ check_elfinfo(const struct plan *p, uint8_t *kernel, struct pv_err *e)
 	return rc;
 }
 
+/*
+ * Where `got` (the plan's) first differs from `want` (what the stage
+ * derives), as a path that goes on from `buf`: down through the first
+ * differing entry of an array and the first differing member of an
+ * object, to the value that differs. Returns 0 when they are equal.
+ */
+static int
+first_difference(json_t *got, json_t *want, char *buf, size_t size)
+{
+	size_t i, len = strlen(buf);
+	const char *key;
+	json_t *v;
+
+	if (json_equal(got, want))
+		return 0;
+	if (json_is_array(got) && json_is_array(want)) {
+		for (i = 0; json_equal(json_array_get(got, i),
+		    json_array_get(want, i)); i++)
+			;
+		snprintf(buf + len, size - len, "[%zu]", i);
+		if (i < json_array_size(got) && i < json_array_size(want))
+			first_difference(json_array_get(got, i),
+			    json_array_get(want, i), buf, size);
+	} else if (json_is_object(got) && json_is_object(want)) {
+		json_object_foreach(got, key, v)
+			if (!json_equal(v, json_object_get(want, key)))
+				break;
+		if (key == NULL)
+			return 1;	/* a member the plan lacks */
+		snprintf(buf + len, size - len, ".%s", key);
+		if (json_object_get(want, key) != NULL)
+			first_difference(v, json_object_get(want, key), buf,
+			    size);
+	}
+	return 1;
+}
+
+/* A copy of a pagetables member without its entries' flags. */
+static json_t *
+without_flags(json_t *pt)
+{
+	json_t *copy = json_deep_copy(pt), *t, *m;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(copy, "tables"), i, t)
+		json_array_foreach(json_object_get(t, "maps"), j, m)
+			json_object_del(m, "flags");
+	return copy;
+}
+
+/*
+ * finalize builds only what populate and pagetables plan from the elfinfo
+ * and layout members: the writes (so the kernel and the initrd are loaded
+ * as they are), the p2m list, start_info, and every page table with every
+ * entry. The entries' flags, the vCPU context and shared_info's upcall
+ * mask are held to hvrules and the plan reader instead, which take what
+ * the stages write and what Xen would take unchanged.
+ */
+static int
+check_derived(const struct plan *p, struct pv_err *e)
+{
+	static const char *const populate_members[] = { "writes", "p2m",
+	    "start_info" };
+	json_t *pop = NULL, *pt = NULL, *got = NULL, *want = NULL;
+	char where[128];
+	size_t i;
+	int rc = -1;
+
+	if (derive_populate(p, &pop, e) < 0 ||
+	    derive_pagetables(p, &pt, e) < 0)
+		goto out;
+	if (pop == NULL || pt == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(where, sizeof(where), "populate.%s",
+		    populate_members[i]);
+		if (first_difference(json_object_get(json_object_get(p->root,
+		    "populate"), populate_members[i]),
+		    json_object_get(pop, populate_members[i]), where,
+		    sizeof(where))) {
+			pv_fail(e, PV_EXIT_INPUT, "%s: not what populate plans "
+			    "from the elfinfo and layout members", where);
+			goto out;
+		}
+	}
+	got = without_flags(json_object_get(p->root, "pagetables"));
+	want = without_flags(pt);
+	snprintf(where, sizeof(where), "pagetables");
+	if (first_difference(got, want, where, sizeof(where))) {
+		pv_fail(e, PV_EXIT_INPUT, "%s: not what pagetables plans from "
+		    "the layout", where);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(pop);
+	json_decref(pt);
+	json_decref(got);
+	json_decref(want);
+	return rc;
+}
+
 static int
 finalize(struct plan *p, const struct backend *b, struct prefetch *pf,
     struct pv_err *e)
@@ -500,7 +605,8 @@ finalize(struct plan *p, const struct backend *b, struct prefetch *pf,
 	uint64_t cr3;
 	int rc = -1;
 
-	if (load_files(p, b, pf, &kernel, &initrd, e) < 0 ||
+	if (check_derived(p, e) < 0 ||
+	    load_files(p, b, pf, &kernel, &initrd, e) < 0 ||
 	    check_elfinfo(p, kernel, e) < 0)
 		goto out;
 	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
