@@ -44,14 +44,17 @@ open_as(const char *path, int flags, enum img_trust trust, struct pv_err *e)
 	uid = (uid_t)syscall(SYS_setfsuid, (uid_t)-1);
 	gid = (gid_t)syscall(SYS_setfsgid, (gid_t)-1);
 	if ((n = getgroups(0, NULL)) < 0 ||
-	    (groups = malloc(((size_t)n + 1) * sizeof(*groups))) == NULL ||
-	    (n = getgroups(n, groups)) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot save the groups: "
-		    "%s", path, strerror(errno)) - 1;
-	if (syscall(SYS_setgroups, 0, NULL) < 0) {
+	    (groups = malloc(((size_t)n + 1) * sizeof(*groups))) == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot save the groups: %s",
+		    path, strerror(errno));
+		return -2;
+	}
+	if ((n = getgroups(n, groups)) < 0 ||
+	    syscall(SYS_setgroups, 0, NULL) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot drop the groups: %s",
+		    path, strerror(errno));
 		free(groups);
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot drop the groups: "
-		    "%s", path, strerror(errno)) - 1;
+		return -2;
 	}
 	syscall(SYS_setfsgid, nobody);
 	syscall(SYS_setfsuid, nobody);
@@ -61,11 +64,12 @@ open_as(const char *path, int flags, enum img_trust trust, struct pv_err *e)
 	syscall(SYS_setfsgid, gid);
 	if (syscall(SYS_setgroups, (size_t)n, groups) < 0 ||
 	    (uid_t)syscall(SYS_setfsuid, (uid_t)-1) != uid) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot put the rights back: "
+		    "%s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		free(groups);
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: cannot put the rights "
-		    "back: %s", path, strerror(errno)) - 1;
+		return -2;
 	}
 	free(groups);
 	errno = err;
