@@ -2,7 +2,7 @@
  * abi.h: the guest ABIs pvbuild builds, as one table: paging geometry,
  * address limits and the selectors of the initial vCPU context.
  *
- * xen-1.3's facts come from seed/ABI-1.3.md; the xen-3.0 ones from Xen's
+ * xen-1.3's facts come from docs/xen-1.3.md; the xen-3.0 ones from Xen's
  * public headers (<xen/arch-x86/xen-x86_32.h>, <xen/arch-x86/xen-x86_64.h>,
  * <xen/foreign/x86_32.h>) and Xen 4.17's builder.
  */

@@ -24,7 +24,7 @@ add_write(struct plan_populate *p, const struct plan_layout *l, uint64_t va,
 	w->source_offset = source_offset;
 }
 
-/* The vCPU context of seed/ABI-1.3.md, with its stack fix. */
+/* The vCPU context of docs/xen-1.3.md, with its stack fix. */
 static void
 vcpu_xen13(struct plan_vcpu *v, const struct plan_elfinfo *ei,
     const struct plan_layout *l)

@@ -1,7 +1,7 @@
 /*
  * plan.c: the plan document, read strictly and written canonically.
  *
- * Reading follows STYLE.md: duplicate keys are refused with line:column,
+ * Reading is strict: duplicate keys are refused with line:column,
  * every member is unpacked strictly (an unknown or missing key is an error),
  * addresses are parsed from hex strings with overflow checks, and the
  * invariants the later stages rely on are checked here, once, for every

@@ -20,7 +20,7 @@
 
 #define PLAN_FORMAT "pvbuild-plan/1"
 
-/* xen-1.3 facts (seed/ABI-1.3.md). */
+/* xen-1.3 facts (docs/xen-1.3.md). */
 #define X13_HYPERVISOR_VIRT_START 0xfc000000ULL
 #define X13_MAX_MEMORY X13_HYPERVISOR_VIRT_START
 #define X13_L2_SHIFT 22

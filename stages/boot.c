@@ -2,8 +2,8 @@
  * boot: start a sim domain for real and relay its console. Not a stage of
  * the pipeline: it reads what finalize --backend sim left (DIR/domain.json,
  * DIR/machine.mem) and runs it, entered directly in its own paging mode
- * with its own page tables and registers (DESIGN.md, "Backends and
- * booting"), on one of two paths, named on stderr ("boot: path ..."):
+ * with its own page tables and registers (README, "Booting a sim
+ * domain"), on one of two paths, named on stderr ("boot: path ..."):
  *
  * - KVM (common/boot_kvm.c), for xen-3.0-x86_64 when /dev/kvm opens: an
  *   x86_64 PV kernel runs in ring 3, as under Xen, which a KVM without

@@ -125,7 +125,7 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 	return 0;
 }
 
-/* start_info as seed/ABI-1.3.md lays it out (292 bytes, little-endian). */
+/* start_info as docs/xen-1.3.md lays it out (292 bytes, little-endian). */
 static void
 start_info_xen13(struct hv *hv, const struct plan *p, uint8_t *page)
 {
@@ -209,7 +209,7 @@ static int
 write_shared_info(struct hv *hv, const struct plan_populate *pp,
     struct pv_err *e)
 {
-	size_t stride = 4, mask = 1;	/* xen-1.3: seed/ABI-1.3.md */
+	size_t stride = 4, mask = 1;	/* xen-1.3: docs/xen-1.3.md */
 	uint8_t page[PV_PAGE_SIZE];
 	uint64_t i;
 

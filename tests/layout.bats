@@ -23,7 +23,7 @@ refused() {
 	[[ $stderr == "layout: "* ]]
 }
 
-# The seed's arithmetic (seed/xc_linux_build.c, setup_guestos), written
+# The seed's arithmetic (Xen 1.3's setup_guestos, docs/xen-1.3.md), written
 # again here without looking at stages/layout.c: checks every number of
 # the layout member of PLAN for memory MEM (as given to --memory) and an
 # initrd of INITRD_LEN bytes.

@@ -29,8 +29,8 @@ finalize_refuses() {
 	assert_failure
 }
 
-# The tables the seed builds (seed/README.md, "The restored page-table
-# loop"), checked entry by entry against the pagetables member of PLAN:
+# The tables the seed builds (docs/xen-1.3.md, "The bootstrap region"
+# and "Paging"), checked entry by entry against the pagetables member of PLAN:
 # the directory is the first page of the pagetables region, one L1 per
 # 4 MiB of [v_start, v_end) follows it, every pfn of the region is mapped
 # once, with 0x23 (PRESENT|RW|ACCESSED), and the page-table pages with 0x21
@@ -276,7 +276,7 @@ s = open(sys.argv[2]).read(); assert s == json.dumps(b, indent=2, sort_keys=True
 }
 
 @test "a page-table page mapped writable is refused (ABI rule 4: the page tables are read-only)" {
-	# seed/ABI-1.3.md: everything is mapped read-write "except the bootstrap
+	# docs/xen-1.3.md: everything is mapped read-write "except the bootstrap
 	# page tables, which are read-only". A guest with a writable mapping of
 	# its own page tables can map any machine frame.
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
@@ -285,7 +285,7 @@ s = open(sys.argv[2]).read(); assert s == json.dumps(b, indent=2, sort_keys=True
 }
 
 @test "a directory entry with _PAGE_PSE (a 4 MiB page) is refused" {
-	# xen-1.3 maps 4 KiB pages only (seed/ABI-1.3.md): a PSE directory
+	# xen-1.3 maps 4 KiB pages only (docs/xen-1.3.md): a PSE directory
 	# entry would map 4 MiB of machine memory from the L1 table's frame on.
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	edit_plan "$T/4-pagetables.json" "$T/x.json" 'p["pagetables"]["tables"][0]["maps"][0]["flags"] = "0xe7"'

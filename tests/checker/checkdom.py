@@ -7,8 +7,8 @@ xen-3.0-x86_64 or xen-3.0-x86_32p (which one: from the kernel itself).
 
 An independent second opinion on the builder. It shares no code with pvbuild
 and never reads DIR/plan.json: it parses the ELF32 kernel itself, solves the
-seed's layout loop itself (seed/xc_linux_build.c, setup_guestos; the rules of
-seed/ABI-1.3.md), and then looks at the built machine the way the guest's MMU
+seed's layout loop itself (Xen 1.3's setup_guestos, docs/xen-1.3.md; the rules of
+docs/xen-1.3.md), and then looks at the built machine the way the guest's MMU
 would: from cr3 through the page directory and the L1 tables to the frames,
 with the phys-to-machine list read from the guest's own memory.
 
@@ -80,7 +80,7 @@ V_OPTIONAL = [
 V_DEBUGREG = ("debugreg",)       # all zero, when present
 
 # ---------------------------------------------------------------------------
-# The xen-1.3 ABI (seed/ABI-1.3.md).
+# The xen-1.3 ABI (docs/xen-1.3.md).
 # ---------------------------------------------------------------------------
 PAGE_SHIFT = 12
 PAGE = 1 << PAGE_SHIFT

@@ -1,6 +1,6 @@
 /*
  * check32.c: the self-checking 32-bit test guests, built twice: with
- * CHECK_XEN13 the xen-1.3 guest check13 (the seed's ABI, seed/ABI-1.3.md:
+ * CHECK_XEN13 the xen-1.3 guest check13 (the seed's ABI, docs/xen-1.3.md:
  * 2-level paging, its extended start_info, no magic), without it the
  * xen-3.0-x86_32p guest pae-check (PAE paging, <xen/xen.h>'s start_info).
  * Like the x86_64 guest (x64-guest.c), whose console, reasons, command-line

@@ -1,7 +1,7 @@
 /*
  * Entry point and ABI declaration of the pvbuild test guests.
  *
- * The xen-1.3 builder (seed/xc_linux_build.c) enters _start in ring 1 with
+ * The xen-1.3 builder (Xen 1.3's, docs/xen-1.3.md) enters _start in ring 1 with
  * ESI = virtual address of start_info and ESP = top of the boot stack, so
  * nothing is set up here: the C code runs on the builder's stack.
  */

@@ -1,6 +1,6 @@
 /*
  * Shared definitions of the pvbuild test guests: freestanding ELF32 i386
- * kernels for the xen-1.3 ABI (seed/ABI-1.3.md). Included by C and by
+ * kernels for the xen-1.3 ABI (docs/xen-1.3.md). Included by C and by
  * assembler sources, so everything C-only sits under !__ASSEMBLER__.
  */
 #ifndef GUEST_H
@@ -27,7 +27,7 @@ typedef unsigned short		u16;
 typedef unsigned int		u32;
 
 /*
- * The seed's extended_start_info_t, 292 bytes (seed/ABI-1.3.md). The builder
+ * The seed's extended_start_info_t, 292 bytes (docs/xen-1.3.md). The builder
  * passes its virtual address in ESI; _start hands it to guest_main.
  */
 struct start_info {
