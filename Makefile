@@ -30,7 +30,7 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
+LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
 	common/cli.c common/derive_populate.c common/derive_pagetables.c \
 	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \
 	common/hvrules.c

@@ -3,10 +3,11 @@
  * common/, which only returns errors.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 
 volatile sig_atomic_t cli_stop_signal;
 
@@ -104,36 +105,19 @@ cli_emit(const char *prog, struct plan *p, const char *member, json_t *value)
 
 int
 cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
-    const char *help, cli_stage_fn fn)
+    const char *about, cli_stage_fn fn)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	const struct opt_prog op = { prog, synopsis, about, NULL };
 	json_t *member = NULL;
+	char *value;
 	struct pv_err e;
 	struct plan p;
-	int c, rc;
+	int rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			printf("usage: %s\n\n%s", synopsis, help);
-			return PV_EXIT_OK;
-		case 'V':
-			return cli_version(prog);
-		case ':':
-			return cli_usage(prog, synopsis, "%s needs a value",
-			    argv[optind - 1]);
-		default:
-			return cli_usage(prog, synopsis, "unknown option '%s'",
-			    argv[optind - 1]);
-		}
-	}
+	if (opt_next(&op, argc, argv, &value, &rc) != 0)
+		return rc;
 	if (argc - optind > 1)
-		return cli_usage(prog, synopsis, "too many arguments");
+		return opt_usage(&op, "too many arguments");
 	if (plan_read(argv[optind], prog, &p, &e) < 0 || fn(&p, &member, &e) < 0)
 		rc = cli_error(prog, &e);
 	else

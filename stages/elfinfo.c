@@ -1,12 +1,12 @@
 /*
  * elfinfo: read a guest kernel image and start a plan with its facts.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "elfguest.h"
+#include "opt.h"
 
 #define PROG "elfinfo"
 #define SYNOPSIS "elfinfo [--max-size SIZE] IMAGE"
@@ -31,51 +31,36 @@ inspect(const char *path, uint64_t cap, json_t **member, struct pv_err *e)
 	return rc;
 }
 
+static const struct opt options[] = {
+	{ "max-size", "SIZE", "refuse images that decompress past SIZE "
+	    "(default 1G)", 'm' },
+	{ NULL, NULL, NULL, 0 },
+};
+
+static const struct opt_prog prog = { PROG, SYNOPSIS,
+	"Reads a guest kernel image (ELF, plain or compressed with gzip, "
+	"bzip2,\nxz, lzma, lzo, lz4 or zstd, or a Linux bzImage), checks it "
+	"and writes a plan\nwith its facts on standard output.", options };
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-size", required_argument, NULL, 'm' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t cap = IMG_DEFAULT_CAP;
 	json_t *member = NULL;
+	char *value;
 	struct pv_err e;
 	struct plan p;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			printf("usage: %s\n\nReads a guest kernel image (ELF, "
-			    "plain or compressed with gzip, bzip2,\nxz, lzma, "
-			    "lzo, lz4 or zstd, or a Linux bzImage), checks it "
-			    "and writes a plan\nwith its facts on standard "
-			    "output.\n\n"
-			    "  --max-size SIZE  refuse images that decompress "
-			    "past SIZE (default 1G)\n", SYNOPSIS);
-			return PV_EXIT_OK;
-		case 'm':
-			if (pv_parse_size(optarg, &cap) < 0 || cap == 0)
-				return cli_usage(PROG, SYNOPSIS, "--max-size: "
-				    "'%s' is not a size", optarg);
-			break;
-		case 'V':
-			return cli_version(PROG);
-		case ':':
-			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
-			    argv[optind - 1]);
-		default:
-			return cli_usage(PROG, SYNOPSIS, "unknown option "
-			    "'%s'", argv[optind - 1]);
-		}
-	}
+	while ((c = opt_next(&prog, argc, argv, &value, &rc)) > 0)
+		if (c == 'm' && (pv_parse_size(value, &cap) < 0 || cap == 0))
+			return opt_usage(&prog, "--max-size: '%s' is not a "
+			    "size", value);
+	if (c < 0)
+		return rc;
 	if (argc - optind != 1)
-		return cli_usage(PROG, SYNOPSIS, argc == optind ?
-		    "no IMAGE given" : "too many arguments");
+		return opt_usage(&prog, argc == optind ? "no IMAGE given" :
+		    "too many arguments");
 	if (plan_new(&p, &e) < 0 || inspect(argv[optind], cap, &member, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else

@@ -2,11 +2,12 @@
  * layout: add the domain request (memory, initrd, command line) to a plan
  * and solve the bootstrap virtual address space as the seed does.
  */
-#include <getopt.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "pt.h"
 
 #define PROG "layout"
@@ -236,55 +237,43 @@ request(const char *memory, const char *initrd, char *cmdline,
 	return rc;
 }
 
+static const struct opt options[] = {
+	{ "cmdline", "STRING", "kernel command line (the guest sees at most "
+	    "255 bytes)", 'c' },
+	{ "initrd", "FILE", "initial ramdisk, plain or gzip'd", 'i' },
+	{ "memory", "SIZE", "the domain's memory: digits with K, M or G; bare "
+	    "is MiB", 'm' },
+	{ NULL, NULL, NULL, 0 },
+};
+
+static const struct opt_prog prog = { PROG, SYNOPSIS,
+	"Adds the domain request to the plan (file PLAN or standard input) "
+	"and\nsolves the bootstrap address space.", options };
+
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static char empty[1];
 	const char *memory = NULL, *initrd = NULL;
-	char *cmdline = empty;
+	char *cmdline = empty, *value;
 	json_t *member = NULL;
 	struct pv_err e;
 	struct plan p;
 	int c, rc;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	while ((c = opt_next(&prog, argc, argv, &value, &rc)) > 0) {
 		switch (c) {
-		case 'c': cmdline = optarg; break;
-		case 'h':
-			printf("usage: %s\n\nAdds the domain request to the plan "
-			    "(file PLAN or standard input) and\nsolves the "
-			    "bootstrap address space.\n\n"
-			    "  --memory SIZE     the domain's memory: digits with "
-			    "K, M or G; bare is MiB\n"
-			    "  --initrd FILE     initial ramdisk, plain or "
-			    "gzip'd\n"
-			    "  --cmdline STRING  kernel command line (the guest "
-			    "sees at most 255 bytes)\n", SYNOPSIS);
-			return PV_EXIT_OK;
-		case 'i': initrd = optarg; break;
-		case 'm': memory = optarg; break;
-		case 'V': return cli_version(PROG);
-		case ':':
-			return cli_usage(PROG, SYNOPSIS, "%s needs a value",
-			    argv[optind - 1]);
-		default:
-			return cli_usage(PROG, SYNOPSIS, "unknown option '%s'",
-			    argv[optind - 1]);
+		case 'c': cmdline = value; break;
+		case 'i': initrd = value; break;
+		case 'm': memory = value; break;
 		}
 	}
+	if (c < 0)
+		return rc;
 	if (memory == NULL)
-		return cli_usage(PROG, SYNOPSIS, "--memory is required");
+		return opt_usage(&prog, "--memory is required");
 	if (argc - optind > 1)
-		return cli_usage(PROG, SYNOPSIS, "too many arguments");
+		return opt_usage(&prog, "too many arguments");
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
 	    request(memory, initrd, cmdline, p.elfinfo, &member, &e) < 0)
 		rc = cli_error(PROG, &e);
