@@ -75,7 +75,7 @@ GUEST_CC ?= gcc
 GUEST_CFLAGS = -m32 -march=i686 -O2 -std=gnu11 -ffreestanding -fno-pic \
 	-fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -mgeneral-regs-only -fno-common -Wall -Wextra \
-	-Werror -ffile-prefix-map=$(CURDIR)/= -Itests/guests -MMD -MP
+	-Werror -ffile-prefix-map=$(CURDIR)/= -Itests/guests -Iboot -MMD -MP
 GUEST_LDFLAGS = -m32 -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,max-page-size=4096
 GUEST_COMMON = build/guests/entry.o build/guests/pattern.o build/guests/guest.o
@@ -353,37 +353,37 @@ fuzz-corpus:
 .PHONY: fuzz fuzz-regress fuzz-corpus
 
 # boot
-# bin/boot starts a sim domain in a KVM virtual machine and relays its
-# console (stages/boot.c, common/boot_*.c); its own modules are linked
-# into it alone, beside the library every program shares.
-BOOT_SRCS = common/boot_domain.c common/boot_x86.c common/boot_kvm.c \
-	common/boot_qemu.c
+# bin/boot starts a sim domain in a KVM virtual machine or in QEMU and
+# relays its console (boot/); it is no stage of the pipeline, and its
+# modules are linked into it alone, beside the library every program
+# shares.
+BOOT_SRCS = boot/main.c boot/domain.c boot/x86.c boot/kvm.c boot/qemu.c
 BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
 all: bin/boot
 
-# The QEMU firmware (common/boot_rom.S): freestanding, 64 KiB, linked into
-# bin/boot as data (common/boot_rom_blob.S).
-build/boot/rom.o: common/boot_rom.S common/boot_rom.h common/boot_ports.h
+# The QEMU firmware (boot/rom.S): freestanding, 64 KiB, linked into
+# bin/boot as data (boot/rom_blob.S).
+build/boot/rom.o: boot/rom.S
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $<")
-	$(Q)$(GUEST_CC) -m64 -c -Icommon -o $@ $<
+	$(Q)$(GUEST_CC) -m64 -c -Iboot -MMD -MP -o $@ $<
 
 build/boot/rom.bin: build/boot/rom.o
 	$(Q)objcopy -O binary -j .text $< $@
 	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-build/boot/rom_blob.o: common/boot_rom_blob.S build/boot/rom.bin
+build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin
 	$(Q)$(CC) -c -o $@ $<
 
-bin/boot: build/stages/boot.o $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
+bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
--include $(BOOT_OBJS:.o=.d) build/stages/boot.d
+-include $(BOOT_OBJS:.o=.d) build/boot/rom.d
 
 # As the other programs under "Sanitizers" above.
-$(BOOT_OBJS) build/stages/boot.o: build/.cflags
+$(BOOT_OBJS): build/.cflags
 ifeq ($(SAN),1)
 bin/boot: build/san/sanopts.o
 endif

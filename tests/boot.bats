@@ -87,7 +87,7 @@ assert_guest_pass() {
 }
 
 # Files of boot's where it once kept them (/dev/shm, else $TMPDIR): its
-# machine and firmware are memfds now (boot_qemu.c), so there are none.
+# machine and firmware are memfds now (boot/qemu.c), so there are none.
 boot_tmp_dirs() {
 	ls -d /dev/shm/pvboot.* "${TMPDIR:-/tmp}"/pvboot.* 2>/dev/null || true
 }

@@ -12,7 +12,7 @@
  * boot's handlers in the hypervisor's hole. Under Xen a 32-bit guest would
  * register its exception handlers with set_trap_table; lidt is not a
  * ring-1 instruction, so here it registers one handler with boot's
- * BOOT_CALL_TRAPS (common/boot_ports.h), which boot's handlers emulate, and
+ * BOOT_CALL_TRAPS (boot/ports.h), which boot's handlers emulate, and
  * they bounce each exception to it. Its page tables lie in its bootstrap
  * region, mapped read-only, so it walks them through the region and needs
  * no BOOT_CALL_FRAME.

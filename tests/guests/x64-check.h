@@ -10,7 +10,7 @@
 #define X64_CHECK_H
 
 #include "xen3.h"
-#include "../../common/boot_ports.h"
+#include "ports.h"		/* boot/ports.h, by -Iboot */
 
 #if __SIZEOF_LONG__ == 4
 /*
@@ -164,7 +164,7 @@ report(const char *name, int ok)
 }
 
 /*
- * A call on boot (boot_ports.h): number in %al, arguments in %rdi, %rsi
+ * A call on boot (boot/ports.h): number in %al, arguments in %rdi, %rsi
  * (%edi, %esi in the 32-bit guests).
  */
 #ifndef X64_ON_XEN

@@ -5,7 +5,7 @@
  * "FAIL" and the verdict (0 or 1) on boot's verdict port.
  *
  * The guest runs as bin/boot runs it: in ring 3 as under Xen, on boot's
- * calls (common/boot_ports.h) for what a PV guest would ask Xen: an
+ * calls (boot/ports.h) for what a PV guest would ask Xen: an
  * exception handler, and a look at machine frames it does not map. What
  * it cannot know (its memory size, its initrd) the test passes on the
  * command line: expect_pages=N initrd_len=N [initrd_sum=HEX]

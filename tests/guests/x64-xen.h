@@ -217,7 +217,7 @@ xen_copy_frame(u64 mfn, u64 dst)
 	return r != 0 ? r : back;
 }
 
-/* boot's calls (boot_ports.h), answered by Xen. */
+/* boot's calls (boot/ports.h), answered by Xen. */
 static inline long
 boot_call(u8 nr, unsigned long a, unsigned long b)
 {

@@ -1,12 +1,12 @@
 /*
- * boot_ports.h: the I/O ports through which a guest run by bin/boot talks
+ * ports.h: the I/O ports through which a guest run by bin/boot talks
  * to it. Plain #defines, so the freestanding test guests include this very
  * file and the two sides cannot drift apart.
  *
  * Under KVM each `out` to one of these ports is an I/O exit that boot
  * handles; an x86_64 guest runs in ring 3, as under Xen, and boot's TSS
  * lets it reach exactly the console, verdict and call ports. Under QEMU
- * (boot_rom.h) the TSS lets the guest reach only the console, QEMU's debug
+ * (rom.h) the TSS lets the guest reach only the console, QEMU's debug
  * console (0xE9, as Bochs'); its `out %al, $imm8` to the verdict or call
  * port faults into boot's handlers in the hole, which do what boot does
  * under KVM and write the verdict to an isa-debug-exit device at
@@ -28,7 +28,7 @@
 /*
  * Written by boot's own exception stubs in the hypervisor's hole, never by
  * the guest: the vector of an exception the guest took (KVM; under QEMU
- * the handlers record it in their data page instead, boot_rom.h).
+ * the handlers record it in their data page instead, rom.h).
  */
 #define BOOT_PORT_FAULT		0xF5
 

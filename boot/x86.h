@@ -1,5 +1,5 @@
 /*
- * boot_x86.h: the piece of "hypervisor" bin/boot puts in an x86_64
+ * x86.h: the piece of "hypervisor" bin/boot puts in an x86_64
  * domain, as Xen puts itself in every PV guest: page tables in the
  * machine's reserved frames, hooked into the hypervisor's slots of the
  * guest's top-level table (L4 slots 256..271, the hole 0xffff800000000000-
@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "boot_domain.h"
+#include "domain.h"
 #include "pv.h"
 
 /* Boot's own selectors, where Xen has its own (ring 0). */
@@ -51,7 +51,7 @@ int boot_x64_hole_build(struct boot_domain *, struct boot_hole *,
     struct pv_err *);
 
 /*
- * For the QEMU path (boot_qemu.h, boot_rom.h), after boot_x64_hole_build:
+ * For the QEMU path (qemu.h, rom.h), after boot_x64_hole_build:
  * the firmware's handlers, data and parameter pages in the hole, a map of
  * the machine in L4 slot 257 (checked empty first), and boot's own L4 for
  * the switch to long mode. PV_EXIT_SYSTEM for a machine over 4 GiB.

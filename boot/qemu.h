@@ -1,12 +1,12 @@
 /*
- * boot_qemu.h: running a sim domain in QEMU's emulated x86 (TCG), for the
+ * qemu.h: running a sim domain in QEMU's emulated x86 (TCG), for the
  * paging modes this host's KVM cannot run (xen-1.3's 2-level, x86_32p's
  * PAE) or a host without KVM.
  *
- * boot writes the domain's machine, with its hole added (boot_rom.h), to a
+ * boot writes the domain's machine, with its hole added (rom.h), to a
  * file in a temporary directory, which QEMU takes as its RAM
  * (memory-backend-file, shared, so boot reads the handlers' record after
- * the run), with boot's firmware (boot_rom.S) as its BIOS. The console
+ * the run), with boot's firmware (rom.S) as its BIOS. The console
  * port is QEMU's isa-debugcon, relayed by boot; the verdict port an
  * isa-debug-exit device, which only boot's handlers write.
  */
@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot_domain.h"
-#include "boot_x86.h"
+#include "domain.h"
+#include "x86.h"
 #include "pv.h"
 
 /* The QEMU program run, found on PATH. */

@@ -1,6 +1,6 @@
 /*
- * boot_rom.h: what bin/boot's QEMU firmware (common/boot_rom.S) and its C
- * side (common/boot_qemu.c) share. Plain #defines, included by both, so
+ * rom.h: what bin/boot's QEMU firmware (boot/rom.S) and its C
+ * side (boot/qemu.c) share. Plain #defines, included by both, so
  * the two cannot drift apart.
  *
  * The firmware is QEMU's -bios: 64 KiB of ROM at the top of the 32-bit
@@ -129,7 +129,7 @@
 #define HOLE32_STACK_TOP	0xFFFE7000
 
 /*
- * The x86_64 hole, L4 slot 256 (boot_x86.h lays out its first pages):
+ * The x86_64 hole, L4 slot 256 (x86.h lays out its first pages):
  * the QEMU path adds the data and parameter pages and the ROM, and a map
  * of the whole machine in slot 257 for BOOT_CALL_FRAME.
  */

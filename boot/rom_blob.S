@@ -1,5 +1,5 @@
 /*
- * boot_rom_blob.S: boot's QEMU firmware (boot_rom.S, as the Makefile
+ * rom_blob.S: boot's QEMU firmware (rom.S, as the Makefile
  * builds it into build/boot/rom.bin) linked into bin/boot, which writes
  * it out for each run: boot needs no file beside itself.
  */

@@ -1,16 +1,16 @@
 /*
- * boot_rom.S: bin/boot's firmware for QEMU (boot_rom.h): 64 KiB of ROM at
+ * rom.S: bin/boot's firmware for QEMU (rom.h): 64 KiB of ROM at
  * 0xFFFF0000, entered at the reset vector, that enters a sim domain in its
  * own paging mode, and whose exception handlers are the hypervisor hole's.
  *
  * Everything the firmware loads comes from the parameter page boot wrote
  * (PARAM_*); the descriptor tables, the TSS and the hole's page tables are
- * boot's, built in C (boot_qemu.c). Architecture: Intel SDM vol. 3A, 9.1.4
+ * boot's, built in C (qemu.c). Architecture: Intel SDM vol. 3A, 9.1.4
  * (the reset vector), 9.9 (switching to protected mode), 9.8.5 (to IA-32e
  * mode), 6.12.1 (exception frames), 7.2 (the TSS and its I/O map).
  */
-#include "boot_ports.h"
-#include "boot_rom.h"
+#include "ports.h"
+#include "rom.h"
 
 /* The linear address of a ROM label: the ROM is linked at offset 0. */
 #define LIN(x)	(ROM_BASE + ((x) - rom_start))
@@ -200,7 +200,7 @@ common32:
 	cmpl	$(BOOT_PORT_VERDICT << 8 | 0xe6), %eax	/* out %al, $VERDICT */
 	je	verdict32
 bounce32:
-	/* To the guest's handler (BOOT_CALL_TRAPS), as boot_ports.h says. */
+	/* To the guest's handler (BOOT_CALL_TRAPS), as ports.h says. */
 	movl	DATA_HANDLER(%ebx), %eax
 	testl	%eax, %eax
 	jz	fault32

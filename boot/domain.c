@@ -1,5 +1,5 @@
 /*
- * boot_domain.c: read a sim domain's domain.json and map its machine.mem
+ * domain.c: read a sim domain's domain.json and map its machine.mem
  * (README, "The sim backend") for bin/boot.
  *
  * domain.json is untrusted here as a plan is to a stage: a damaged domain
@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "boot_domain.h"
+#include "domain.h"
 
 static int
 member(json_t *obj, const char *path, const char *key, json_type type,

@@ -1,5 +1,5 @@
 /*
- * boot_kvm.h: running a sim domain in a KVM virtual machine through the
+ * kvm.h: running a sim domain in a KVM virtual machine through the
  * kernel's /dev/kvm API (Documentation/virt/kvm/api.rst): one VM, one
  * vCPU, the domain's machine memory as the VM's physical memory, entered
  * directly in the domain's paging mode with no firmware and no real-mode
@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot_domain.h"
-#include "boot_x86.h"
+#include "domain.h"
+#include "x86.h"
 #include "pv.h"
 
 struct boot_kvm;

@@ -1,5 +1,5 @@
 /*
- * boot_qemu.c: a sim domain in QEMU (boot_qemu.h).
+ * qemu.c: a sim domain in QEMU (qemu.h).
  *
  * The 32-bit hole follows Xen's on x86_32: boot's GDT entries where Xen
  * has its own (FLAT_GUESTOS_* of the seed, FLAT_RING1_* of
@@ -27,11 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot_ports.h"
-#include "boot_qemu.h"
-#include "boot_rom.h"
+#include "ports.h"
+#include "qemu.h"
+#include "rom.h"
 
-/* The firmware, built from boot_rom.S and linked in (boot_rom_blob.S). */
+/* The firmware, built from rom.S and linked in (rom_blob.S). */
 extern const unsigned char boot_rom_image[], boot_rom_image_end[];
 
 #define PTE_P		0x001ULL

@@ -1,5 +1,5 @@
 /*
- * boot_domain.h: a sim domain (README, "The sim backend") as bin/boot sees
+ * domain.h: a sim domain (README, "The sim backend") as bin/boot sees
  * it: what domain.json says of the machine and the initial vCPU, and
  * machine.mem mapped privately, so that running the domain never changes
  * the directory.

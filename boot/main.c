@@ -5,18 +5,18 @@
  * with its own page tables and registers (README, "Booting a sim
  * domain"), on one of two paths, named on stderr ("boot: path ..."):
  *
- * - KVM (common/boot_kvm.c), for xen-3.0-x86_64 when /dev/kvm opens: an
+ * - KVM (boot/kvm.c), for xen-3.0-x86_64 when /dev/kvm opens: an
  *   x86_64 PV kernel runs in ring 3, as under Xen, which a KVM without
  *   hardware virtualization (PVM) also runs at native speed; this host's
  *   KVM keeps no 32-bit paging.
- * - QEMU (common/boot_qemu.c, common/boot_rom.S), for xen-1.3 and
+ * - QEMU (boot/qemu.c, boot/rom.S), for xen-1.3 and
  *   xen-3.0-x86_32p (ring 1, 2-level or PAE paging), and x86_64 --with
  *   qemu: QEMU's TCG as a child, on a copy of the machine with boot's hole
  *   added, and boot's own firmware, whose handlers are the hole's
  *   hypervisor.
  *
  * The guest writes its console to port 0xE9 and its verdict to port 0xF4,
- * and calls on boot through port 0xF6 (common/boot_ports.h); the verdict
+ * and calls on boot through port 0xF6 (boot/ports.h); the verdict
  * is boot's exit status. A guest that stops without one (an exception it
  * does not handle, a triple fault, a halt, the timeout) is a failure,
  * shown with its registers where the path has them.
@@ -32,12 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "boot_domain.h"
-#include "boot_kvm.h"
-#include "boot_ports.h"
-#include "boot_qemu.h"
-#include "boot_rom.h"
-#include "boot_x86.h"
+#include "domain.h"
+#include "kvm.h"
+#include "ports.h"
+#include "qemu.h"
+#include "rom.h"
+#include "x86.h"
 #include "cli.h"
 
 #define PROG "boot"
@@ -140,7 +140,7 @@ struct run {
 	double timeout, t0;
 };
 
-/* MAX_BOUNCES (boot_rom.h): more is a guest in a fault loop. */
+/* MAX_BOUNCES (rom.h): more is a guest in a fault loop. */
 
 /*
  * The run failed without a verdict: say why (the caller did, or this says
@@ -204,7 +204,7 @@ call_frame(struct run *r, uint64_t mfn, uint64_t va)
 	return 0;
 }
 
-/* A call on boot (boot_ports.h): the result goes back in rax. */
+/* A call on boot (ports.h): the result goes back in rax. */
 static int
 call(struct run *r, uint8_t nr)
 {
@@ -231,7 +231,7 @@ call(struct run *r, uint8_t nr)
 
 /*
  * An exception reached boot's stub. One the guest took in ring 3, with a
- * handler registered, resumes at the handler (boot_ports.h,
+ * handler registered, resumes at the handler (ports.h,
  * BOOT_CALL_TRAPS); any other ends the run.
  */
 static int

@@ -1,5 +1,5 @@
 /*
- * boot_kvm.c: a sim domain in a KVM virtual machine (boot_kvm.h).
+ * kvm.c: a sim domain in a KVM virtual machine (kvm.h).
  *
  * The API is the kernel's, Documentation/virt/kvm/api.rst: KVM_CREATE_VM,
  * KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU and its mmap'd struct
@@ -18,7 +18,7 @@
 
 #include <linux/kvm.h>
 
-#include "boot_kvm.h"
+#include "kvm.h"
 
 #define CR0_PE		(1ULL << 0)
 #define CR0_MP		(1ULL << 1)

@@ -1,5 +1,5 @@
 /*
- * boot_x86.c: boot's hypervisor hole in an x86_64 domain (boot_x86.h).
+ * x86.c: boot's hypervisor hole in an x86_64 domain (x86.h).
  *
  * Descriptor and page-table formats: Intel SDM vol. 3A, 3.4.5 (segment
  * descriptors), 4.5 (4-level paging), 6.14.1 (64-bit IDT gates), 7.7 (the
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "boot_ports.h"
-#include "boot_rom.h"
-#include "boot_x86.h"
+#include "ports.h"
+#include "rom.h"
+#include "x86.h"
 #include "xenhdr.h"
 
 /* Page-table entry bits (SDM 4.5). */
@@ -49,17 +49,17 @@ enum {
 #define TSS_IOMAP	102		/* offset of the I/O map base */
 #define IOMAP_BYTES	32		/* ports 0..255, then 0xff */
 
-/* Ports the guest may use from ring 3 (boot_ports.h). */
+/* Ports the guest may use from ring 3 (ports.h). */
 static const uint16_t guest_ports[] = {
 	BOOT_PORT_CONSOLE, BOOT_PORT_VERDICT, BOOT_PORT_CALL,
 };
 
-_Static_assert(NR_F == BOOT_HOLE_FRAMES, "boot_x86.h counts the frames");
+_Static_assert(NR_F == BOOT_HOLE_FRAMES, "x86.h counts the frames");
 _Static_assert(BOOT_HOLE_FIRST_FRAME + NR_F <= QF_PARAM,
     "the QEMU path's frames are after these");
 _Static_assert(HOLE64_DATA == HYPERVISOR_VIRT_START + (P_STACK + 1) * 4096 &&
     HOLE64_PARAM == HOLE64_DATA + 4096 && HOLE64_ROM + ROM_SIZE <=
-    HYPERVISOR_VIRT_START + (512 << 12), "boot_rom.h's hole pages fit");
+    HYPERVISOR_VIRT_START + (512 << 12), "rom.h's hole pages fit");
 _Static_assert(BOOT_X64_TR + 16 <= GDT_PAGES * 4096, "the GDT holds the TSS");
 
 static uint8_t *
@@ -343,7 +343,7 @@ boot_x64_translate(const struct boot_domain *d, uint64_t va, int write,
 }
 
 /*
- * The QEMU path's changes to the hole boot_x64_hole_build made (boot_rom.h):
+ * The QEMU path's changes to the hole boot_x64_hole_build made (rom.h):
  * the IDT's gates go to the firmware's 64-bit handlers, mapped from the ROM
  * into the hole; the TSS lets the guest reach only the console port, so
  * that the verdict and call ports fault into the handlers, which emulate
