@@ -357,7 +357,8 @@ fuzz-corpus:
 # relays its console (boot/); it is no stage of the pipeline, and its
 # modules are linked into it alone, beside the library every program
 # shares.
-BOOT_SRCS = boot/main.c boot/domain.c boot/x86.c boot/kvm.c boot/qemu.c
+BOOT_SRCS = boot/main.c boot/run.c boot/domain.c boot/x86.c boot/kvm.c \
+	boot/kvm_api.c boot/qemu.c
 BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
 all: bin/boot
 
@@ -368,7 +369,10 @@ build/boot/rom.o: boot/rom.S
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(GUEST_CC) -m64 -c -Iboot -MMD -MP -o $@ $<
 
+# The ROM is never linked: a symbol it names but does not define (a
+# constant its headers lost) would silently read as 0, so none may be left.
 build/boot/rom.bin: build/boot/rom.o
+	$(Q)test -z "$$(nm -u $<)" || { echo "$<: undefined: $$(nm -u $< | tr -s ' \n' ' ')" >&2; exit 1; }
 	$(Q)objcopy -O binary -j .text $< $@
 	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 

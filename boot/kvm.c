@@ -1,450 +1,347 @@
 /*
- * kvm.c: a sim domain in a KVM virtual machine (kvm.h).
+ * kvm.c: the KVM path (kvm.h): boot's run loop over the vCPU's exits.
  *
- * The API is the kernel's, Documentation/virt/kvm/api.rst: KVM_CREATE_VM,
- * KVM_SET_USER_MEMORY_REGION, KVM_CREATE_VCPU and its mmap'd struct
- * kvm_run, KVM_GET_SUPPORTED_CPUID/KVM_SET_CPUID2, KVM_SET_SREGS and
- * KVM_SET_REGS, KVM_RUN. The control-register bits are the Intel SDM's
- * (vol. 3A, 2.5; EFER: 2.2.1).
+ * Each `out` the guest makes to one of boot's ports (ports.h) is an I/O
+ * exit; boot's stubs in the hole name an exception on BOOT_PORT_FAULT,
+ * and the run loop either sends it back to the guest's handler, as the
+ * firmware's handlers do on the QEMU path (run.h, boot_trap), or ends the
+ * run with the guest's registers.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <linux/kvm.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "kvm.h"
+#include "kvm_api.h"
+#include "ports.h"
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_MP		(1ULL << 1)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_WP		(1ULL << 16)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define CR4_OSFXSR	(1ULL << 9)
-#define CR4_OSXMMEXCPT	(1ULL << 10)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
-#define RFLAGS_FIXED	(1ULL << 1)	/* bit 1 always reads 1 */
-#define RFLAGS_IOPL	(3ULL << 12)
-#define CPUID_EXT_NX	(1U << 20)	/* CPUID 0x80000001 EDX */
-
-#define KVM_API 12
-#define MAX_CPUID 1024
-
-struct boot_kvm {
-	int kvm_fd, vm_fd, vcpu_fd;
-	struct kvm_run *run;
-	size_t run_size;
-	int has_nx;
-	/* The guest's segments, as loaded at entry. */
-	struct kvm_segment cs, ss, ds, es, fs, gs;
+/* A run of an x86_64 domain under KVM. */
+struct run {
+	struct boot_kvm *kvm;
+	struct boot_domain *dom;
+	const struct boot_run *how;
+	struct boot_hole hole;
+	uint64_t trap_handler;		/* BOOT_CALL_TRAPS, 0 for none */
+	unsigned long bounces;
+	double t0;
 };
 
+/* The VM the timeout interrupts, and whether it has. */
+static struct boot_kvm *kicked;
+static volatile sig_atomic_t timed_out;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+	boot_kvm_kick(kicked);
+}
+
 static int
-sys_fail(struct pv_err *e, const char *what)
+start_timer(double seconds, struct pv_err *e)
 {
-	return pv_fail(e, PV_EXIT_SYSTEM, "%s: %s", what, strerror(errno));
-}
+	struct itimerval it;
+	struct sigaction sa;
 
-/* The host's CPUID, as KVM can offer it, becomes the vCPU's. */
-static int
-set_cpuid(struct boot_kvm *k, struct pv_err *e)
-{
-	struct kvm_cpuid2 *c = NULL;
-	unsigned n, i;
-	int rc = -1;
-
-	for (n = 64; n <= MAX_CPUID; n *= 2) {
-		free(c);
-		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-		if (c == NULL)
-			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-		c->nent = n;
-		if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
-			break;
-		if (errno != E2BIG) {
-			sys_fail(e, "KVM_GET_SUPPORTED_CPUID");
-			goto out;
-		}
-	}
-	if (n > MAX_CPUID) {
-		pv_fail(e, PV_EXIT_SYSTEM, "KVM_GET_SUPPORTED_CPUID: more "
-		    "than %d entries", MAX_CPUID);
-		goto out;
-	}
-	for (i = 0; i < c->nent; i++)
-		if (c->entries[i].function == 0x80000001 &&
-		    (c->entries[i].edx & CPUID_EXT_NX))
-			k->has_nx = 1;
-	if (ioctl(k->vcpu_fd, KVM_SET_CPUID2, c) < 0) {
-		sys_fail(e, "KVM_SET_CPUID2");
-		goto out;
-	}
-	rc = 0;
-out:
-	free(c);
-	return rc;
-}
-
-int
-boot_kvm_open(struct boot_kvm **out, struct pv_err *e)
-{
-	struct boot_kvm *k;
-	int n;
-
-	if ((k = calloc(1, sizeof(*k))) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	k->kvm_fd = k->vm_fd = k->vcpu_fd = -1;
-	*out = k;
-	if ((k->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0)
-		return sys_fail(e, "/dev/kvm");
-	if ((n = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0)) != KVM_API)
-		return pv_fail(e, PV_EXIT_SYSTEM, "/dev/kvm: API version %d, "
-		    "not %d", n, KVM_API);
-	if ((k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0)) < 0)
-		return sys_fail(e, "KVM_CREATE_VM");
-	if ((k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0)) < 0)
-		return sys_fail(e, "KVM_CREATE_VCPU");
-	if ((n = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0)) < 0)
-		return sys_fail(e, "KVM_GET_VCPU_MMAP_SIZE");
-	if ((size_t)n < sizeof(*k->run))
-		return pv_fail(e, PV_EXIT_SYSTEM, "KVM_GET_VCPU_MMAP_SIZE: %d "
-		    "bytes", n);
-	k->run_size = (size_t)n;
-	k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    k->vcpu_fd, 0);
-	if (k->run == MAP_FAILED) {
-		k->run = NULL;
-		return sys_fail(e, "mmap of the vCPU");
-	}
-	return set_cpuid(k, e);
-}
-
-void
-boot_kvm_close(struct boot_kvm *k)
-{
-	if (k == NULL)
-		return;
-	if (k->run != NULL)
-		munmap(k->run, k->run_size);
-	if (k->vcpu_fd >= 0)
-		close(k->vcpu_fd);
-	if (k->vm_fd >= 0)
-		close(k->vm_fd);
-	if (k->kvm_fd >= 0)
-		close(k->kvm_fd);
-	free(k);
-}
-
-int
-boot_kvm_memory(struct boot_kvm *k, const struct boot_domain *d,
-    struct pv_err *e)
-{
-	struct kvm_userspace_memory_region r;
-
-	memset(&r, 0, sizeof(r));
-	r.slot = 0;
-	r.guest_phys_addr = 0;
-	r.memory_size = d->mem_size;
-	r.userspace_addr = (uint64_t)(uintptr_t)d->mem;
-	if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return pv_fail(e, PV_EXIT_SYSTEM, "KVM_SET_USER_MEMORY_REGION "
-		    "of %llu frames: %s", (unsigned long long)d->frames,
-		    strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)seconds;
+	it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds)
+	    * 1e6);
+	if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+		it.it_value.tv_usec = 1;
+	if (sigaction(SIGALRM, &sa, NULL) < 0 ||
+	    setitimer(ITIMER_REAL, &it, NULL) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "timer: %s", strerror(errno));
 	return 0;
 }
 
 static void
-segment(struct kvm_segment *s, uint16_t selector, uint8_t type, int code64)
+stop_timer(void)
 {
-	memset(s, 0, sizeof(*s));
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->selector = selector;
-	s->type = type;
-	s->present = 1;
-	s->dpl = 0;
-	s->s = 1;
-	s->l = code64 ? 1 : 0;
-	s->db = code64 ? 0 : 1;
-	s->g = 1;
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void
-unusable(struct kvm_segment *s, uint8_t type)
-{
-	memset(s, 0, sizeof(*s));
-	s->type = type;
-	s->unusable = 1;
-}
-
-/* A guest segment register from the selector domain.json names. */
-/* The guest's segment registers, as worked out once, into sregs. */
-static void
-guest_segments(const struct boot_kvm *k, struct kvm_sregs *s)
-{
-	s->cs = k->cs;
-	s->ss = k->ss;
-	s->ds = k->ds;
-	s->es = k->es;
-	s->fs = k->fs;
-	s->gs = k->gs;
-}
+/*
+ * The run ended without a verdict: why (`fmt`), and the vCPU's registers,
+ * for main to show.
+ */
+static int stopped(struct run *, struct boot_result *, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
-guest_segment(struct kvm_segment *s, const char *name, uint64_t selector,
-    int code, int null_ok, struct pv_err *e)
+stopped(struct run *r, struct boot_result *res, const char *fmt, ...)
 {
-	struct boot_segment b;
-	const char *why;
+	va_list ap;
 
-	if (boot_x64_segment(selector, code, null_ok, &b, &why) < 0)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s 0x%llx "
-		    "%s", name, (unsigned long long)selector, why);
-	if (b.selector == 0) {
-		unusable(s, 0x3);
-		return 0;
-	}
-	memset(s, 0, sizeof(*s));
-	s->limit = 0xffffffff;
-	s->selector = b.selector;
-	s->type = b.type;
-	s->present = b.present;
-	s->dpl = b.dpl;
-	s->db = b.db;
-	s->s = b.s;
-	s->l = b.l;
-	s->g = b.g;
+	res->end = BOOT_END_STOPPED;
+	va_start(ap, fmt);
+	vsnprintf(res->why, sizeof(res->why), fmt, ap);
+	va_end(ap);
+	res->has_cpu = boot_kvm_cpu(r->kvm, &res->cpu, &res->cpu_err) == 0;
 	return 0;
 }
 
-int
-boot_kvm_load_x64(struct boot_kvm *k, const struct boot_domain *d,
-    const struct boot_hole *h, struct pv_err *e)
+/*
+ * An exception the guest did not get back: the registers it had when it
+ * took it, from the stubs' stack, over the vCPU's others.
+ */
+static int
+fault(struct run *r, const struct boot_fault *f, struct boot_result *res)
 {
-	const struct boot_vcpu *v = &d->vcpu;
-	struct kvm_sregs s, back;
-	struct kvm_regs r;
+	res->end = BOOT_END_FAULT;
+	res->fault = *f;
+	res->handler = r->trap_handler;
+	res->bounces = r->bounces;
+	res->has_cpu = boot_kvm_cpu(r->kvm, &res->cpu, &res->cpu_err) == 0;
+	if (res->has_cpu) {
+		res->cpu.rip = f->rip;
+		res->cpu.rsp = f->rsp;
+		res->cpu.rflags = f->rflags;
+		res->cpu.rax = f->rax;
+		res->cpu.cs = (uint16_t)f->cs;
+		res->cpu.ss = (uint16_t)f->ss;
+	}
+	return 0;
+}
 
-	if (guest_segment(&k->cs, "cs", v->cs, 1, 0, e) < 0 ||
-	    guest_segment(&k->ss, "ss", v->ss, 0, 0, e) < 0 ||
-	    guest_segment(&k->ds, "ds", v->ds, 0, 1, e) < 0 ||
-	    guest_segment(&k->es, "es", v->es, 0, 1, e) < 0 ||
-	    guest_segment(&k->fs, "fs", v->fs, 0, 1, e) < 0 ||
-	    guest_segment(&k->gs, "gs", v->gs, 0, 1, e) < 0)
+/* BOOT_CALL_FRAME: copy machine frame rdi to the guest's page at rsi. */
+static int64_t
+call_frame(struct run *r, uint64_t mfn, uint64_t va)
+{
+	uint64_t maddr;
+
+	if (mfn < r->dom->reserved_frames || mfn >= r->dom->frames ||
+	    (va & (PV_PAGE_SIZE - 1)) != 0 ||
+	    boot_x64_translate(r->dom, va, 1, &maddr) < 0)
 		return -1;
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		return sys_fail(e, "KVM_GET_SREGS");
-	guest_segments(k, &s);
-	unusable(&s.ldt, 0x2);
-	memset(&s.tr, 0, sizeof(s.tr));
-	s.tr.base = h->tss_va;
-	s.tr.limit = h->tss_limit;
-	s.tr.selector = BOOT_X64_TR;
-	s.tr.type = 0xb;				/* busy 64-bit TSS */
-	s.tr.present = 1;
-	s.gdt.base = h->gdt_va;
-	s.gdt.limit = h->gdt_limit;
-	s.idt.base = h->idt_va;
-	s.idt.limit = h->idt_limit;
-	s.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	s.cr3 = v->cr3;
-	s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	s.efer = EFER_LME | EFER_LMA | (k->has_nx ? EFER_NXE : 0);
-	memset(s.interrupt_bitmap, 0, sizeof(s.interrupt_bitmap));
-	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
-		return sys_fail(e, "KVM_SET_SREGS (long mode)");
-
-	/* KVM may accept registers it does not keep: look again. */
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &back) < 0)
-		return sys_fail(e, "KVM_GET_SREGS");
-	if (!(back.cr0 & CR0_PG) || !(back.cr0 & CR0_PE) ||
-	    !(back.cr0 & CR0_WP) || !(back.cr4 & CR4_PAE) ||
-	    !(back.efer & EFER_LME) || !(back.efer & EFER_LMA) ||
-	    !back.cs.l || back.cs.dpl != 3 || back.cr3 != v->cr3)
-		return pv_fail(e, PV_EXIT_SYSTEM, "this host's KVM did not "
-		    "keep long mode: set CR0 0x%llx CR4 0x%llx EFER 0x%llx "
-		    "CR3 0x%llx CS.L 1 CPL 3, read back CR0 0x%llx CR4 0x%llx "
-		    "EFER 0x%llx CR3 0x%llx CS.L %d CPL %d; use --with qemu",
-		    (unsigned long long)s.cr0, (unsigned long long)s.cr4,
-		    (unsigned long long)s.efer, (unsigned long long)s.cr3,
-		    (unsigned long long)back.cr0, (unsigned long long)back.cr4,
-		    (unsigned long long)back.efer, (unsigned long long)back.cr3,
-		    back.cs.l, back.cs.dpl);
-
-	memset(&r, 0, sizeof(r));
-	r.rax = v->ax;
-	r.rbx = v->bx;
-	r.rcx = v->cx;
-	r.rdx = v->dx;
-	r.rsi = v->si;
-	r.rdi = v->di;
-	r.rbp = v->bp;
-	r.rsp = v->sp;
-	r.rip = v->ip;
-	/*
-	 * IOPL 0 whatever domain.json says, as on the QEMU path: the TSS's
-	 * I/O map, not the flags, decides which ports the guest reaches, so
-	 * that a guest in ring 3 cannot write the port only boot's stubs
-	 * write (BOOT_PORT_FAULT); Xen, too, moves IOPL out of the initial
-	 * flags and grants I/O privilege by hypercall.
-	 */
-	r.rflags = (v->flags & ~RFLAGS_IOPL) | RFLAGS_FIXED;
-	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
-		return sys_fail(e, "KVM_SET_REGS");
+	memmove(r->dom->mem + maddr, r->dom->mem + mfn * PV_PAGE_SIZE,
+	    PV_PAGE_SIZE);
 	return 0;
 }
 
-int
-boot_kvm_keeps_paging32(struct boot_kvm *k, const struct boot_domain *d,
-    int pae, int *kept, struct pv_err *e)
+/* A call on boot (ports.h): the result goes back in rax. */
+static int
+call(struct run *r, uint8_t nr, struct pv_err *e)
 {
-	struct kvm_sregs s;
+	struct boot_cpu c;
+	int64_t result = -1;
 
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		return sys_fail(e, "KVM_GET_SREGS");
-	segment(&s.cs, 0x08, 0xb, 0);
-	segment(&s.ds, 0x10, 0x3, 0);
-	s.es = s.ss = s.ds;
-	s.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	s.cr3 = d->vcpu.cr3;
-	s.cr4 = pae ? CR4_PAE : 0;
-	s.efer = 0;
-	/* Refused outright, or accepted and dropped: either way, no. */
-	*kept = 0;
-	if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+	if (boot_kvm_cpu(r->kvm, &c, e) < 0)
+		return -1;
+	switch (nr) {
+	case BOOT_CALL_TRAPS:
+		r->trap_handler = c.rdi;
+		result = 0;
+		break;
+	case BOOT_CALL_FRAME:
+		result = call_frame(r, c.rdi, c.rsi);
+		break;
+	}
+	c.rax = (uint64_t)result;
+	return boot_kvm_set_cpu(r->kvm, &c, 0, e);
+}
+
+/*
+ * An exception reached boot's stub. One that boot_trap sends back resumes
+ * at the guest's handler, as ports.h says (*resumed); any other ends the
+ * run.
+ */
+static int
+exception(struct run *r, unsigned vector, int *resumed,
+    struct boot_result *res, struct pv_err *e)
+{
+	struct boot_fault f;
+	struct boot_cpu c;
+
+	*resumed = 0;
+	boot_x64_fault(r->dom, &r->hole, vector, &f);
+	if (boot_trap(vector, f.cs, f.rip, r->trap_handler, r->bounces) !=
+	    BOOT_TRAP_BOUNCE)
+		return fault(r, &f, res);
+	if (boot_kvm_cpu(r->kvm, &c, e) < 0)
+		return -1;
+	r->bounces++;
+	c.rax = f.rax;
+	c.rdi = vector;
+	c.rsi = f.error;
+	c.rdx = c.cr2;
+	c.rcx = f.rip;
+	c.rip = r->trap_handler;
+	c.rsp = f.rsp;
+	c.rflags = f.rflags;
+	if (boot_kvm_set_cpu(r->kvm, &c, 1, e) < 0)
+		return -1;
+	*resumed = 1;
+	return 0;
+}
+
+/* An `out` to one of boot's ports; *done when the run has ended. */
+static int
+port_out(struct run *r, const struct boot_exit *x, int *done,
+    struct boot_result *res, struct pv_err *e)
+{
+	uint64_t v;
+	int resumed;
+
+	*done = 0;
+	if (x->port == BOOT_PORT_CONSOLE) {
+		r->how->console(x->data, x->len);
 		return 0;
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		return sys_fail(e, "KVM_GET_SREGS");
-	*kept = (s.cr0 & CR0_PG) != 0 && (s.cr0 & CR0_PE) != 0 &&
-	    !!(s.cr4 & CR4_PAE) == !!pae;
-	return 0;
-}
-
-int
-boot_kvm_run(struct boot_kvm *k, struct boot_exit *x, struct pv_err *e)
-{
-	struct kvm_run *run = k->run;
-
-	memset(x, 0, sizeof(*x));
-	if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
-		if (errno == EINTR) {
-			x->kind = BOOT_EXIT_INTR;
-			return 0;
-		}
-		return sys_fail(e, "KVM_RUN");
 	}
-	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		x->kind = run->io.direction == KVM_EXIT_IO_OUT ? BOOT_EXIT_OUT :
-		    BOOT_EXIT_IN;
-		x->port = run->io.port;
-		x->len = (size_t)run->io.size * run->io.count;
-		/* The data lie in the run page; never trust an offset. */
-		if (!pv_inside(run->io.data_offset, x->len, k->run_size)) {
-			x->kind = BOOT_EXIT_FAIL;
-			snprintf(x->detail, sizeof(x->detail), "I/O exit data "
-			    "outside the run page");
-			break;
-		}
-		x->data = (const uint8_t *)run + run->io.data_offset;
-		break;
-	case KVM_EXIT_HLT:
-		x->kind = BOOT_EXIT_HLT;
-		break;
-	case KVM_EXIT_SHUTDOWN:
-		x->kind = BOOT_EXIT_SHUTDOWN;
-		break;
-	case KVM_EXIT_MMIO:
-		x->kind = BOOT_EXIT_MMIO;
-		x->addr = run->mmio.phys_addr;
-		snprintf(x->detail, sizeof(x->detail), "%s",
-		    run->mmio.is_write ? "write" : "read");
-		break;
-	case KVM_EXIT_INTR:
-		x->kind = BOOT_EXIT_INTR;
-		break;
-	case KVM_EXIT_FAIL_ENTRY:
-		x->kind = BOOT_EXIT_FAIL;
-		snprintf(x->detail, sizeof(x->detail), "KVM_EXIT_FAIL_ENTRY, "
-		    "hardware reason 0x%llx", (unsigned long long)
-		    run->fail_entry.hardware_entry_failure_reason);
-		break;
-	case KVM_EXIT_INTERNAL_ERROR:
-		x->kind = BOOT_EXIT_FAIL;
-		snprintf(x->detail, sizeof(x->detail), "KVM_EXIT_INTERNAL_ERROR"
-		    ", suberror %u", run->internal.suberror);
-		break;
-	default:
-		x->kind = BOOT_EXIT_FAIL;
-		snprintf(x->detail, sizeof(x->detail), "KVM exit reason %u",
-		    run->exit_reason);
-		break;
+	if (x->port == BOOT_PORT_CALL && x->len >= 1)
+		return call(r, x->data[0], e);
+	*done = 1;
+	if (x->port == BOOT_PORT_FAULT && x->len >= 1) {
+		if (exception(r, x->data[0], &resumed, res, e) < 0)
+			return -1;
+		*done = !resumed;
+		return 0;
 	}
+	if (x->port != BOOT_PORT_VERDICT)
+		return stopped(r, res, "the guest wrote %zu bytes to port 0x%x, "
+		    "which boot does not have", x->len, x->port);
+	v = pv_get_le(x->data, x->len < 8 ? (unsigned)x->len : 8);
+	if (v > 255)
+		return stopped(r, res, "verdict 0x%llx is not an exit status",
+		    (unsigned long long)v);
+	res->end = BOOT_END_VERDICT;
+	res->verdict = (unsigned)v;
+	res->seconds = pv_now() - r->t0;
 	return 0;
 }
 
-void
-boot_kvm_kick(struct boot_kvm *k)
+/* Run the vCPU until the run ends: 0 with *res, or -1 with e. */
+static int
+run_loop(struct run *r, struct boot_result *res, struct pv_err *e)
 {
-	if (k != NULL && k->run != NULL)
-		k->run->immediate_exit = 1;
+	struct boot_exit x;
+	struct pv_err ke;
+	int done;
+
+	for (;;) {
+		if (boot_kvm_run(r->kvm, &x, &ke) < 0)
+			return stopped(r, res, "%s", ke.msg);
+		switch (x.kind) {
+		case BOOT_EXIT_OUT:
+			if (port_out(r, &x, &done, res, e) < 0)
+				return -1;
+			if (done)
+				return 0;
+			continue;
+		case BOOT_EXIT_IN:
+			return stopped(r, res, "the guest read port 0x%x, which "
+			    "boot does not have", x.port);
+		case BOOT_EXIT_HLT:
+			return stopped(r, res, "the guest halted without a "
+			    "verdict");
+		case BOOT_EXIT_SHUTDOWN:
+			return stopped(r, res, "the guest shut down (a triple "
+			    "fault) without a verdict");
+		case BOOT_EXIT_MMIO:
+			return stopped(r, res, "the guest's %s of physical "
+			    "address 0x%llx is outside its machine (%llu "
+			    "frames)", x.detail, (unsigned long long)x.addr,
+			    (unsigned long long)r->dom->frames);
+		case BOOT_EXIT_INTR:
+			if (!timed_out)
+				continue;
+			return stopped(r, res, "timeout: no verdict after %g s",
+			    r->how->timeout);
+		case BOOT_EXIT_FAIL:
+			return stopped(r, res, "KVM could not run the guest: %s",
+			    x.detail);
+		}
+	}
 }
 
-int
-boot_kvm_cpu(struct boot_kvm *k, struct boot_cpu *c, struct pv_err *e)
+/*
+ * A 32-bit domain: boot runs only long mode under KVM. Find out whether
+ * this host's KVM could run the guest's paging mode at all, and say which
+ * it is.
+ */
+static int
+refuse_paging32(const struct boot_domain *d, struct pv_err *e)
 {
-	struct kvm_sregs s;
-	struct kvm_regs r;
+	struct boot_kvm *k = NULL;
+	int kept = 0, rc;
 
-	if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
-		return sys_fail(e, "KVM_GET_REGS");
-	if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		return sys_fail(e, "KVM_GET_SREGS");
-	c->rax = r.rax; c->rbx = r.rbx; c->rcx = r.rcx; c->rdx = r.rdx;
-	c->rsi = r.rsi; c->rdi = r.rdi; c->rbp = r.rbp; c->rsp = r.rsp;
-	c->r8 = r.r8; c->r9 = r.r9; c->r10 = r.r10; c->r11 = r.r11;
-	c->r12 = r.r12; c->r13 = r.r13; c->r14 = r.r14; c->r15 = r.r15;
-	c->rip = r.rip;
-	c->rflags = r.rflags;
-	c->cr0 = s.cr0; c->cr2 = s.cr2; c->cr3 = s.cr3; c->cr4 = s.cr4;
-	c->efer = s.efer;
-	c->cs = s.cs.selector; c->ds = s.ds.selector; c->es = s.es.selector;
-	c->fs = s.fs.selector; c->gs = s.gs.selector; c->ss = s.ss.selector;
-	c->tr = s.tr.selector;
-	return 0;
+	rc = boot_kvm_open(&k, e) < 0 || boot_kvm_memory(k, d, e) < 0 ||
+	    boot_kvm_keeps_paging32(k, d, d->abi->id == ABI_X86_32P, &kept,
+	    e) < 0 ? -1 : 0;
+	boot_kvm_close(k);
+	if (rc < 0)
+		return -1;
+	if (kept)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: this host's KVM keeps "
+		    "32-bit paging, but boot runs only x86_64 domains under "
+		    "KVM yet", d->abi->name);
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s needs 32-bit paging, which this "
+	    "host's KVM cannot run", d->abi->name);
 }
 
-int
-boot_kvm_set_cpu(struct boot_kvm *k, const struct boot_cpu *c, int to_guest,
+/* The VM with the domain loaded, and where boot's pieces are. */
+static int
+load(struct run *r, char *where, size_t size, struct boot_result *res,
     struct pv_err *e)
 {
-	struct kvm_sregs s;
-	struct kvm_regs r;
+	const struct boot_domain *d = r->dom;
 
-	if (to_guest) {
-		if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-			return sys_fail(e, "KVM_GET_SREGS");
-		guest_segments(k, &s);
-		if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
-			return sys_fail(e, "KVM_SET_SREGS");
+	if (boot_x64_hole_build(r->dom, &r->hole, e) < 0)
+		return -1;
+	if (boot_kvm_open(&r->kvm, e) < 0 ||
+	    boot_kvm_memory(r->kvm, d, e) < 0 ||
+	    boot_kvm_load_x64(r->kvm, d, &r->hole, e) < 0) {
+		if (e->code == PV_EXIT_SYSTEM)
+			res->failure = BOOT_FAILED_KVM;
+		return -1;
+	}
+	snprintf(where, size, ", ds/es/fs/gs 0x%llx/0x%llx/0x%llx/0x%llx, in "
+	    "boot's GDT laid out as Xen's; boot's GDT, IDT and stubs in L4 "
+	    "slot %u", (unsigned long long)d->vcpu.ds,
+	    (unsigned long long)d->vcpu.es, (unsigned long long)d->vcpu.fs,
+	    (unsigned long long)d->vcpu.gs, r->hole.l4_slot);
+	return 0;
+}
+
+int
+boot_kvm_path(struct boot_domain *d, const struct boot_run *how,
+    struct boot_result *res, struct pv_err *e)
+{
+	char where[PV_MSG_SIZE];
+	struct run r;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (d->abi->id != ABI_X86_64) {
+		res->failure = BOOT_FAILED_KVM;
+		return refuse_paging32(d, e);
 	}
 	memset(&r, 0, sizeof(r));
-	r.rax = c->rax; r.rbx = c->rbx; r.rcx = c->rcx; r.rdx = c->rdx;
-	r.rsi = c->rsi; r.rdi = c->rdi; r.rbp = c->rbp; r.rsp = c->rsp;
-	r.r8 = c->r8; r.r9 = c->r9; r.r10 = c->r10; r.r11 = c->r11;
-	r.r12 = c->r12; r.r13 = c->r13; r.r14 = c->r14; r.r15 = c->r15;
-	r.rip = c->rip;
-	r.rflags = c->rflags | RFLAGS_FIXED;
-	if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
-		return sys_fail(e, "KVM_SET_REGS");
-	return 0;
+	r.dom = d;
+	r.how = how;
+	if (load(&r, where, sizeof(where), res, e) < 0) {
+		boot_kvm_close(r.kvm);
+		return -1;
+	}
+	how->ready(how, d, where);
+	kicked = r.kvm;
+	r.t0 = pv_now();
+	rc = start_timer(how->timeout, e);
+	if (rc == 0)
+		rc = run_loop(&r, res, e);
+	stop_timer();
+	kicked = NULL;
+	boot_kvm_close(r.kvm);
+	return rc;
 }

@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,29 +84,101 @@ descriptor(uint32_t pages, uint8_t access, uint8_t flags)
 	    ((limit >> 16) & 0xf) << 48 | (uint64_t)flags << 52;
 }
 
-/* The selectors of a 32-bit domain: the ABI's, ring 1; es/fs/gs may be 0. */
-static int
-check_selectors32(const struct boot_domain *d, struct pv_err *e)
-{
-	const struct boot_vcpu *v = &d->vcpu;
-	const struct {
-		const char *name;
-		uint64_t have, want;
-		int null_ok;
-	} s[] = {
-		{ "cs", v->cs, d->abi->cs, 0 }, { "ss", v->ss, d->abi->ss, 0 },
-		{ "ds", v->ds, d->abi->ds, 0 }, { "es", v->es, d->abi->ds, 1 },
-		{ "fs", v->fs, d->abi->ds, 1 }, { "gs", v->gs, d->abi->ds, 1 },
-	};
-	size_t i;
+/*
+ * The vCPU's registers the firmware loads (PARAM_*), by domain.json's
+ * names: the selectors first (NR_SELECTORS, in x86.h's BOOT_SEG_* order),
+ * then the rest in the order they are checked.
+ */
+struct param_reg {
+	const char *name;
+	unsigned param;
+	uint64_t value;
+};
 
-	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (s[i].have != s[i].want && !(s[i].null_ok && s[i].have == 0))
+#define NR_SELECTORS	BOOT_NR_SEGS
+#define NR_PARAM_REGS	16
+
+static void
+param_regs(const struct boot_vcpu *v, struct param_reg *r)
+{
+	const struct param_reg regs[NR_PARAM_REGS] = {
+		{ "cs", PARAM_CS, v->cs }, { "ss", PARAM_SS, v->ss },
+		{ "ds", PARAM_DS, v->ds }, { "es", PARAM_ES, v->es },
+		{ "fs", PARAM_FS, v->fs }, { "gs", PARAM_GS, v->gs },
+		{ "ip", PARAM_IP, v->ip }, { "sp", PARAM_SP, v->sp },
+		{ "si", PARAM_SI, v->si }, { "flags", PARAM_FLAGS, v->flags },
+		{ "ax", PARAM_AX, v->ax }, { "bx", PARAM_BX, v->bx },
+		{ "cx", PARAM_CX, v->cx }, { "dx", PARAM_DX, v->dx },
+		{ "di", PARAM_DI, v->di }, { "bp", PARAM_BP, v->bp },
+	};
+
+	memcpy(r, regs, sizeof(regs));
+}
+
+/*
+ * A 32-bit domain's registers: each must fit 32 bits, and the selectors
+ * be the ABI's, ring 1 (es, fs and gs may be null).
+ */
+static int
+check_regs32(const struct boot_domain *d, struct pv_err *e)
+{
+	struct param_reg r[NR_PARAM_REGS];
+	uint64_t want;
+	unsigned i;
+
+	param_regs(&d->vcpu, r);
+	for (i = NR_SELECTORS; i < NR_PARAM_REGS; i++)
+		if (r[i].value >> 32 != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx does not fit a 32-bit register",
+			    r[i].name, (unsigned long long)r[i].value);
+	for (i = 0; i < NR_SELECTORS; i++) {
+		want = i == BOOT_SEG_CS ? d->abi->cs : i == BOOT_SEG_SS ?
+		    d->abi->ss : d->abi->ds;
+		if (r[i].value != want && !(i >= BOOT_SEG_ES && r[i].value == 0))
 			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
 			    "0x%llx is not %s's ring-1 selector 0x%llx",
-			    s[i].name, (unsigned long long)s[i].have,
-			    d->abi->name, (unsigned long long)s[i].want);
+			    r[i].name, (unsigned long long)r[i].value,
+			    d->abi->name, (unsigned long long)want);
+	}
 	return 0;
+}
+
+/*
+ * The registers into the parameter page; IOPL 0 whatever domain.json
+ * says: the TSS's I/O map, not the flags, decides which ports the guest
+ * reaches (Xen, too, grants I/O privilege by hypercall, not by the
+ * initial flags).
+ */
+static void
+put_regs(uint8_t *param, const struct boot_vcpu *v)
+{
+	struct param_reg r[NR_PARAM_REGS];
+	unsigned i;
+
+	param_regs(v, r);
+	for (i = 0; i < NR_PARAM_REGS; i++)
+		pv_put64(param + r[i].param, r[i].param == PARAM_FLAGS ?
+		    (r[i].value & ~RFLAGS_IOPL) | 2 : r[i].value);
+}
+
+/* A GDTR or IDTR image for lgdt/lidt: the limit, then the base. */
+static void
+put_dtr(uint8_t *p, uint16_t limit, uint64_t base)
+{
+	p[0] = (uint8_t)limit;
+	p[1] = (uint8_t)(limit >> 8);
+	pv_put64(p + 2, base);
+}
+
+/* Entry `i` of a 32-bit mode's table: 8 bytes under PAE, else 4. */
+static void
+put_pte32(uint8_t *table, uint64_t i, uint64_t pte, int pae)
+{
+	if (pae)
+		pv_put64(table + 8 * i, pte);
+	else
+		pv_put32(table + 4 * i, (uint32_t)pte);
 }
 
 /*
@@ -150,32 +224,6 @@ busy:
 	    d->abi->id == ABI_XEN13 ? HOLE32_L1_2LEVEL : HOLE32_L1_PAE);
 }
 
-static void
-param_regs(uint8_t *param, const struct boot_vcpu *v)
-{
-	pv_put64(param + PARAM_CS, v->cs);
-	pv_put64(param + PARAM_SS, v->ss);
-	pv_put64(param + PARAM_DS, v->ds);
-	pv_put64(param + PARAM_ES, v->es);
-	pv_put64(param + PARAM_FS, v->fs);
-	pv_put64(param + PARAM_GS, v->gs);
-	pv_put64(param + PARAM_IP, v->ip);
-	pv_put64(param + PARAM_SP, v->sp);
-	/*
-	 * IOPL 0 whatever domain.json says: the TSS's I/O map, not the
-	 * flags, decides which ports the guest reaches (Xen, too, grants I/O
-	 * privilege by hypercall, not by the initial flags).
-	 */
-	pv_put64(param + PARAM_FLAGS, (v->flags & ~RFLAGS_IOPL) | 2);
-	pv_put64(param + PARAM_AX, v->ax);
-	pv_put64(param + PARAM_BX, v->bx);
-	pv_put64(param + PARAM_CX, v->cx);
-	pv_put64(param + PARAM_DX, v->dx);
-	pv_put64(param + PARAM_SI, v->si);
-	pv_put64(param + PARAM_DI, v->di);
-	pv_put64(param + PARAM_BP, v->bp);
-}
-
 static int
 prepare32(struct boot_domain *d, struct pv_err *e)
 {
@@ -199,25 +247,11 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 		{ HOLE32_PARAM, QF_PARAM, 0 },
 		{ HOLE32_STACK, QF_STACK, 1 },
 	};
-	const struct {
-		const char *name;
-		uint64_t value;
-	} regs[] = {
-		{ "ip", d->vcpu.ip }, { "sp", d->vcpu.sp }, { "si", d->vcpu.si },
-		{ "flags", d->vcpu.flags }, { "ax", d->vcpu.ax },
-		{ "bx", d->vcpu.bx }, { "cx", d->vcpu.cx }, { "dx", d->vcpu.dx },
-		{ "di", d->vcpu.di }, { "bp", d->vcpu.bp },
-	};
 	uint8_t *gdt, *idt, *tss, *l1, *param, *hook = NULL;
 	uint64_t pte, off;
 	unsigned i;
 
-	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		if (regs[i].value >> 32 != 0)
-			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
-			    "0x%llx does not fit a 32-bit register",
-			    regs[i].name, (unsigned long long)regs[i].value);
-	if (check_selectors32(d, e) < 0 || hook32(d, &hook, e) < 0)
+	if (check_regs32(d, e) < 0 || hook32(d, &hook, e) < 0)
 		return -1;
 	gdt = qframe(d, QF_GDT);
 	idt = qframe(d, QF_IDT);
@@ -249,26 +283,16 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		pte = maps[i].frame << PV_PAGE_SHIFT | PTE_P | PTE_A |
 		    (maps[i].rw ? PTE_RW | PTE_D : 0);
-		off = (maps[i].va - l1_base) >> PV_PAGE_SHIFT;
-		if (pae)
-			pv_put64(l1 + 8 * off, pte);
-		else
-			pv_put32(l1 + 4 * off, (uint32_t)pte);
+		put_pte32(l1, (maps[i].va - l1_base) >> PV_PAGE_SHIFT, pte,
+		    pae);
 	}
 	/* The ROM, at its own address: the firmware runs on under paging. */
 	for (i = 0; i < ROM_SIZE / PV_PAGE_SIZE; i++) {
 		pte = (ROM_BASE + i * PV_PAGE_SIZE) | PTE_P | PTE_A;
-		off = (ROM_BASE - l1_base) / PV_PAGE_SIZE + i;
-		if (pae)
-			pv_put64(l1 + 8 * off, pte);
-		else
-			pv_put32(l1 + 4 * off, (uint32_t)pte);
+		put_pte32(l1, (ROM_BASE - l1_base) / PV_PAGE_SIZE + i, pte, pae);
 	}
-	pte = (uint64_t)QF_L1 << PV_PAGE_SHIFT | PTE_P | PTE_RW | PTE_A | PTE_D;
-	if (pae)
-		pv_put64(hook, pte);
-	else
-		pv_put32(hook, (uint32_t)pte);
+	put_pte32(hook, 0, (uint64_t)QF_L1 << PV_PAGE_SHIFT | PTE_P | PTE_RW |
+	    PTE_A | PTE_D, pae);
 
 	pv_put32(param + PARAM_MODE, pae ? MODE_PAE : MODE_2LEVEL);
 	pv_put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
@@ -278,14 +302,11 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 	pv_put32(param + PARAM_EFER, pae ? EFER_NXE : 0);
 	pv_put32(param + PARAM_TR, tr);
 	/* Only the GDT's page with entries is mapped: the CPU reads no other. */
-	param[PARAM_GDTR] = (uint8_t)((sel_base + 0x47) & 0xff);
-	param[PARAM_GDTR + 1] = (uint8_t)((sel_base + 0x47) >> 8);
-	pv_put32(param + PARAM_GDTR + 2, HOLE32_GDT - sel_page);
-	param[PARAM_IDTR] = 0xff;
-	param[PARAM_IDTR + 1] = 0x07;
-	pv_put32(param + PARAM_IDTR + 2, HOLE32_IDT);
+	put_dtr(param + PARAM_GDTR, (uint16_t)(sel_base + 0x47),
+	    HOLE32_GDT - sel_page);
+	put_dtr(param + PARAM_IDTR, 0x7ff, HOLE32_IDT);
 	pv_put64(param + PARAM_STACK_TOP, HOLE32_STACK_TOP);
-	param_regs(param, &d->vcpu);
+	put_regs(param, &d->vcpu);
 	return 0;
 }
 
@@ -293,28 +314,12 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 static int
 prepare64(struct boot_domain *d, struct pv_err *e)
 {
-	const struct boot_vcpu *v = &d->vcpu;
-	const struct {
-		const char *name;
-		uint64_t selector;
-		int code, null_ok;
-	} segs[] = {
-		{ "cs", v->cs, 1, 0 }, { "ss", v->ss, 0, 0 },
-		{ "ds", v->ds, 0, 1 }, { "es", v->es, 0, 1 },
-		{ "fs", v->fs, 0, 1 }, { "gs", v->gs, 0, 1 },
-	};
 	uint8_t *param = qframe(d, QF_PARAM), *data = qframe(d, QF_DATA);
-	struct boot_segment seg;
+	struct boot_segment seg[BOOT_NR_SEGS];
 	struct boot_hole h;
-	const char *why;
-	size_t i;
 
-	for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
-		if (boot_x64_segment(segs[i].selector, segs[i].code,
-		    segs[i].null_ok, &seg, &why) < 0)
-			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
-			    "0x%llx %s", segs[i].name,
-			    (unsigned long long)segs[i].selector, why);
+	if (boot_x64_segments(&d->vcpu, seg, e) < 0)
+		return -1;
 	if (d->vcpu.cr3 >> 32 != 0)
 		return pv_fail(e, PV_EXIT_INPUT, "vcpu.cr3 0x%llx is above "
 		    "4 GiB", (unsigned long long)d->vcpu.cr3);
@@ -329,21 +334,18 @@ prepare64(struct boot_domain *d, struct pv_err *e)
 	pv_put32(param + PARAM_EFER, EFER_LME | EFER_NXE);
 	pv_put32(param + PARAM_TRAMP_CR3, QF_TRAMP << PV_PAGE_SHIFT);
 	pv_put32(param + PARAM_TR, BOOT_X64_TR);
-	param[PARAM_GDTR] = (uint8_t)h.gdt_limit;
-	param[PARAM_GDTR + 1] = (uint8_t)(h.gdt_limit >> 8);
-	pv_put64(param + PARAM_GDTR + 2, h.gdt_va);
-	param[PARAM_IDTR] = (uint8_t)h.idt_limit;
-	param[PARAM_IDTR + 1] = (uint8_t)(h.idt_limit >> 8);
-	pv_put64(param + PARAM_IDTR + 2, h.idt_va);
+	put_dtr(param + PARAM_GDTR, h.gdt_limit, h.gdt_va);
+	put_dtr(param + PARAM_IDTR, h.idt_limit, h.idt_va);
 	pv_put64(param + PARAM_STACK_TOP, HOLE64_DATA);	/* the stack's top */
-	param_regs(param, v);
+	put_regs(param, &d->vcpu);
 	pv_put64(data + DATA_FRAMES, d->frames);
 	pv_put64(data + DATA_RESERVED, d->reserved_frames);
 	return 0;
 }
 
-int
-boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
+/* Check the domain and build the hole (qemu.h). */
+static int
+prepare(struct boot_domain *d, struct pv_err *e)
 {
 	uint64_t cr3_frame = d->vcpu.cr3 >> PV_PAGE_SHIFT, f;
 
@@ -592,7 +594,7 @@ has_error_code(unsigned v)
 }
 
 static void
-fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
+fault_from_record(const uint8_t *rec, struct boot_result *r)
 {
 	struct boot_fault *f = &r->fault;
 	struct boot_cpu *c = &r->cpu;
@@ -630,18 +632,23 @@ fault_from_record(const uint8_t *rec, struct boot_qemu_result *r)
 	c->tr = (uint16_t)pv_get64(rec + DATA_TR);
 	c->cs = (uint16_t)f->cs;
 	c->ss = (uint16_t)f->ss;
-	r->handler = pv_get64(rec + DATA_HANDLER) != 0;
+	r->end = BOOT_END_FAULT;
+	r->has_cpu = 1;
+	r->handler = pv_get64(rec + DATA_HANDLER);
 	r->bounces = (unsigned long)pv_get64(rec + DATA_BOUNCES);
 }
 
+/* How relay() ended: QEMU exited, or boot is to kill it. */
+enum relayed { QEMU_EXITED, QEMU_TIMEOUT, QEMU_STOP };
+
 /*
- * Relay QEMU's console until it closes it (QEMU exited: *ended -1), the
- * timeout (BOOT_QEMU_TIMEOUT) or *stop (BOOT_QEMU_SIGNAL). Returns 0, or
- * -1 with e set when the console cannot be read.
+ * Relay QEMU's console until it closes it (QEMU exited), the timeout or
+ * *stop. Returns 0 with *ended, or -1 with e set when the console cannot
+ * be read.
  */
 static int
 relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),
-    volatile sig_atomic_t *stop, int *ended, struct pv_err *e)
+    volatile sig_atomic_t *stop, enum relayed *ended, struct pv_err *e)
 {
 	uint8_t buf[4096];
 	struct pollfd p;
@@ -649,15 +656,15 @@ relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),
 	ssize_t n;
 	int rc;
 
-	*ended = -1;
+	*ended = QEMU_EXITED;
 	for (;;) {
 		if (*stop) {
-			*ended = BOOT_QEMU_SIGNAL;
+			*ended = QEMU_STOP;
 			return 0;
 		}
 		left = deadline - pv_now();
 		if (left <= 0) {
-			*ended = BOOT_QEMU_TIMEOUT;
+			*ended = QEMU_TIMEOUT;
 			return 0;
 		}
 		p.fd = fd;
@@ -685,31 +692,86 @@ relay(int fd, double deadline, void (*console)(const uint8_t *, size_t),
 	}
 }
 
-int
-boot_qemu_run(struct boot_domain *d, double timeout,
-    void (*console)(const uint8_t *, size_t), volatile sig_atomic_t *stop,
-    struct boot_qemu_result *r, struct pv_err *e)
+/* The run ended without a verdict: why, for main to show. */
+static int stopped(struct boot_result *, enum boot_end, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+stopped(struct boot_result *r, enum boot_end end, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->end = end;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/*
+ * How QEMU's run ended, from its exit status and the handlers' record: a
+ * verdict only when both agree, so that QEMU's own failures never read as
+ * one.
+ */
+static int
+ended(const struct qfiles *q, int status, struct boot_result *r,
+    struct pv_err *e)
 {
 	uint8_t rec[PV_PAGE_SIZE];
 	char line[200];
-	struct qfiles q = { -1, -1, -1 };
-	uint64_t size;
-	int pipefd[2] = { -1, -1 }, status, ended, rc = -1;
-	pid_t pid = -1;
-	double t0;
 	uint32_t magic;
 
-	memset(r, 0, sizeof(*r));
+	if (read_record(q, rec, e) < 0)
+		return -1;
+	magic = (uint32_t)pv_get64(rec + DATA_MAGIC);
+	first_error_line(q->err, line, sizeof(line));
+	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
+	    magic == DATA_VERDICT &&
+	    (unsigned)WEXITSTATUS(status) >> 1 == (pv_get64(rec + DATA_VALUE) & 0xff)) {
+		r->end = BOOT_END_VERDICT;
+		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
+		return 0;
+	}
+	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
+	    magic == DATA_FAULT) {
+		fault_from_record(rec, r);
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && magic == 0)
+		return stopped(r, BOOT_END_STOPPED, "the guest shut down (a "
+		    "triple fault) without a verdict, after %.3f s", r->seconds);
+	if (WIFEXITED(status))
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s exited %d without a verdict "
+		    "from boot's handlers%s%s", BOOT_QEMU_PROGRAM,
+		    WEXITSTATUS(status), line[0] ? ": " : "", line);
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s was killed by signal %d%s%s",
+	    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "", line);
+}
+
+/*
+ * Run the prepared domain: the machine and the firmware into memfds,
+ * QEMU started on them, its console relayed until the end.
+ */
+static int
+run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
+    struct pv_err *e)
+{
+	struct qfiles q = { -1, -1, -1 };
+	uint64_t size;
+	int pipefd[2] = { -1, -1 }, status, rc = -1;
+	enum relayed how_ended;
+	pid_t pid = -1;
+	double t0;
+
 	/* Whole MiB, as QEMU's -m takes them. */
 	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
 	if (size < (2 << 20))
 		size = 2 << 20;
 	if (write_files(d, &q, size, e) < 0)
 		goto out;
-	if (*stop) {
-		r->end = BOOT_QEMU_SIGNAL;
-		r->signal = (int)*stop;
-		rc = 0;
+	if (*how->stop) {
+		rc = stopped(r, BOOT_END_SIGNAL, "stopped by signal %d; QEMU "
+		    "killed", (int)*how->stop);
 		goto out;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -721,16 +783,17 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		goto out;
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	if (relay(pipefd[0], t0 + timeout, console, stop, &ended, e) < 0)
+	if (relay(pipefd[0], t0 + how->timeout, how->console, how->stop,
+	    &how_ended, e) < 0)
 		goto out;
-	if (ended >= 0) {
+	if (how_ended != QEMU_EXITED) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		pid = -1;
-		r->end = (enum boot_qemu_end)ended;
-		r->signal = (int)*stop;
-		r->seconds = pv_now() - t0;
-		rc = 0;
+		rc = how_ended == QEMU_TIMEOUT ? stopped(r, BOOT_END_STOPPED,
+		    "timeout: no verdict after %g s; QEMU killed", how->timeout) :
+		    stopped(r, BOOT_END_SIGNAL, "stopped by signal %d; QEMU "
+		    "killed", (int)*how->stop);
 		goto out;
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -741,34 +804,7 @@ boot_qemu_run(struct boot_domain *d, double timeout,
 		}
 	pid = -1;
 	r->seconds = pv_now() - t0;
-	if (read_record(&q, rec, e) < 0)
-		goto out;
-	magic = (uint32_t)pv_get64(rec + DATA_MAGIC);
-	first_error_line(q.err, line, sizeof(line));
-	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
-	    magic == DATA_VERDICT &&
-	    (unsigned)WEXITSTATUS(status) >> 1 == (pv_get64(rec + DATA_VALUE) & 0xff)) {
-		r->end = BOOT_QEMU_VERDICT;
-		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
-		rc = 0;
-	} else if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
-	    magic == DATA_FAULT) {
-		r->end = BOOT_QEMU_FAULT;
-		fault_from_record(rec, r);
-		rc = 0;
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
-	    magic == 0) {
-		r->end = BOOT_QEMU_SHUTDOWN;
-		rc = 0;
-	} else if (WIFEXITED(status)) {
-		pv_fail(e, PV_EXIT_SYSTEM, "%s exited %d without a verdict "
-		    "from boot's handlers%s%s", BOOT_QEMU_PROGRAM,
-		    WEXITSTATUS(status), line[0] ? ": " : "", line);
-	} else {
-		pv_fail(e, PV_EXIT_SYSTEM, "%s was killed by signal %d%s%s",
-		    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "",
-		    line);
-	}
+	rc = ended(&q, status, r, e);
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);
@@ -780,4 +816,20 @@ out:
 		close(pipefd[1]);
 	qfiles_close(&q);
 	return rc;
+}
+
+int
+boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
+    struct boot_result *r, struct pv_err *e)
+{
+	char where[PV_MSG_SIZE];
+
+	memset(r, 0, sizeof(*r));
+	if (prepare(d, e) < 0)
+		return -1;
+	snprintf(where, sizeof(where), "; boot's GDT, IDT, TSS and handlers in "
+	    "the hypervisor's hole from 0x%llx",
+	    (unsigned long long)d->abi->hv_start);
+	how->ready(how, d, where);
+	return run(d, how, r, e);
 }

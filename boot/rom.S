@@ -11,6 +11,7 @@
  */
 #include "ports.h"
 #include "rom.h"
+#include "run.h"
 
 /* The linear address of a ROM label: the ROM is linked at offset 0. */
 #define LIN(x)	(ROM_BASE + ((x) - rom_start))
@@ -142,25 +143,79 @@ boot_gdtr:
 	.long	LIN(boot_gdt)
 
 /*
+ * What the 32-bit and the 64-bit handlers do alike, as macros over the
+ * operand size (\s: l or q), the registers' prefix (\r: e or r) and
+ * the frame's offsets (\f: F32 or F64, below).
+ *
+ * BOUNCE: an exception the guest took goes back to the handler it
+ * registered, as boot_trap() in run.c decides for both paths (this
+ * mirrors it; the caller has sent boot's own, ring 0, to \fault): none
+ * registered, a vector of 32 or more, #DF (8), #MC (18), a fault at the
+ * handler itself, or MAX_BOUNCES gone, and it goes to \fault instead.
+ * Otherwise the guest resumes at its handler with the vector, the error
+ * code, CR2 and the interrupted rip in the registers ports.h names.
+ */
+	.macro	BOUNCE s, r, f, fault, resume
+	mov\s	DATA_HANDLER(%\r\()bx), %\r\()ax
+	test\s	%\r\()ax, %\r\()ax
+	jz	\fault
+	cmpl	$32, %ecx
+	jae	\fault
+	cmpl	$8, %ecx
+	je	\fault
+	cmpl	$18, %ecx
+	je	\fault
+	cmp\s	%\r\()ax, \f\()_IP(%\r\()sp)
+	je	\fault
+	cmp\s	$MAX_BOUNCES, DATA_BOUNCES(%\r\()bx)
+	jae	\fault
+	inc\s	DATA_BOUNCES(%\r\()bx)
+	mov\s	%\r\()cx, \f\()_DI(%\r\()sp)
+	mov\s	\f\()_ERR(%\r\()sp), %\r\()dx
+	mov\s	%\r\()dx, \f\()_SI(%\r\()sp)
+	mov	%cr2, %\r\()dx
+	mov\s	%\r\()dx, \f\()_DX(%\r\()sp)
+	mov\s	\f\()_IP(%\r\()sp), %\r\()dx
+	mov\s	%\r\()dx, \f\()_CX(%\r\()sp)
+	mov\s	%\r\()ax, \f\()_IP(%\r\()sp)
+	jmp	\resume
+	.endm
+
+/*
+ * CALL_TRAPS: the guest's `out %al, $BOOT_PORT_CALL`, its call number in
+ * al: for BOOT_CALL_TRAPS its rdi becomes the handler and edx 0, else
+ * edx is -1 (refused) and al still holds the call for the caller to try.
+ */
+	.macro	CALL_TRAPS s, r, f
+	mov\s	\f\()_AX(%\r\()sp), %\r\()ax
+	mov\s	$-1, %\r\()dx
+	cmpb	$BOOT_CALL_TRAPS, %al
+	jne	1f
+	mov\s	\f\()_DI(%\r\()sp), %\r\()ax
+	mov\s	%\r\()ax, DATA_HANDLER(%\r\()bx)
+	xorl	%edx, %edx
+	.endm
+
+/*
  * The 32-bit handlers. Each stub pushes a zero where the CPU pushes no
  * error code, then the vector. The frame, after common32's pushes:
  */
-#define F_ES	0
-#define F_DS	4
-#define F_EDI	8
-#define F_ESI	12
-#define F_EBP	16
-#define F_EBX	24
-#define F_EDX	28
-#define F_ECX	32
-#define F_EAX	36
-#define F_VEC	40
-#define F_ERR	44
-#define F_EIP	48
-#define F_CS	52
-#define F_EFL	56
-#define F_ESP	60		/* only from the guest's ring */
-#define F_SS	64
+	.set	F32_ES, 0
+	.set	F32_DS, 4
+	.set	F32_DI, 8
+	.set	F32_SI, 12
+	.set	F32_BP, 16
+	.set	F32_BX, 24
+	.set	F32_DX, 28
+	.set	F32_CX, 32
+	.set	F32_AX, 36
+	.set	F32_VEC, 40
+	.set	F32_ERR, 44
+	.set	F32_IP, 48
+	.set	F32_CS, 52
+	.set	F32_FL, 56
+	.set	F32_SP, 60		/* only from the guest's ring */
+	.set	F32_SS, 64
 
 /* The vectors for which the CPU pushes an error code (SDM 6.15). */
 #define HAS_ERROR(v)	((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -187,55 +242,24 @@ common32:
 	movl	%eax, %ds
 	movl	%eax, %es
 	movl	$HOLE32_DATA, %ebx
-	movl	F_VEC(%esp), %ecx
-	testl	$3, F_CS(%esp)
+	movl	F32_VEC(%esp), %ecx
+	testl	$3, F32_CS(%esp)
 	jz	fault32				/* boot's own: no guest to blame */
 	cmpl	$13, %ecx
 	jne	bounce32
 	/* #GP on a port the TSS refuses: the two boot emulates. */
-	movl	F_EIP(%esp), %esi
+	movl	F32_IP(%esp), %esi
 	movzwl	(%esi), %eax
 	cmpl	$(BOOT_PORT_CALL << 8 | 0xe6), %eax	/* out %al, $CALL */
 	je	call32
 	cmpl	$(BOOT_PORT_VERDICT << 8 | 0xe6), %eax	/* out %al, $VERDICT */
 	je	verdict32
 bounce32:
-	/* To the guest's handler (BOOT_CALL_TRAPS), as ports.h says. */
-	movl	DATA_HANDLER(%ebx), %eax
-	testl	%eax, %eax
-	jz	fault32
-	cmpl	$32, %ecx
-	jae	fault32
-	cmpl	$2, %ecx
-	je	fault32
-	cmpl	$8, %ecx
-	je	fault32
-	cmpl	$18, %ecx
-	je	fault32
-	cmpl	%eax, F_EIP(%esp)
-	je	fault32
-	cmpl	$MAX_BOUNCES, DATA_BOUNCES(%ebx)
-	jae	fault32
-	incl	DATA_BOUNCES(%ebx)
-	movl	%ecx, F_EDI(%esp)
-	movl	F_ERR(%esp), %edx
-	movl	%edx, F_ESI(%esp)
-	movl	%cr2, %edx
-	movl	%edx, F_EDX(%esp)
-	movl	F_EIP(%esp), %edx
-	movl	%edx, F_ECX(%esp)
-	movl	%eax, F_EIP(%esp)
-	jmp	resume32
+	BOUNCE	l, e, F32, fault32, resume32
 call32:
-	movl	F_EAX(%esp), %eax
-	movl	$-1, %edx
-	cmpb	$BOOT_CALL_TRAPS, %al
-	jne	1f
-	movl	F_EDI(%esp), %eax
-	movl	%eax, DATA_HANDLER(%ebx)
-	xorl	%edx, %edx
-1:	movl	%edx, F_EAX(%esp)
-	addl	$2, F_EIP(%esp)
+	CALL_TRAPS l, e, F32
+1:	movl	%edx, F32_AX(%esp)
+	addl	$2, F32_IP(%esp)
 resume32:
 	popl	%es
 	popl	%ds
@@ -243,29 +267,29 @@ resume32:
 	addl	$8, %esp
 	iretl
 verdict32:
-	movzbl	F_EAX(%esp), %eax
+	movzbl	F32_AX(%esp), %eax
 	movl	%eax, DATA_VALUE(%ebx)
 	movl	$DATA_VERDICT, DATA_MAGIC(%ebx)
 	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */
 	jmp	halt32
 fault32:
 	movl	%ecx, DATA_VALUE(%ebx)
-	movl	F_ERR(%esp), %eax
+	movl	F32_ERR(%esp), %eax
 	movl	%eax, DATA_ERROR(%ebx)
-	movl	F_EIP(%esp), %eax
+	movl	F32_IP(%esp), %eax
 	movl	%eax, DATA_IP(%ebx)
-	movl	F_CS(%esp), %eax
+	movl	F32_CS(%esp), %eax
 	movl	%eax, DATA_CS(%ebx)
-	movl	F_EFL(%esp), %eax
+	movl	F32_FL(%esp), %eax
 	movl	%eax, DATA_FLAGS(%ebx)
-	testl	$3, F_CS(%esp)
+	testl	$3, F32_CS(%esp)
 	jz	1f
-	movl	F_ESP(%esp), %eax
+	movl	F32_SP(%esp), %eax
 	movl	%eax, DATA_SP(%ebx)
-	movl	F_SS(%esp), %eax
+	movl	F32_SS(%esp), %eax
 	movl	%eax, DATA_SS(%ebx)
 	jmp	2f
-1:	leal	F_ESP(%esp), %eax
+1:	leal	F32_SP(%esp), %eax
 	movl	%eax, DATA_SP(%ebx)
 	movl	%ss, %eax
 	movl	%eax, DATA_SS(%ebx)
@@ -273,23 +297,23 @@ fault32:
 	movl	%eax, DATA_CR2(%ebx)
 	movl	%cr3, %eax
 	movl	%eax, DATA_CR3(%ebx)
-	movl	F_EAX(%esp), %eax
+	movl	F32_AX(%esp), %eax
 	movl	%eax, DATA_AX(%ebx)
-	movl	F_EBX(%esp), %eax
+	movl	F32_BX(%esp), %eax
 	movl	%eax, DATA_BX(%ebx)
-	movl	F_ECX(%esp), %eax
+	movl	F32_CX(%esp), %eax
 	movl	%eax, DATA_CX(%ebx)
-	movl	F_EDX(%esp), %eax
+	movl	F32_DX(%esp), %eax
 	movl	%eax, DATA_DX(%ebx)
-	movl	F_ESI(%esp), %eax
+	movl	F32_SI(%esp), %eax
 	movl	%eax, DATA_SI(%ebx)
-	movl	F_EDI(%esp), %eax
+	movl	F32_DI(%esp), %eax
 	movl	%eax, DATA_DI(%ebx)
-	movl	F_EBP(%esp), %eax
+	movl	F32_BP(%esp), %eax
 	movl	%eax, DATA_BP(%ebx)
-	movl	F_DS(%esp), %eax
+	movl	F32_DS(%esp), %eax
 	movl	%eax, DATA_DS(%ebx)
-	movl	F_ES(%esp), %eax
+	movl	F32_ES(%esp), %eax
 	movl	%eax, DATA_ES(%ebx)
 	movw	%fs, DATA_FS(%ebx)
 	movw	%gs, DATA_GS(%ebx)
@@ -315,23 +339,23 @@ halt32:
  * The 64-bit handlers, on IST1. The frame, after common64's pushes (the
  * CPU pushes ss and rsp in 64-bit mode whatever the ring):
  */
-#define G_R10	0
-#define G_R9	8
-#define G_R8	16
-#define G_RDI	24
-#define G_RSI	32
-#define G_RBP	40
-#define G_RBX	48
-#define G_RDX	56
-#define G_RCX	64
-#define G_RAX	72
-#define G_VEC	80
-#define G_ERR	88
-#define G_RIP	96
-#define G_CS	104
-#define G_RFL	112
-#define G_RSP	120
-#define G_SS	128
+	.set	F64_R10, 0
+	.set	F64_R9, 8
+	.set	F64_R8, 16
+	.set	F64_DI, 24
+	.set	F64_SI, 32
+	.set	F64_BP, 40
+	.set	F64_BX, 48
+	.set	F64_DX, 56
+	.set	F64_CX, 64
+	.set	F64_AX, 72
+	.set	F64_VEC, 80
+	.set	F64_ERR, 88
+	.set	F64_IP, 96
+	.set	F64_CS, 104
+	.set	F64_FL, 112
+	.set	F64_SP, 120
+	.set	F64_SS, 128
 
 #define PTE_ADDR	0x000ffffffffff000
 
@@ -362,62 +386,32 @@ common64:
 	pushq	%r10
 	cld
 	movabsq	$HOLE64_DATA, %rbx
-	movq	G_VEC(%rsp), %rcx
-	testb	$3, G_CS(%rsp)
+	movq	F64_VEC(%rsp), %rcx
+	testb	$3, F64_CS(%rsp)
 	jz	fault64
 	cmpq	$13, %rcx
 	jne	bounce64
-	movq	G_RIP(%rsp), %rsi
+	movq	F64_IP(%rsp), %rsi
 	movzwl	(%rsi), %eax
 	cmpl	$(BOOT_PORT_CALL << 8 | 0xe6), %eax
 	je	call64
 	cmpl	$(BOOT_PORT_VERDICT << 8 | 0xe6), %eax
 	je	verdict64
 bounce64:
-	movq	DATA_HANDLER(%rbx), %rax
-	testq	%rax, %rax
-	jz	fault64
-	cmpq	$32, %rcx
-	jae	fault64
-	cmpq	$2, %rcx
-	je	fault64
-	cmpq	$8, %rcx
-	je	fault64
-	cmpq	$18, %rcx
-	je	fault64
-	cmpq	%rax, G_RIP(%rsp)
-	je	fault64
-	cmpq	$MAX_BOUNCES, DATA_BOUNCES(%rbx)
-	jae	fault64
-	incq	DATA_BOUNCES(%rbx)
-	movq	%rcx, G_RDI(%rsp)
-	movq	G_ERR(%rsp), %rdx
-	movq	%rdx, G_RSI(%rsp)
-	movq	%cr2, %rdx
-	movq	%rdx, G_RDX(%rsp)
-	movq	G_RIP(%rsp), %rdx
-	movq	%rdx, G_RCX(%rsp)
-	movq	%rax, G_RIP(%rsp)
-	jmp	resume64
+	BOUNCE	q, r, F64, fault64, resume64
 call64:
-	movq	G_RAX(%rsp), %rax
-	movq	$-1, %rdx
-	cmpb	$BOOT_CALL_TRAPS, %al
-	jne	1f
-	movq	G_RDI(%rsp), %rax
-	movq	%rax, DATA_HANDLER(%rbx)
-	xorl	%edx, %edx
+	CALL_TRAPS q, r, F64
 	jmp	9f
 1:	cmpb	$BOOT_CALL_FRAME, %al
 	jne	9f
 	/* A frame of the domain's, not the hypervisor's ... */
-	movq	G_RDI(%rsp), %rax
+	movq	F64_DI(%rsp), %rax
 	cmpq	DATA_RESERVED(%rbx), %rax
 	jb	9f
 	cmpq	DATA_FRAMES(%rbx), %rax
 	jae	9f
 	/* ... to a page the guest's tables map present, user, writable. */
-	movq	G_RSI(%rsp), %rdi
+	movq	F64_SI(%rsp), %rdi
 	testq	$0xfff, %rdi
 	jnz	9f
 	movq	%cr3, %r8
@@ -447,7 +441,7 @@ call64:
 	cmpq	DATA_FRAMES(%rbx), %r8
 	jae	9f
 	/* Copy through the direct map: the page is writable, so no fault. */
-	movq	G_RDI(%rsp), %rsi
+	movq	F64_DI(%rsp), %rsi
 	shlq	$12, %rsi
 	movabsq	$HOLE64_DIRECT, %rax
 	addq	%rax, %rsi
@@ -456,8 +450,8 @@ call64:
 	movl	$512, %ecx
 	rep movsq
 	xorl	%edx, %edx
-9:	movq	%rdx, G_RAX(%rsp)
-	addq	$2, G_RIP(%rsp)
+9:	movq	%rdx, F64_AX(%rsp)
+	addq	$2, F64_IP(%rsp)
 resume64:
 	popq	%r10
 	popq	%r9
@@ -472,42 +466,42 @@ resume64:
 	addq	$16, %rsp
 	iretq
 verdict64:
-	movzbl	G_RAX(%rsp), %eax
+	movzbl	F64_AX(%rsp), %eax
 	movq	%rax, DATA_VALUE(%rbx)
 	movl	$DATA_VERDICT, DATA_MAGIC(%rbx)
 	outb	%al, $BOOT_PORT_VERDICT		/* QEMU exits */
 	jmp	halt64
 fault64:
 	movq	%rcx, DATA_VALUE(%rbx)
-	movq	G_ERR(%rsp), %rax
+	movq	F64_ERR(%rsp), %rax
 	movq	%rax, DATA_ERROR(%rbx)
-	movq	G_RIP(%rsp), %rax
+	movq	F64_IP(%rsp), %rax
 	movq	%rax, DATA_IP(%rbx)
-	movq	G_CS(%rsp), %rax
+	movq	F64_CS(%rsp), %rax
 	movq	%rax, DATA_CS(%rbx)
-	movq	G_RFL(%rsp), %rax
+	movq	F64_FL(%rsp), %rax
 	movq	%rax, DATA_FLAGS(%rbx)
-	movq	G_RSP(%rsp), %rax
+	movq	F64_SP(%rsp), %rax
 	movq	%rax, DATA_SP(%rbx)
-	movq	G_SS(%rsp), %rax
+	movq	F64_SS(%rsp), %rax
 	movq	%rax, DATA_SS(%rbx)
 	movq	%cr2, %rax
 	movq	%rax, DATA_CR2(%rbx)
 	movq	%cr3, %rax
 	movq	%rax, DATA_CR3(%rbx)
-	movq	G_RAX(%rsp), %rax
+	movq	F64_AX(%rsp), %rax
 	movq	%rax, DATA_AX(%rbx)
-	movq	G_RBX(%rsp), %rax
+	movq	F64_BX(%rsp), %rax
 	movq	%rax, DATA_BX(%rbx)
-	movq	G_RCX(%rsp), %rax
+	movq	F64_CX(%rsp), %rax
 	movq	%rax, DATA_CX(%rbx)
-	movq	G_RDX(%rsp), %rax
+	movq	F64_DX(%rsp), %rax
 	movq	%rax, DATA_DX(%rbx)
-	movq	G_RSI(%rsp), %rax
+	movq	F64_SI(%rsp), %rax
 	movq	%rax, DATA_SI(%rbx)
-	movq	G_RDI(%rsp), %rax
+	movq	F64_DI(%rsp), %rax
 	movq	%rax, DATA_DI(%rbx)
-	movq	G_RBP(%rsp), %rax
+	movq	F64_BP(%rsp), %rax
 	movq	%rax, DATA_BP(%rbx)
 	movw	%ds, DATA_DS(%rbx)
 	movw	%es, DATA_ES(%rbx)

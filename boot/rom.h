@@ -110,9 +110,6 @@
 #define DATA_VERDICT		0x44524556	/* "VERD" */
 #define DATA_FAULT		0x544c5546	/* "FULT" */
 
-/* More bounces than any test guest's probes: a guest in a fault loop. */
-#define MAX_BOUNCES		100000
-
 /*
  * The 32-bit hole (both 2-level and PAE): one L1 of boot's maps these
  * pages, the ROM at its own physical address so the firmware runs on

@@ -122,9 +122,15 @@ build_gdt(uint8_t *page, uint64_t tss_va, uint16_t tss_limit)
 	pv_put64(page + BOOT_X64_TR + 8 - base, tss_va >> 32);
 }
 
-int
-boot_x64_segment(uint64_t selector, int code, int null_ok,
-    struct boot_segment *s, const char **why)
+/*
+ * The descriptor of boot's GDT that `selector` names, for a guest segment
+ * register: `code` asks for CS (64-bit code), else a data segment or, for
+ * DS/ES/FS/GS only (`null_ok`), the null selector. Returns 0, or -1 with
+ * *why set.
+ */
+static int
+segment(uint64_t selector, int code, int null_ok, struct boot_segment *s,
+    const char **why)
 {
 	size_t i;
 
@@ -163,6 +169,30 @@ boot_x64_segment(uint64_t selector, int code, int null_ok,
 	*why = "names no descriptor of the GDT (Xen's: FLAT_RING3_CS64 "
 	    "0xe033, FLAT_RING3_SS64 0xe02b)";
 	return -1;
+}
+
+int
+boot_x64_segments(const struct boot_vcpu *v, struct boot_segment *seg,
+    struct pv_err *e)
+{
+	const struct {
+		const char *name;
+		uint64_t selector;
+	} regs[BOOT_NR_SEGS] = {
+		[BOOT_SEG_CS] = { "cs", v->cs }, [BOOT_SEG_SS] = { "ss", v->ss },
+		[BOOT_SEG_DS] = { "ds", v->ds }, [BOOT_SEG_ES] = { "es", v->es },
+		[BOOT_SEG_FS] = { "fs", v->fs }, [BOOT_SEG_GS] = { "gs", v->gs },
+	};
+	const char *why;
+	unsigned i;
+
+	for (i = 0; i < BOOT_NR_SEGS; i++)
+		if (segment(regs[i].selector, i == BOOT_SEG_CS,
+		    i != BOOT_SEG_CS && i != BOOT_SEG_SS, &seg[i], &why) < 0)
+			return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.%s "
+			    "0x%llx %s", regs[i].name,
+			    (unsigned long long)regs[i].selector, why);
+	return 0;
 }
 
 /*

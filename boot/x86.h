@@ -65,14 +65,21 @@ struct boot_segment {
 	uint8_t type, s, dpl, present, l, db, g;
 };
 
+/* The guest's segment registers, in the order they are checked. */
+enum {
+	BOOT_SEG_CS, BOOT_SEG_SS, BOOT_SEG_DS, BOOT_SEG_ES, BOOT_SEG_FS,
+	BOOT_SEG_GS, BOOT_NR_SEGS
+};
+
 /*
- * The descriptor of boot's GDT that `selector` names, for a guest segment
- * register: `code` asks for CS (64-bit code), else a data segment or, for
- * DS/ES/FS/GS only (`null_ok`), the null selector. Ring 3, RPL 3. Returns
- * 0, or -1 with *why set.
+ * The descriptors of boot's GDT that the vCPU's selectors (untrusted, from
+ * domain.json) name, into seg[BOOT_SEG_*]: CS 64-bit code, SS data, DS,
+ * ES, FS and GS data or the null selector; ring 3, RPL 3, as the domain
+ * runs under Xen. Returns 0, or -1 with e set (PV_EXIT_INPUT, naming the
+ * register).
  */
-int boot_x64_segment(uint64_t selector, int code, int null_ok,
-    struct boot_segment *, const char **why);
+int boot_x64_segments(const struct boot_vcpu *, struct boot_segment *seg,
+    struct pv_err *);
 
 /*
  * The machine address the guest's tables give `va`, walked from cr3 as
