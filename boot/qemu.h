@@ -34,4 +34,11 @@
  */
 boot_path_fn boot_qemu_path;
 
+/*
+ * The first half of boot_qemu_path (qemu_hole.c): check that the domain
+ * fits the QEMU machine and build the hole and the firmware's parameter
+ * page in its private memory.
+ */
+int boot_qemu_prepare(struct boot_domain *, struct pv_err *);
+
 #endif

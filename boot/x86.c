@@ -447,9 +447,8 @@ boot_x64_hole_qemu(struct boot_domain *d, const struct boot_hole *h,
 	return 0;
 }
 
-/* The vectors for which the CPU pushes an error code (SDM 6.15). */
-static int
-has_error_code(unsigned v)
+int
+boot_x86_has_error(unsigned v)
 {
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 ||
 	    v == 29 || v == 30;
@@ -464,7 +463,7 @@ boot_x64_fault(const struct boot_domain *d, const struct boot_hole *h,
 
 	memset(f, 0, sizeof(*f));
 	f->vector = vector;
-	f->has_error = has_error_code(vector);
+	f->has_error = boot_x86_has_error(vector);
 	f->ss = pv_get64(top - 8);
 	f->rsp = pv_get64(top - 16);
 	f->rflags = pv_get64(top - 24);

@@ -112,6 +112,12 @@ struct boot_fault {
 void boot_x64_fault(const struct boot_domain *, const struct boot_hole *,
     unsigned vector, struct boot_fault *);
 
+/*
+ * Whether the CPU pushes an error code for `vector` (Intel SDM vol. 3A,
+ * 6.15); the firmware's stubs (rom.S, HAS_ERROR) follow the same list.
+ */
+int boot_x86_has_error(unsigned vector);
+
 /* "#PF", "#GP", ...: the mnemonic of an exception vector. */
 const char *boot_x86_vector_name(unsigned vector);
 
