@@ -280,23 +280,6 @@ struct decl {
 	unsigned nr_xen;	/* notes named Xen, of any type */
 };
 
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le_n(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return v;
-}
-
 /* Record a note's decoded value; the same note twice must agree. */
 static int
 record(struct decl *d, const char *name, const char *value, const char *where,
@@ -358,9 +341,9 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 			return pv_fail(e, PV_EXIT_INPUT, "%s: header runs past "
 			    "the end of the notes at 0x%llx", where,
 			    (unsigned long long)end);
-		namesz = le32(im->buf + off);
-		descsz = le32(im->buf + off + 4);
-		type = le32(im->buf + off + 8);
+		namesz = pv_get32(im->buf + off);
+		descsz = pv_get32(im->buf + off + 4);
+		type = pv_get32(im->buf + off + 8);
 		nameoff = off + 12;
 		if (!pv_inside(nameoff, namesz, end))
 			return pv_fail(e, PV_EXIT_INPUT, "%s: name of %llu bytes "
@@ -456,7 +439,8 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 					    "bytes is not a list of 32-bit "
 					    "feature words", where,
 					    (unsigned long long)descsz);
-				snprintf(val, sizeof(val), "0x%x", le32(desc));
+				snprintf(val, sizeof(val), "0x%x",
+				    (unsigned)pv_get32(desc));
 			} else if (type == XEN_ELFNOTE_L1_MFN_VALID) {
 				/* Pairs of (mask, value), each a word. */
 				unsigned w = im->is64 ? 8 : 4;
@@ -472,7 +456,7 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 					o += (size_t)snprintf(val + o,
 					    sizeof(val) - o, "%s0x%llx",
 					    j ? "," : "", (unsigned long long)
-					    le_n(desc + j * w, w));
+					    pv_get_le(desc + j * w, w));
 			} else {
 				if (descsz != 1 && descsz != 2 && descsz != 4 &&
 				    descsz != 8)
@@ -491,7 +475,7 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 					    "bytes is too short for an address",
 					    where, (unsigned long long)descsz);
 				snprintf(val, sizeof(val), "0x%llx",
-				    (unsigned long long)le_n(desc,
+				    (unsigned long long)pv_get_le(desc,
 				    (unsigned)descsz));
 			}
 		}
