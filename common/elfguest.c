@@ -961,6 +961,31 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 	return 0;
 }
 
+/*
+ * A table of program or section headers ("ph" or "sh") must hold
+ * entries of its class's size and lie inside the image before libelf is
+ * trusted to read it: libelf's own refusal would not say which field is
+ * wrong.
+ */
+static int
+header_table(const struct image *im, const char *abbr, const char *kind,
+    uint64_t off, unsigned num, unsigned entsize, size_t want,
+    struct pv_err *e)
+{
+	uint64_t len;
+
+	if (num > 0 && entsize != want)
+		return pv_fail(e, PV_EXIT_INPUT, "e_%sentsize %u is not %zu",
+		    abbr, entsize, want);
+	len = (uint64_t)num * entsize;
+	if (!pv_inside(off, len, im->size))
+		return pv_fail(e, PV_EXIT_INPUT, "%s headers [0x%llx, +0x%llx) "
+		    "extend beyond the end of the image (%llu bytes)", kind,
+		    (unsigned long long)off, (unsigned long long)len,
+		    (unsigned long long)im->size);
+	return 0;
+}
+
 int
 elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
     struct pv_err *e)
@@ -968,7 +993,6 @@ elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
 	struct image im = { .buf = buf, .size = size };
 	struct decl d = { 0 };
 	const char *by = NULL;
-	uint64_t len;
 	char val[64];
 	int rc = -1;
 
@@ -999,36 +1023,13 @@ elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
 		    (unsigned)im.eh.e_machine, im.is64 ? "ELF64" : "ELF32");
 		goto out;
 	}
-	if (im.eh.e_phnum > 0 && im.eh.e_phentsize !=
-	    (im.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr))) {
-		pv_fail(e, PV_EXIT_INPUT, "e_phentsize %u is not %zu",
-		    (unsigned)im.eh.e_phentsize,
-		    im.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr));
+	if (header_table(&im, "ph", "program", im.eh.e_phoff, im.eh.e_phnum,
+	    im.eh.e_phentsize, im.is64 ? sizeof(Elf64_Phdr) :
+	    sizeof(Elf32_Phdr), e) < 0 ||
+	    header_table(&im, "sh", "section", im.eh.e_shoff, im.eh.e_shnum,
+	    im.eh.e_shentsize, im.is64 ? sizeof(Elf64_Shdr) :
+	    sizeof(Elf32_Shdr), e) < 0)
 		goto out;
-	}
-	len = (uint64_t)im.eh.e_phnum * im.eh.e_phentsize;
-	if (!pv_inside(im.eh.e_phoff, len, size)) {
-		pv_fail(e, PV_EXIT_INPUT, "program headers [0x%llx, +0x%llx) "
-		    "extend beyond the end of the image (%llu bytes)",
-		    (unsigned long long)im.eh.e_phoff, (unsigned long long)len,
-		    (unsigned long long)size);
-		goto out;
-	}
-	if (im.eh.e_shnum > 0 && im.eh.e_shentsize !=
-	    (im.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr))) {
-		pv_fail(e, PV_EXIT_INPUT, "e_shentsize %u is not %zu",
-		    (unsigned)im.eh.e_shentsize,
-		    im.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr));
-		goto out;
-	}
-	len = (uint64_t)im.eh.e_shnum * im.eh.e_shentsize;
-	if (!pv_inside(im.eh.e_shoff, len, size)) {
-		pv_fail(e, PV_EXIT_INPUT, "section headers [0x%llx, +0x%llx) "
-		    "extend beyond the end of the image (%llu bytes)",
-		    (unsigned long long)im.eh.e_shoff, (unsigned long long)len,
-		    (unsigned long long)size);
-		goto out;
-	}
 	if (find_notes(&im, &d, &by, e) < 0)
 		goto out;
 	if (by == NULL) {
