@@ -36,7 +36,8 @@ LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c \
 	common/hvrules.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
-LIB_SRCS += common/elf/elfguest.c
+LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
+	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c
 PV_CPPFLAGS += -Icommon/elf
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
