@@ -122,7 +122,7 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 	const char *loader = eg_note_str(d, "LOADER");
 	const char *os = eg_note_str(d, "GUEST_OS");
 	const char *ver = eg_note_str(d, "XEN_VERSION"), *s;
-	uint64_t v, virt_offset, pstart;
+	uint64_t v, virt_offset;
 	int has_base, has_off;
 	size_t i;
 
@@ -186,11 +186,6 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 	virt_offset = x->virt_base - x->paddr_offset;
 	if (eg_read_segments(im, 1, virt_offset, ei->abi->va_limit, ei, e) < 0)
 		return -1;
-	pstart = ei->segments[0].paddr;
-	for (i = 1; i < ei->nr_segments; i++)
-		if (ei->segments[i].paddr < pstart)
-			pstart = ei->segments[i].paddr;
-	(void)pstart;
 	if (!eg_note_num(d, "ENTRY", &ei->entry))
 		ei->entry = im->eh.e_entry;
 	if (x->virt_base > ei->kernel_start)
