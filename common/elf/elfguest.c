@@ -16,7 +16,6 @@
  * segments (elfguest_headers.c), the notes (elfguest_notes.c) and the
  * string (elfguest_legacy.c); elfguest_int.h is what they share.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include <gelf.h>
