@@ -30,10 +30,15 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
+LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c common/plan.c \
 	common/cli.c common/derive_populate.c common/derive_pagetables.c \
 	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \
 	common/hvrules.c
+# The ELF reader, a file per concern as in Xen's libelf, behind one public
+# header, elfguest.h.
+LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
+	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c
+PV_CPPFLAGS += -Icommon/elf
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(STAGES:%=build/stages/%.o)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)

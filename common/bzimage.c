@@ -18,16 +18,6 @@
 #define BZ_PAYLOAD_LENGTH 0x24c	/* u32 */
 #define BZ_DEFAULT_SETUP_SECTS 4
 
-static uint32_t
-le(const uint8_t *p, unsigned bytes)
-{
-	uint32_t v = 0;
-
-	while (bytes-- > 0)
-		v = v << 8 | p[bytes];
-	return v;
-}
-
 int
 bzimage_payload(const uint8_t *buf, uint64_t len, uint64_t *off,
     uint64_t *plen, unsigned *version, struct pv_err *e)
@@ -38,12 +28,12 @@ bzimage_payload(const uint8_t *buf, uint64_t len, uint64_t *off,
 	/* The signature alone decides, as boot loaders do; the boot flag
 	 * (0xaa55 at 0x1fe) is not required. */
 	if (!pv_inside(BZ_HEADER, 4, len) ||
-	    le(buf + BZ_HEADER, 4) != 0x53726448)	/* "HdrS" */
+	    pv_get32(buf + BZ_HEADER) != 0x53726448)	/* "HdrS" */
 		return 0;
 	if (!pv_inside(BZ_VERSION, 2, len))
 		return pv_fail(e, PV_EXIT_INPUT, "bzImage header truncated at "
 		    "%llu bytes", (unsigned long long)len);
-	*version = le(buf + BZ_VERSION, 2);
+	*version = (unsigned)pv_get16(buf + BZ_VERSION);
 	if (*version < BZIMAGE_MIN_VERSION)
 		return pv_fail(e, PV_EXIT_INPUT, "bzImage boot protocol "
 		    "%u.%02u is older than 2.08, which first gives the "
@@ -57,8 +47,8 @@ bzimage_payload(const uint8_t *buf, uint64_t len, uint64_t *off,
 		sects = BZ_DEFAULT_SETUP_SECTS;
 	setup = ((uint64_t)sects + 1) * BZ_SECTOR;
 	/* Both fields are 32-bit and setup is small: the sum cannot wrap. */
-	start = setup + le(buf + BZ_PAYLOAD_OFFSET, 4);
-	size = le(buf + BZ_PAYLOAD_LENGTH, 4);
+	start = setup + pv_get32(buf + BZ_PAYLOAD_OFFSET);
+	size = pv_get32(buf + BZ_PAYLOAD_LENGTH);
 	if (size == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "bzImage payload_length is 0");
 	if (!pv_inside(start, size, len))
@@ -67,7 +57,7 @@ bzimage_payload(const uint8_t *buf, uint64_t len, uint64_t *off,
 		    "payload_length 0x%x) lies past the end of the file at "
 		    "0x%llx", (unsigned long long)start,
 		    (unsigned long long)(start + size), sects,
-		    le(buf + BZ_PAYLOAD_OFFSET, 4), (unsigned)size,
+		    (unsigned)pv_get32(buf + BZ_PAYLOAD_OFFSET), (unsigned)size,
 		    (unsigned long long)len);
 	*off = start;
 	*plen = size;

@@ -211,13 +211,6 @@ ob_free(const struct obuf *ob)
 	return ob->size - ob->len;
 }
 
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 static unsigned
 clamp_uint(uint64_t v)
 {
@@ -382,7 +375,7 @@ xz_padding(const uint8_t *in, uint64_t len, uint64_t pos)
 {
 	uint64_t end = pos;
 
-	while (pv_inside(end, 4, len) && le32(in + end) == 0)
+	while (pv_inside(end, 4, len) && pv_get32(in + end) == 0)
 		end += 4;
 	return end;
 }
@@ -637,7 +630,7 @@ unlz4_legacy(const uint8_t *in, uint64_t len, struct obuf *ob,
 		block = c.pos;
 		if (cur_take(&c, 4, &p) < 0)
 			return truncated(ob, DECOMP_LZ4, len, e);
-		clen = le32(p);
+		clen = (uint32_t)pv_get32(p);
 		if (clen == LZ4_LEGACY_MAGIC)
 			continue;
 		if (clen == 0 ||
@@ -761,8 +754,8 @@ decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: too large", what);
 	/* The gzip size trailer (ISIZE) is a hint for the first allocation,
 	 * no more, and no larger than deflate could produce. */
-	if (kind == DECOMP_GZIP && len >= 4) {
-		hint = le32(in + len - 4);
+	if (kind == DECOMP_GZIP && pv_inside(0, 4, len)) {
+		hint = pv_get32(in + len - 4);
 		if (hint / DEFLATE_MAX_RATIO > len)
 			hint = 0;
 	}

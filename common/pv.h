@@ -143,6 +143,7 @@ pv_get_le(const uint8_t *p, unsigned n)
 
 static inline void pv_put32(uint8_t *p, uint64_t v) { pv_put_le(p, v, 4); }
 static inline void pv_put64(uint8_t *p, uint64_t v) { pv_put_le(p, v, 8); }
+static inline uint64_t pv_get16(const uint8_t *p) { return pv_get_le(p, 2); }
 static inline uint64_t pv_get32(const uint8_t *p) { return pv_get_le(p, 4); }
 static inline uint64_t pv_get64(const uint8_t *p) { return pv_get_le(p, 8); }
 

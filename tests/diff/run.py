@@ -222,7 +222,7 @@ def elf_of(data, img):
     return unpack(img["compression"], data, False)
 
 
-# pvbuild's known Xen note types (common/elfguest.c note_kinds).
+# pvbuild's known Xen note types (common/elf/elfguest_notes.c note_kinds).
 PV_NOTE_TYPES = set(range(1, 19))
 
 
