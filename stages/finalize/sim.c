@@ -1,5 +1,5 @@
 /*
- * hv_sim.c: the sim backend, pvbuild's stand-in for a hypervisor.
+ * sim.c: the sim backend, pvbuild's stand-in for a hypervisor.
  *
  * A domain is a directory (README, "The sim backend"): machine.mem holds
  * the machine's memory (sparse), m2p.bin the machine-to-phys table,

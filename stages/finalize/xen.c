@@ -1,5 +1,5 @@
 /*
- * hv_xen.c: the xen backend, a real PV domain through Xen's libraries
+ * xen.c: the xen backend, a real PV domain through Xen's libraries
  * (Debian libxen-dev): libxenctrl for the domain, its memory, pins, event
  * channels and vCPU; libxenforeignmemory to write its frames;
  * libxenstore to introduce it to xenstored and write the nodes that
