@@ -34,8 +34,9 @@ struct hv_ops {
 	/* Pin the table at pfn as a `level` table. */
 	int (*pin)(struct hv *, uint64_t pfn, int level, struct pv_err *);
 	/*
-	 * Have the hypervisor fill the hypercall page at pfn, or NULL: the
-	 * builder writes the stubs itself, as the hypervisor would.
+	 * Fill the hypercall page at pfn with the stubs through which the
+	 * guest calls the hypervisor: Xen writes its own (the xen backend
+	 * asks it to), the sim writes what Xen would.
 	 */
 	int (*hypercall_page)(struct hv *, uint64_t pfn, struct pv_err *);
 	/*

@@ -226,57 +226,14 @@ write_shared_info(struct hv *hv, const struct plan_populate *pp,
 	return hv->ops->write(hv, hv->shared_info_mfn, 0, page, sizeof(page), e);
 }
 
-/*
- * The hypercall page, filled as Xen fills it: 32 bytes per hypercall
- * number, each loading the number into eax and entering the hypervisor
- * (syscall for a 64-bit guest, int $0x82 for a 32-bit one) and returning;
- * iret's entry does not return and keeps the registers it needs on the
- * stack. The rest of the page is int3.
- */
+/* The hypercall page, filled by the backend as Xen fills it. */
 static int
 write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
     struct pv_err *e)
 {
-	uint8_t page[PV_PAGE_SIZE], *q;
-	uint32_t i;
-
 	if (!pp->has_hypercall_page)
 		return 0;
-	if (hv->ops->hypercall_page != NULL)
-		return hv->ops->hypercall_page(hv, pp->hypercall_pfn, e);
-	memset(page, 0xcc, sizeof(page));
-	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
-		q = page + 32 * i;
-		if (hv->abi->id == ABI_X86_64) {
-			static const uint8_t save[] = { 0x51, 0x41, 0x53 };
-			static const uint8_t back[] = { 0x41, 0x5b, 0x59, 0xc3 };
-
-			/* push %rcx; push %r11 */
-			memcpy(q, save, sizeof(save));
-			q += sizeof(save);
-			if (i == __HYPERVISOR_iret)
-				*q++ = 0x50;		/* push %rax */
-			*q++ = 0xb8;			/* mov $i, %eax */
-			pv_put32(q, i);
-			q += 4;
-			*q++ = 0x0f;			/* syscall */
-			*q++ = 0x05;
-			if (i != __HYPERVISOR_iret)	/* pop; pop; ret */
-				memcpy(q, back, sizeof(back));
-		} else {
-			if (i == __HYPERVISOR_iret)
-				*q++ = 0x50;		/* push %eax */
-			*q++ = 0xb8;			/* mov $i, %eax */
-			pv_put32(q, i);
-			q += 4;
-			*q++ = 0xcd;			/* int $0x82 */
-			*q++ = 0x82;
-			if (i != __HYPERVISOR_iret)
-				*q++ = 0xc3;		/* ret */
-		}
-	}
-	return hv->ops->write(hv, hv->ops->mfn(hv, pp->hypercall_pfn), 0, page,
-	    sizeof(page), e);
+	return hv->ops->hypercall_page(hv, pp->hypercall_pfn, e);
 }
 
 static void

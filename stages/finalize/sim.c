@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "xenhdr.h"
 
 #define SIM_SPREAD 4		/* the machine is this many times the domain */
 #define SIM_MAX_EXTRA ((uint64_t)1 << 20)	/* ...up to 4 GiB spare */
@@ -280,6 +281,53 @@ sim_pin(struct hv *hv, uint64_t pfn, int level, struct pv_err *e)
 	s->pinned_pfn = pfn;
 	s->pinned_level = level;
 	return 0;
+}
+
+/*
+ * The hypercall page, filled as Xen fills it: 32 bytes per hypercall
+ * number, each loading the number into eax and entering the hypervisor
+ * (syscall for a 64-bit guest, int $0x82 for a 32-bit one) and returning;
+ * iret's entry does not return and keeps the registers it needs on the
+ * stack. The rest of the page is int3.
+ */
+static int
+sim_hypercall_page(struct hv *hv, uint64_t pfn, struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE], *q;
+	uint32_t i;
+
+	memset(page, 0xcc, sizeof(page));
+	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
+		q = page + 32 * i;
+		if (hv->abi->id == ABI_X86_64) {
+			static const uint8_t save[] = { 0x51, 0x41, 0x53 };
+			static const uint8_t back[] = { 0x41, 0x5b, 0x59, 0xc3 };
+
+			/* push %rcx; push %r11 */
+			memcpy(q, save, sizeof(save));
+			q += sizeof(save);
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %rax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			pv_put32(q, i);
+			q += 4;
+			*q++ = 0x0f;			/* syscall */
+			*q++ = 0x05;
+			if (i != __HYPERVISOR_iret)	/* pop; pop; ret */
+				memcpy(q, back, sizeof(back));
+		} else {
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %eax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			pv_put32(q, i);
+			q += 4;
+			*q++ = 0xcd;			/* int $0x82 */
+			*q++ = 0x82;
+			if (i != __HYPERVISOR_iret)
+				*q++ = 0xc3;		/* ret */
+		}
+	}
+	return sim_write(hv, sim_mfn(hv, pfn), 0, page, sizeof(page), e);
 }
 
 static json_t *
@@ -605,6 +653,7 @@ static const struct hv_ops sim_ops = {
 	.machphys = sim_machphys,
 	.below_4g = sim_below_4g,
 	.pin = sim_pin,
+	.hypercall_page = sim_hypercall_page,
 	.commit = sim_commit,
 	.close = sim_close,
 };
