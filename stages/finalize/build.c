@@ -271,7 +271,10 @@ report(const struct plan *p, const struct hv *hv, uint64_t cr3)
 	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
 }
 
-/* The plan's finalize member: how it was built. */
+/*
+ * The plan's finalize member: how it was built. The sim's --scatter is
+ * recorded under "seed", its name when plans got this member.
+ */
 static json_t *
 record(const struct backend *b, const struct hv *hv)
 {
@@ -279,7 +282,8 @@ record(const struct backend *b, const struct hv *hv)
 		return json_pack("{s:s, s:s}", "backend", "xen", "domain",
 		    hv->where);
 	return json_pack("{s:s, s:I, s:I}", "backend", "sim", "seed",
-	    (json_int_t)b->sim.seed, "reserve", (json_int_t)b->sim.reserved);
+	    (json_int_t)b->sim.scatter, "reserve",
+	    (json_int_t)b->sim.reserved);
 }
 
 int

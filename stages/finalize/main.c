@@ -33,7 +33,8 @@ static const struct opt options[] = {
 	    'p' },
 	{ "reserve", "SIZE", "sim: the low memory its hypervisor keeps "
 	    "(default 1M)", 'r' },
-	{ "seed", "N", "sim: how it scatters machine frames (default 1)", 's' },
+	{ "scatter", "N", "sim: how it scatters machine frames (default 1)",
+	    's' },
 	{ "sync", NULL, "sim: the domain on disk (fsync) before it is renamed "
 	    "into\nplace, so that it survives a power loss whole or not at all",
 	    'S' },
@@ -44,11 +45,49 @@ static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Builds the planned domain (file PLAN or standard input) through a "
 	"backend\nand prints where it went.", options };
 
+/*
+ * What finalize takes beyond the table --help prints: --seed, the name
+ * --scatter had before, so that command lines written then still work.
+ * opt.h has no entry --help leaves out, so finalize parses with a table
+ * that has these as well and answers --help itself: getopt_long takes the
+ * first entry of a name, and that is this "help".
+ */
+enum { KEY_HELP = 'h', KEY_SEED = 'e' };
+
+static const struct opt unlisted[] = {
+	{ "help", NULL, "", KEY_HELP },
+	{ "seed", "N", "", KEY_SEED },
+};
+
+/* opt_next over `options` and `unlisted`, --help printing `options`. */
+static int
+next_option(int argc, char **argv, char **value, int *status)
+{
+	static struct opt all[OPT_MAX + 1];
+	static const struct opt_prog parsing = { PROG, SYNOPSIS, NULL, all };
+	size_t n, i;
+	int c;
+
+	if (all[0].name == NULL) {
+		for (n = 0; options[n].name != NULL; n++)
+			all[n] = options[n];
+		for (i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++)
+			all[n + i] = unlisted[i];
+	}
+	c = opt_next(&parsing, argc, argv, value, status);
+	if (c != KEY_HELP)
+		return c;
+	opt_help(&prog, stdout);
+	*status = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+	return -1;
+}
+
 /* The command line, parsed. */
 struct args {
 	struct backend b;
 	const char *backend;		/* --backend as given */
 	int sim_only;			/* an option only the sim takes given */
+	const char *scatter;		/* --scatter as typed: or --seed */
 	struct prefetch pf;		/* --prefetch */
 	int nr_plans;			/* operands: at most one, PLAN */
 };
@@ -64,7 +103,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 	char *v;
 	int c;
 
-	while ((c = opt_next(&prog, argc, argv, &v, status)) > 0) {
+	while ((c = next_option(argc, argv, &v, status)) > 0) {
 		switch (c) {
 		case 'b': a->backend = v; break;
 		case 'i': a->b.initrd = v; break;
@@ -91,12 +130,14 @@ parse(int argc, char **argv, struct args *a, int *status)
 			}
 			break;
 		case 's':
+		case KEY_SEED:
 			/* Recorded as a JSON integer: keep it below 2^53. */
 			a->sim_only = 1;
-			if (pv_parse_u64(v, &a->b.sim.seed) < 0 ||
-			    a->b.sim.seed >= (uint64_t)1 << 53) {
-				*status = opt_usage(&prog, "--seed: '%s' is not "
-				    "a number below 2^53", v);
+			a->scatter = c == 's' ? "--scatter" : "--seed";
+			if (pv_parse_u64(v, &a->b.sim.scatter) < 0 ||
+			    a->b.sim.scatter >= (uint64_t)1 << 53) {
+				*status = opt_usage(&prog, "%s: '%s' is not a "
+				    "number below 2^53", a->scatter, v);
 				return -1;
 			}
 			break;
@@ -126,8 +167,8 @@ check_backend(struct args *a)
 		return opt_usage(&prog, "--backend: unknown backend '%s' (this "
 		    "build has: sim, xen)", a->backend);
 	if (a->b.xen && (a->sim_only || a->b.out != NULL))
-		return opt_usage(&prog, "--out, --reserve, --seed and --sync "
-		    "are for --backend sim");
+		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
+		    "for --backend sim", a->scatter);
 	if (!a->b.xen && (a->b.x.name != NULL || a->b.x.paused))
 		return opt_usage(&prog, "--name and --paused are for --backend "
 		    "xen");
@@ -161,8 +202,8 @@ check_backend(struct args *a)
 int
 main(int argc, char **argv)
 {
-	struct args a = { .backend = "sim",
-	    .b.sim = { .seed = 1, .reserved = 1 << 20 } };
+	struct args a = { .backend = "sim", .scatter = "--seed",
+	    .b.sim = { .scatter = 1, .reserved = 1 << 20 } };
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct pv_err e;
 	struct plan p;

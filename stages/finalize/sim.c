@@ -4,10 +4,11 @@
  * A domain is a directory (README, "The sim backend"): machine.mem holds
  * the machine's memory (sparse), m2p.bin the machine-to-phys table,
  * domain.json what the hypervisor would know of the domain. The domain's
- * frames are scattered over the machine by a seeded permutation, so that a
- * pfn used where an mfn belongs shows. Everything is built in a temporary
- * directory beside the target and renamed into place by commit, so a
- * failed or killed build never leaves a partial domain under the name.
+ * frames are scattered over the machine by a permutation that --scatter
+ * picks, so that a pfn used where an mfn belongs shows. Everything is
+ * built in a temporary directory beside the target and renamed into place
+ * by commit, so a failed or killed build never leaves a partial domain
+ * under the name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -45,7 +46,7 @@ struct sim {
 	char *out, *tmp;
 	int mem_fd;
 	int tmp_lock;			/* the temporary, flock()ed while we build */
-	uint64_t frames, reserved, seed;
+	uint64_t frames, reserved, scatter;
 	int sync;			/* --sync: fsync before and after the rename */
 	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
 	uint64_t perm_mask;
@@ -70,51 +71,52 @@ mix64(uint64_t z)
 static uint64_t
 round_fn(const struct sim *s, uint64_t r, int round)
 {
-	return mix64(r ^ s->seed ^ ((uint64_t)round << 56));
+	return mix64(r ^ s->scatter ^ ((uint64_t)round << 56));
 }
 
 /*
- * A seeded permutation of [0, pool): a four-round Feistel network over the
+ * One round of the Feistel network below, a bijection of k-bit values:
+ * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)).
+ */
+static uint64_t
+feistel_round(const struct sim *s, uint64_t x, int round)
+{
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t hi = x >> (s->perm_bits - a);
+	const uint64_t lo = x & (s->perm_mask >> a);
+
+	return lo << a | ((hi ^ round_fn(s, lo, round)) & ((1ULL << a) - 1));
+}
+
+/* The round undone: lo:(hi ^ F(lo)) back to hi:lo. */
+static uint64_t
+feistel_unround(const struct sim *s, uint64_t x, int round)
+{
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t lo = x >> a;
+	const uint64_t hi = (x ^ round_fn(s, lo, round)) & ((1ULL << a) - 1);
+
+	return hi << (s->perm_bits - a) | lo;
+}
+
+/*
+ * The permutation of [0, pool) that --scatter picks (`inverse`: which
+ * index a pool slot holds): a four-round Feistel network over the
  * smallest power of two that holds the pool, split unevenly when its bits
  * are odd, walked until the value falls inside the pool (cycle walking
  * keeps it a permutation; with the domain under twice the pool it takes
- * two steps on average). Each round is a bijection of k-bit values:
- * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)). Constant memory, so
- * the machine can be far larger than what we keep of it.
+ * two steps on average). Constant memory, so the machine can be far
+ * larger than what we keep of it.
  */
 static uint64_t
-sim_perm(const struct sim *s, uint64_t x)
+permute(const struct sim *s, uint64_t x, int inverse)
 {
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t amask = ((uint64_t)1 << a) - 1;
-	uint64_t hi, lo;
-	int round;
+	int i;
 
 	do {
-		for (round = 0; round < 4; round++) {
-			hi = x >> (s->perm_bits - a);
-			lo = x & (s->perm_mask >> a);
-			x = lo << a | ((hi ^ round_fn(s, lo, round)) & amask);
-		}
-	} while (x >= s->pool);
-	return x;
-}
-
-/* The inverse: which index a pool slot holds. */
-static uint64_t
-sim_perm_inv(const struct sim *s, uint64_t x)
-{
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t amask = ((uint64_t)1 << a) - 1;
-	uint64_t hi, lo;
-	int round;
-
-	do {
-		for (round = 3; round >= 0; round--) {
-			lo = x >> a;
-			hi = (x & amask) ^ (round_fn(s, lo, round) & amask);
-			x = hi << (s->perm_bits - a) | lo;
-		}
+		for (i = 0; i < 4; i++)
+			x = inverse ? feistel_unround(s, x, 3 - i) :
+			    feistel_round(s, x, i);
 	} while (x >= s->pool);
 	return x;
 }
@@ -137,7 +139,7 @@ sim_owner(const struct sim *s, uint64_t m)
 		return s->moved_pfn;
 	if (s->moved && m == s->moved_from)
 		return UINT64_MAX;
-	x = sim_perm_inv(s, m - s->reserved);
+	x = permute(s, m - s->reserved, 1);
 	return x < s->hv.nr_pages ? x : UINT64_MAX;
 }
 
@@ -437,6 +439,7 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 		return sys_fail(e, s, "machine.mem");
 	}
 	s->mem_fd = -1;
+	/* machine.seed: --scatter, under the name domain.json gave it first. */
 	dom = json_pack("{s:s, s:s, s:I, s:{s:s, s:I, s:I, s:I, s:I}, "
 	    "s:{s:s, s:i, s:o}, s:I, s:[{s:I, s:I, s:i}], s:o, s:{s:I, s:I, "
 	    "s:o}}",
@@ -445,7 +448,7 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	    "machine", "file", "machine.mem",
 	    "frames", (json_int_t)s->frames,
 	    "reserved_frames", (json_int_t)s->reserved,
-	    "page_size", (json_int_t)PV_PAGE_SIZE, "seed", (json_int_t)s->seed,
+	    "page_size", (json_int_t)PV_PAGE_SIZE, "seed", (json_int_t)s->scatter,
 	    "m2p", "file", "m2p.bin", "entry_size", (int)hv->abi->word,
 	    "invalid", plan_hex_json(hv->abi->word == 4 ? 0xffffffffULL :
 	    UINT64_MAX),
@@ -687,7 +690,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->hv.control_evtchn = 1;
 	s->hv.store_port = 1;
 	s->hv.console_port = 2;
-	s->seed = opt->seed;
+	s->scatter = opt->scatter;
 	s->sync = opt->sync;
 	s->reserved = (opt->reserved + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
 	/*
@@ -717,14 +720,14 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->perm_hi_bits = (unsigned)bits / 2;
 	s->perm_mask = ((uint64_t)1 << bits) - 1;
 	/* The frame after the domain's is the hypervisor's shared_info. */
-	s->hv.shared_info_mfn = s->reserved + sim_perm(s, nr_pages);
+	s->hv.shared_info_mfn = s->reserved + permute(s, nr_pages, 0);
 	if ((s->p2m = malloc(nr_pages * sizeof(*s->p2m))) == NULL) {
 		free(s);
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
 		    "p2m of %llu pages", (unsigned long long)nr_pages);
 	}
 	for (pfn = 0; pfn < nr_pages; pfn++)
-		s->p2m[pfn] = s->reserved + sim_perm(s, pfn);
+		s->p2m[pfn] = s->reserved + permute(s, pfn, 0);
 	if ((s->out = strdup(out)) == NULL ||
 	    split_out(out, &dcopy, &bcopy, &parent, &name) < 0) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
