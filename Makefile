@@ -38,7 +38,8 @@ LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 # its backends and the hypervisor's rules, which no other program uses.
 FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/verify.c stages/finalize/build.c \
-	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/xen.c
+	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
+	stages/finalize/xen.c
 FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(filter-out build/stages/finalize.o,$(STAGES:%=build/stages/%.o)) \
 	$(FINALIZE_OBJS)
