@@ -14,83 +14,15 @@
  * domain is destroyed on any failure, xenstore nodes with it, so a failed
  * build leaves nothing.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <xenctrl.h>
-#include <xenforeignmemory.h>
-#include <xenguest.h>
-#include <xenstore.h>
-
-#include "hv.h"
-#include "xenhdr.h"
-
-#define XEN_SUPERPAGE_ORDER 9		/* 2 MiB extents */
-#define XEN_SUPERPAGE_PAGES ((uint64_t)1 << XEN_SUPERPAGE_ORDER)
-#define XEN_EXTENTS_PER_CALL 512	/* extents asked for at once */
-#define XEN_WINDOW_PAGES 512		/* pfns mapped at once for writes */
-#define XEN_WINDOWS 4			/* mappings kept */
-#define XEN_MAXMEM_SLACK_KB 1024	/* as libxl's LIBXL_MAXMEM_CONSTANT */
-#define XEN_EVTCHN_PORTS 1023		/* libxl's default event_channels */
-#define XEN_CONSOLE_LIMIT "1048576"	/* libxl's console/limit */
-#define XEN_RUN_DIR "/run/pvbuild"	/* the claims of builds in progress */
-#define XEN_CLAIM_PREFIX "xen-"
-
-/*
- * libxenctrl and libxenforeignmemory report through a logger; this one
- * keeps the last error so that the one line finalize prints can say what
- * Xen's library said, and prints nothing itself.
- */
-struct xen_log {
-	xentoollog_logger vtable;
-	char last[256];
-};
-
-/* A run of consecutive mfns holding consecutive pfns. */
-struct xen_run {
-	uint64_t mfn, pfn, count;
-};
-
-struct xen_window {
-	uint64_t pfn;			/* first pfn; UINT64_MAX: unused */
-	uint8_t *va;
-	uint64_t pages;			/* mapped: the last window is short */
-	uint64_t used;			/* for least-recently-used reuse */
-};
-
-struct xen {
-	struct hv hv;
-	struct xen_log log;
-	xc_interface *xch;
-	xenforeignmemory_handle *fmem;
-	struct xs_handle *xsh;
-	uint32_t domid;
-	int created, committed, paused;
-	int pinned;			/* tables typed: map page by page */
-	const volatile sig_atomic_t *stop;	/* a signal asks to stop */
-	char *name;
-	char uuid[37];
-	xen_domain_handle_t handle;
-	char claim[64];			/* XEN_RUN_DIR/xen-UUID */
-	int claim_fd;			/* flock()ed while we build; -1 */
-	xen_pfn_t *p2m;			/* the mfn of every pfn */
-	struct xen_run *runs;		/* sorted by mfn */
-	size_t nr_runs;
-	struct xen_window win[XEN_WINDOWS];
-	uint64_t clock;
-	uint8_t *shinfo;		/* the shared_info frame, mapped */
-	char where[64];
-};
+#include "xenbe.h"
 
 static void
 log_vmessage(xentoollog_logger *l, xentoollog_level level, int errnoval,
@@ -109,7 +41,7 @@ log_destroy(xentoollog_logger *l)
 }
 
 /* Fail with errno's text, and the library's own words when it said any. */
-static int
+int
 xen_fail(struct pv_err *e, struct xen *x, const char *what)
 {
 	int err = errno;
@@ -125,8 +57,8 @@ xen_fail(struct pv_err *e, struct xen *x, const char *what)
 }
 
 /* Has a signal asked the build to stop? Then fail, and close destroys. */
-static int
-stopped(struct xen *x, struct pv_err *e)
+int
+xen_stopped(struct xen *x, struct pv_err *e)
 {
 	if (x->stop != NULL && *x->stop)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: interrupted; the "
@@ -156,37 +88,6 @@ xen_owner(const struct xen *x, uint64_t mfn)
 			return x->runs[mid].pfn + (mfn - x->runs[mid].mfn);
 	}
 	return UINT64_MAX;
-}
-
-static int
-run_cmp(const void *a, const void *b)
-{
-	const struct xen_run *p = a, *q = b;
-
-	return p->mfn < q->mfn ? -1 : p->mfn > q->mfn;
-}
-
-/* The reverse of the p2m as sorted runs, for xen_owner. */
-static int
-make_runs(struct xen *x, struct pv_err *e)
-{
-	uint64_t pfn, n = 0;
-
-	for (pfn = 0; pfn < x->hv.nr_pages; pfn++)
-		if (pfn == 0 || x->p2m[pfn] != x->p2m[pfn - 1] + 1)
-			n++;
-	if ((x->runs = calloc(n, sizeof(*x->runs))) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
-	for (pfn = 0; pfn < x->hv.nr_pages; pfn++) {
-		if (pfn == 0 || x->p2m[pfn] != x->p2m[pfn - 1] + 1) {
-			x->runs[x->nr_runs].mfn = x->p2m[pfn];
-			x->runs[x->nr_runs].pfn = pfn;
-			x->nr_runs++;
-		}
-		x->runs[x->nr_runs - 1].count++;
-	}
-	qsort(x->runs, x->nr_runs, sizeof(*x->runs), run_cmp);
-	return 0;
 }
 
 static void
@@ -228,7 +129,7 @@ window(struct xen *x, uint64_t pfn, struct pv_err *e)
 		if (x->win[i].used < w->used)
 			w = &x->win[i];
 	}
-	if (stopped(x, e) < 0)
+	if (xen_stopped(x, e) < 0)
 		return NULL;
 	if (w->va != NULL)
 		xenforeignmemory_unmap(x->fmem, w->va, (size_t)w->pages);
@@ -388,203 +289,6 @@ set_context(struct xen *x, const struct plan *p, struct pv_err *e)
 	return 0;
 }
 
-/* Write one xenstore node under `base` in transaction t. */
-static int
-xs_put(struct xen *x, xs_transaction_t t, const char *base, const char *key,
-    const char *fmt, ...)
-{
-	char path[256], val[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", base, key);
-	return xs_write(x->xsh, t, path, val, strlen(val)) ? 0 : -1;
-}
-
-/*
- * The nodes libxl writes for a PV domain that xenconsoled, xl and the
- * guest use, in one transaction: the domain's directory (read-only to it)
- * with name, domid, vm, memory, vCPU, console and store; the directories
- * the guest writes (control/shutdown, device, data, ...); and /vm/UUID.
- */
-static int
-write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
-{
-	static const char *const rw_dirs[] = {
-		"device", "control", "control/shutdown", "control/sysrq",
-		"data", "drivers", "feature", "attr", "error",
-	};
-	const struct plan_populate *pp = p->populate;
-	struct xs_permissions ro[2] = {
-		{ .id = 0, .perms = XS_PERM_NONE },
-		{ .id = x->domid, .perms = XS_PERM_READ },
-	};
-	struct xs_permissions rw[1] = {
-		{ .id = x->domid, .perms = XS_PERM_NONE },
-	};
-	char dom[64], vm[64], path[128];
-	size_t i;
-
-	snprintf(dom, sizeof(dom), "/local/domain/%u", x->domid);
-	snprintf(vm, sizeof(vm), "/vm/%s", x->uuid);
-	if (!xs_mkdir(x->xsh, t, dom) || !xs_set_permissions(x->xsh, t, dom,
-	    ro, 2) || !xs_mkdir(x->xsh, t, vm) ||
-	    !xs_set_permissions(x->xsh, t, vm, ro, 2))
-		return -1;
-	for (i = 0; i < sizeof(rw_dirs) / sizeof(rw_dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dom, rw_dirs[i]);
-		if (!xs_mkdir(x->xsh, t, path) ||
-		    !xs_set_permissions(x->xsh, t, path, rw, 1))
-			return -1;
-	}
-	if (xs_put(x, t, vm, "name", "%s", x->name) < 0 ||
-	    xs_put(x, t, vm, "uuid", "%s", x->uuid) < 0 ||
-	    xs_put(x, t, dom, "name", "%s", x->name) < 0 ||
-	    xs_put(x, t, dom, "domid", "%u", x->domid) < 0 ||
-	    xs_put(x, t, dom, "vm", "%s", vm) < 0 ||
-	    xs_put(x, t, dom, "memory/static-max", "%llu",
-	    (unsigned long long)(x->hv.nr_pages * 4)) < 0 ||
-	    xs_put(x, t, dom, "memory/target", "%llu",
-	    (unsigned long long)(x->hv.nr_pages * 4)) < 0 ||
-	    xs_put(x, t, dom, "cpu/0/availability", "online") < 0 ||
-	    xs_put(x, t, dom, "store/port", "%u", x->hv.store_port) < 0 ||
-	    xs_put(x, t, dom, "store/ring-ref", "%llu",
-	    (unsigned long long)x->p2m[pp->start_info.store_pfn]) < 0 ||
-	    xs_put(x, t, dom, "console/port", "%u", x->hv.console_port) < 0 ||
-	    xs_put(x, t, dom, "console/ring-ref", "%llu",
-	    (unsigned long long)x->p2m[pp->start_info.console_pfn]) < 0 ||
-	    xs_put(x, t, dom, "console/type", "xenconsoled") < 0 ||
-	    xs_put(x, t, dom, "console/output", "pty") < 0 ||
-	    xs_put(x, t, dom, "console/limit", XEN_CONSOLE_LIMIT) < 0)
-		return -1;
-	return 0;
-}
-
-/* Remove what write_nodes wrote (after a failure, or with the domain). */
-static void
-remove_nodes(struct xs_handle *xsh, uint32_t domid, const char *uuid)
-{
-	char path[64];
-
-	if (xsh == NULL)
-		return;
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	xs_rm(xsh, XBT_NULL, path);
-	snprintf(path, sizeof(path), "/vm/%s", uuid);
-	xs_rm(xsh, XBT_NULL, path);
-}
-
-/*
- * A build holds an flock on XEN_RUN_DIR/xen-UUID, UUID its domain's
- * handle, from before the domain exists until xenstored knows it. A
- * finalize killed meanwhile by a signal no handler sees (SIGKILL) leaves
- * its domain paused and unnamed and the file unlocked; the next build
- * destroys the domain with that handle, and the file (reap_stale).
- */
-static int
-claim(struct xen *x, struct pv_err *e)
-{
-	struct stat a, b;
-	int tries, fd;
-
-	if (mkdir(XEN_RUN_DIR, 0700) < 0 && errno != EEXIST)
-		return pv_fail(e, PV_EXIT_SYSTEM, "xen: %s: %s", XEN_RUN_DIR,
-		    strerror(errno));
-	snprintf(x->claim, sizeof(x->claim), "%s/%s%s", XEN_RUN_DIR,
-	    XEN_CLAIM_PREFIX, x->uuid);
-	for (tries = 0; tries < 3; tries++) {
-		if ((fd = open(x->claim, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-		    0600)) < 0)
-			break;
-		if (flock(fd, LOCK_EX) < 0) {
-			close(fd);
-			break;
-		}
-		/* Still ours, not removed by a build that took it as stale? */
-		if (stat(x->claim, &a) == 0 && fstat(fd, &b) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-			x->claim_fd = fd;
-			return 0;
-		}
-		close(fd);
-	}
-	return pv_fail(e, PV_EXIT_SYSTEM, "xen: %s: %s", x->claim,
-	    strerror(errno));
-}
-
-static void
-unclaim(struct xen *x)
-{
-	if (x->claim_fd < 0)
-		return;
-	unlink(x->claim);
-	close(x->claim_fd);
-	x->claim_fd = -1;
-}
-
-static void
-format_uuid(const uint8_t *u, char *out)
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
-	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-/* Destroy the domain whose handle is `uuid`, if there is one. */
-static void
-destroy_by_uuid(struct xen *x, const char *uuid)
-{
-	xc_dominfo_t info[64];
-	uint32_t next = 1;
-	char u[37];
-	int n, i;
-
-	do {
-		if ((n = xc_domain_getinfo(x->xch, next, 64, info)) <= 0)
-			return;
-		for (i = 0; i < n; i++) {
-			format_uuid(info[i].handle, u);
-			if (strcmp(u, uuid) == 0) {
-				xc_domain_destroy(x->xch, info[i].domid);
-				remove_nodes(x->xsh, info[i].domid, uuid);
-				return;
-			}
-		}
-		next = info[n - 1].domid + 1;
-	} while (n == 64);
-}
-
-/* The claims nobody holds: their builds were killed. */
-static void
-reap_stale(struct xen *x)
-{
-	const size_t len = strlen(XEN_CLAIM_PREFIX) + 36;
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if ((d = opendir(XEN_RUN_DIR)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strlen(de->d_name) != len || strncmp(de->d_name,
-		    XEN_CLAIM_PREFIX, strlen(XEN_CLAIM_PREFIX)) != 0)
-			continue;
-		if ((fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC)) < 0)
-			continue;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			destroy_by_uuid(x, de->d_name +
-			    strlen(XEN_CLAIM_PREFIX));
-			unlinkat(dirfd(d), de->d_name, 0);
-		}
-		close(fd);
-	}
-	closedir(d);
-}
-
-static int	check_name(struct xen *, xs_transaction_t, struct pv_err *);
-
 static int
 xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 {
@@ -594,7 +298,7 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	int tries;
 
 	unmap_windows(x);
-	if (stopped(x, e) < 0 || set_context(x, p, e) < 0)
+	if (xen_stopped(x, e) < 0 || set_context(x, p, e) < 0)
 		return -1;
 	/* The console and store rings, by grant as well as by mfn. */
 	if (xc_dom_gnttab_seed(x->xch, x->domid, false,
@@ -604,11 +308,11 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	for (tries = 0;; tries++) {
 		if ((t = xs_transaction_start(x->xsh)) == XBT_NULL)
 			return xen_fail(e, x, "xenstore transaction");
-		if (check_name(x, t, e) < 0) {
+		if (xen_check_name(x, t, e) < 0) {
 			xs_transaction_end(x->xsh, t, true);
 			return -1;
 		}
-		if (write_nodes(x, p, t) < 0) {
+		if (xen_write_nodes(x, p, t) < 0) {
 			xen_fail(e, x, "writing the domain's xenstore nodes");
 			xs_transaction_end(x->xsh, t, true);
 			return -1;
@@ -623,7 +327,7 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	    x->p2m[pp->start_info.store_pfn], x->hv.store_port))
 		return xen_fail(e, x, "introducing the domain to xenstored");
 	/* Whole now; only the unpause is left: no build may take it. */
-	unclaim(x);
+	xen_unclaim(x);
 	if (!x->paused && xc_domain_unpause(x->xch, x->domid) != 0)
 		return xen_fail(e, x, "unpausing the domain");
 	x->committed = 1;
@@ -641,9 +345,9 @@ xen_close(struct hv *hv)
 	if (x->created && !x->committed) {
 		/* xenstored forgets an introduced domain when it dies. */
 		xc_domain_destroy(x->xch, x->domid);
-		remove_nodes(x->xsh, x->domid, x->uuid);
+		xen_remove_nodes(x->xsh, x->domid, x->uuid);
 	}
-	unclaim(x);
+	xen_unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);
 	if (x->fmem != NULL)
@@ -666,181 +370,6 @@ static const struct hv_ops xen_ops = {
 	.commit = xen_commit,
 	.close = xen_close,
 };
-
-/*
- * Refuse, before anything is created, an ABI this hypervisor does not
- * run: XENVER_capabilities lists the PV ABIs it offers.
- */
-static int
-check_abi(struct xen *x, struct pv_err *e)
-{
-	xen_capabilities_info_t caps;
-	const char *want = x->hv.abi->name;
-	char *s, *tok, *save;
-
-	memset(caps, 0, sizeof(caps));
-	if (xc_version(x->xch, XENVER_capabilities, &caps) < 0)
-		return xen_fail(e, x, "asking the hypervisor's capabilities");
-	caps[sizeof(caps) - 1] = '\0';
-	for (s = caps; (tok = strtok_r(s, " ", &save)) != NULL; s = NULL)
-		if (strcmp(tok, want) == 0)
-			return 0;
-	return pv_fail(e, PV_EXIT_SYSTEM, "xen: this hypervisor does not run "
-	    "%s guests (it offers: %s)", want, caps);
-}
-
-/*
- * Is `name` taken by another domain xenstore knows? Asked before the
- * build, to refuse early, and again inside the transaction that writes
- * the domain's own name: xenstored fails that transaction (EAGAIN) if
- * another one added a domain since it read /local/domain, so of two
- * builds racing for one name exactly one gets it.
- */
-static int
-check_name(struct xen *x, xs_transaction_t t, struct pv_err *e)
-{
-	unsigned int n, i, len;
-	char path[64], *name;
-	char **ids;
-	int taken = 0;
-
-	if ((ids = xs_directory(x->xsh, t, "/local/domain", &n)) == NULL)
-		return 0;
-	for (i = 0; i < n && !taken; i++) {
-		if (x->created && strtoul(ids[i], NULL, 10) == x->domid)
-			continue;
-		snprintf(path, sizeof(path), "/local/domain/%s/name", ids[i]);
-		if ((name = xs_read(x->xsh, t, path, &len)) != NULL) {
-			taken = strcmp(name, x->name) == 0;
-			free(name);
-		}
-	}
-	free(ids);
-	if (taken)
-		return pv_fail(e, PV_EXIT_INPUT, "--name: a domain named '%s' "
-		    "exists", x->name);
-	return 0;
-}
-
-/*
- * The domain's memory: 2 MiB extents for every aligned run of 512 pfns
- * while Xen has them, 4 KiB frames for the rest. For a PV domain Xen reads
- * each extent's first pfn (recording machine-to-phys) and writes back the
- * first mfn.
- */
-static int
-populate(struct xen *x, struct pv_err *e)
-{
-	const uint64_t nr = x->hv.nr_pages;
-	const uint64_t nr_super = nr / XEN_SUPERPAGE_PAGES;
-	xen_pfn_t ext[XEN_EXTENTS_PER_CALL];
-	uint64_t done = 0, pfn, n, k, j;
-	long rc;
-
-	while (done < nr_super) {
-		if (stopped(x, e) < 0)
-			return -1;
-		n = nr_super - done < XEN_EXTENTS_PER_CALL ? nr_super - done :
-		    XEN_EXTENTS_PER_CALL;
-		for (k = 0; k < n; k++)
-			ext[k] = (done + k) * XEN_SUPERPAGE_PAGES;
-		rc = xc_domain_populate_physmap(x->xch, x->domid,
-		    (unsigned long)n, XEN_SUPERPAGE_ORDER, 0, ext);
-		if (rc < 0)
-			rc = 0;
-		for (k = 0; k < (uint64_t)rc; k++)
-			for (j = 0; j < XEN_SUPERPAGE_PAGES; j++)
-				x->p2m[(done + k) * XEN_SUPERPAGE_PAGES + j] =
-				    ext[k] + j;
-		done += (uint64_t)rc;
-		if ((uint64_t)rc < n)
-			break;		/* no more 2 MiB runs: 4 KiB from here */
-	}
-	x->log.last[0] = '\0';
-	for (pfn = done * XEN_SUPERPAGE_PAGES; pfn < nr; pfn += n) {
-		if (stopped(x, e) < 0)
-			return -1;
-		n = nr - pfn < XEN_EXTENTS_PER_CALL * 8 ? nr - pfn :
-		    XEN_EXTENTS_PER_CALL * 8;
-		for (k = 0; k < n; k++)
-			x->p2m[pfn + k] = pfn + k;
-		if (xc_domain_populate_physmap_exact(x->xch, x->domid,
-		    (unsigned long)n, 0, 0, x->p2m + pfn) != 0) {
-			char what[128];
-
-			snprintf(what, sizeof(what), "populating pfns "
-			    "%llu-%llu of %llu (%llu MiB)",
-			    (unsigned long long)pfn,
-			    (unsigned long long)(pfn + n - 1),
-			    (unsigned long long)nr,
-			    (unsigned long long)(nr >> (20 - PV_PAGE_SHIFT)));
-			return xen_fail(e, x, what);
-		}
-	}
-	return make_runs(x, e);
-}
-
-/* A version-4 UUID for the domain handle and its /vm path. */
-static int
-make_uuid(struct xen *x, struct pv_err *e)
-{
-	uint8_t *u = x->handle;
-
-	if (getrandom(u, sizeof(x->handle), 0) != (ssize_t)sizeof(x->handle))
-		return pv_fail(e, PV_EXIT_SYSTEM, "xen: getrandom: %s",
-		    strerror(errno));
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	format_uuid(u, x->uuid);
-	return 0;
-}
-
-/* Create the domain, paused, and give it its size and address width. */
-static int
-create(struct xen *x, struct pv_err *e)
-{
-	struct xen_domctl_createdomain config;
-	struct xen_domctl domctl;
-	xc_dominfo_t info;
-	int ev;
-
-	memset(&config, 0, sizeof(config));
-	memcpy(config.handle, x->handle, sizeof(config.handle));
-	config.max_vcpus = 1;
-	config.max_evtchn_port = XEN_EVTCHN_PORTS;
-	config.max_grant_frames = -1;		/* the hypervisor's default */
-	config.max_maptrack_frames = -1;
-	config.grant_opts = XEN_DOMCTL_GRANT_version(1);
-	if (xc_domain_create(x->xch, &x->domid, &config) != 0)
-		return xen_fail(e, x, "creating the domain");
-	x->created = 1;
-	snprintf(x->where, sizeof(x->where), "xen domid %u", x->domid);
-	memset(&domctl, 0, sizeof(domctl));
-	domctl.cmd = XEN_DOMCTL_set_address_size;
-	domctl.domain = (domid_t)x->domid;
-	domctl.u.address_size.size = x->hv.abi->word * 8;
-	if (xc_domctl(x->xch, &domctl) != 0)
-		return xen_fail(e, x, "setting the guest's address size");
-	if (xc_domain_max_vcpus(x->xch, x->domid, 1) != 0)
-		return xen_fail(e, x, "setting the vCPUs");
-	if (xc_domain_setmaxmem(x->xch, x->domid,
-	    x->hv.nr_pages * 4 + XEN_MAXMEM_SLACK_KB) != 0)
-		return xen_fail(e, x, "setting the maximum memory");
-	if (xc_domain_set_memmap_limit(x->xch, x->domid,
-	    (unsigned long)(x->hv.nr_pages * 4)) != 0)
-		return xen_fail(e, x, "setting the memory map");
-	if (xc_domain_getinfo(x->xch, x->domid, 1, &info) != 1 ||
-	    info.domid != x->domid)
-		return xen_fail(e, x, "reading the new domain's information");
-	x->hv.shared_info_mfn = info.shared_info_frame;
-	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
-		return xen_fail(e, x, "allocating the xenstore event channel");
-	x->hv.store_port = (uint32_t)ev;
-	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
-		return xen_fail(e, x, "allocating the console event channel");
-	x->hv.console_port = (uint32_t)ev;
-	return 0;
-}
 
 int
 hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
@@ -874,7 +403,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		    "a Xen dom0?)");
 		goto fail;
 	}
-	if (check_abi(x, e) < 0)
+	if (xen_check_abi(x, e) < 0)
 		goto fail;
 	if ((x->fmem = xenforeignmemory_open(&x->log.vtable, 0)) == NULL) {
 		xen_fail(e, x, "opening foreign memory");
@@ -884,15 +413,15 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		xen_fail(e, x, "connecting to xenstored");
 		goto fail;
 	}
-	reap_stale(x);
-	if (make_uuid(x, e) < 0 || claim(x, e) < 0)
+	xen_reap_stale(x);
+	if (xen_make_uuid(x, e) < 0 || xen_claim(x, e) < 0)
 		goto fail;
 	if (opt->name != NULL) {
 		if ((x->name = strdup(opt->name)) == NULL) {
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}
-		if (check_name(x, XBT_NULL, e) < 0)
+		if (xen_check_name(x, XBT_NULL, e) < 0)
 			goto fail;
 	}
 	if ((x->p2m = calloc(x->hv.nr_pages, sizeof(*x->p2m))) == NULL) {
@@ -900,7 +429,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		    "%llu pages", (unsigned long long)x->hv.nr_pages);
 		goto fail;
 	}
-	if (create(x, e) < 0)
+	if (xen_create(x, e) < 0)
 		goto fail;
 	if (x->name == NULL) {
 		char name[32];
@@ -911,7 +440,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 			goto fail;
 		}
 	}
-	if (populate(x, e) < 0)
+	if (xen_populate(x, e) < 0)
 		goto fail;
 	shinfo = x->hv.shared_info_mfn;
 	if ((x->shinfo = xenforeignmemory_map(x->fmem, x->domid,
