@@ -50,7 +50,8 @@ static const struct opt_prog prog = { PROG, SYNOPSIS,
  * --scatter had before, so that command lines written then still work.
  * opt.h has no entry --help leaves out, so finalize parses with a table
  * that has these as well and answers --help itself: getopt_long takes the
- * first entry of a name, and that is this "help".
+ * first entry of a name, and that is this "help" (two entries of one name
+ * make an abbreviation such as --hel ambiguous).
  */
 enum { KEY_HELP = 'h', KEY_SEED = 'e' };
 
@@ -87,7 +88,7 @@ struct args {
 	struct backend b;
 	const char *backend;		/* --backend as given */
 	int sim_only;			/* an option only the sim takes given */
-	const char *scatter;		/* --scatter as typed: or --seed */
+	const char *scatter;		/* --scatter or --seed, as typed */
 	struct prefetch pf;		/* --prefetch */
 	int nr_plans;			/* operands: at most one, PLAN */
 };
@@ -166,6 +167,8 @@ check_backend(struct args *a)
 	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
 		return opt_usage(&prog, "--backend: unknown backend '%s' (this "
 		    "build has: sim, xen)", a->backend);
+	/* The scatter option as typed, or as --seed: the words this message
+	 * has always had. */
 	if (a->b.xen && (a->sim_only || a->b.out != NULL))
 		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
 		    "for --backend sim", a->scatter);
