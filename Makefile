@@ -32,15 +32,22 @@ STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c common/plan.c \
 	common/cli.c common/derive_populate.c common/derive_pagetables.c \
-	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \
-	common/hvrules.c
+	common/decomp.c common/bzimage.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
 LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
 	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c
 PV_CPPFLAGS += -Icommon/elf
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
-STAGE_OBJS = $(STAGES:%=build/stages/%.o)
+# finalize has a folder of its own (stages/finalize/): its main, its jobs,
+# its backends and the hypervisor's rules, which no other program uses.
+FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
+	stages/finalize/verify.c stages/finalize/build.c \
+	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
+	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c
+FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
+STAGE_OBJS = $(filter-out build/stages/finalize.o,$(STAGES:%=build/stages/%.o)) \
+	$(FINALIZE_OBJS)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 
 # Debian packages the build, the demo and the suite need.
@@ -66,10 +73,15 @@ bin/%: build/stages/%.o build/libpvbuild.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
+bin/finalize: $(FINALIZE_OBJS) build/libpvbuild.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+
 -include $(DEPS)
 
-# finalize's xen backend (common/hv_xen.c) links Xen's libraries; only
-# finalize pulls it out of the library, so only finalize links them.
+# finalize's xen backend (stages/finalize/xen.c) links Xen's libraries,
+# and only finalize has it, so only finalize links them.
 XEN_BACKEND_PKGS = xencontrol xenforeignmemory xenstore xenguest
 bin/finalize: PV_LIBS += $(shell pkg-config --libs $(XEN_BACKEND_PKGS) \
 	2>/dev/null || echo -lxenguest -lxenstore -lxenforeignmemory -lxenctrl)
@@ -314,11 +326,14 @@ FUZZ_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -Wno-unknown-warning-option
 FUZZ_TARGETS = fuzz_image fuzz_plan
 FUZZ_BINS = $(FUZZ_TARGETS:%=build/fuzz/%)
-# The xen backend is left out: it needs Xen's libraries and a hypervisor,
-# and takes only plans the readers fuzz_plan covers have checked.
-FUZZ_LIB_OBJS = $(filter-out build/fuzz/common/hv_xen.o,$(LIB_SRCS:%.c=build/fuzz/%.o))
+# fuzz_plan takes a plan as far as finalize's hypervisor rules
+# (stages/finalize/hvrules.c); the backends are left out: they build what
+# those rules and the plan readers have checked, and the xen one needs
+# Xen's libraries and a hypervisor.
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=build/fuzz/%.o) \
+	build/fuzz/stages/finalize/hvrules.o
 
-build/fuzz/common/%.o: common/%.c
+build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(FUZZ_CFLAGS) \
@@ -327,8 +342,8 @@ build/fuzz/common/%.o: common/%.c
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZLD  $@")
-	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
-		-MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(PV_LIBS)
+	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) -Istages/finalize $(PV_CFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(PV_LIBS)
 
 # Kept, though only pattern rules name them.
 .SECONDARY: $(FUZZ_LIB_OBJS)

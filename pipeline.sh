@@ -2,11 +2,11 @@
 # pipeline.sh: run the five stages as one pipe, keeping the plans if asked.
 #
 #   pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING]
-#               --out DIR [--keep PLANDIR] [--seed N] [--sync]
+#               --out DIR [--keep PLANDIR] [--scatter N] [--sync]
 set -o errexit -o nounset -o pipefail
 
 prog=pipeline.sh
-synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--seed N] [--sync]"
+synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--scatter N] [--sync]"
 bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
 
 # A name from the command line as it is, or in bash's $'...' form when it
@@ -26,7 +26,7 @@ usage() {
 	exit 2
 }
 
-image= memory= initrd= cmdline= out= keep= seed=1 have_cmdline=0
+image= memory= initrd= cmdline= out= keep= scatter=1 have_cmdline=0
 sync=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 		exit 0 ;;
 	--version) "$bin/elfinfo" --version | sed 's/^elfinfo/pipeline.sh/'; exit 0 ;;
 	--sync) sync=(--sync); shift ;;
-	--memory|--initrd|--cmdline|--out|--keep|--seed)
+	--memory|--initrd|--cmdline|--out|--keep|--scatter|--seed)
 		[ $# -ge 2 ] || usage "$1 needs a value"
 		case $1 in
 		--memory) memory=$2 ;;
@@ -43,7 +43,8 @@ while [ $# -gt 0 ]; do
 		--cmdline) cmdline=$2; have_cmdline=1 ;;
 		--out) out=$2 ;;
 		--keep) keep=$2 ;;
-		--seed) seed=$2 ;;
+		# --seed: what --scatter was called before.
+		--scatter|--seed) scatter=$2 ;;
 		esac
 		shift 2 ;;
 	-*) usage "unknown option '$(shown "$1")'" ;;
@@ -61,7 +62,7 @@ layout_args=(--memory "$memory")
 [ "$have_cmdline" = 0 ] || layout_args+=(--cmdline "$cmdline")
 # The files are named to finalize too: it reads them with the caller's
 # rights only when the command line names them (README, "Trust").
-finalize_args=(--backend sim --out "$out" --seed "$seed" "${sync[@]}" --prefetch "$image")
+finalize_args=(--backend sim --out "$out" --scatter "$scatter" "${sync[@]}" --prefetch "$image")
 [ -z "$initrd" ] || finalize_args+=(--initrd "$initrd")
 
 if [ -z "$keep" ]; then

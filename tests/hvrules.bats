@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # finalize refuses what a hypervisor enforces on a PV guest's initial state
-# (common/hvrules.c): each test builds a real plan, edits one field and
+# (stages/finalize/hvrules.c): each test builds a real plan, edits one field and
 # expects exit 1, one line on stderr naming the field, nothing on stdout
 # and no domain directory; the plans the stages write, and what Xen 4.17
 # takes unchanged, still build.

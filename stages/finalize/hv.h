@@ -34,8 +34,9 @@ struct hv_ops {
 	/* Pin the table at pfn as a `level` table. */
 	int (*pin)(struct hv *, uint64_t pfn, int level, struct pv_err *);
 	/*
-	 * Have the hypervisor fill the hypercall page at pfn, or NULL: the
-	 * builder writes the stubs itself, as the hypervisor would.
+	 * Fill the hypercall page at pfn with the stubs through which the
+	 * guest calls the hypervisor: Xen writes its own (the xen backend
+	 * asks it to), the sim writes what Xen would.
 	 */
 	int (*hypercall_page)(struct hv *, uint64_t pfn, struct pv_err *);
 	/*
@@ -61,14 +62,14 @@ struct hv {
 
 /* Options of the sim backend. */
 struct hv_sim_options {
-	uint64_t seed;		/* scatters the machine frames */
+	uint64_t scatter;	/* picks how the machine frames are scattered */
 	uint64_t reserved;	/* bytes at the bottom kept by the hypervisor */
 	int sync;		/* on disk (fsync) before and after the rename */
 };
 
 /*
  * The sim backend: the domain becomes the directory `out` (which must not
- * exist), built under a temporary name beside it. `seed` picks the
+ * exist), built under a temporary name beside it. `scatter` picks the
  * scattering of machine frames.
  */
 int hv_sim_open(const char *out, const struct hv_sim_options *,

@@ -1,0 +1,320 @@
+/*
+ * build.c: the verified plan built through a backend (finalize.h): the
+ * writes, the p2m list, the page tables, start_info, shared_info and the
+ * hypercall page, then the record and the report.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finalize.h"
+#include "xenhdr.h"
+
+static const uint8_t zero_page[PV_PAGE_SIZE];
+
+/* Write `len` bytes from src (or zeros) from byte `off` of pfn onwards. */
+static int
+write_run(struct hv *hv, uint64_t pfn, uint64_t off, const uint8_t *src,
+    uint64_t len, struct pv_err *e)
+{
+	uint64_t chunk;
+
+	while (len > 0) {
+		chunk = PV_PAGE_SIZE - off;
+		if (chunk > len)
+			chunk = len;
+		if (hv->ops->write(hv, hv->ops->mfn(hv, pfn), off,
+		    src != NULL ? src : zero_page, (size_t)chunk, e) < 0)
+			return -1;
+		if (src != NULL)
+			src += chunk;
+		len -= chunk;
+		off = 0;
+		pfn++;
+	}
+	return 0;
+}
+
+static int
+load(struct hv *hv, const struct plan_populate *pp, const uint8_t *kernel,
+    const uint8_t *initrd, struct pv_err *e)
+{
+	const struct plan_write *w;
+	const uint8_t *src;
+	size_t i;
+
+	for (i = 0; i < pp->nr_writes; i++) {
+		w = &pp->writes[i];
+		/*
+		 * Zero fill of frames that come zeroed changes nothing: the
+		 * plan's writes never overlap (each lies in its own segment
+		 * or the initrd), so no earlier write is undone by skipping.
+		 */
+		if (w->source == SOURCE_ZERO && hv->zeroed)
+			continue;
+		src = w->source == SOURCE_KERNEL ? kernel + w->source_offset :
+		    w->source == SOURCE_INITRD ? initrd + w->source_offset : NULL;
+		if (write_run(hv, w->pfn, w->offset, src, w->length, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The phys-to-machine list in the guest: the mfn of every pfn. */
+static int
+write_p2m(struct hv *hv, const struct plan_populate *pp, struct pv_err *e)
+{
+	const unsigned w = (unsigned)pp->p2m.entry_size;
+	uint64_t pfn, per = PV_PAGE_SIZE / w, n, k;
+	uint8_t page[PV_PAGE_SIZE];
+
+	for (pfn = 0; pfn < pp->p2m.entries; pfn += n) {
+		n = pp->p2m.entries - pfn < per ? pp->p2m.entries - pfn : per;
+		for (k = 0; k < n; k++)
+			pv_put_le(page + w * k, hv->ops->mfn(hv, pfn + k), w);
+		if (hv->ops->write(hv, hv->ops->mfn(hv, pp->p2m.pfn + pfn / per),
+		    0, page, (size_t)(w * n), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
+{
+	const unsigned w = (unsigned)pt->entry_size;
+	const unsigned bits = hv->abi->mfn_bits;
+	uint8_t page[PV_PAGE_SIZE];
+	const struct plan_map *m;
+	uint64_t mfn, k;
+	size_t i, j;
+
+	for (i = 0; i < pt->nr_tables; i++) {
+		memset(page, 0, sizeof(page));
+		for (j = 0; j < pt->tables[i].nr_maps; j++) {
+			m = &pt->tables[i].maps[j];
+			for (k = 0; k < m->count; k++) {
+				mfn = hv->ops->mfn(hv, m->pfn + k);
+				if (mfn >> bits != 0)
+					return pv_fail(e, PV_EXIT_SYSTEM, "mfn "
+					    "0x%llx is beyond %s paging",
+					    (unsigned long long)mfn,
+					    hv->abi->name);
+				pv_put_le(page + w * (m->index + k),
+				    mfn << PV_PAGE_SHIFT | m->flags, w);
+			}
+		}
+		if (hv->ops->write(hv, hv->ops->mfn(hv, pt->tables[i].pfn), 0,
+		    page, sizeof(page), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* start_info as docs/xen-1.3.md lays it out (292 bytes, little-endian). */
+static void
+start_info_xen13(struct hv *hv, const struct plan *p, uint8_t *page)
+{
+	const struct plan_populate *pp = p->populate;
+
+	pv_put32(page + 0, pp->start_info.nr_pages);
+	pv_put32(page + 4, hv->shared_info_mfn << PV_PAGE_SHIFT);
+	pv_put32(page + 8, pp->start_info.flags);
+	pv_put32(page + 12, pp->start_info.pt_base);
+	pv_put32(page + 16, pp->start_info.nr_pt_frames);
+	pv_put32(page + 20, pp->start_info.mfn_list);
+	pv_put32(page + 24, pp->start_info.mod_start);
+	pv_put32(page + 28, pp->start_info.mod_len);
+	memcpy(page + 32, p->layout->cmdline,
+	    (size_t)pp->start_info.cmd_line_length);
+	pv_put32(page + 288, hv->control_evtchn);
+}
+
+/*
+ * start_info of <xen/xen.h>, in the guest's own layout: the foreign
+ * headers give both, whatever this host is. The guest is little-endian,
+ * as this host is (x86).
+ */
+#define FILL_START_INFO(si, hv, p) do {					\
+	const struct plan_populate *pp_ = (p)->populate;		\
+									\
+	strncpy((si)->magic, pp_->start_info.magic,			\
+	    sizeof((si)->magic) - 1);					\
+	(si)->nr_pages = pp_->start_info.nr_pages;			\
+	(si)->shared_info = (hv)->shared_info_mfn << PV_PAGE_SHIFT;	\
+	(si)->flags = (uint32_t)pp_->start_info.flags;			\
+	(si)->store_mfn = (hv)->ops->mfn((hv), pp_->start_info.store_pfn); \
+	(si)->store_evtchn = (hv)->store_port;			\
+	(si)->console.domU.mfn = (hv)->ops->mfn((hv),			\
+	    pp_->start_info.console_pfn);				\
+	(si)->console.domU.evtchn = (hv)->console_port;		\
+	(si)->pt_base = pp_->start_info.pt_base;			\
+	(si)->nr_pt_frames = pp_->start_info.nr_pt_frames;		\
+	(si)->mfn_list = pp_->start_info.mfn_list;			\
+	(si)->mod_start = pp_->start_info.mod_start;			\
+	(si)->mod_len = pp_->start_info.mod_len;			\
+	memcpy((si)->cmd_line, (p)->layout->cmdline,			\
+	    (size_t)pp_->start_info.cmd_line_length);			\
+	(si)->first_p2m_pfn = pp_->start_info.first_p2m_pfn;		\
+	(si)->nr_p2m_frames = pp_->start_info.nr_p2m_frames;		\
+} while (0)
+
+static int
+write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE];
+
+	memset(page, 0, sizeof(page));
+	switch (hv->abi->id) {
+	case ABI_XEN13:
+		start_info_xen13(hv, p, page);
+		break;
+	case ABI_X86_32P: {
+		start_info_x86_32_t si;
+
+		memset(&si, 0, sizeof(si));
+		FILL_START_INFO(&si, hv, p);
+		memcpy(page, &si, sizeof(si));
+		break;
+	}
+	default: {
+		start_info_x86_64_t si;
+
+		memset(&si, 0, sizeof(si));
+		FILL_START_INFO(&si, hv, p);
+		memcpy(page, &si, sizeof(si));
+		break;
+	}
+	}
+	return hv->ops->write(hv, hv->ops->mfn(hv, p->populate->start_info.pfn),
+	    0, page, sizeof(page), e);
+}
+
+/* shared_info starts empty with every vCPU's upcalls masked. */
+static int
+write_shared_info(struct hv *hv, const struct plan_populate *pp,
+    struct pv_err *e)
+{
+	size_t stride = 4, mask = 1;	/* xen-1.3: docs/xen-1.3.md */
+	uint8_t page[PV_PAGE_SIZE];
+	uint64_t i;
+
+	if (hv->abi->id == ABI_X86_32P) {
+		stride = sizeof(struct vcpu_info_x86_32);
+		mask = offsetof(struct vcpu_info_x86_32, evtchn_upcall_mask);
+	} else if (hv->abi->id == ABI_X86_64) {
+		stride = sizeof(struct vcpu_info_x86_64);
+		mask = offsetof(struct vcpu_info_x86_64, evtchn_upcall_mask);
+	}
+	memset(page, 0, sizeof(page));
+	for (i = 0; i < pp->shared_info.vcpus; i++)
+		page[stride * i + mask] = (uint8_t)pp->shared_info.upcall_mask;
+	return hv->ops->write(hv, hv->shared_info_mfn, 0, page, sizeof(page), e);
+}
+
+/* The hypercall page, filled by the backend as Xen fills it. */
+static int
+write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
+    struct pv_err *e)
+{
+	if (!pp->has_hypercall_page)
+		return 0;
+	return hv->ops->hypercall_page(hv, pp->hypercall_pfn, e);
+}
+
+static void
+report(const struct plan *p, const struct hv *hv, uint64_t cr3)
+{
+	static const char *const label[NR_REGIONS] = {
+		[REGION_KERNEL] = "Loaded kernel",
+		[REGION_INITRD] = "Init. ramdisk",
+		[REGION_P2M] = "Phys-Mach map",
+		[REGION_PAGETABLES] = "Page tables",
+		[REGION_START_INFO] = "Start info",
+		[REGION_STACK] = "Boot stack",
+		[REGION_XENSTORE] = "Xenstore",
+		[REGION_CONSOLE] = "Console",
+	};
+	/* Room for any --out hv_sim_check_out takes, escaped whole. */
+	char where[4 * PATH_MAX + 1];
+	const struct plan_layout *l = p->layout;
+	const struct plan_region *r = l->regions;
+	const enum plan_region_id *order;
+	int w = p->elfinfo->abi->word == 8 ? 16 : 8;
+	size_t i, n;
+
+	order = plan_region_order(p->elfinfo->abi, &n);
+	printf("VIRTUAL MEMORY ARRANGEMENT:\n");
+	for (i = 0; i < n; i++)
+		printf(" %s: %0*llx->%0*llx\n", label[order[i]], w,
+		    (unsigned long long)r[order[i]].start, w,
+		    (unsigned long long)r[order[i]].end);
+	printf(" TOTAL: %0*llx->%0*llx\n", w, (unsigned long long)l->v_start,
+	    w, (unsigned long long)l->v_end);
+	printf(" ENTRY ADDRESS: %0*llx\n", w,
+	    (unsigned long long)p->elfinfo->entry);
+	if (l->has_initrd_pfn)
+		printf(" Init. ramdisk unmapped at pfn %llu\n",
+		    (unsigned long long)l->initrd_pfn);
+	if (l->p2m_map.present)
+		printf(" Phys-Mach map mapped apart: %0*llx at pfn %llu\n", w,
+		    (unsigned long long)l->p2m_map.va,
+		    (unsigned long long)l->p2m_map.pfn);
+	/*
+	 * The domain's name comes from outside (--out): escaped, so that
+	 * this is one line whatever it holds.
+	 */
+	pv_escape(where, sizeof(where), hv->where, strlen(hv->where));
+	printf("domain: %s (%s, %llu pages, cr3 0x%llx, start_info 0x%llx)\n",
+	    where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
+	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
+}
+
+/*
+ * The plan's finalize member: how it was built. The sim's --scatter is
+ * recorded under "seed", its name when plans got this member.
+ */
+static json_t *
+record(const struct backend *b, const struct hv *hv)
+{
+	if (b->xen)
+		return json_pack("{s:s, s:s}", "backend", "xen", "domain",
+		    hv->where);
+	return json_pack("{s:s, s:I, s:I}", "backend", "sim", "seed",
+	    (json_int_t)b->sim.scatter, "reserve",
+	    (json_int_t)b->sim.reserved);
+}
+
+int
+build(struct plan *p, const struct backend *b, const uint8_t *kernel,
+    const uint8_t *initrd, struct pv_err *e)
+{
+	struct hv *hv = NULL;
+	uint64_t cr3;
+	int rc = -1;
+
+	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
+	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
+		return -1;
+	/* A PAE L3 must sit below 4 GiB before anything points at it. */
+	if ((hv->abi->id == ABI_X86_32P &&
+	    hv->ops->below_4g(hv, p->pagetables->top_pfn, e) < 0) ||
+	    load(hv, p->populate, kernel, initrd, e) < 0 ||
+	    write_p2m(hv, p->populate, e) < 0 ||
+	    write_tables(hv, p->pagetables, e) < 0 ||
+	    hv->ops->machphys(hv, e) < 0 ||
+	    hv->ops->pin(hv, p->pagetables->pin.pfn, p->pagetables->pin.level,
+	    e) < 0 || write_start_info(hv, p, e) < 0 ||
+	    write_shared_info(hv, p->populate, e) < 0 ||
+	    write_hypercall_page(hv, p->populate, e) < 0 ||
+	    plan_set(p, "finalize", record(b, hv), e) < 0 ||
+	    hv->ops->commit(hv, p, e) < 0)
+		goto out;
+	cr3 = hv->ops->mfn(hv, p->pagetables->top_pfn) << PV_PAGE_SHIFT;
+	report(p, hv, cr3);
+	rc = 0;
+out:
+	hv->ops->close(hv);
+	return rc;
+}

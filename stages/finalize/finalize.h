@@ -1,0 +1,67 @@
+/*
+ * finalize.h: what finalize's main and its jobs share. main.c reads the
+ * command line, prefetch.c reads the kernel early, verify.c holds the plan
+ * to what the stages would plan from the files it names, build.c builds
+ * the domain through a backend (hv.h).
+ */
+#ifndef FINALIZE_H
+#define FINALIZE_H
+
+#include <pthread.h>
+
+#include "hv.h"
+
+/* What the command line asked of the backend. */
+struct backend {
+	int xen;			/* else sim */
+	const char *initrd;		/* --initrd: the caller's initrd */
+	const char *out;		/* sim */
+	struct hv_sim_options sim;
+	struct hv_xen_options x;
+};
+
+/*
+ * --prefetch: the kernel image read and decompressed while the plan is
+ * still on its way down the pipe, so that finalize's decompression
+ * overlaps elfinfo's instead of following it. Used only if it turns out to
+ * be the very file, read the very way, the plan names; otherwise dropped.
+ */
+struct prefetch {
+	const char *path;		/* --prefetch IMAGE, or NULL */
+	pthread_t thread;
+	int started, ok;
+	struct img_ref ref;
+	uint8_t *data;
+	struct pv_err err;
+};
+
+/* Start reading pf->path, if there is one, on a thread of its own. */
+void prefetch_start(struct prefetch *);
+
+/*
+ * The prefetched kernel if it is `want`, the plan's image, else NULL;
+ * waits for the read and drops whatever is not taken. `want` NULL: only
+ * wait and drop.
+ */
+uint8_t *prefetch_take(struct prefetch *, const struct img_ref *want);
+
+/*
+ * The plan, read and held to the hypervisor's rules, is what the stages
+ * plan from the files it names: populate's and pagetables' members as
+ * they would derive them, elfinfo's as elfinfo makes it of the kernel.
+ * The kernel and the initrd are read on the way, each with the rights
+ * README's "Trust" gives it, into *kernel and *initrd (the caller frees
+ * them, on failure too). Returns 0, or -1 with `e` naming the field.
+ */
+int verify(const struct plan *, const struct backend *, struct prefetch *,
+    uint8_t **kernel, uint8_t **initrd, struct pv_err *);
+
+/*
+ * Build the verified plan through the backend `b` names, with the kernel
+ * and initrd bytes verify read; record how in the plan's finalize member
+ * and print where the domain went. Nothing is left of a failed build.
+ */
+int build(struct plan *, const struct backend *, const uint8_t *kernel,
+    const uint8_t *initrd, struct pv_err *);
+
+#endif

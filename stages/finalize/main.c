@@ -1,0 +1,236 @@
+/*
+ * finalize: build the planned domain through a backend. The only stage
+ * that touches a hypervisor (or the sim's stand-in for one).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "finalize.h"
+#include "hvrules.h"
+#include "opt.h"
+
+#define PROG "finalize"
+#define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
+    "[--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]\n" \
+    "       finalize --backend xen [--initrd FILE] [--name NAME] [--paused] " \
+    "[--prefetch IMAGE] [PLAN]"
+
+static const struct opt options[] = {
+	{ "backend", "sim|xen", "sim: the stand-in hypervisor (default): the "
+	    "domain is\na directory\nxen: a new PV domain on the Xen this runs "
+	    "under (in\ndom0, as root); prints its domain id", 'b' },
+	{ "initrd", "FILE", "the initrd the plan names, named here so that it "
+	    "is read\nwith your rights (README, Trust)", 'i' },
+	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
+	    'n' },
+	{ "out", "DIR", "sim: where the domain goes; must not exist", 'o' },
+	{ "paused", NULL, "xen: leave the domain paused", 'P' },
+	{ "prefetch", "IMAGE", "start reading the kernel IMAGE at once (used "
+	    "only if it\nis the plan's, which is then read with your rights)",
+	    'p' },
+	{ "reserve", "SIZE", "sim: the low memory its hypervisor keeps "
+	    "(default 1M)", 'r' },
+	{ "scatter", "N", "sim: how it scatters machine frames (default 1)",
+	    's' },
+	{ "sync", NULL, "sim: the domain on disk (fsync) before it is renamed "
+	    "into\nplace, so that it survives a power loss whole or not at all",
+	    'S' },
+	{ NULL, NULL, NULL, 0 },
+};
+
+static const struct opt_prog prog = { PROG, SYNOPSIS,
+	"Builds the planned domain (file PLAN or standard input) through a "
+	"backend\nand prints where it went.", options };
+
+/*
+ * What finalize takes beyond the table --help prints: --seed, the name
+ * --scatter had before, so that command lines written then still work.
+ * opt.h has no entry --help leaves out, so finalize parses with a table
+ * that has these as well and answers --help itself: getopt_long takes the
+ * first entry of a name, and that is this "help" (two entries of one name
+ * make an abbreviation such as --hel ambiguous).
+ */
+enum { KEY_HELP = 'h', KEY_SEED = 'e' };
+
+static const struct opt unlisted[] = {
+	{ "help", NULL, "", KEY_HELP },
+	{ "seed", "N", "", KEY_SEED },
+};
+
+/* opt_next over `options` and `unlisted`, --help printing `options`. */
+static int
+next_option(int argc, char **argv, char **value, int *status)
+{
+	static struct opt all[OPT_MAX + 1];
+	static const struct opt_prog parsing = { PROG, SYNOPSIS, NULL, all };
+	size_t n, i;
+	int c;
+
+	if (all[0].name == NULL) {
+		for (n = 0; options[n].name != NULL; n++)
+			all[n] = options[n];
+		for (i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++)
+			all[n + i] = unlisted[i];
+	}
+	c = opt_next(&parsing, argc, argv, value, status);
+	if (c != KEY_HELP)
+		return c;
+	opt_help(&prog, stdout);
+	*status = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+	return -1;
+}
+
+/* The command line, parsed. */
+struct args {
+	struct backend b;
+	const char *backend;		/* --backend as given */
+	int sim_only;			/* an option only the sim takes given */
+	const char *scatter;		/* --scatter or --seed, as typed */
+	struct prefetch pf;		/* --prefetch */
+	int nr_plans;			/* operands: at most one, PLAN */
+};
+
+/*
+ * The options into `a`, each value checked as far as it can be alone.
+ * Returns 0, or -1 when main is to return *status at once (--help,
+ * --version, a usage error).
+ */
+static int
+parse(int argc, char **argv, struct args *a, int *status)
+{
+	char *v;
+	int c;
+
+	while ((c = next_option(argc, argv, &v, status)) > 0) {
+		switch (c) {
+		case 'b': a->backend = v; break;
+		case 'i': a->b.initrd = v; break;
+		case 'n':
+			/* A xenstore value and a console log's file name. */
+			if (*v == '\0' || strlen(v) > 64 ||
+			    strchr(v, '/') != NULL) {
+				*status = opt_usage(&prog, "--name: '%s' is not "
+				    "1 to 64 characters without '/'", v);
+				return -1;
+			}
+			a->b.x.name = v;
+			break;
+		case 'o': a->b.out = v; break;
+		case 'P': a->b.x.paused = 1; break;
+		case 'p': a->pf.path = v; break;
+		case 'r':
+			a->sim_only = 1;
+			if (pv_parse_size(v, &a->b.sim.reserved) < 0 ||
+			    a->b.sim.reserved > ((uint64_t)1 << 50)) {
+				*status = opt_usage(&prog, "--reserve: '%s' is "
+				    "not a size", v);
+				return -1;
+			}
+			break;
+		case 's':
+		case KEY_SEED:
+			/* Recorded as a JSON integer: keep it below 2^53. */
+			a->sim_only = 1;
+			a->scatter = c == 's' ? "--scatter" : "--seed";
+			if (pv_parse_u64(v, &a->b.sim.scatter) < 0 ||
+			    a->b.sim.scatter >= (uint64_t)1 << 53) {
+				*status = opt_usage(&prog, "%s: '%s' is not a "
+				    "number below 2^53", a->scatter, v);
+				return -1;
+			}
+			break;
+		case 'S':
+			a->sim_only = 1;
+			a->b.sim.sync = 1;
+			break;
+		}
+	}
+	a->nr_plans = argc - optind;
+	return c;
+}
+
+/*
+ * The backend named and the options given for it agree, and the sim's
+ * --out can be built under, before the plan is read (then the operands
+ * are counted); a xen build gets ready to be stopped by a signal. Returns
+ * PV_EXIT_OK, or the exit code once the error is reported.
+ */
+static int
+check_backend(struct args *a)
+{
+	struct pv_err e;
+
+	a->b.xen = strcmp(a->backend, "xen") == 0;
+	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
+		return opt_usage(&prog, "--backend: unknown backend '%s' (this "
+		    "build has: sim, xen)", a->backend);
+	/* The scatter option as typed, or as --seed: the words this message
+	 * has always had. */
+	if (a->b.xen && (a->sim_only || a->b.out != NULL))
+		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
+		    "for --backend sim", a->scatter);
+	if (!a->b.xen && (a->b.x.name != NULL || a->b.x.paused))
+		return opt_usage(&prog, "--name and --paused are for --backend "
+		    "xen");
+	if (!a->b.xen && (a->b.out == NULL || *a->b.out == '\0'))
+		return opt_usage(&prog, "--out DIR is required");
+	/*
+	 * A name the sim cannot build under is refused now, before the plan
+	 * is read. A name with control characters is any other name to the
+	 * kernel, and the operator's choice: it is built, and every line
+	 * that shows it shows it escaped.
+	 */
+	if (!a->b.xen && hv_sim_check_out(a->b.out, &e) < 0)
+		return cli_error(PROG, &e);
+	if (a->nr_plans > 1)
+		return opt_usage(&prog, "too many arguments");
+	if (a->b.xen) {
+		/*
+		 * A signal during a xen build: the backend sees it between
+		 * steps, fails and destroys the domain, so that an
+		 * interrupted build leaves nothing.
+		 */
+		a->b.x.stop = &cli_stop_signal;
+		if (cli_catch_stop() < 0) {
+			cli_say(PROG, "sigaction: %s", strerror(errno));
+			return PV_EXIT_SYSTEM;
+		}
+	}
+	return PV_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct args a = { .backend = "sim", .scatter = "--seed",
+	    .b.sim = { .scatter = 1, .reserved = 1 << 20 } };
+	uint8_t *kernel = NULL, *initrd = NULL;
+	struct pv_err e;
+	struct plan p;
+	int rc;
+
+	if (parse(argc, argv, &a, &rc) < 0 ||
+	    (rc = check_backend(&a)) != PV_EXIT_OK)
+		return rc;
+	prefetch_start(&a.pf);
+	/*
+	 * The plan is untrusted and this runs as root: what no hypervisor
+	 * would build is refused before anything is read or built, on every
+	 * backend.
+	 */
+	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
+	    hvrules_check(&p, &e) < 0 ||
+	    verify(&p, &a.b, &a.pf, &kernel, &initrd, &e) < 0 ||
+	    build(&p, &a.b, kernel, initrd, &e) < 0)
+		rc = cli_error(PROG, &e);
+	else
+		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+	free(kernel);
+	free(initrd);
+	free(prefetch_take(&a.pf, NULL));
+	plan_free(&p);
+	return rc;
+}

@@ -1,0 +1,456 @@
+/*
+ * sim.c: the sim backend, pvbuild's stand-in for a hypervisor.
+ *
+ * A domain is a directory (README, "The sim backend"): machine.mem holds
+ * the machine's memory (sparse), m2p.bin the machine-to-phys table,
+ * domain.json what the hypervisor would know of the domain. The domain's
+ * frames are scattered over the machine by a permutation that --scatter
+ * picks, so that a pfn used where an mfn belongs shows. The directory
+ * itself, built beside DIR and renamed into place whole, is simdir.c's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim.h"
+#include "xenhdr.h"
+
+#define SIM_SPREAD 4		/* the machine is this many times the domain */
+#define SIM_MAX_EXTRA ((uint64_t)1 << 20)	/* ...up to 4 GiB spare */
+#define SIM_BELOW_4G ((uint64_t)1 << 20)	/* frames under 4 GiB */
+
+static uint64_t
+mix64(uint64_t z)
+{
+	/* splitmix64's finaliser: a good 64-bit mixing function. */
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+round_fn(const struct sim *s, uint64_t r, int round)
+{
+	return mix64(r ^ s->scatter ^ ((uint64_t)round << 56));
+}
+
+/*
+ * One round of the Feistel network below, a bijection of k-bit values:
+ * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)).
+ */
+static uint64_t
+feistel_round(const struct sim *s, uint64_t x, int round)
+{
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t hi = x >> (s->perm_bits - a);
+	const uint64_t lo = x & (s->perm_mask >> a);
+
+	return lo << a | ((hi ^ round_fn(s, lo, round)) & ((1ULL << a) - 1));
+}
+
+/* The round undone: lo:(hi ^ F(lo)) back to hi:lo. */
+static uint64_t
+feistel_unround(const struct sim *s, uint64_t x, int round)
+{
+	const unsigned a = s->perm_hi_bits;
+	const uint64_t lo = x >> a;
+	const uint64_t hi = (x ^ round_fn(s, lo, round)) & ((1ULL << a) - 1);
+
+	return hi << (s->perm_bits - a) | lo;
+}
+
+/*
+ * The permutation of [0, pool) that --scatter picks (`inverse`: which
+ * index a pool slot holds): a four-round Feistel network over the
+ * smallest power of two that holds the pool, split unevenly when its bits
+ * are odd, walked until the value falls inside the pool (cycle walking
+ * keeps it a permutation; with the domain under twice the pool it takes
+ * two steps on average). Constant memory, so the machine can be far
+ * larger than what we keep of it.
+ */
+static uint64_t
+permute(const struct sim *s, uint64_t x, int inverse)
+{
+	int i;
+
+	do {
+		for (i = 0; i < 4; i++)
+			x = inverse ? feistel_unround(s, x, 3 - i) :
+			    feistel_round(s, x, i);
+	} while (x >= s->pool);
+	return x;
+}
+
+static uint64_t
+sim_mfn(struct hv *hv, uint64_t pfn)
+{
+	return ((struct sim *)hv)->p2m[pfn];
+}
+
+/* The pfn owning frame m, or UINT64_MAX. */
+static uint64_t
+sim_owner(const struct sim *s, uint64_t m)
+{
+	uint64_t x;
+
+	if (m < s->reserved || m >= s->frames)
+		return UINT64_MAX;
+	if (s->moved && m == s->moved_mfn)
+		return s->moved_pfn;
+	if (s->moved && m == s->moved_from)
+		return UINT64_MAX;
+	x = permute(s, m - s->reserved, 1);
+	return x < s->hv.nr_pages ? x : UINT64_MAX;
+}
+
+static int
+sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
+    size_t len, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+
+	if (mfn < s->reserved || mfn >= s->frames ||
+	    !pv_inside(off, len, PV_PAGE_SIZE))
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: write outside the "
+		    "domain's frames (mfn %llu)", (unsigned long long)mfn);
+	if (pv_pwrite_all(s->mem_fd, buf, len,
+	    (mfn << PV_PAGE_SHIFT) + off) < 0)
+		return sim_sys_fail(e, s, "machine.mem");
+	return 0;
+}
+
+static int
+sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+	uint64_t m, top = s->frames < SIM_BELOW_4G ? s->frames : SIM_BELOW_4G;
+
+	if (sim_mfn(hv, pfn) < SIM_BELOW_4G)
+		return 0;
+	/* Any frame under 4 GiB that neither the domain nor shared_info
+	 * holds will do; take the lowest. */
+	for (m = s->reserved; m < top; m++)
+		if (sim_owner(s, m) == UINT64_MAX && m != hv->shared_info_mfn)
+			break;
+	if (m >= top)
+		return pv_fail(e, PV_EXIT_INPUT, "the PAE guest's L3 table "
+		    "needs a frame below 4 GiB and this machine has none free "
+		    "(the hypervisor keeps the low %llu MiB)",
+		    (unsigned long long)(s->reserved >> (20 - PV_PAGE_SHIFT)));
+	s->moved_from = sim_mfn(hv, pfn);
+	s->moved = 1;
+	s->moved_pfn = pfn;
+	s->moved_mfn = m;
+	s->p2m[pfn] = m;
+	return 0;
+}
+
+/*
+ * The machine-to-phys table, one entry of the guest's word size per frame,
+ * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY).
+ * Made from the p2m in memory and written at once; a machine whose table
+ * would not fit in M2P_BUFFER is written a chunk at a time instead, each
+ * owner found through the inverse permutation.
+ */
+#define M2P_BUFFER ((uint64_t)256 << 20)
+
+static int
+sim_machphys(struct hv *hv, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+	const unsigned w = hv->abi->word;
+	uint64_t per = 65536, m, k, n, pfn;
+	uint8_t *buf;
+	char path[4096];
+	int fd, rc = 0, whole = s->frames * w <= M2P_BUFFER;
+
+	if (whole)
+		per = s->frames;
+	if ((buf = malloc(per * w)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		free(buf);
+		return sim_sys_fail(e, s, "m2p.bin");
+	}
+	if (whole) {
+		memset(buf, 0xff, per * w);
+		for (pfn = 0; pfn < hv->nr_pages; pfn++)
+			pv_put_le(buf + s->p2m[pfn] * w, pfn, w);
+		rc = pv_pwrite_all(fd, buf, (size_t)(per * w), 0);
+	}
+	for (m = 0; !whole && m < s->frames && rc == 0; m += n) {
+		n = s->frames - m < per ? s->frames - m : per;
+		for (k = 0; k < n; k++)
+			pv_put_le(buf + k * w, sim_owner(s, m + k), w);
+		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
+	}
+	free(buf);
+	if (close(fd) < 0 || rc < 0)
+		return sim_sys_fail(e, s, "m2p.bin");
+	return 0;
+}
+
+static int
+sim_pin(struct hv *hv, uint64_t pfn, int level, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+
+	if (s->pinned_level != 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: a table is already "
+		    "pinned");
+	s->pinned_pfn = pfn;
+	s->pinned_level = level;
+	return 0;
+}
+
+/*
+ * The hypercall page, filled as Xen fills it: 32 bytes per hypercall
+ * number, each loading the number into eax and entering the hypervisor
+ * (syscall for a 64-bit guest, int $0x82 for a 32-bit one) and returning;
+ * iret's entry does not return and keeps the registers it needs on the
+ * stack. The rest of the page is int3.
+ */
+static int
+sim_hypercall_page(struct hv *hv, uint64_t pfn, struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE], *q;
+	uint32_t i;
+
+	memset(page, 0xcc, sizeof(page));
+	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
+		q = page + 32 * i;
+		if (hv->abi->id == ABI_X86_64) {
+			static const uint8_t save[] = { 0x51, 0x41, 0x53 };
+			static const uint8_t back[] = { 0x41, 0x5b, 0x59, 0xc3 };
+
+			/* push %rcx; push %r11 */
+			memcpy(q, save, sizeof(save));
+			q += sizeof(save);
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %rax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			pv_put32(q, i);
+			q += 4;
+			*q++ = 0x0f;			/* syscall */
+			*q++ = 0x05;
+			if (i != __HYPERVISOR_iret)	/* pop; pop; ret */
+				memcpy(q, back, sizeof(back));
+		} else {
+			if (i == __HYPERVISOR_iret)
+				*q++ = 0x50;		/* push %eax */
+			*q++ = 0xb8;			/* mov $i, %eax */
+			pv_put32(q, i);
+			q += 4;
+			*q++ = 0xcd;			/* int $0x82 */
+			*q++ = 0x82;
+			if (i != __HYPERVISOR_iret)
+				*q++ = 0xc3;		/* ret */
+		}
+	}
+	return sim_write(hv, sim_mfn(hv, pfn), 0, page, sizeof(page), e);
+}
+
+static json_t *
+vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
+{
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:{s:i, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:i, s:i, "
+	    "s:[iiiiiiii], s:s}",
+	    "cr3", plan_hex_json(cr3), "ip", plan_hex_json(v->ip),
+	    "sp", plan_hex_json(v->sp), "si", plan_hex_json(v->si),
+	    "flags", plan_hex_json(v->flags), "cs", plan_hex_json(v->cs),
+	    "ds", plan_hex_json(v->ds), "es", plan_hex_json(v->es),
+	    "fs", plan_hex_json(v->fs), "gs", plan_hex_json(v->gs),
+	    "ss", plan_hex_json(v->ss), "kernel_ss", plan_hex_json(v->kernel_ss),
+	    "kernel_sp", plan_hex_json(v->kernel_sp),
+	    "ax", plan_hex_json(0), "bx", plan_hex_json(0),
+	    "cx", plan_hex_json(0), "dx", plan_hex_json(0),
+	    "di", plan_hex_json(0), "bp", plan_hex_json(0),
+	    "fast_trap_idx", plan_hex_json(0), "ldt_ents", plan_hex_json(0),
+	    "gdt_ents", plan_hex_json(0),
+	    "trap_table", "entries", hv->abi->id == ABI_XEN13 ? 256 : 0,
+	    "cs", plan_hex_json(v->trap_cs), "handler", plan_hex_json(0),
+	    "event_callback", "cs", plan_hex_json(v->callback_cs),
+	    "ip", plan_hex_json(0),
+	    "failsafe_callback", "cs", plan_hex_json(v->callback_cs),
+	    "ip", plan_hex_json(0),
+	    "vcpu_id", 0, "online", 1,
+	    "debugreg", 0, 0, 0, 0, 0, 0, 0, 0, "fpu", "zero");
+
+	if (o != NULL && hv->abi->id != ABI_XEN13) {
+		/* Xen's builder sets DR6 and DR7 to their reset values. */
+		json_object_set_new(o, "debugreg", json_pack("[iiiiiiII]", 0, 0,
+		    0, 0, 0, 0, (json_int_t)0xffff0ff0, (json_int_t)0x400));
+		json_object_set_new(o, "vm_assist", plan_hex_json(v->vm_assist));
+	}
+	return o;
+}
+
+static int
+sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
+{
+	const struct plan_vcpu *v = &p->populate->vcpu;
+	const uint64_t top_pfn = p->pagetables->top_pfn;
+	const uint64_t si_pfn = p->populate->start_info.pfn;
+	struct sim *s = (struct sim *)hv;
+	json_t *dom;
+	int rc;
+
+	if (s->pinned_level == 0 || s->pinned_pfn != top_pfn)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: the top-level table is "
+		    "not pinned");
+	if (close(s->mem_fd) < 0) {
+		s->mem_fd = -1;
+		return sim_sys_fail(e, s, "machine.mem");
+	}
+	s->mem_fd = -1;
+	/* machine.seed: --scatter, under the name domain.json gave it first. */
+	dom = json_pack("{s:s, s:s, s:I, s:{s:s, s:I, s:I, s:I, s:I}, "
+	    "s:{s:s, s:i, s:o}, s:I, s:[{s:I, s:I, s:i}], s:o, s:{s:I, s:I, "
+	    "s:o}}",
+	    "abi", hv->abi->name, "backend", "sim",
+	    "nr_pages", (json_int_t)hv->nr_pages,
+	    "machine", "file", "machine.mem",
+	    "frames", (json_int_t)s->frames,
+	    "reserved_frames", (json_int_t)s->reserved,
+	    "page_size", (json_int_t)PV_PAGE_SIZE, "seed", (json_int_t)s->scatter,
+	    "m2p", "file", "m2p.bin", "entry_size", (int)hv->abi->word,
+	    "invalid", plan_hex_json(hv->abi->word == 4 ? 0xffffffffULL :
+	    UINT64_MAX),
+	    "shared_info_mfn", (json_int_t)hv->shared_info_mfn,
+	    "pinned", "pfn", (json_int_t)s->pinned_pfn,
+	    "mfn", (json_int_t)sim_mfn(hv, s->pinned_pfn),
+	    "level", s->pinned_level,
+	    "vcpu", vcpu_json(hv, v, sim_mfn(hv, top_pfn) << PV_PAGE_SHIFT),
+	    "start_info", "pfn", (json_int_t)si_pfn,
+	    "mfn", (json_int_t)sim_mfn(hv, si_pfn),
+	    "va", plan_hex_json(p->populate->start_info.va));
+	if (dom == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	if (hv->abi->id == ABI_XEN13)
+		json_object_set_new(dom, "control_evtchn",
+		    json_integer(hv->control_evtchn));
+	else {
+		json_object_set_new(dom, "store_evtchn",
+		    json_integer(hv->store_port));
+		json_object_set_new(dom, "console_evtchn",
+		    json_integer(hv->console_port));
+	}
+	rc = sim_dir_write_json(s, "domain.json", dom, e);
+	json_decref(dom);
+	if (rc < 0 || sim_dir_write_json(s, "plan.json", p->root, e) < 0)
+		return -1;
+	return sim_dir_place(s, e);
+}
+
+static void
+sim_close(struct hv *hv)
+{
+	struct sim *s = (struct sim *)hv;
+
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
+	sim_dir_remove(s);
+	free(s->p2m);
+	free(s->out);
+	free(s);
+}
+
+static const struct hv_ops sim_ops = {
+	.mfn = sim_mfn,
+	.write = sim_write,
+	.machphys = sim_machphys,
+	.below_4g = sim_below_4g,
+	.pin = sim_pin,
+	.hypercall_page = sim_hypercall_page,
+	.commit = sim_commit,
+	.close = sim_close,
+};
+
+int
+hv_sim_open(const char *out, const struct hv_sim_options *opt,
+    const struct plan *p, struct hv **hvp, struct pv_err *e)
+{
+	const struct abi *abi = p->elfinfo->abi;
+	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames, pfn;
+	struct stat st;
+	struct sim *s;
+	char path[4096];
+
+	if (hv_sim_check_out(out, e) < 0)
+		return -1;
+	if (lstat(out, &st) == 0)
+		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
+	if (errno != ENOENT)
+		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: %s", out,
+		    strerror(errno));
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	s->mem_fd = -1;
+	s->tmp_lock = -1;
+	s->hv.ops = &sim_ops;
+	s->hv.abi = abi;
+	s->hv.nr_pages = nr_pages;
+	s->hv.zeroed = 1;	/* machine.mem is a new sparse file */
+	s->hv.control_evtchn = 1;
+	s->hv.store_port = 1;
+	s->hv.console_port = 2;
+	s->scatter = opt->scatter;
+	s->sync = opt->sync;
+	s->reserved = (opt->reserved + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+	/*
+	 * The machine: several times the domain and its shared_info frame
+	 * (at most 4 GiB spare, so huge domains stay cheap), within what the
+	 * ABI's machine addresses reach.
+	 */
+	extra = (SIM_SPREAD - 1) * (nr_pages + 1);
+	if (extra > SIM_MAX_EXTRA)
+		extra = SIM_MAX_EXTRA;
+	max_frames = (uint64_t)1 << abi->mfn_bits;
+	s->frames = s->reserved + nr_pages + 1 + extra;
+	if (s->frames > max_frames)
+		s->frames = max_frames;
+	if (s->reserved >= s->frames ||
+	    (s->pool = s->frames - s->reserved) < nr_pages + 1) {
+		free(s);
+		return pv_fail(e, PV_EXIT_INPUT, "sim: a %s machine of at most "
+		    "%llu frames, %llu of them the hypervisor's, cannot hold "
+		    "%llu pages", abi->name, (unsigned long long)max_frames,
+		    (unsigned long long)(opt->reserved >> PV_PAGE_SHIFT),
+		    (unsigned long long)nr_pages);
+	}
+	for (bits = 2; (uint64_t)1 << bits < s->pool; bits++)
+		;
+	s->perm_bits = (unsigned)bits;
+	s->perm_hi_bits = (unsigned)bits / 2;
+	s->perm_mask = ((uint64_t)1 << bits) - 1;
+	/* The frame after the domain's is the hypervisor's shared_info. */
+	s->hv.shared_info_mfn = s->reserved + permute(s, nr_pages, 0);
+	if ((s->p2m = malloc(nr_pages * sizeof(*s->p2m))) == NULL) {
+		free(s);
+		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
+		    "p2m of %llu pages", (unsigned long long)nr_pages);
+	}
+	for (pfn = 0; pfn < nr_pages; pfn++)
+		s->p2m[pfn] = s->reserved + permute(s, pfn, 0);
+	if (sim_dir_create(s, out, e) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
+	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->mem_fd < 0 || ftruncate(s->mem_fd,
+	    (off_t)(s->frames << PV_PAGE_SHIFT)) < 0) {
+		sim_sys_fail(e, s, "machine.mem");
+		goto fail;
+	}
+	*hvp = &s->hv;
+	return 0;
+fail:
+	sim_close(&s->hv);
+	return -1;
+}

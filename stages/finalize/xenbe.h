@@ -1,0 +1,96 @@
+/*
+ * xenbe.h: what the xen backend's files share. xen.c is the backend's
+ * operations (writes through mapped windows, pins, the vCPU, commit);
+ * xen_domain.c makes the domain and its memory; xen_store.c its xenstore
+ * nodes and names, and the claims that let a killed build be undone.
+ */
+#ifndef XENBE_H
+#define XENBE_H
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenguest.h>
+#include <xenstore.h>
+
+#include "hv.h"
+#include "xenhdr.h"
+
+#define XEN_SUPERPAGE_ORDER 9		/* 2 MiB extents */
+#define XEN_SUPERPAGE_PAGES ((uint64_t)1 << XEN_SUPERPAGE_ORDER)
+#define XEN_EXTENTS_PER_CALL 512	/* extents asked for at once */
+#define XEN_WINDOW_PAGES 512		/* pfns mapped at once for writes */
+#define XEN_WINDOWS 4			/* mappings kept */
+#define XEN_MAXMEM_SLACK_KB 1024	/* as libxl's LIBXL_MAXMEM_CONSTANT */
+#define XEN_EVTCHN_PORTS 1023		/* libxl's default event_channels */
+#define XEN_CONSOLE_LIMIT "1048576"	/* libxl's console/limit */
+#define XEN_RUN_DIR "/run/pvbuild"	/* the claims of builds in progress */
+#define XEN_CLAIM_PREFIX "xen-"
+
+/*
+ * libxenctrl and libxenforeignmemory report through a logger; this one
+ * keeps the last error so that the one line finalize prints can say what
+ * Xen's library said, and prints nothing itself.
+ */
+struct xen_log {
+	xentoollog_logger vtable;
+	char last[256];
+};
+
+/* A run of consecutive mfns holding consecutive pfns. */
+struct xen_run {
+	uint64_t mfn, pfn, count;
+};
+
+struct xen_window {
+	uint64_t pfn;			/* first pfn; UINT64_MAX: unused */
+	uint8_t *va;
+	uint64_t pages;			/* mapped: the last window is short */
+	uint64_t used;			/* for least-recently-used reuse */
+};
+
+struct xen {
+	struct hv hv;
+	struct xen_log log;
+	xc_interface *xch;
+	xenforeignmemory_handle *fmem;
+	struct xs_handle *xsh;
+	uint32_t domid;
+	int created, committed, paused;
+	int pinned;			/* tables typed: map page by page */
+	const volatile sig_atomic_t *stop;	/* a signal asks to stop */
+	char *name;
+	char uuid[37];
+	xen_domain_handle_t handle;
+	char claim[64];			/* XEN_RUN_DIR/xen-UUID */
+	int claim_fd;			/* flock()ed while we build; -1 */
+	xen_pfn_t *p2m;			/* the mfn of every pfn */
+	struct xen_run *runs;		/* sorted by mfn */
+	size_t nr_runs;
+	struct xen_window win[XEN_WINDOWS];
+	uint64_t clock;
+	uint8_t *shinfo;		/* the shared_info frame, mapped */
+	char where[64];
+};
+
+/* Fail with errno's text, and the library's own words when it said any. */
+int xen_fail(struct pv_err *, struct xen *, const char *what);
+
+/* Has a signal asked the build to stop? Then fail, and close destroys. */
+int xen_stopped(struct xen *, struct pv_err *);
+
+/* xen_domain.c */
+int xen_check_abi(struct xen *, struct pv_err *);
+int xen_make_uuid(struct xen *, struct pv_err *);
+int xen_create(struct xen *, struct pv_err *);
+int xen_populate(struct xen *, struct pv_err *);
+
+/* xen_store.c */
+void xen_format_uuid(const uint8_t *, char *out);
+int xen_claim(struct xen *, struct pv_err *);
+void xen_unclaim(struct xen *);
+void xen_reap_stale(struct xen *);
+int xen_check_name(struct xen *, xs_transaction_t, struct pv_err *);
+int xen_write_nodes(struct xen *, const struct plan *, xs_transaction_t);
+void xen_remove_nodes(struct xs_handle *, uint32_t domid, const char *uuid);
+
+#endif
