@@ -67,6 +67,8 @@ opt_help(const struct opt_prog *p, FILE *fp)
 		fprintf(fp, "\n%s%s", p->about,
 		    p->about[strlen(p->about) - 1] == '\n' ? "" : "\n");
 	for (o = p->opts; o != NULL && o->name != NULL; o++) {
+		if (o->help == NULL)
+			continue;
 		w = strlen(o->name) + (o->arg != NULL ? strlen(o->arg) + 1 : 0);
 		if (w > width)
 			width = w;
@@ -74,6 +76,8 @@ opt_help(const struct opt_prog *p, FILE *fp)
 	if (width > 0)
 		fputc('\n', fp);
 	for (o = p->opts; o != NULL && o->name != NULL; o++) {
+		if (o->help == NULL)
+			continue;
 		w = strlen(o->name) + (o->arg != NULL ? strlen(o->arg) + 1 : 0);
 		fprintf(fp, "  --%s%s%s%*s", o->name, o->arg != NULL ? " " : "",
 		    o->arg != NULL ? o->arg : "", (int)(width - w + 2), "");

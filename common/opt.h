@@ -11,7 +11,9 @@
 struct opt {
 	const char *name;	/* the long option, without "--" */
 	const char *arg;	/* its value's name in --help; NULL: a flag */
-	const char *help;	/* what it does; each '\n' starts a new line */
+	const char *help;	/* what it does; each '\n' starts a new line;
+				   NULL: taken, but not in --help (an old
+				   spelling kept working) */
 	int key;		/* what opt_next returns for it; not 0 */
 };
 

@@ -94,16 +94,16 @@ print(" ENTRY ADDRESS: %s" % h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
 	assert_line -n 8 ' ENTRY ADDRESS: c0000216'
 }
 
-@test "the same seed builds the same machine, byte for byte" {
+@test "the same scatter builds the same machine, byte for byte, under either spelling" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$GUESTS/initrd.img"
-	"$BIN/finalize" --out "$T/a" --seed 5 "$T/4-pagetables.json" >"$T/a.out"
+	"$BIN/finalize" --out "$T/a" --scatter 5 "$T/4-pagetables.json" >"$T/a.out"
 	"$BIN/finalize" --out "$T/b" --seed 5 "$T/4-pagetables.json" >"$T/b.out"
 	cmp "$T/a/machine.mem" "$T/b/machine.mem"
 	cmp "$T/a/m2p.bin" "$T/b/m2p.bin"
 	cmp "$T/a/domain.json" "$T/b/domain.json"
-	# The default seed is 1.
+	# The default scatter is 1.
 	"$BIN/finalize" --out "$T/c" "$T/4-pagetables.json" >/dev/null
-	"$BIN/finalize" --out "$T/d" --seed 1 "$T/4-pagetables.json" >/dev/null
+	"$BIN/finalize" --out "$T/d" --scatter 1 "$T/4-pagetables.json" >/dev/null
 	cmp "$T/c/machine.mem" "$T/d/machine.mem"
 	run dq "$T/c" 'd["machine"]["seed"]'
 	assert_output 1
@@ -271,7 +271,8 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "the sim's options with --backend xen, and the xen backend's with sim, exit 2" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
-	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --scatter 3 "$T/4-pagetables.json"
 	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
 	refused 2 "--name and --paused are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "--name and --paused are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
@@ -303,16 +304,19 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	refused 2 "--out DIR is required" "$T/dom" --out '' "$T/4-pagetables.json"
 }
 
-@test "--seed garbage, an unknown option and two plans exit 2" {
+@test "--scatter or --seed garbage, an unknown option and two plans exit 2" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	refused 2 "--seed: 'x1' is not a number" "$T/dom" --seed x1 --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--scatter: '2^53' is not a number" "$T/dom" --scatter 2^53 --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "unknown option '--frob'" "$T/dom" --frob --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "too many arguments" "$T/dom" --out "$T/dom" "$T/4-pagetables.json" "$T/4-pagetables.json"
 }
 
-@test "--help and --version exit 0" {
+@test "--help and --version exit 0; --help lists --scatter, not its old name --seed" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize --backend sim --out DIR [--initrd FILE] [--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]'
+	assert_line -n 0 'usage: finalize --backend sim --out DIR [--initrd FILE] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]'
+	assert_line --partial '--scatter N'
+	refute_line --partial '--seed'
 	run -0 "$BIN/finalize" --version
 	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
 }

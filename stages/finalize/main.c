@@ -14,7 +14,7 @@
 
 #define PROG "finalize"
 #define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
-    "[--prefetch IMAGE] [--reserve SIZE] [--seed N] [--sync] [PLAN]\n" \
+    "[--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]\n" \
     "       finalize --backend xen [--initrd FILE] [--name NAME] [--paused] " \
     "[--prefetch IMAGE] [PLAN]"
 
@@ -35,6 +35,9 @@ static const struct opt options[] = {
 	    "(default 1M)", 'r' },
 	{ "scatter", "N", "sim: how it scatters machine frames (default 1)",
 	    's' },
+	/* The name --scatter had before, so that command lines written
+	 * then still work. */
+	{ "seed", "N", NULL, 'e' },
 	{ "sync", NULL, "sim: the domain on disk (fsync) before it is renamed "
 	    "into\nplace, so that it survives a power loss whole or not at all",
 	    'S' },
@@ -44,44 +47,6 @@ static const struct opt options[] = {
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Builds the planned domain (file PLAN or standard input) through a "
 	"backend\nand prints where it went.", options };
-
-/*
- * What finalize takes beyond the table --help prints: --seed, the name
- * --scatter had before, so that command lines written then still work.
- * opt.h has no entry --help leaves out, so finalize parses with a table
- * that has these as well and answers --help itself: getopt_long takes the
- * first entry of a name, and that is this "help" (two entries of one name
- * make an abbreviation such as --hel ambiguous).
- */
-enum { KEY_HELP = 'h', KEY_SEED = 'e' };
-
-static const struct opt unlisted[] = {
-	{ "help", NULL, "", KEY_HELP },
-	{ "seed", "N", "", KEY_SEED },
-};
-
-/* opt_next over `options` and `unlisted`, --help printing `options`. */
-static int
-next_option(int argc, char **argv, char **value, int *status)
-{
-	static struct opt all[OPT_MAX + 1];
-	static const struct opt_prog parsing = { PROG, SYNOPSIS, NULL, all };
-	size_t n, i;
-	int c;
-
-	if (all[0].name == NULL) {
-		for (n = 0; options[n].name != NULL; n++)
-			all[n] = options[n];
-		for (i = 0; i < sizeof(unlisted) / sizeof(unlisted[0]); i++)
-			all[n + i] = unlisted[i];
-	}
-	c = opt_next(&parsing, argc, argv, value, status);
-	if (c != KEY_HELP)
-		return c;
-	opt_help(&prog, stdout);
-	*status = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
-	return -1;
-}
 
 /* The command line, parsed. */
 struct args {
@@ -104,7 +69,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 	char *v;
 	int c;
 
-	while ((c = next_option(argc, argv, &v, status)) > 0) {
+	while ((c = opt_next(&prog, argc, argv, &v, status)) > 0) {
 		switch (c) {
 		case 'b': a->backend = v; break;
 		case 'i': a->b.initrd = v; break;
@@ -131,7 +96,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 			}
 			break;
 		case 's':
-		case KEY_SEED:
+		case 'e':
 			/* Recorded as a JSON integer: keep it below 2^53. */
 			a->sim_only = 1;
 			a->scatter = c == 's' ? "--scatter" : "--seed";
@@ -167,8 +132,6 @@ check_backend(struct args *a)
 	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
 		return opt_usage(&prog, "--backend: unknown backend '%s' (this "
 		    "build has: sim, xen)", a->backend);
-	/* The scatter option as typed, or as --seed: the words this message
-	 * has always had. */
 	if (a->b.xen && (a->sim_only || a->b.out != NULL))
 		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
 		    "for --backend sim", a->scatter);
@@ -205,7 +168,7 @@ check_backend(struct args *a)
 int
 main(int argc, char **argv)
 {
-	struct args a = { .backend = "sim", .scatter = "--seed",
+	struct args a = { .backend = "sim", .scatter = "--scatter",
 	    .b.sim = { .scatter = 1, .reserved = 1 << 20 } };
 	uint8_t *kernel = NULL, *initrd = NULL;
 	struct pv_err e;
