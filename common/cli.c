@@ -37,26 +37,16 @@ cli_catch_stop(void)
  * Every line a program prints on stderr goes through pv_escape (pv.h), by
  * pv_vmessage: one printable line of bounded length, whatever it quotes.
  */
-static void vsay(const char *prog, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
-
-static void
-vsay(const char *prog, const char *fmt, va_list ap)
-{
-	char msg[PV_MSG_SIZE];
-
-	pv_vmessage(msg, sizeof(msg), fmt, ap);
-	fprintf(stderr, "%s: %s\n", prog, msg);
-}
-
 void
 cli_say(const char *prog, const char *fmt, ...)
 {
+	char msg[PV_MSG_SIZE];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsay(prog, fmt, ap);
+	pv_vmessage(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s: %s\n", prog, msg);
 }
 
 /*
@@ -68,25 +58,6 @@ cli_error(const char *prog, const struct pv_err *e)
 {
 	cli_say(prog, "%s", e->msg);
 	return e->code != 0 ? e->code : PV_EXIT_SYSTEM;
-}
-
-int
-cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsay(prog, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "usage: %s\n", synopsis);
-	return PV_EXIT_USAGE;
-}
-
-int
-cli_version(const char *prog)
-{
-	printf("%s (pvbuild) %s\n", prog, PV_VERSION);
-	return fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
 }
 
 int

@@ -1,6 +1,6 @@
 /*
- * cli.h: what every program's main shares: the --help/--version handling,
- * the one error line, and writing the plan out.
+ * cli.h: what every program's main shares beyond its options (opt.h): the
+ * one error line, stopping on a signal, and writing the plan out.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -21,22 +21,12 @@ void cli_say(const char *prog, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * A usage error: the message, escaped, then the synopsis; returns
- * PV_EXIT_USAGE.
- */
-int cli_usage(const char *prog, const char *synopsis, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
  * SIGHUP, SIGINT and SIGTERM caught into cli_stop_signal (the signal, 0
  * until one comes), for a program that stops cleanly between steps when
  * asked; -1 with errno if one cannot be caught.
  */
 extern volatile sig_atomic_t cli_stop_signal;
 int cli_catch_stop(void);
-
-/* --version output. */
-int cli_version(const char *prog);
 
 /*
  * Add `member` to the plan, write the plan on stdout and check that stdout
