@@ -17,7 +17,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 PKGS = libelf jansson zlib libcrypto liblzma lzo2 liblz4 libzstd
-PV_CPPFLAGS = -Icommon -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
+PV_CPPFLAGS = -Icommon -Icommon/plan -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
 PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
 	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
@@ -30,8 +30,11 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c common/plan.c common/elfguest.c \
-	common/cli.c common/derive_populate.c common/derive_pagetables.c \
+# The plan has a folder of its own (common/plan/), a file per member.
+PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
+	pagetables.c guard.c document.c)
+LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c $(PLAN_SRCS) \
+	common/elfguest.c common/cli.c common/derive_populate.c common/derive_pagetables.c \
 	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \
 	common/hvrules.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)

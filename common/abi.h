@@ -29,6 +29,18 @@ struct abi {
 	uint64_t cs, ds, ss;	/* FLAT_KERNEL_* selectors */
 };
 
+/*
+ * xen-1.3 facts (docs/xen-1.3.md): the hypervisor's hole, the flat ring-1
+ * selectors, the 2-level directory's span and start_info's size.
+ */
+#define X13_HYPERVISOR_VIRT_START 0xfc000000ULL
+#define X13_MAX_MEMORY X13_HYPERVISOR_VIRT_START
+#define X13_L2_SHIFT 22
+#define X13_FLAT_CS 0x0819
+#define X13_FLAT_DS 0x0821
+#define X13_START_INFO_SIZE 292
+#define X13_CMDLINE_MAX 256
+
 extern const struct abi abi_table[NR_ABIS];
 
 /* The ABI of that name, or NULL. */
