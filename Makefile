@@ -17,7 +17,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 PKGS = libelf jansson zlib libcrypto liblzma lzo2 liblz4 libzstd
-PV_CPPFLAGS = -Icommon -Icommon/plan -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
+PV_CPPFLAGS = -Icommon -Icommon/plan -Icommon/guest -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
 PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
 	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
@@ -33,7 +33,9 @@ PROGRAMS = $(addprefix bin/,$(STAGES))
 # The plan has a folder of its own (common/plan/), a file per member.
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 	pagetables.c guard.c document.c)
-LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c $(PLAN_SRCS) \
+# A file per guest type (common/guest/guest.h).
+GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c)
+LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c $(PLAN_SRCS) $(GTYPE_SRCS) \
 	common/elfguest.c common/cli.c common/derive_populate.c common/derive_pagetables.c \
 	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \
 	common/hvrules.c

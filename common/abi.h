@@ -13,6 +13,8 @@
 
 enum abi_id { ABI_XEN13, ABI_X86_32P, ABI_X86_64, NR_ABIS };
 
+struct guest_ops;	/* common/guest/guest.h */
+
 struct abi {
 	enum abi_id id;
 	const char *name;	/* "xen-1.3", "xen-3.0-x86_32p", ... */
@@ -27,6 +29,8 @@ struct abi {
 	uint64_t hv_end;	/* ...and ends here */
 	unsigned mfn_bits;	/* machine frame numbers fit in this */
 	uint64_t cs, ds, ss;	/* FLAT_KERNEL_* selectors */
+	/* What the type does differently: its hooks (guest.h). */
+	const struct guest_ops *ops;
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "members.h"
 
 static const char *const compressions[] = { "none", "gzip", "bzip2", "xz",
@@ -100,92 +101,15 @@ cmp_segment(const void *a, const void *b)
 
 
 
-static int
-parse_xen3(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
-{
-	static const char *const declared[] = { "notes", "note-sections",
-	    "guest_info" };
-	static const char *const fkeys[] = { "supported", "required", NULL };
-	struct plan_xen3 *x = &ei->x3;
-	json_t *f, *pm;
-	uint64_t v;
-	size_t idx = 0;
-
-	if (pj_get_enum(obj, "elfinfo", "declared_by", declared, 3, &idx, e) < 0)
-		return -1;
-	x->declared_by = declared[idx];
-	if (pj_get_strings(obj, "elfinfo", "notes", JSON_OBJECT, &x->notes, e) < 0 ||
-	    pj_get_strings(obj, "elfinfo", "warnings", JSON_ARRAY, &x->warnings,
-	    e) < 0 ||
-	    pj_get_hex(obj, "elfinfo", "virt_base", &x->virt_base, e) < 0 ||
-	    pj_get_hex(obj, "elfinfo", "paddr_offset", &x->paddr_offset, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "hypercall_page",
-	    &x->has_hypercall_page, &x->hypercall_page, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "hv_start_low",
-	    &x->has_hv_start_low, &x->hv_start_low, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "init_p2m", &x->has_init_p2m,
-	    &x->init_p2m, e) < 0 ||
-	    pj_get_bool(obj, "elfinfo", "mod_start_pfn", &x->mod_start_pfn, e) < 0 ||
-	    pj_get(obj, "elfinfo", "features", JSON_OBJECT, &f, e) < 0 ||
-	    pj_only_keys(f, "elfinfo.features", fkeys, e) < 0)
-		return -1;
-	if (pj_get_hex(f, "elfinfo.features", "supported", &v, e) < 0)
-		return -1;
-	x->features_supported = (uint32_t)v;
-	if (v > UINT32_MAX || pj_get_hex(f, "elfinfo.features", "required", &v,
-	    e) < 0 || v > UINT32_MAX)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.features: not 32-bit "
-		    "maps");
-	x->features_required = (uint32_t)v;
-	if ((pm = json_object_get(obj, "pae_mode")) == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: missing");
-	if (!json_is_null(pm)) {
-		if (!json_is_string(pm))
-			return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: "
-			    "expected string or null");
-		if ((x->pae_mode = strdup(json_string_value(pm))) == NULL)
-			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	}
-	if (x->virt_base > ei->kernel_start)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.virt_base: above the "
-		    "kernel");
-	if (x->has_hypercall_page && (x->hypercall_page < ei->kernel_start ||
-	    x->hypercall_page >= ei->kernel_end ||
-	    (x->hypercall_page & (PV_PAGE_SIZE - 1)) != 0))
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.hypercall_page: not a "
-		    "page of the kernel");
-	if (x->has_init_p2m && (ei->abi->id != ABI_X86_64 ||
-	    x->init_p2m >= x->virt_base ||
-	    (x->init_p2m & (PV_PAGE_SIZE - 1)) != 0))
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.init_p2m: not a page "
-		    "below virt_base of an x86_64 guest");
-	if ((ei->kernel_start & (PV_PAGE_SIZE - 1)) != 0)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.kernel_start: not page "
-		    "aligned");
-	return 0;
-}
-
 int
 plan_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 {
-	static const char *const keys13[] = { "abi", "arch", "paging_levels",
-	    "image", "guest_info", "kernel_start", "kernel_end", "entry",
-	    "segments", NULL };
-	static const char *const keys3[] = { "abi", "arch", "paging_levels",
-	    "image", "guest_info", "kernel_start", "kernel_end", "entry",
-	    "segments", "declared_by", "notes", "warnings", "virt_base",
-	    "paddr_offset", "hypercall_page", "hv_start_low", "init_p2m",
-	    "mod_start_pfn", "pae_mode", "features", NULL };
-	static const char *const segkeys13[] = { "vaddr", "offset", "filesz",
-	    "memsz", "flags", NULL };
-	static const char *const segkeys3[] = { "vaddr", "paddr", "offset",
-	    "filesz", "memsz", "flags", NULL };
 	const struct plan_segment **sorted = NULL;
 	uint64_t levels, end, top;
 	json_t *arr, *s, *img, *gij;
 	const char *fl, *name, *arch;
 	char path[64];
-	int xen3;
+	const struct guest_ops *ops;
 	size_t i;
 
 	if (pj_is_object(obj, "elfinfo", e) < 0 ||
@@ -194,8 +118,8 @@ plan_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 	if ((ei->abi = abi_by_name(name)) == NULL)
 		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.abi: unknown ABI "
 		    "\"%s\"", name);
-	xen3 = ei->abi->id != ABI_XEN13;
-	if (pj_only_keys(obj, "elfinfo", xen3 ? keys3 : keys13, e) < 0 ||
+	ops = ei->abi->ops;
+	if (pj_only_keys(obj, "elfinfo", ops->elfinfo_keys, e) < 0 ||
 	    pj_get_str(obj, "elfinfo", "arch", &arch, e) < 0 ||
 	    pj_get_uint(obj, "elfinfo", "paging_levels", &levels, e) < 0)
 		return -1;
@@ -213,7 +137,7 @@ plan_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 		return -1;
 	gij = json_object_get(obj, "guest_info");
 	if (gij == NULL || (!json_is_string(gij) &&
-	    !(xen3 && json_is_null(gij))))
+	    !(!ops->guest_info_required && json_is_null(gij))))
 		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.guest_info: missing or "
 		    "not a string");
 	if (json_is_string(gij) &&
@@ -240,16 +164,17 @@ plan_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 
 		snprintf(path, sizeof(path), "elfinfo.segments[%zu]", i);
 		if (pj_is_object(s, path, e) < 0 ||
-		    pj_only_keys(s, path, xen3 ? segkeys3 : segkeys13, e) < 0 ||
+		    pj_only_keys(s, path, ops->segment_keys, e) < 0 ||
 		    pj_get_hex(s, path, "vaddr", &sg->vaddr, e) < 0 ||
-		    (xen3 && pj_get_hex(s, path, "paddr", &sg->paddr, e) < 0) ||
+		    (ops->segment_paddr &&
+		    pj_get_hex(s, path, "paddr", &sg->paddr, e) < 0) ||
 		    pj_get_uint(s, path, "offset", &sg->offset, e) < 0 ||
 		    pj_get_uint(s, path, "filesz", &sg->filesz, e) < 0 ||
 		    pj_get_uint(s, path, "memsz", &sg->memsz, e) < 0 ||
 		    pj_get_str(s, path, "flags", &fl, e) < 0)
 			goto fail;
 		if (strlen(fl) > 3 || !flags_ok(fl) || *fl == '\0' ||
-		    (!xen3 && strpbrk(fl, "wx") == NULL)) {
+		    strpbrk(fl, ops->load_flags) == NULL) {
 			pv_fail(e, PV_EXIT_INPUT, "%s.flags: \"%s\" is not a "
 			    "loadable segment's flags", path, fl);
 			goto fail;
@@ -297,24 +222,17 @@ plan_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
 		goto fail;
 	}
 	free(sorted);
-	return xen3 ? parse_xen3(obj, ei, e) : 0;
+	return ops->elfinfo_read(obj, ei, e);
 fail:
 	free(sorted);
 	return -1;
 }
 
-static json_t *
-hex_or_null(int has, uint64_t v)
-{
-	return has ? plan_hex_json(v) : json_null();
-}
-
 json_t *
 plan_elfinfo_json(const struct plan_elfinfo *ei)
 {
-	const struct plan_xen3 *x = &ei->x3;
-	int xen3 = ei->abi->id != ABI_XEN13;
-	json_t *segs = json_array(), *o, *sg, *x3;
+	const struct guest_ops *ops = ei->abi->ops;
+	json_t *segs = json_array(), *o, *sg;
 	size_t i;
 
 	for (i = 0; i < ei->nr_segments; i++) {
@@ -325,7 +243,7 @@ plan_elfinfo_json(const struct plan_elfinfo *ei)
 		    "offset", (json_int_t)s->offset,
 		    "filesz", (json_int_t)s->filesz,
 		    "memsz", (json_int_t)s->memsz, "flags", s->flags);
-		if (xen3)
+		if (ops->segment_paddr)
 			json_object_set_new(sg, "paddr", plan_hex_json(s->paddr));
 		json_array_append_new(segs, sg);
 	}
@@ -337,25 +255,9 @@ plan_elfinfo_json(const struct plan_elfinfo *ei)
 	    "kernel_start", plan_hex_json(ei->kernel_start),
 	    "kernel_end", plan_hex_json(ei->kernel_end),
 	    "entry", plan_hex_json(ei->entry), "segments", segs);
-	if (!xen3)
-		return o;
-	x3 = json_pack("{s:s, s:O, s:O, s:o, s:o, s:o, s:o, "
-	    "s:o, s:b, s:o, s:{s:o, s:o}}",
-	    "declared_by", x->declared_by, "notes", x->notes,
-	    "warnings", x->warnings,
-	    "virt_base", plan_hex_json(x->virt_base),
-	    "paddr_offset", plan_hex_json(x->paddr_offset),
-	    "hypercall_page", hex_or_null(x->has_hypercall_page,
-	    x->hypercall_page),
-	    "hv_start_low", hex_or_null(x->has_hv_start_low, x->hv_start_low),
-	    "init_p2m", hex_or_null(x->has_init_p2m, x->init_p2m),
-	    "mod_start_pfn", x->mod_start_pfn,
-	    "pae_mode", x->pae_mode != NULL ? json_string(x->pae_mode) :
-	    json_null(),
-	    "features", "supported", plan_hex_json(x->features_supported),
-	    "required", plan_hex_json(x->features_required));
-	json_object_update(o, x3);
-	json_decref(x3);
+	/* What the type adds; a failure is only ever out of memory. */
+	if (o != NULL)
+		(void)ops->elfinfo_json(o, ei);
 	return o;
 }
 

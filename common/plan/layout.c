@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "guest.h"
 #include "members.h"
 #include "pt.h"
 
@@ -13,196 +14,21 @@ const char *const plan_region_names[NR_REGIONS] = {
 	"xenstore", "console",
 };
 
-/* The seed's order, and Xen 4.17's (xc_dom_build_image). */
-static const enum plan_region_id order13[] = {
-	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
-	REGION_START_INFO, REGION_STACK,
-};
-static const enum plan_region_id order3[] = {
-	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_START_INFO,
-	REGION_XENSTORE, REGION_CONSOLE, REGION_PAGETABLES, REGION_STACK,
-};
-
 const enum plan_region_id *
 plan_region_order(const struct abi *abi, size_t *n)
 {
-	if (abi->id == ABI_XEN13) {
-		*n = sizeof(order13) / sizeof(order13[0]);
-		return order13;
-	}
-	*n = sizeof(order3) / sizeof(order3[0]);
-	return order3;
-}
-
-
-/*
- * The xen-3.0 invariants: Xen 4.17's placement (xc_dom_build_image,
- * alloc_pgtables_pv), recomputed from the plan's own numbers.
- */
-static int
-check_layout_xen3(const struct plan_elfinfo *ei, struct plan_layout *l,
-    struct pv_err *e)
-{
-	const struct plan_xen3 *x = &ei->x3;
-	const struct plan_region *r = l->regions;
-	const struct abi *abi = ei->abi;
-	uint64_t boot = plan_bootstrap_pages(l), next, used, limit;
-	struct pt_geometry g = { .abi = abi };
-	int mapped_initrd = l->has_initrd && !x->mod_start_pfn;
-
-#define BAD(...) pv_fail(e, PV_EXIT_INPUT, __VA_ARGS__)
-	if (l->v_start != x->virt_base)
-		return BAD("layout.v_start: not elfinfo.virt_base");
-	if (r[REGION_INITRD].end - r[REGION_INITRD].start !=
-	    (mapped_initrd ? l->initrd.data_size : 0))
-		return BAD("layout.regions: the initrd region's size is wrong");
-	if (r[REGION_P2M].end - r[REGION_P2M].start !=
-	    (x->has_init_p2m ? 0 : l->nr_pages * abi->word))
-		return BAD("layout.regions: the p2m region is not %u bytes per "
-		    "page of the domain", abi->word);
-	if (r[REGION_START_INFO].end - r[REGION_START_INFO].start !=
-	    PV_PAGE_SIZE || r[REGION_XENSTORE].end - r[REGION_XENSTORE].start !=
-	    PV_PAGE_SIZE || r[REGION_CONSOLE].end - r[REGION_CONSOLE].start !=
-	    PV_PAGE_SIZE || r[REGION_STACK].end - r[REGION_STACK].start !=
-	    PV_PAGE_SIZE)
-		return BAD("layout.regions: start_info, xenstore, console and "
-		    "stack are one page each");
-	if (r[REGION_PAGETABLES].end - r[REGION_PAGETABLES].start !=
-	    l->nr_pt_pages << PV_PAGE_SHIFT)
-		return BAD("layout.nr_pt_pages: not the pagetables region");
-	if (pt_add_mapping(&g, l->v_start, l->v_end - 1, 0,
-	    (r[REGION_PAGETABLES].start - l->v_start) >> PV_PAGE_SHIFT, e) < 0)
-		return pv_wrap(e, "layout");
-	if (g.map[0].nr_tables != l->nr_pt_pages)
-		return BAD("layout.nr_pt_pages: %llu, but the region needs %llu",
-		    (unsigned long long)l->nr_pt_pages,
-		    (unsigned long long)g.map[0].nr_tables);
-	/* At least 512 KiB of padding after the stack (Xen's extra pages). */
-	if (l->v_end - r[REGION_STACK].end < 512 * 1024)
-		return BAD("layout.v_end: less than 512 KiB after the stack");
-	limit = abi->hv_start;
-	if (x->has_hv_start_low && x->hv_start_low < limit &&
-	    abi->id == ABI_X86_32P)
-		limit = x->hv_start_low;
-	if (abi->id == ABI_X86_32P ? l->v_end > limit :
-	    l->v_start < abi->hv_end && l->v_end > abi->hv_start)
-		return BAD("layout.v_end: the bootstrap region [0x%llx, 0x%llx) "
-		    "reaches the hypervisor's hole at 0x%llx",
-		    (unsigned long long)l->v_start, (unsigned long long)l->v_end,
-		    (unsigned long long)limit);
-	used = boot;
-	if (l->has_initrd_pfn != (l->has_initrd && x->mod_start_pfn))
-		return BAD("layout.initrd_pfn: present exactly when an initrd "
-		    "is left unmapped (MOD_START_PFN)");
-	if (l->has_initrd_pfn) {
-		if (l->initrd_pfn != used)
-			return BAD("layout.initrd_pfn: not the first pfn after "
-			    "the bootstrap region");
-		used += (l->initrd.data_size + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
-	}
-	if (l->p2m_map.present != x->has_init_p2m)
-		return BAD("layout.p2m_mapping: present exactly when the guest "
-		    "asks for INIT_P2M");
-	if (l->p2m_map.present) {
-		next = (l->nr_pages * abi->word + PV_PAGE_SIZE - 1) >>
-		    PV_PAGE_SHIFT;
-		if (l->p2m_map.va != x->init_p2m || l->p2m_map.pfn != used ||
-		    l->p2m_map.pages != next)
-			return BAD("layout.p2m_mapping: not INIT_P2M's address "
-			    "at the next free pfn with %llu pages",
-			    (unsigned long long)next);
-		if (pt_add_mapping(&g, l->p2m_map.va, l->p2m_map.va +
-		    (next << PV_PAGE_SHIFT) - 1, used, used + next, e) < 0)
-			return pv_wrap(e, "layout.p2m_mapping");
-		if (g.map[1].nr_tables != l->p2m_map.pt_pages)
-			return BAD("layout.p2m_mapping.pt_pages: %llu, but the "
-			    "mapping needs %llu",
-			    (unsigned long long)l->p2m_map.pt_pages,
-			    (unsigned long long)g.map[1].nr_tables);
-		used += next + l->p2m_map.pt_pages;
-	}
-	if (used > l->nr_pages)
-		return BAD("layout.nr_pages: the domain's %llu pages cannot "
-		    "hold the %llu the build needs",
-		    (unsigned long long)l->nr_pages, (unsigned long long)used);
-#undef BAD
-	return 0;
-}
-
-static int
-check_layout_xen13(const struct plan_elfinfo *ei, struct plan_layout *l,
-    struct pv_err *e)
-{
-	const struct plan_region *r = l->regions;
-	uint64_t size, want;
-
-#define BAD(...) pv_fail(e, PV_EXIT_INPUT, __VA_ARGS__)
-	if (l->v_end > ei->abi->hv_start)
-		return BAD("layout.v_end: 0x%llx reaches the hypervisor hole at "
-		    "0x%llx", (unsigned long long)l->v_end,
-		    (unsigned long long)ei->abi->hv_start);
-	if (l->v_end - l->v_start > l->memory)
-		return BAD("layout.v_end: the bootstrap region is larger than "
-		    "the domain");
-	size = l->has_initrd ? l->initrd.data_size : 0;
-	if (pv_roundup(ei->kernel_end, PV_PAGE_SIZE, &want) < 0 ||
-	    r[REGION_INITRD].start != want ||
-	    r[REGION_INITRD].end - r[REGION_INITRD].start != size)
-		return BAD("layout.regions[1]: not the initrd's place and size");
-	if (r[REGION_P2M].end - r[REGION_P2M].start != l->nr_pages * 4)
-		return BAD("layout.regions[2]: not 4 bytes per page of the "
-		    "domain");
-	if (l->nr_pt_pages < ((l->v_end - l->v_start) >> X13_L2_SHIFT) + 1 ||
-	    r[REGION_PAGETABLES].end - r[REGION_PAGETABLES].start !=
-	    l->nr_pt_pages << PV_PAGE_SHIFT)
-		return BAD("layout.nr_pt_pages: %llu pages cannot map the "
-		    "region or do not match the pagetables region",
-		    (unsigned long long)l->nr_pt_pages);
-	if (r[REGION_START_INFO].end - r[REGION_START_INFO].start !=
-	    PV_PAGE_SIZE || r[REGION_STACK].end - r[REGION_STACK].start !=
-	    PV_PAGE_SIZE)
-		return BAD("layout.regions: start_info and stack are one page "
-		    "each");
-#undef BAD
-	return 0;
-}
-
-static int
-parse_p2m_mapping(json_t *obj, struct plan_layout *l, struct pv_err *e)
-{
-	static const char *const keys[] = { "va", "pfn", "pages", "pt_pages",
-	    NULL };
-	const char *path = "layout.p2m_mapping";
-	json_t *m = json_object_get(obj, "p2m_mapping");
-
-	if (m == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "%s: missing", path);
-	if (json_is_null(m))
-		return 0;
-	l->p2m_map.present = 1;
-	if (pj_is_object(m, path, e) < 0 || pj_only_keys(m, path, keys, e) < 0 ||
-	    pj_get_hex(m, path, "va", &l->p2m_map.va, e) < 0 ||
-	    pj_get_uint(m, path, "pfn", &l->p2m_map.pfn, e) < 0 ||
-	    pj_get_uint(m, path, "pages", &l->p2m_map.pages, e) < 0 ||
-	    pj_get_uint(m, path, "pt_pages", &l->p2m_map.pt_pages, e) < 0)
-		return -1;
-	return 0;
+	*n = abi->ops->nr_regions;
+	return abi->ops->regions;
 }
 
 int
 plan_layout_read(json_t *obj, const struct plan_elfinfo *ei,
     struct plan_layout *l, struct pv_err *e)
 {
-	static const char *const keys13[] = { "memory", "nr_pages", "initrd",
-	    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", NULL };
-	static const char *const keys3[] = { "memory", "nr_pages", "initrd",
-	    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions",
-	    "initrd_pfn", "p2m_mapping", NULL };
 	static const char *const regkeys[] = { "name", "start", "end", NULL };
 	const struct abi *abi = ei->abi;
 	const enum plan_region_id *order;
 	const struct plan_region *r = l->regions, *prev = NULL;
-	int xen3 = abi->id != ABI_XEN13;
 	uint64_t max_pages;
 	const char *cmd;
 	json_t *ir, *arr, *rj;
@@ -211,7 +37,7 @@ plan_layout_read(json_t *obj, const struct plan_elfinfo *ei,
 
 	order = plan_region_order(abi, &n);
 	if (pj_is_object(obj, "layout", e) < 0 ||
-	    pj_only_keys(obj, "layout", xen3 ? keys3 : keys13, e) < 0 ||
+	    pj_only_keys(obj, "layout", abi->ops->layout_keys, e) < 0 ||
 	    pj_get_uint(obj, "layout", "memory", &l->memory, e) < 0 ||
 	    pj_get_uint(obj, "layout", "nr_pages", &l->nr_pages, e) < 0)
 		return -1;
@@ -242,20 +68,8 @@ plan_layout_read(json_t *obj, const struct plan_elfinfo *ei,
 	    pj_get_uint(obj, "layout", "nr_pt_pages", &l->nr_pt_pages, e) < 0 ||
 	    pj_get_array(obj, "layout", "regions", n, n, &arr, e) < 0)
 		return -1;
-	if (xen3) {
-		ir = json_object_get(obj, "initrd_pfn");
-		if (ir == NULL)
-			return pv_fail(e, PV_EXIT_INPUT, "layout.initrd_pfn: "
-			    "missing");
-		if (!json_is_null(ir)) {
-			l->has_initrd_pfn = 1;
-			if (pj_get_uint(obj, "layout", "initrd_pfn", &l->initrd_pfn,
-			    e) < 0)
-				return -1;
-		}
-		if (parse_p2m_mapping(obj, l, e) < 0)
-			return -1;
-	}
+	if (abi->ops->layout_read(obj, l, e) < 0)
+		return -1;
 	if ((l->v_start & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
 	    ((l->v_end & pt_va_mask(abi)) & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
 	    l->v_end <= l->v_start ||
@@ -297,7 +111,7 @@ plan_layout_read(json_t *obj, const struct plan_elfinfo *ei,
 	    r[REGION_KERNEL].end != ei->kernel_end)
 		return pv_fail(e, PV_EXIT_INPUT, "layout.regions[0]: not the "
 		    "kernel's extent");
-	return xen3 ? check_layout_xen3(ei, l, e) : check_layout_xen13(ei, l, e);
+	return abi->ops->layout_check(ei, l, e);
 }
 
 json_t *
@@ -321,28 +135,15 @@ plan_layout_json(const struct plan_layout *l, const struct abi *abi)
 	    "v_start", plan_hex_json(l->v_start),
 	    "v_end", plan_hex_json(l->v_end),
 	    "nr_pt_pages", (json_int_t)l->nr_pt_pages, "regions", regs);
-	if (o == NULL || abi->id == ABI_XEN13)
-		return o;
-	json_object_set_new(o, "initrd_pfn", l->has_initrd_pfn ?
-	    json_integer((json_int_t)l->initrd_pfn) : json_null());
-	json_object_set_new(o, "p2m_mapping", !l->p2m_map.present ? json_null() :
-	    json_pack("{s:o, s:I, s:I, s:I}", "va", plan_hex_json(l->p2m_map.va),
-	    "pfn", (json_int_t)l->p2m_map.pfn,
-	    "pages", (json_int_t)l->p2m_map.pages,
-	    "pt_pages", (json_int_t)l->p2m_map.pt_pages));
+	/* What the type adds; a failure is only ever out of memory. */
+	if (o != NULL)
+		(void)abi->ops->layout_json(o, l);
 	return o;
 }
 
 uint64_t
 plan_max_memory(const struct abi *abi)
 {
-	switch (abi->id) {
-	case ABI_XEN13:
-		return X13_MAX_MEMORY;
-	case ABI_X86_32P:
-		return 64ULL << 30;	/* PAE's 36-bit physical space */
-	default:
-		return 1ULL << 40;	/* 1 TiB */
-	}
+	return abi->ops->max_memory;
 }
 

@@ -127,11 +127,7 @@ struct plan_populate {
 #define PLAN_CMDLINE_MAX 65536
 
 /* The longest command line an ABI's start_info holds, with its NUL. */
-static inline uint64_t
-plan_cmdline_max(const struct abi *abi)
-{
-	return abi->id == ABI_XEN13 ? X13_CMDLINE_MAX : 1024;
-}
+uint64_t plan_cmdline_max(const struct abi *);
 
 struct plan_map {
 	uint64_t index, count, pfn, flags;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "members.h"
 
 static const char *const source_names[] = { "kernel", "initrd", "zero" };
@@ -344,3 +345,9 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 	return o;
 }
 
+
+uint64_t
+plan_cmdline_max(const struct abi *abi)
+{
+	return abi->ops->cmdline_max;
+}
