@@ -34,7 +34,8 @@ PROGRAMS = $(addprefix bin/,$(STAGES))
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 	pagetables.c guard.c document.c)
 # A file per guest type (common/guest/guest.h).
-GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c)
+GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
+	xen3_members.c)
 LIB_SRCS = common/abi.c common/pt.c common/pv.c common/img.c $(PLAN_SRCS) $(GTYPE_SRCS) \
 	common/elfguest.c common/cli.c common/derive_populate.c common/derive_pagetables.c \
 	common/hv_sim.c common/hv_xen.c common/decomp.c common/bzimage.c \

@@ -62,6 +62,19 @@ struct guest_ops {
 	    const struct plan_layout *);
 	void (*vcpu)(struct plan_vcpu *, const struct plan_elfinfo *,
 	    const struct plan_layout *);
+	/* The keys of populate, its start_info and its vcpu, NULL-ended;
+	 * a type's vcpu keys are a prefix of plan_vcpu's fields, in order. */
+	const char *const *populate_keys, *const *start_info_keys,
+	    *const *vcpu_keys;
+	/* Read what start_info holds beyond what every type has. */
+	int (*start_info_read)(json_t *si, const struct abi *,
+	    struct plan_populate *, struct pv_err *);
+	/* Read and check what populate holds beyond start_info and what
+	 * every type has; write it all. */
+	int (*populate_read)(json_t *obj, const struct plan_elfinfo *,
+	    const struct plan_layout *, struct plan_populate *,
+	    struct pv_err *);
+	int (*populate_json)(json_t *o, const struct plan_populate *);
 
 	/* pagetables: the member, from the layout. */
 	int (*pagetables)(const struct plan *, json_t **member,
@@ -84,5 +97,19 @@ int guest_too_small(const struct plan_layout *, uint64_t need,
 /* The xen-3.0 page tables (derive_pagetables.c). */
 int guest_xen3_pagetables(const struct plan *, json_t **member,
     struct pv_err *);
+/* The xen-3.0 members' own parts (xen3_members.c). */
+int guest_xen3_elfinfo_read(json_t *, struct plan_elfinfo *,
+    struct pv_err *);
+int guest_xen3_elfinfo_json(json_t *, const struct plan_elfinfo *);
+int guest_xen3_start_info_read(json_t *, const struct abi *,
+    struct plan_populate *, struct pv_err *);
+int guest_xen3_populate_read(json_t *, const struct plan_elfinfo *,
+    const struct plan_layout *, struct plan_populate *, struct pv_err *);
+int guest_xen3_populate_json(json_t *, const struct plan_populate *);
+int guest_xen3_layout_read(json_t *, struct plan_layout *, struct pv_err *);
+int guest_xen3_layout_json(json_t *, const struct plan_layout *);
+extern const char *const guest_xen3_elfinfo_keys[],
+    *const guest_xen3_segment_keys[], *const guest_xen3_populate_keys[],
+    *const guest_xen3_start_info_keys[], *const guest_xen3_vcpu_keys[];
 
 #endif

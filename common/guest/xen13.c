@@ -19,6 +19,14 @@ static const char *const segment_keys[] = { "vaddr", "offset", "filesz",
     "memsz", "flags", NULL };
 static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
     "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", NULL };
+static const char *const populate_keys[] = { "writes", "p2m",
+    "start_info", "shared_info", "vcpu", NULL };
+static const char *const start_info_keys[] = { "pfn", "va", "nr_pages",
+    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
+    "cmd_line_length", NULL };
+static const char *const vcpu_keys[] = { "ip", "sp", "si", "flags", "cs",
+    "ds", "es", "fs", "gs", "ss", "kernel_ss", "kernel_sp", "trap_cs",
+    "callback_cs", NULL };
 /* The seed's order. */
 static const enum plan_region_id regions[] = {
 	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
@@ -185,6 +193,27 @@ xen13_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 {
 }
 
+/* Nor does its populate member hold anything more. */
+static int
+xen13_start_info_read(json_t *si, const struct abi *abi,
+    struct plan_populate *p, struct pv_err *e)
+{
+	return 0;
+}
+
+static int
+xen13_populate_read(json_t *obj, const struct plan_elfinfo *ei,
+    const struct plan_layout *l, struct plan_populate *p, struct pv_err *e)
+{
+	return 0;
+}
+
+static int
+xen13_populate_json(json_t *o, const struct plan_populate *p)
+{
+	return 0;
+}
+
 /* The vCPU context of docs/xen-1.3.md, with its stack fix. */
 static void
 xen13_vcpu(struct plan_vcpu *v, const struct plan_elfinfo *ei,
@@ -288,5 +317,9 @@ const struct guest_ops guest_xen13 = {
 	.layout_json = xen13_layout_json,
 	.cmdline_max = X13_CMDLINE_MAX, .shared_info_vcpus = 1,
 	.start_info = xen13_start_info, .vcpu = xen13_vcpu,
+	.populate_keys = populate_keys, .start_info_keys = start_info_keys,
+	.vcpu_keys = vcpu_keys, .start_info_read = xen13_start_info_read,
+	.populate_read = xen13_populate_read,
+	.populate_json = xen13_populate_json,
 	.pagetables = xen13_pagetables,
 };

@@ -13,13 +13,6 @@
 #include "pt.h"
 #include "xenhdr.h"
 
-static const char *const elfinfo_keys[] = { "abi", "arch", "paging_levels",
-    "image", "guest_info", "kernel_start", "kernel_end", "entry",
-    "segments", "declared_by", "notes", "warnings", "virt_base",
-    "paddr_offset", "hypercall_page", "hv_start_low", "init_p2m",
-    "mod_start_pfn", "pae_mode", "features", NULL };
-static const char *const segment_keys[] = { "vaddr", "paddr", "offset",
-    "filesz", "memsz", "flags", NULL };
 static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
     "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", "initrd_pfn",
     "p2m_mapping", NULL };
@@ -28,127 +21,6 @@ static const enum plan_region_id regions[] = {
 	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_START_INFO,
 	REGION_XENSTORE, REGION_CONSOLE, REGION_PAGETABLES, REGION_STACK,
 };
-
-static int
-xen3_elfinfo_read(json_t *obj, struct plan_elfinfo *ei, struct pv_err *e)
-{
-	static const char *const declared[] = { "notes", "note-sections",
-	    "guest_info" };
-	static const char *const fkeys[] = { "supported", "required", NULL };
-	struct plan_xen3 *x = &ei->x3;
-	json_t *f, *pm;
-	uint64_t v;
-	size_t idx = 0;
-
-	if (pj_get_enum(obj, "elfinfo", "declared_by", declared, 3, &idx, e) < 0)
-		return -1;
-	x->declared_by = declared[idx];
-	if (pj_get_strings(obj, "elfinfo", "notes", JSON_OBJECT, &x->notes, e) < 0 ||
-	    pj_get_strings(obj, "elfinfo", "warnings", JSON_ARRAY, &x->warnings,
-	    e) < 0 ||
-	    pj_get_hex(obj, "elfinfo", "virt_base", &x->virt_base, e) < 0 ||
-	    pj_get_hex(obj, "elfinfo", "paddr_offset", &x->paddr_offset, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "hypercall_page",
-	    &x->has_hypercall_page, &x->hypercall_page, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "hv_start_low",
-	    &x->has_hv_start_low, &x->hv_start_low, e) < 0 ||
-	    pj_get_hex_or_null(obj, "elfinfo", "init_p2m", &x->has_init_p2m,
-	    &x->init_p2m, e) < 0 ||
-	    pj_get_bool(obj, "elfinfo", "mod_start_pfn", &x->mod_start_pfn, e) < 0 ||
-	    pj_get(obj, "elfinfo", "features", JSON_OBJECT, &f, e) < 0 ||
-	    pj_only_keys(f, "elfinfo.features", fkeys, e) < 0)
-		return -1;
-	if (pj_get_hex(f, "elfinfo.features", "supported", &v, e) < 0)
-		return -1;
-	x->features_supported = (uint32_t)v;
-	if (v > UINT32_MAX || pj_get_hex(f, "elfinfo.features", "required", &v,
-	    e) < 0 || v > UINT32_MAX)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.features: not 32-bit "
-		    "maps");
-	x->features_required = (uint32_t)v;
-	if ((pm = json_object_get(obj, "pae_mode")) == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: missing");
-	if (!json_is_null(pm)) {
-		if (!json_is_string(pm))
-			return pv_fail(e, PV_EXIT_INPUT, "elfinfo.pae_mode: "
-			    "expected string or null");
-		if ((x->pae_mode = strdup(json_string_value(pm))) == NULL)
-			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	}
-	if (x->virt_base > ei->kernel_start)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.virt_base: above the "
-		    "kernel");
-	if (x->has_hypercall_page && (x->hypercall_page < ei->kernel_start ||
-	    x->hypercall_page >= ei->kernel_end ||
-	    (x->hypercall_page & (PV_PAGE_SIZE - 1)) != 0))
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.hypercall_page: not a "
-		    "page of the kernel");
-	if (x->has_init_p2m && (!ei->abi->ops->takes_init_p2m ||
-	    x->init_p2m >= x->virt_base ||
-	    (x->init_p2m & (PV_PAGE_SIZE - 1)) != 0))
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.init_p2m: not a page "
-		    "below virt_base of an x86_64 guest");
-	if ((ei->kernel_start & (PV_PAGE_SIZE - 1)) != 0)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.kernel_start: not page "
-		    "aligned");
-	return 0;
-}
-
-
-static json_t *
-hex_or_null(int has, uint64_t v)
-{
-	return has ? plan_hex_json(v) : json_null();
-}
-
-static int
-xen3_elfinfo_json(json_t *o, const struct plan_elfinfo *ei)
-{
-	const struct plan_xen3 *x = &ei->x3;
-	json_t *x3;
-	int rc;
-
-	x3 = json_pack("{s:s, s:O, s:O, s:o, s:o, s:o, s:o, "
-	    "s:o, s:b, s:o, s:{s:o, s:o}}",
-	    "declared_by", x->declared_by, "notes", x->notes,
-	    "warnings", x->warnings,
-	    "virt_base", plan_hex_json(x->virt_base),
-	    "paddr_offset", plan_hex_json(x->paddr_offset),
-	    "hypercall_page", hex_or_null(x->has_hypercall_page,
-	    x->hypercall_page),
-	    "hv_start_low", hex_or_null(x->has_hv_start_low, x->hv_start_low),
-	    "init_p2m", hex_or_null(x->has_init_p2m, x->init_p2m),
-	    "mod_start_pfn", x->mod_start_pfn,
-	    "pae_mode", x->pae_mode != NULL ? json_string(x->pae_mode) :
-	    json_null(),
-	    "features", "supported", plan_hex_json(x->features_supported),
-	    "required", plan_hex_json(x->features_required));
-	rc = json_object_update(o, x3);
-	json_decref(x3);
-	return rc;
-}
-
-static int
-parse_p2m_mapping(json_t *obj, struct plan_layout *l, struct pv_err *e)
-{
-	static const char *const keys[] = { "va", "pfn", "pages", "pt_pages",
-	    NULL };
-	const char *path = "layout.p2m_mapping";
-	json_t *m = json_object_get(obj, "p2m_mapping");
-
-	if (m == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "%s: missing", path);
-	if (json_is_null(m))
-		return 0;
-	l->p2m_map.present = 1;
-	if (pj_is_object(m, path, e) < 0 || pj_only_keys(m, path, keys, e) < 0 ||
-	    pj_get_hex(m, path, "va", &l->p2m_map.va, e) < 0 ||
-	    pj_get_uint(m, path, "pfn", &l->p2m_map.pfn, e) < 0 ||
-	    pj_get_uint(m, path, "pages", &l->p2m_map.pages, e) < 0 ||
-	    pj_get_uint(m, path, "pt_pages", &l->p2m_map.pt_pages, e) < 0)
-		return -1;
-	return 0;
-}
 
 /*
  * Xen 4.17's (vcpu_x86_32, vcpu_x86_64): the flat kernel selectors,
@@ -179,36 +51,6 @@ xen3_vcpu(struct plan_vcpu *v, const struct plan_elfinfo *ei,
 	    strcmp(x->declared_by, "guest_info") != 0));
 	if (ei->abi->ops->extended_cr3 && extcr3)
 		v->vm_assist = 1u << VMASST_TYPE_pae_extended_cr3;
-}
-
-static int
-xen3_layout_read(json_t *obj, struct plan_layout *l, struct pv_err *e)
-{
-	json_t *ir = json_object_get(obj, "initrd_pfn");
-
-	if (ir == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "layout.initrd_pfn: missing");
-	if (!json_is_null(ir)) {
-		l->has_initrd_pfn = 1;
-		if (pj_get_uint(obj, "layout", "initrd_pfn", &l->initrd_pfn,
-		    e) < 0)
-			return -1;
-	}
-	return parse_p2m_mapping(obj, l, e);
-}
-
-static int
-xen3_layout_json(json_t *o, const struct plan_layout *l)
-{
-	if (json_object_set_new(o, "initrd_pfn", l->has_initrd_pfn ?
-	    json_integer((json_int_t)l->initrd_pfn) : json_null()) < 0)
-		return -1;
-	return json_object_set_new(o, "p2m_mapping", !l->p2m_map.present ?
-	    json_null() : json_pack("{s:o, s:I, s:I, s:I}",
-	    "va", plan_hex_json(l->p2m_map.va),
-	    "pfn", (json_int_t)l->p2m_map.pfn,
-	    "pages", (json_int_t)l->p2m_map.pages,
-	    "pt_pages", (json_int_t)l->p2m_map.pt_pages));
 }
 
 /*
@@ -483,15 +325,23 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 }
 
 #define XEN3_OPS \
-	.elfinfo_keys = elfinfo_keys, .segment_keys = segment_keys, \
-	.segment_paddr = 1, .load_flags = "rwx", .elfinfo_read = xen3_elfinfo_read, \
-	.elfinfo_json = xen3_elfinfo_json, .layout_keys = layout_keys, \
+	.elfinfo_keys = guest_xen3_elfinfo_keys, \
+	.segment_keys = guest_xen3_segment_keys, .segment_paddr = 1, \
+	.load_flags = "rwx", .elfinfo_read = guest_xen3_elfinfo_read, \
+	.elfinfo_json = guest_xen3_elfinfo_json, .layout_keys = layout_keys, \
 	.regions = regions, \
 	.nr_regions = sizeof(regions) / sizeof(regions[0]), \
 	.layout_solve = xen3_layout_solve, .layout_check = xen3_layout_check, \
-	.layout_read = xen3_layout_read, .layout_json = xen3_layout_json, \
+	.layout_read = guest_xen3_layout_read, \
+	.layout_json = guest_xen3_layout_json, \
 	.cmdline_max = 1024, .shared_info_vcpus = XEN_LEGACY_MAX_VCPUS, \
 	.start_info = xen3_start_info, .vcpu = xen3_vcpu, \
+	.populate_keys = guest_xen3_populate_keys, \
+	.start_info_keys = guest_xen3_start_info_keys, \
+	.vcpu_keys = guest_xen3_vcpu_keys, \
+	.start_info_read = guest_xen3_start_info_read, \
+	.populate_read = guest_xen3_populate_read, \
+	.populate_json = guest_xen3_populate_json, \
 	.pagetables = guest_xen3_pagetables
 
 const struct guest_ops guest_xen3_x86_32p = {

@@ -20,30 +20,25 @@ region_pa(const struct plan_layout *l, enum plan_region_id r, uint64_t *start,
 	*end = l->regions[r].end - l->v_start;
 }
 
+/*
+ * The vCPU context: the type's keys are a prefix of these fields, in
+ * this order.
+ */
 static int
 get_vcpu(json_t *obj, const struct abi *abi, struct plan_vcpu *v,
     struct pv_err *e)
 {
-	static const char *const keys[] = { "ip", "sp", "si", "flags", "cs",
-	    "ds", "es", "fs", "gs", "ss", "kernel_ss", "kernel_sp", "trap_cs",
-	    "callback_cs", "vm_assist", NULL };
 	uint64_t *const fields[] = { &v->ip, &v->sp, &v->si, &v->flags, &v->cs,
 	    &v->ds, &v->es, &v->fs, &v->gs, &v->ss, &v->kernel_ss,
 	    &v->kernel_sp, &v->trap_cs, &v->callback_cs, &v->vm_assist };
-	size_t i, n = abi->id == ABI_XEN13 ? 14 : 15;
-	const char *const *k13 = keys;
+	const char *const *keys = abi->ops->vcpu_keys;
+	size_t i;
 
-	if (pj_is_object(obj, "populate.vcpu", e) < 0)
+	if (pj_is_object(obj, "populate.vcpu", e) < 0 ||
+	    pj_only_keys(obj, "populate.vcpu", keys, e) < 0)
 		return -1;
-	if (abi->id == ABI_XEN13) {
-		static const char *const keys13[] = { "ip", "sp", "si", "flags",
-		    "cs", "ds", "es", "fs", "gs", "ss", "kernel_ss",
-		    "kernel_sp", "trap_cs", "callback_cs", NULL };
-		k13 = keys13;
-	}
-	if (pj_only_keys(obj, "populate.vcpu", k13, e) < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; keys[i] != NULL &&
+	    i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (pj_get_hex(obj, "populate.vcpu", keys[i], fields[i], e) < 0)
 			return -1;
 		if (abi->word == 4 && *fields[i] > UINT32_MAX)
@@ -114,32 +109,21 @@ int
 plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
     const struct plan_layout *l, struct plan_populate *p, struct pv_err *e)
 {
-	static const char *const keys13[] = { "writes", "p2m", "start_info",
-	    "shared_info", "vcpu", NULL };
-	static const char *const keys3[] = { "writes", "p2m", "start_info",
-	    "shared_info", "vcpu", "hypercall_page", NULL };
 	static const char *const wkeys[] = { "pfn", "offset", "length",
 	    "source", "source_offset", NULL };
 	static const char *const p2mkeys[] = { "pfn", "entries", "entry_size",
 	    NULL };
-	static const char *const sikeys13[] = { "pfn", "va", "nr_pages",
-	    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start",
-	    "mod_len", "cmd_line_length", NULL };
-	static const char *const sikeys3[] = { "pfn", "va", "nr_pages",
-	    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start",
-	    "mod_len", "cmd_line_length", "magic", "store_pfn", "console_pfn",
-	    "first_p2m_pfn", "nr_p2m_frames", NULL };
 	static const char *const shkeys[] = { "vcpus", "upcall_mask", NULL };
-	static const char *const hkeys[] = { "pfn", NULL };
 	const struct abi *abi = ei->abi;
-	int xen3 = abi->id != ABI_XEN13;
+	const struct guest_ops *ops = abi->ops;
+	struct plan_populate derived;
 	uint64_t lo, hi, dst, srcsize, want;
 	json_t *arr, *w, *o;
 	char path[64];
 	size_t i, idx = 0;
 
 	if (pj_is_object(obj, "populate", e) < 0 ||
-	    pj_only_keys(obj, "populate", xen3 ? keys3 : keys13, e) < 0 ||
+	    pj_only_keys(obj, "populate", ops->populate_keys, e) < 0 ||
 	    pj_get_array(obj, "populate", "writes", 0, MAX_WRITES, &arr, e) < 0)
 		return -1;
 	p->nr_writes = json_array_size(arr);
@@ -197,7 +181,7 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 		return pv_fail(e, PV_EXIT_INPUT, "populate.p2m: not the p2m "
 		    "list's place and size");
 	if (pj_get(obj, "populate", "start_info", JSON_OBJECT, &o, e) < 0 ||
-	    pj_only_keys(o, "populate.start_info", xen3 ? sikeys3 : sikeys13,
+	    pj_only_keys(o, "populate.start_info", ops->start_info_keys,
 	    e) < 0)
 		return -1;
 #define SI(k, getter) getter(o, "populate.start_info", #k, &p->start_info.k, e)
@@ -207,12 +191,9 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    SI(mfn_list, pj_get_hex) < 0 || SI(mod_start, pj_get_hex) < 0 ||
 	    SI(mod_len, pj_get_uint) < 0 || SI(cmd_line_length, pj_get_uint) < 0)
 		return -1;
-	if (xen3 && (SI(store_pfn, pj_get_uint) < 0 || SI(console_pfn, pj_get_uint) < 0 ||
-	    SI(first_p2m_pfn, pj_get_uint) < 0 || SI(nr_p2m_frames, pj_get_uint) < 0 ||
-	    pj_get_enum(o, "populate.start_info", "magic", &abi->name, 1, &idx,
-	    e) < 0))
-		return -1;
 #undef SI
+	if (ops->start_info_read(o, abi, p, e) < 0)
+		return -1;
 	p->start_info.magic = abi->name;
 	if (p->start_info.pfn != plan_region_pfn(l, REGION_START_INFO) ||
 	    p->start_info.va != l->regions[REGION_START_INFO].start)
@@ -225,12 +206,13 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    l->regions[REGION_P2M].start))
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info: fields "
 		    "disagree with the layout");
-	if (xen3 && (p->start_info.store_pfn !=
-	    plan_region_pfn(l, REGION_XENSTORE) || p->start_info.console_pfn !=
-	    plan_region_pfn(l, REGION_CONSOLE) ||
-	    p->start_info.first_p2m_pfn != (l->p2m_map.present ?
-	    l->p2m_map.pfn : 0) || p->start_info.nr_p2m_frames !=
-	    (l->p2m_map.present ? l->p2m_map.pages + l->p2m_map.pt_pages : 0)))
+	/* What the type adds to start_info, held to what it derives. */
+	memset(&derived, 0, sizeof(derived));
+	ops->start_info(&derived, ei, l);
+	if (p->start_info.store_pfn != derived.start_info.store_pfn ||
+	    p->start_info.console_pfn != derived.start_info.console_pfn ||
+	    p->start_info.first_p2m_pfn != derived.start_info.first_p2m_pfn ||
+	    p->start_info.nr_p2m_frames != derived.start_info.nr_p2m_frames)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info: xenstore, "
 		    "console or p2m frames disagree with the layout");
 	want = !l->has_initrd ? 0 : l->has_initrd_pfn ? l->initrd_pfn :
@@ -251,30 +233,13 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    pj_get_uint(o, "populate.shared_info", "upcall_mask",
 	    &p->shared_info.upcall_mask, e) < 0)
 		return -1;
-	if (p->shared_info.vcpus != (xen3 ? 32 : 1) ||
+	if (p->shared_info.vcpus != ops->shared_info_vcpus ||
 	    p->shared_info.upcall_mask > 1)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info: %s has "
 		    "%d vCPU slots and a mask of 0 or 1", abi->name,
-		    xen3 ? 32 : 1);
-	if (xen3) {
-		o = json_object_get(obj, "hypercall_page");
-		if (o == NULL)
-			return pv_fail(e, PV_EXIT_INPUT, "populate.hypercall_page: "
-			    "missing");
-		if (!json_is_null(o)) {
-			p->has_hypercall_page = 1;
-			if (pj_is_object(o, "populate.hypercall_page", e) < 0 ||
-			    pj_only_keys(o, "populate.hypercall_page", hkeys, e) < 0 ||
-			    pj_get_uint(o, "populate.hypercall_page", "pfn",
-			    &p->hypercall_pfn, e) < 0)
-				return -1;
-		}
-		if (p->has_hypercall_page != ei->x3.has_hypercall_page ||
-		    (p->has_hypercall_page && p->hypercall_pfn !=
-		    (ei->x3.hypercall_page - l->v_start) >> PV_PAGE_SHIFT))
-			return pv_fail(e, PV_EXIT_INPUT, "populate.hypercall_page: "
-			    "not the kernel's hypercall page");
-	}
+		    (int)ops->shared_info_vcpus);
+	if (ops->populate_read(obj, ei, l, p, e) < 0)
+		return -1;
 	if (pj_get(obj, "populate", "vcpu", JSON_OBJECT, &o, e) < 0 ||
 	    get_vcpu(o, abi, &p->vcpu, e) < 0)
 		return -1;
@@ -288,7 +253,7 @@ json_t *
 plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 {
 	const struct plan_vcpu *v = &p->vcpu;
-	json_t *ws = json_array(), *o, *si;
+	json_t *ws = json_array(), *o;
 	size_t i;
 
 	for (i = 0; i < p->nr_writes; i++) {
@@ -328,20 +293,9 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 	    "kernel_sp", plan_hex_json(v->kernel_sp),
 	    "trap_cs", plan_hex_json(v->trap_cs),
 	    "callback_cs", plan_hex_json(v->callback_cs));
-	if (o == NULL || abi->id == ABI_XEN13)
-		return o;
-	json_object_set_new(json_object_get(o, "vcpu"), "vm_assist",
-	    plan_hex_json(v->vm_assist));
-	si = json_pack("{s:s, s:I, s:I, s:I, s:I}", "magic",
-	    p->start_info.magic, "store_pfn", (json_int_t)p->start_info.store_pfn,
-	    "console_pfn", (json_int_t)p->start_info.console_pfn,
-	    "first_p2m_pfn", (json_int_t)p->start_info.first_p2m_pfn,
-	    "nr_p2m_frames", (json_int_t)p->start_info.nr_p2m_frames);
-	json_object_update(json_object_get(o, "start_info"), si);
-	json_decref(si);
-	json_object_set_new(o, "hypercall_page", p->has_hypercall_page ?
-	    json_pack("{s:I}", "pfn", (json_int_t)p->hypercall_pfn) :
-	    json_null());
+	/* What the type adds; a failure is only ever out of memory. */
+	if (o != NULL)
+		(void)abi->ops->populate_json(o, p);
 	return o;
 }
 
