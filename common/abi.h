@@ -1,6 +1,7 @@
 /*
  * abi.h: the guest ABIs pvbuild builds, as one table: paging geometry,
- * address limits and the selectors of the initial vCPU context.
+ * address limits and the selectors of the initial vCPU context, and each
+ * type's operations, what it does differently (common/guest/guest.h).
  *
  * xen-1.3's facts come from docs/xen-1.3.md; the xen-3.0 ones from Xen's
  * public headers (<xen/arch-x86/xen-x86_32.h>, <xen/arch-x86/xen-x86_64.h>,

@@ -1,9 +1,9 @@
 /*
  * derive_pagetables.c: what the pagetables stage plans from the layout:
- * the initial page tables, for xen-1.3 as Xen 1.3's builder does (with
- * its page-table loop restored) and for xen-3.0 as Xen 4.17's builder
- * does. finalize derives them again to hold a plan's
- * pagetables member to them.
+ * the initial page tables, by the guest type's own hook (guest.h); the
+ * xen-3.0 types' builder, as Xen 4.17's, is here, xen-1.3's in
+ * guest/xen13.c. finalize derives them again to hold a plan's pagetables
+ * member to them.
  */
 #include <stdlib.h>
 #include <string.h>

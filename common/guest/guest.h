@@ -76,6 +76,15 @@ struct guest_ops {
 	    struct pv_err *);
 	int (*populate_json)(json_t *o, const struct plan_populate *);
 
+	/*
+	 * What Xen 4.17 lets a domU of the type start with, for the checks
+	 * of common/hvrules.c: the start_info flags a domU's builder sets,
+	 * the assists it offers (arch_vm_assist_valid_mask), and whether the
+	 * trap and callback selectors may be null.
+	 */
+	uint64_t start_info_flags, vm_assists;
+	int null_callback_cs;
+
 	/* pagetables: the member, from the layout. */
 	int (*pagetables)(const struct plan *, json_t **member,
 	    struct pv_err *);

@@ -316,6 +316,8 @@ const struct guest_ops guest_xen13 = {
 	.layout_read = xen13_layout_read,
 	.layout_json = xen13_layout_json,
 	.cmdline_max = X13_CMDLINE_MAX, .shared_info_vcpus = 1,
+	/* The seed sets no flags and knows no assists (docs/xen-1.3.md). */
+	.start_info_flags = 0, .vm_assists = 0, .null_callback_cs = 0,
 	.start_info = xen13_start_info, .vcpu = xen13_vcpu,
 	.populate_keys = populate_keys, .start_info_keys = start_info_keys,
 	.vcpu_keys = vcpu_keys, .start_info_read = xen13_start_info_read,

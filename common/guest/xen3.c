@@ -324,6 +324,8 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 	    PV_PAGE_SHIFT;
 }
 
+/* What the two tables share: all but where the hole lies, INIT_P2M and
+ * the assists. */
 #define XEN3_OPS \
 	.elfinfo_keys = guest_xen3_elfinfo_keys, \
 	.segment_keys = guest_xen3_segment_keys, .segment_paddr = 1, \
@@ -342,17 +344,29 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 	.start_info_read = guest_xen3_start_info_read, \
 	.populate_read = guest_xen3_populate_read, \
 	.populate_json = guest_xen3_populate_json, \
-	.pagetables = guest_xen3_pagetables
+	.pagetables = guest_xen3_pagetables, \
+	.start_info_flags = SIF_MOD_START_PFN | SIF_VIRT_P2M_4TOOLS, \
+	.null_callback_cs = 1
+
+/* The assists Xen 4.17 offers every PV guest. */
+#define XEN3_ASSISTS (1ULL << VMASST_TYPE_4gb_segments | \
+	1ULL << VMASST_TYPE_4gb_segments_notify | \
+	1ULL << VMASST_TYPE_writable_pagetables | \
+	1ULL << VMASST_TYPE_pae_extended_cr3 | \
+	1ULL << VMASST_TYPE_architectural_iopl | \
+	1ULL << VMASST_TYPE_runstate_update_flag)
 
 const struct guest_ops guest_xen3_x86_32p = {
 	XEN3_OPS,
 	.max_memory = 64ULL << 30,	/* PAE's 36-bit physical space */
 	.hole_at_top = 1,
 	.extended_cr3 = 1,
+	.vm_assists = XEN3_ASSISTS,
 };
 
 const struct guest_ops guest_xen3_x86_64 = {
 	XEN3_OPS,
 	.max_memory = 1ULL << 40,	/* 1 TiB */
 	.takes_init_p2m = 1,
+	.vm_assists = XEN3_ASSISTS | 1ULL << VMASST_TYPE_m2p_strict,
 };

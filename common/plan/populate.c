@@ -299,7 +299,6 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 	return o;
 }
 
-
 uint64_t
 plan_cmdline_max(const struct abi *abi)
 {
