@@ -17,7 +17,7 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 PKGS = libelf jansson zlib libcrypto liblzma lzo2 liblz4 libzstd
-PV_CPPFLAGS = -Icommon -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
+PV_CPPFLAGS = -Icommon -Icommon/plan -Icommon/guest -Icommon/elf -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
 PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
 	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
@@ -30,14 +30,19 @@ endif
 
 STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES))
-LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c common/plan.c \
-	common/cli.c common/derive_populate.c common/derive_pagetables.c \
-	common/decomp.c common/bzimage.c
+# The plan has a folder of its own (common/plan/), a file per member.
+PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
+	pagetables.c guard.c document.c)
+# A file per guest type (common/guest/guest.h).
+GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
+	xen3_members.c)
+LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
+	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
+	common/derive_pagetables.c common/decomp.c common/bzimage.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
 LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
 	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c
-PV_CPPFLAGS += -Icommon/elf
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 # finalize has a folder of its own (stages/finalize/): its main, its jobs,
 # its backends and the hypervisor's rules, which no other program uses.

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "abi.h"
+#include "guest.h"
 #include "xenhdr.h"
 
 /*
@@ -16,8 +17,9 @@ const struct abi abi_table[NR_ABIS] = {
 		.id = ABI_XEN13, .name = "xen-1.3", .arch = "x86_32",
 		.levels = 2, .pte_size = 4, .word = 4, .index_bits = 10,
 		.va_bits = 32, .va_limit = 1ULL << 32,
-		.hv_start = 0xfc000000ULL, .hv_end = 1ULL << 32,
-		.mfn_bits = 20, .cs = 0x0819, .ds = 0x0821, .ss = 0x0821,
+		.hv_start = X13_HYPERVISOR_VIRT_START, .hv_end = 1ULL << 32,
+		.mfn_bits = 20, .cs = X13_FLAT_CS, .ds = X13_FLAT_DS,
+		.ss = X13_FLAT_DS, .ops = &guest_xen13,
 	},
 	[ABI_X86_32P] = {
 		.id = ABI_X86_32P, .name = "xen-3.0-x86_32p", .arch = "x86_32",
@@ -26,7 +28,7 @@ const struct abi abi_table[NR_ABIS] = {
 		.hv_start = 0xF5800000ULL, /* __HYPERVISOR_VIRT_START_PAE */
 		.hv_end = 1ULL << 32, .mfn_bits = 32,
 		.cs = FLAT_KERNEL_CS_X86_32, .ds = FLAT_KERNEL_DS_X86_32,
-		.ss = FLAT_KERNEL_SS_X86_32,
+		.ss = FLAT_KERNEL_SS_X86_32, .ops = &guest_xen3_x86_32p,
 	},
 	[ABI_X86_64] = {
 		.id = ABI_X86_64, .name = "xen-3.0-x86_64", .arch = "x86_64",
@@ -35,7 +37,7 @@ const struct abi abi_table[NR_ABIS] = {
 		.hv_start = __HYPERVISOR_VIRT_START,
 		.hv_end = __HYPERVISOR_VIRT_END, .mfn_bits = 40,
 		.cs = FLAT_KERNEL_CS_X86_64, .ds = FLAT_KERNEL_DS_X86_64,
-		.ss = FLAT_KERNEL_SS_X86_64,
+		.ss = FLAT_KERNEL_SS_X86_64, .ops = &guest_xen3_x86_64,
 	},
 };
 

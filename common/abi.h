@@ -1,6 +1,7 @@
 /*
  * abi.h: the guest ABIs pvbuild builds, as one table: paging geometry,
- * address limits and the selectors of the initial vCPU context.
+ * address limits and the selectors of the initial vCPU context, and each
+ * type's operations, what it does differently (common/guest/guest.h).
  *
  * xen-1.3's facts come from docs/xen-1.3.md; the xen-3.0 ones from Xen's
  * public headers (<xen/arch-x86/xen-x86_32.h>, <xen/arch-x86/xen-x86_64.h>,
@@ -12,6 +13,8 @@
 #include <stdint.h>
 
 enum abi_id { ABI_XEN13, ABI_X86_32P, ABI_X86_64, NR_ABIS };
+
+struct guest_ops;	/* common/guest/guest.h */
 
 struct abi {
 	enum abi_id id;
@@ -27,7 +30,21 @@ struct abi {
 	uint64_t hv_end;	/* ...and ends here */
 	unsigned mfn_bits;	/* machine frame numbers fit in this */
 	uint64_t cs, ds, ss;	/* FLAT_KERNEL_* selectors */
+	/* What the type does differently: its hooks (guest.h). */
+	const struct guest_ops *ops;
 };
+
+/*
+ * xen-1.3 facts (docs/xen-1.3.md): the hypervisor's hole, the flat ring-1
+ * selectors, the 2-level directory's span and start_info's size.
+ */
+#define X13_HYPERVISOR_VIRT_START 0xfc000000ULL
+#define X13_MAX_MEMORY X13_HYPERVISOR_VIRT_START
+#define X13_L2_SHIFT 22
+#define X13_FLAT_CS 0x0819
+#define X13_FLAT_DS 0x0821
+#define X13_START_INFO_SIZE 292
+#define X13_CMDLINE_MAX 256
 
 extern const struct abi abi_table[NR_ABIS];
 

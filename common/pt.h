@@ -17,6 +17,21 @@
 #include "abi.h"
 #include "pv.h"
 
+/* Entry flags (Intel SDM, "Paging"). */
+#define PTE_PRESENT 0x001
+#define PTE_RW 0x002
+#define PTE_USER 0x004
+#define PTE_ACCESSED 0x020
+#define PTE_DIRTY 0x040
+#define PTE_PSE 0x080
+/*
+ * The flags the builders give an L1 entry and an upper-level one (the
+ * seed's L1_PROT and L2_PROT, which Xen 4.17 keeps for every level above
+ * L1 but a PAE L3).
+ */
+#define X13_L1_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED)
+#define X13_L2_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED | PTE_DIRTY | PTE_USER)
+
 #define PT_MAX_MAPPINGS 2
 
 struct pt_level {

@@ -16,26 +16,10 @@
 
 #include "abi.h"
 #include "img.h"
+#include "json.h"
 #include "pv.h"
 
 #define PLAN_FORMAT "pvbuild-plan/1"
-
-/* xen-1.3 facts (docs/xen-1.3.md). */
-#define X13_HYPERVISOR_VIRT_START 0xfc000000ULL
-#define X13_MAX_MEMORY X13_HYPERVISOR_VIRT_START
-#define X13_L2_SHIFT 22
-#define X13_FLAT_CS 0x0819
-#define X13_FLAT_DS 0x0821
-#define X13_START_INFO_SIZE 292
-#define X13_CMDLINE_MAX 256
-#define PTE_PRESENT 0x001
-#define PTE_RW 0x002
-#define PTE_USER 0x004
-#define PTE_ACCESSED 0x020
-#define PTE_DIRTY 0x040
-#define PTE_PSE 0x080
-#define X13_L1_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED)
-#define X13_L2_PROT (PTE_PRESENT | PTE_RW | PTE_ACCESSED | PTE_DIRTY | PTE_USER)
 
 struct plan_segment {
 	uint64_t vaddr, offset, filesz, memsz;
@@ -143,11 +127,7 @@ struct plan_populate {
 #define PLAN_CMDLINE_MAX 65536
 
 /* The longest command line an ABI's start_info holds, with its NUL. */
-static inline uint64_t
-plan_cmdline_max(const struct abi *abi)
-{
-	return abi->id == ABI_XEN13 ? X13_CMDLINE_MAX : 1024;
-}
+uint64_t plan_cmdline_max(const struct abi *);
 
 struct plan_map {
 	uint64_t index, count, pfn, flags;
@@ -210,10 +190,6 @@ int plan_set(struct plan *, const char *member, json_t *value,
  * that it was all written. Returns 0 or -1 with errno-based message.
  */
 int plan_write(const struct plan *, FILE *, struct pv_err *);
-
-/* Lowercase 0x-prefixed hex of v into buf (at least 19 bytes). */
-const char *plan_hex(uint64_t v, char *buf);
-json_t *plan_hex_json(uint64_t v);
 
 /* The byte range of region r in pseudo-physical terms. */
 static inline uint64_t

@@ -1,0 +1,124 @@
+/*
+ * guest.h: what differs between the guest types pvbuild builds, as one
+ * table of operations per type, the way Xen's builder gives each guest
+ * type a struct xc_dom_arch (xg_dom_x86.c). Each type's table is in a file
+ * of its own (xen13.c; xen3.c holds the two xen-3.0 tables, which share
+ * nearly all), and its row of abi_table (abi.c) points at it: adding a
+ * type is a new file and a row, not edits across the tree.
+ *
+ * The hooks take members already read and checked by their readers; the
+ * plan itself is untrusted, so a check hook compares what the plan says
+ * with what the type's own rules make of the members before it.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include "plan.h"
+
+struct guest_ops {
+	/* elfinfo: the keys of the member and of a segment, NULL-ended. */
+	const char *const *elfinfo_keys, *const *segment_keys;
+	/* elfinfo.guest_info may not be null: the string declares the type. */
+	int guest_info_required;
+	/* Segments carry p_paddr (xen-3.0 loads them there). */
+	int segment_paddr;
+	/* A loadable segment has at least one of these flags. */
+	const char *load_flags;
+	/* Read and write what elfinfo holds beyond what every type has. */
+	int (*elfinfo_read)(json_t *obj, struct plan_elfinfo *,
+	    struct pv_err *);
+	int (*elfinfo_json)(json_t *o, const struct plan_elfinfo *);
+	/* xen-3.0: the guest may map its p2m list apart (INIT_P2M). */
+	int takes_init_p2m;
+	/* xen-3.0: PAE_MODE may ask for the extended-cr3 assist. */
+	int extended_cr3;
+
+	/* layout: the member's keys and the regions, in address order. */
+	const char *const *layout_keys;
+	const enum plan_region_id *regions;
+	size_t nr_regions;
+	uint64_t max_memory;		/* the largest domain, in bytes */
+	/*
+	 * The hypervisor's hole runs from hv_start (or a lower
+	 * HV_START_LOW) to the top of the address space, as on x86_32;
+	 * otherwise it is [hv_start, hv_end) and the guest may lie above it.
+	 */
+	int hole_at_top;
+	/* Solve the bootstrap region for the request in l (layout stage). */
+	int (*layout_solve)(const struct plan_elfinfo *, struct plan_layout *,
+	    struct pv_err *);
+	/* Check a plan's layout by the same rules (every later reader). */
+	int (*layout_check)(const struct plan_elfinfo *,
+	    const struct plan_layout *, struct pv_err *);
+	/* Read and write what layout holds beyond what every type has. */
+	int (*layout_read)(json_t *obj, struct plan_layout *, struct pv_err *);
+	int (*layout_json)(json_t *o, const struct plan_layout *);
+
+	/* populate: start_info and the vCPU context. */
+	uint64_t cmdline_max;		/* start_info's command line, with NUL */
+	uint64_t shared_info_vcpus;	/* vCPU slots of shared_info */
+	/* Fill what start_info holds beyond what every type has. */
+	void (*start_info)(struct plan_populate *, const struct plan_elfinfo *,
+	    const struct plan_layout *);
+	void (*vcpu)(struct plan_vcpu *, const struct plan_elfinfo *,
+	    const struct plan_layout *);
+	/* The keys of populate, its start_info and its vcpu, NULL-ended;
+	 * a type's vcpu keys are a prefix of plan_vcpu's fields, in order. */
+	const char *const *populate_keys, *const *start_info_keys,
+	    *const *vcpu_keys;
+	/* Read what start_info holds beyond what every type has. */
+	int (*start_info_read)(json_t *si, const struct abi *,
+	    struct plan_populate *, struct pv_err *);
+	/* Read and check what populate holds beyond start_info and what
+	 * every type has; write it all. */
+	int (*populate_read)(json_t *obj, const struct plan_elfinfo *,
+	    const struct plan_layout *, struct plan_populate *,
+	    struct pv_err *);
+	int (*populate_json)(json_t *o, const struct plan_populate *);
+
+	/*
+	 * What Xen 4.17 lets a domU of the type start with, for the checks
+	 * of common/hvrules.c: the start_info flags a domU's builder sets,
+	 * the assists it offers (arch_vm_assist_valid_mask), and whether the
+	 * trap and callback selectors may be null.
+	 */
+	uint64_t start_info_flags, vm_assists;
+	int null_callback_cs;
+
+	/* pagetables: the member, from the layout. */
+	int (*pagetables)(const struct plan *, json_t **member,
+	    struct pv_err *);
+};
+
+extern const struct guest_ops guest_xen13, guest_xen3_x86_32p,
+    guest_xen3_x86_64;
+
+/*
+ * What the layout solvers share: place a region of `size` bytes at *va,
+ * leaving *va at its page end; and the refusals both solvers make.
+ */
+int guest_place(struct plan_layout *, enum plan_region_id, uint64_t *va,
+    uint64_t size, struct pv_err *);
+int guest_hole(const struct plan_layout *, uint64_t at, struct pv_err *);
+int guest_too_small(const struct plan_layout *, uint64_t need,
+    struct pv_err *);
+
+/* The xen-3.0 page tables (derive_pagetables.c). */
+int guest_xen3_pagetables(const struct plan *, json_t **member,
+    struct pv_err *);
+/* The xen-3.0 members' own parts (xen3_members.c). */
+int guest_xen3_elfinfo_read(json_t *, struct plan_elfinfo *,
+    struct pv_err *);
+int guest_xen3_elfinfo_json(json_t *, const struct plan_elfinfo *);
+int guest_xen3_start_info_read(json_t *, const struct abi *,
+    struct plan_populate *, struct pv_err *);
+int guest_xen3_populate_read(json_t *, const struct plan_elfinfo *,
+    const struct plan_layout *, struct plan_populate *, struct pv_err *);
+int guest_xen3_populate_json(json_t *, const struct plan_populate *);
+int guest_xen3_layout_read(json_t *, struct plan_layout *, struct pv_err *);
+int guest_xen3_layout_json(json_t *, const struct plan_layout *);
+extern const char *const guest_xen3_elfinfo_keys[],
+    *const guest_xen3_segment_keys[], *const guest_xen3_populate_keys[],
+    *const guest_xen3_start_info_keys[], *const guest_xen3_vcpu_keys[];
+
+#endif
