@@ -78,7 +78,7 @@ struct guest_ops {
 
 	/*
 	 * What Xen 4.17 lets a domU of the type start with, for the checks
-	 * of common/hvrules.c: the start_info flags a domU's builder sets,
+	 * of stages/finalize/hvrules.c: the start_info flags a domU's builder sets,
 	 * the assists it offers (arch_vm_assist_valid_mask), and whether the
 	 * trap and callback selectors may be null.
 	 */
