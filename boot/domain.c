@@ -110,6 +110,12 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 		    "pvbuild builds", s);
 		goto out;
 	}
+	/* A type boot has no row for would reach no path that runs it. */
+	if ((d->paging = boot_paging(d->abi))->mode == 0) {
+		pv_fail(e, PV_EXIT_INPUT, "domain.json: abi \"%s\" is not one "
+		    "boot runs", s);
+		goto out;
+	}
 	if (pj_get(root, "domain.json: domain", "machine", JSON_OBJECT,
 	    &machine, e) < 0 ||
 	    pj_get_uint(machine, "domain.json: machine", "frames", &d->frames,
