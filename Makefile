@@ -383,7 +383,7 @@ fuzz-corpus:
 # modules are linked into it alone, beside the library every program
 # shares.
 BOOT_SRCS = boot/main.c boot/run.c boot/domain.c boot/x86.c boot/kvm.c \
-	boot/kvm_api.c boot/qemu.c boot/qemu_hole.c
+	boot/kvm_api.c boot/qemu.c boot/qemu_hole.c boot/paging.c
 BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
 all: bin/boot
 

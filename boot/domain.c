@@ -19,55 +19,7 @@
 #include <jansson.h>
 
 #include "domain.h"
-
-static int
-member(json_t *obj, const char *path, const char *key, json_type type,
-    json_t **out, struct pv_err *e)
-{
-	json_t *v = json_object_get(obj, key);
-
-	if (v == NULL)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: missing",
-		    path, key);
-	if (json_typeof(v) != type)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: wrong "
-		    "type", path, key);
-	*out = v;
-	return 0;
-}
-
-static int
-member_uint(json_t *obj, const char *path, const char *key, uint64_t *v,
-    struct pv_err *e)
-{
-	json_t *j;
-
-	if (member(obj, path, key, JSON_INTEGER, &j, e) < 0)
-		return -1;
-	if (json_integer_value(j) < 0)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: "
-		    "negative", path, key);
-	*v = (uint64_t)json_integer_value(j);
-	return 0;
-}
-
-/* A register or address: a "0x..." string, as finalize writes them. */
-static int
-member_hex(json_t *obj, const char *path, const char *key, uint64_t *v,
-    struct pv_err *e)
-{
-	const char *s;
-	json_t *j;
-
-	if (member(obj, path, key, JSON_STRING, &j, e) < 0)
-		return -1;
-	s = json_string_value(j);
-	if (strncmp(s, "0x", 2) != 0 || strlen(s) > 18 ||
-	    pv_parse_u64(s, v) < 0)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: %s.%s: \"%s\" "
-		    "is not a 64-bit hex number", path, key, s);
-	return 0;
-}
+#include "json.h"
 
 static int
 read_vcpu(json_t *root, struct boot_vcpu *v, struct pv_err *e)
@@ -85,10 +37,11 @@ read_vcpu(json_t *root, struct boot_vcpu *v, struct pv_err *e)
 	json_t *vcpu;
 	size_t i;
 
-	if (member(root, "domain", "vcpu", JSON_OBJECT, &vcpu, e) < 0)
+	if (pj_get(root, "domain.json: domain", "vcpu", JSON_OBJECT, &vcpu,
+	    e) < 0)
 		return -1;
 	for (i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		if (member_hex(vcpu, "vcpu", regs[i].key,
+		if (pj_get_hex(vcpu, "domain.json: vcpu", regs[i].key,
 		    (uint64_t *)((char *)v + regs[i].off), e) < 0)
 			return -1;
 	return 0;
@@ -120,11 +73,16 @@ open_in_domain(const char *path, struct pv_err *e)
 	return fd;
 }
 
+/*
+ * The members are read with the plan's strict getters (json.h), their
+ * object named "domain.json: machine" and so on, so that a message names
+ * the file and the member, as boot's always have.
+ */
 static int
 read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
     struct pv_err *e)
 {
-	json_t *root, *machine, *j;
+	json_t *root, *machine;
 	char path[PATH_MAX];
 	json_error_t je;
 	uint64_t page;
@@ -145,23 +103,30 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 		pv_fail(e, PV_EXIT_INPUT, "%s: not a JSON object", path);
 		goto out;
 	}
-	if (member(root, "domain", "abi", JSON_STRING, &j, e) < 0)
+	if (pj_get_str(root, "domain.json: domain", "abi", &s, e) < 0)
 		goto out;
-	s = json_string_value(j);
 	if ((d->abi = abi_by_name(s)) == NULL) {
 		pv_fail(e, PV_EXIT_INPUT, "domain.json: abi \"%s\" is not one "
 		    "pvbuild builds", s);
 		goto out;
 	}
-	if (member(root, "domain", "machine", JSON_OBJECT, &machine, e) < 0 ||
-	    member_uint(machine, "machine", "frames", &d->frames, e) < 0 ||
-	    member_uint(machine, "machine", "reserved_frames",
+	/* A type boot has no row for would reach no path that runs it. */
+	if ((d->paging = boot_paging(d->abi))->mode == 0) {
+		pv_fail(e, PV_EXIT_INPUT, "domain.json: abi \"%s\" is not one "
+		    "boot runs", s);
+		goto out;
+	}
+	if (pj_get(root, "domain.json: domain", "machine", JSON_OBJECT,
+	    &machine, e) < 0 ||
+	    pj_get_uint(machine, "domain.json: machine", "frames", &d->frames,
+	    e) < 0 ||
+	    pj_get_uint(machine, "domain.json: machine", "reserved_frames",
 	    &d->reserved_frames, e) < 0 ||
-	    member_uint(machine, "machine", "page_size", &page, e) < 0 ||
-	    member(machine, "machine", "file", JSON_STRING, &j, e) < 0 ||
+	    pj_get_uint(machine, "domain.json: machine", "page_size", &page,
+	    e) < 0 ||
+	    pj_get_str(machine, "domain.json: machine", "file", &s, e) < 0 ||
 	    read_vcpu(root, &d->vcpu, e) < 0)
 		goto out;
-	s = json_string_value(j);
 	/* A plain name inside DIR: never a path that leaves it. */
 	if (*s == '\0' || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
 	    strcmp(s, "..") == 0 || strlen(s) >= filesz) {

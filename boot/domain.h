@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "abi.h"
+#include "paging.h"
 #include "pv.h"
 
 /* The initial vCPU of domain.json's "vcpu" (xen-3.0 names, no "r"/"e"). */
@@ -22,6 +23,7 @@ struct boot_vcpu {
 
 struct boot_domain {
 	const struct abi *abi;
+	const struct boot_paging *paging;	/* boot's facts of abi */
 	uint64_t frames;		/* machine frames: machine.frames */
 	uint64_t reserved_frames;	/* the hypervisor's, at the bottom */
 	struct boot_vcpu vcpu;

@@ -18,6 +18,7 @@
 #include "kvm.h"
 #include "kvm_api.h"
 #include "ports.h"
+#include "rom.h"
 
 /* A run of an x86_64 domain under KVM. */
 struct run {
@@ -277,17 +278,17 @@ refuse_paging32(const struct boot_domain *d, struct pv_err *e)
 	int kept = 0, rc;
 
 	rc = boot_kvm_open(&k, e) < 0 || boot_kvm_memory(k, d, e) < 0 ||
-	    boot_kvm_keeps_paging32(k, d, d->abi->id == ABI_X86_32P, &kept,
+	    boot_kvm_keeps_paging32(k, d, d->paging->mode == MODE_PAE, &kept,
 	    e) < 0 ? -1 : 0;
 	boot_kvm_close(k);
 	if (rc < 0)
 		return -1;
 	if (kept)
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: this host's KVM keeps "
-		    "32-bit paging, but boot runs only x86_64 domains under "
-		    "KVM yet", d->abi->name);
-	return pv_fail(e, PV_EXIT_SYSTEM, "%s needs 32-bit paging, which this "
-	    "host's KVM cannot run", d->abi->name);
+		    "%s, but boot runs only x86_64 domains under KVM yet",
+		    d->abi->name, d->paging->name);
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s needs %s, which this host's KVM "
+	    "cannot run", d->abi->name, d->paging->name);
 }
 
 /* The VM with the domain loaded, and where boot's pieces are. */
@@ -323,7 +324,7 @@ boot_kvm_path(struct boot_domain *d, const struct boot_run *how,
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	if (d->abi->id != ABI_X86_64) {
+	if (!d->paging->kvm) {
 		res->failure = BOOT_FAILED_KVM;
 		return refuse_paging32(d, e);
 	}

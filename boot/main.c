@@ -101,9 +101,9 @@ choose_path(const struct path *with, const struct boot_domain *d,
 		snprintf(why, whysz, "--with %s", with->name);
 		return with;
 	}
-	if (d->abi->id != ABI_X86_64) {
-		snprintf(why, whysz, "%s: 32-bit paging, which this host's KVM "
-		    "does not run", d->abi->name);
+	if (!d->paging->kvm) {
+		snprintf(why, whysz, "%s: %s, which this host's KVM does not "
+		    "run", d->abi->name, d->paging->name);
 		return find_path("qemu");
 	}
 	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0) {

@@ -185,7 +185,7 @@ hook32(struct boot_domain *d, uint8_t **entry, struct pv_err *e)
 	uint64_t cr3 = d->vcpu.cr3, l3e, l2;
 	uint8_t *l3;
 
-	if (d->abi->id == ABI_XEN13) {
+	if (d->paging->mode == MODE_2LEVEL) {
 		*entry = d->mem + cr3 + 4 * 1023;
 		if (pv_get32(*entry) != 0)
 			goto busy;
@@ -205,19 +205,19 @@ hook32(struct boot_domain *d, uint8_t **entry, struct pv_err *e)
 busy:
 	return pv_fail(e, PV_EXIT_INPUT, "the domain maps the hypervisor's "
 	    "hole: its top-level entry for 0x%x is not empty",
-	    d->abi->id == ABI_XEN13 ? HOLE32_L1_2LEVEL : HOLE32_L1_PAE);
+	    d->paging->hole_l1);
 }
 
 static int
 prepare32(struct boot_domain *d, struct pv_err *e)
 {
-	const int pae = d->abi->id == ABI_X86_32P;
+	const int pae = d->paging->mode == MODE_PAE;
 	/* Xen's own selectors sit just below the guest's: 0x808, 0xe008. */
 	const uint32_t sel_base = (uint32_t)d->abi->cs & ~0xffU;
 	const uint32_t sel_page = sel_base & ~0xfffU;
 	const uint32_t hv_cs = sel_base + 0x08, hv_ds = sel_base + 0x10;
 	const uint32_t tr = sel_base + 0x40;
-	const uint32_t l1_base = pae ? HOLE32_L1_PAE : HOLE32_L1_2LEVEL;
+	const uint32_t l1_base = d->paging->hole_l1;
 	const uint32_t guest_pages = (uint32_t)(d->abi->hv_start >> 12);
 	const struct {
 		uint32_t va;
@@ -278,7 +278,7 @@ prepare32(struct boot_domain *d, struct pv_err *e)
 	put_pte32(hook, 0, (uint64_t)QF_L1 << PV_PAGE_SHIFT | PTE_P | PTE_RW |
 	    PTE_A | PTE_D, pae);
 
-	pv_put32(param + PARAM_MODE, pae ? MODE_PAE : MODE_2LEVEL);
+	pv_put32(param + PARAM_MODE, d->paging->mode);
 	pv_put32(param + PARAM_CR0, CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP |
 	    CR0_PG);
 	pv_put32(param + PARAM_CR3, (uint32_t)d->vcpu.cr3);
@@ -346,11 +346,11 @@ boot_qemu_prepare(struct boot_domain *d, struct pv_err *e)
 		    "hypervisor's frames", (unsigned long long)d->vcpu.cr3);
 	for (f = QF_PARAM; f < QF_END; f++)
 		memset(qframe(d, f), 0, PV_PAGE_SIZE);
-	switch (d->abi->id) {
-	case ABI_XEN13:
-	case ABI_X86_32P:
+	switch (d->paging->mode) {
+	case MODE_2LEVEL:
+	case MODE_PAE:
 		return prepare32(d, e);
-	case ABI_X86_64:
+	case MODE_LONG:
 		return prepare64(d, e);
 	default:
 		break;

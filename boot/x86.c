@@ -293,7 +293,7 @@ boot_x64_hole_build(struct boot_domain *d, struct boot_hole *h,
 	uint8_t *l1, *seen;
 	unsigned i;
 
-	if (d->abi->id != ABI_X86_64)
+	if (d->paging->mode != MODE_LONG)
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: no x86_64 hole",
 		    d->abi->name);
 	if (d->reserved_frames < BOOT_HOLE_FIRST_FRAME + NR_F)

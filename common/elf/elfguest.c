@@ -21,6 +21,7 @@
 #include <gelf.h>
 
 #include "elfguest_int.h"
+#include "guest.h"
 #include "xenhdr.h"
 
 /* Features (<xen/features.h>), as Xen's elf_xen_parse_features names them. */
@@ -105,7 +106,7 @@ inspect_xen13(struct image *im, struct plan_elfinfo *ei, struct pv_err *e)
 		return pv_fail(e, PV_EXIT_INPUT, "__xen_guest: XEN_VER=1.3 "
 		    "kernels are ELF32 i386");
 	ei->abi = &abi_table[ABI_XEN13];
-	if (eg_read_segments(im, 0, 0, 1ULL << 32, ei, e) < 0)
+	if (eg_read_segments(im, 0, ei, e) < 0)
 		return -1;
 	ei->entry = im->eh.e_entry;
 	return check_entry(ei->entry, ei, e);
@@ -183,7 +184,7 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 		x->paddr_offset = strcmp(x->declared_by, "guest_info") == 0 ?
 		    x->virt_base : 0;
 	virt_offset = x->virt_base - x->paddr_offset;
-	if (eg_read_segments(im, 1, virt_offset, ei->abi->va_limit, ei, e) < 0)
+	if (eg_read_segments(im, virt_offset, ei, e) < 0)
 		return -1;
 	if (!eg_note_num(d, "ENTRY", &ei->entry))
 		ei->entry = im->eh.e_entry;
@@ -215,7 +216,7 @@ inspect_xen3(struct image *im, struct decl *d, struct plan_elfinfo *ei,
 			return pv_fail(e, PV_EXIT_INPUT, "INIT_P2M 0x%llx lies "
 			    "inside the kernel", (unsigned long long)v);
 		/* Where Xen ignores the request, say so. */
-		if (ei->abi->id != ABI_X86_64)
+		if (!ei->abi->ops->takes_init_p2m)
 			eg_warn(d, "INIT_P2M ignored: only x86_64 guests get a "
 			    "p2m list mapped apart");
 		else if (v >= x->virt_base || (v & (PV_PAGE_SIZE - 1)) != 0)

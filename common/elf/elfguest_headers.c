@@ -7,6 +7,7 @@
  * the field is range-checked here with pv_inside(), so a hostile image gets
  * a message saying which field is wrong rather than libelf's generic one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include <libelf.h>
 
 #include "elfguest_int.h"
+#include "guest.h"
 
 /*
  * A table of program or section headers ("ph" or "sh") must hold
@@ -162,15 +164,47 @@ cmp_seg(const void *a, const void *b)
 }
 
 /*
- * The loadable program headers: the seed's (PT_LOAD with W or X, placed at
- * p_vaddr) for xen-1.3, Xen's (PT_LOAD with any of R, W, X, placed at
- * p_paddr + virt_offset) for xen-3.0. Fills the segments and the extent.
+ * The type's load flags ("wx", "rwx") as the PF_ bits a loadable segment
+ * has one of, and as the words of the message that finds none ("W or X",
+ * "R, W or X"), so that a type states them once, as letters.
+ */
+static GElf_Word
+load_flags(const char *letters, char *words, size_t wordsz)
+{
+	GElf_Word want = 0;
+	size_t i, n = strlen(letters), at = 0;
+
+	for (i = 0; i < n; i++) {
+		want |= letters[i] == 'r' ? PF_R : letters[i] == 'w' ? PF_W :
+		    letters[i] == 'x' ? PF_X : 0;
+		at += (size_t)snprintf(words + at, wordsz - at, "%s%c",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ",
+		    letters[i] - 'a' + 'A');
+		if (at >= wordsz)
+			break;
+	}
+	return want;
+}
+
+/*
+ * The loadable program headers, as the guest's type loads them: the seed's
+ * (PT_LOAD with W or X, placed at p_vaddr) for xen-1.3, Xen's (PT_LOAD with
+ * any of R, W, X, placed at p_paddr + virt_offset) for xen-3.0. Fills the
+ * segments and the extent.
  */
 int
-eg_read_segments(struct image *im, int xen3, uint64_t virt_offset,
-    uint64_t va_limit, struct plan_elfinfo *ei, struct pv_err *e)
+eg_read_segments(struct image *im, uint64_t virt_offset,
+    struct plan_elfinfo *ei, struct pv_err *e)
 {
-	GElf_Word want = xen3 ? PF_R | PF_W | PF_X : PF_W | PF_X;
+	const struct guest_ops *ops = ei->abi->ops;
+	/*
+	 * Xen's loader, which places segments at p_paddr, also counts empty
+	 * ones in the kernel's extent; the seed's does neither.
+	 */
+	const int at_paddr = ops->segment_paddr;
+	const uint64_t va_limit = ei->abi->va_limit;
+	char words[16];
+	GElf_Word want = load_flags(ops->load_flags, words, sizeof(words));
 	struct plan_segment *segs, *sorted;
 	uint64_t start = UINT64_MAX, end = 0, va, top;
 	size_t i, n = 0;
@@ -202,10 +236,10 @@ eg_read_segments(struct image *im, int xen3, uint64_t virt_offset,
 			    (unsigned long long)ph.p_memsz);
 			goto fail;
 		}
-		va = xen3 ? ph.p_paddr + virt_offset : ph.p_vaddr;
+		va = at_paddr ? ph.p_paddr + virt_offset : ph.p_vaddr;
 		if (pv_add(va, ph.p_memsz, &top) < 0 ||
 		    (va_limit != 0 && top > va_limit) ||
-		    (xen3 && pv_add(ph.p_paddr, ph.p_memsz, &top) < 0)) {
+		    (at_paddr && pv_add(ph.p_paddr, ph.p_memsz, &top) < 0)) {
 			pv_fail(e, PV_EXIT_INPUT, "program header %zu: address "
 			    "0x%llx + memsz 0x%llx wraps past the end of the "
 			    "address space", i, (unsigned long long)va,
@@ -214,7 +248,7 @@ eg_read_segments(struct image *im, int xen3, uint64_t virt_offset,
 		}
 		if (ph.p_memsz == 0) {
 			/* Loads nothing; Xen still counts it in the extent. */
-			if (xen3) {
+			if (at_paddr) {
 				start = va < start ? va : start;
 				end = va > end ? va : end;
 			}
@@ -234,7 +268,7 @@ eg_read_segments(struct image *im, int xen3, uint64_t virt_offset,
 	}
 	if (n == 0) {
 		pv_fail(e, PV_EXIT_INPUT, "no loadable segments (PT_LOAD with "
-		    "%s)", xen3 ? "R, W or X" : "W or X");
+		    "%s)", words);
 		goto fail;
 	}
 	if ((sorted = malloc(n * sizeof(*sorted))) == NULL) {

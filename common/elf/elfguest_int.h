@@ -58,14 +58,16 @@ int eg_section(struct image *im, const GElf_Shdr *strsh, size_t i,
     GElf_Shdr *sh, const char **name, struct pv_err *e);
 
 /*
- * The loadable program headers: the seed's (PT_LOAD with W or X, placed at
- * p_vaddr) for xen-1.3, Xen's (PT_LOAD with any of R, W, X, placed at
- * p_paddr + virt_offset) for xen-3.0, each checked to lie in the image and
- * below `va_limit` (0 for none), none overlapping. Fills ei's segments and
- * the kernel's extent; returns 0 or -1.
+ * The loadable program headers, as the type of ei->abi (set before the
+ * call) loads them (guest.h: load_flags, segment_paddr): the seed's
+ * (PT_LOAD with W or X, placed at p_vaddr) for xen-1.3, Xen's (PT_LOAD with
+ * any of R, W, X, placed at p_paddr + virt_offset) for xen-3.0, each
+ * checked to lie in the image and below the ABI's va_limit (0 for none),
+ * none overlapping. Fills ei's segments and the kernel's extent; returns 0
+ * or -1.
  */
-int eg_read_segments(struct image *im, int xen3, uint64_t virt_offset,
-    uint64_t va_limit, struct plan_elfinfo *ei, struct pv_err *e);
+int eg_read_segments(struct image *im, uint64_t virt_offset,
+    struct plan_elfinfo *ei, struct pv_err *e);
 
 /* elfguest_notes.c: Xen ELF notes (<xen/elfnote.h>). */
 
