@@ -331,50 +331,36 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
  * headers give both, whatever this host is. The guest is little-endian,
  * as this host is (x86).
  */
-#define FILL_START_INFO(si, p, m) do {					\
-	const struct plan_populate *pp_ = (p)->populate;		\
+#define START_INFO_PAGE(name, type)					\
+static void								\
+name(uint8_t *page, const struct plan *p, const struct guest_machine *m) \
+{									\
+	const struct plan_populate *pp = p->populate;			\
+	type si;							\
 									\
-	strncpy((si)->magic, pp_->start_info.magic,			\
-	    sizeof((si)->magic) - 1);					\
-	(si)->nr_pages = pp_->start_info.nr_pages;			\
-	(si)->shared_info = (m)->shared_info_mfn << PV_PAGE_SHIFT;	\
-	(si)->flags = (uint32_t)pp_->start_info.flags;			\
-	(si)->store_mfn = (m)->store_mfn;				\
-	(si)->store_evtchn = (m)->store_port;				\
-	(si)->console.domU.mfn = (m)->console_ring_mfn;			\
-	(si)->console.domU.evtchn = (m)->console_port;			\
-	(si)->pt_base = pp_->start_info.pt_base;			\
-	(si)->nr_pt_frames = pp_->start_info.nr_pt_frames;		\
-	(si)->mfn_list = pp_->start_info.mfn_list;			\
-	(si)->mod_start = pp_->start_info.mod_start;			\
-	(si)->mod_len = pp_->start_info.mod_len;			\
-	memcpy((si)->cmd_line, (p)->layout->cmdline,			\
-	    (size_t)pp_->start_info.cmd_line_length);			\
-	(si)->first_p2m_pfn = pp_->start_info.first_p2m_pfn;		\
-	(si)->nr_p2m_frames = pp_->start_info.nr_p2m_frames;		\
-} while (0)
-
-static void
-x86_32_start_info_page(uint8_t *page, const struct plan *p,
-    const struct guest_machine *m)
-{
-	start_info_x86_32_t si;
-
-	memset(&si, 0, sizeof(si));
-	FILL_START_INFO(&si, p, m);
-	memcpy(page, &si, sizeof(si));
+	memset(&si, 0, sizeof(si));					\
+	strncpy(si.magic, pp->start_info.magic, sizeof(si.magic) - 1);	\
+	si.nr_pages = pp->start_info.nr_pages;				\
+	si.shared_info = m->shared_info_mfn << PV_PAGE_SHIFT;		\
+	si.flags = (uint32_t)pp->start_info.flags;			\
+	si.store_mfn = m->store_mfn;					\
+	si.store_evtchn = m->store_port;				\
+	si.console.domU.mfn = m->console_ring_mfn;			\
+	si.console.domU.evtchn = m->console_port;			\
+	si.pt_base = pp->start_info.pt_base;				\
+	si.nr_pt_frames = pp->start_info.nr_pt_frames;			\
+	si.mfn_list = pp->start_info.mfn_list;				\
+	si.mod_start = pp->start_info.mod_start;			\
+	si.mod_len = pp->start_info.mod_len;				\
+	memcpy(si.cmd_line, p->layout->cmdline,				\
+	    (size_t)pp->start_info.cmd_line_length);			\
+	si.first_p2m_pfn = pp->start_info.first_p2m_pfn;		\
+	si.nr_p2m_frames = pp->start_info.nr_p2m_frames;		\
+	memcpy(page, &si, sizeof(si));					\
 }
 
-static void
-x86_64_start_info_page(uint8_t *page, const struct plan *p,
-    const struct guest_machine *m)
-{
-	start_info_x86_64_t si;
-
-	memset(&si, 0, sizeof(si));
-	FILL_START_INFO(&si, p, m);
-	memcpy(page, &si, sizeof(si));
-}
+START_INFO_PAGE(x86_32_start_info_page, start_info_x86_32_t)
+START_INFO_PAGE(x86_64_start_info_page, start_info_x86_64_t)
 
 /* What the two tables share: all but where the hole lies, INIT_P2M, the
  * assists and what goes with the guest's width. */
