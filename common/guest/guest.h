@@ -87,9 +87,9 @@ struct guest_ops {
 
 	/*
 	 * What Xen 4.17 lets a domU of the type start with, for the checks
-	 * of common/hvrules.c: the start_info flags a domU's builder sets,
-	 * the assists it offers (arch_vm_assist_valid_mask), and whether the
-	 * trap and callback selectors may be null.
+	 * of stages/finalize/hvrules.c: the start_info flags a domU's
+	 * builder sets, the assists it offers (arch_vm_assist_valid_mask),
+	 * and whether the trap and callback selectors may be null.
 	 */
 	uint64_t start_info_flags, vm_assists;
 	int null_callback_cs;
