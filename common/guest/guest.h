@@ -15,6 +15,15 @@
 
 #include "plan.h"
 
+/*
+ * What the backend chose for a domain that start_info tells its guest:
+ * machine frames and event channels, of which a type reads those it has.
+ */
+struct guest_machine {
+	uint64_t shared_info_mfn, store_mfn, console_ring_mfn;
+	uint32_t control_evtchn, store_port, console_port;
+};
+
 struct guest_ops {
 	/* elfinfo: the keys of the member and of a segment, NULL-ended. */
 	const char *const *elfinfo_keys, *const *segment_keys;
@@ -78,9 +87,9 @@ struct guest_ops {
 
 	/*
 	 * What Xen 4.17 lets a domU of the type start with, for the checks
-	 * of stages/finalize/hvrules.c: the start_info flags a domU's builder sets,
-	 * the assists it offers (arch_vm_assist_valid_mask), and whether the
-	 * trap and callback selectors may be null.
+	 * of stages/finalize/hvrules.c: the start_info flags a domU's
+	 * builder sets, the assists it offers (arch_vm_assist_valid_mask),
+	 * and whether the trap and callback selectors may be null.
 	 */
 	uint64_t start_info_flags, vm_assists;
 	int null_callback_cs;
@@ -88,6 +97,40 @@ struct guest_ops {
 	/* pagetables: the member, from the layout. */
 	int (*pagetables)(const struct plan *, json_t **member,
 	    struct pv_err *);
+
+	/*
+	 * finalize: what its backends write and its hypervisor rules hold
+	 * the plan to, as facts of the type, so that nothing under
+	 * stages/finalize/ names one.
+	 */
+	/* start_info in the type's own layout, from the plan and from the
+	 * machine the backend chose; page is one zeroed page. */
+	void (*start_info_page)(uint8_t *page, const struct plan *,
+	    const struct guest_machine *);
+	/* shared_info's per-vCPU slots: their size and where each slot's
+	 * upcall mask byte is. */
+	size_t vcpu_info_size, upcall_mask_offset;
+	/* The top-level table needs a frame below 4 GiB (PAE: CR3 holds
+	 * 32 bits of it). */
+	int top_below_4g;
+	/* Xen 4.17 adds User to every upper-level entry of the type's
+	 * tables and Accessed to its L4 entries (adjust_guest_l*e of a
+	 * 64-bit guest), so a plan's entries must have them. */
+	int upper_user;
+	/* The guest runs in long mode: it enters the hypervisor by syscall
+	 * rather than int $0x82, and its vCPU context is x86_64's. */
+	int long_mode;
+	/* The entries of the first vCPU's trap table the builder fills:
+	 * the seed's 256, none for xen-3.0 (the guest registers its own). */
+	unsigned trap_entries;
+	/* The vCPU context has vm_assist and the debug registers DR6 and
+	 * DR7 at their reset values, as Xen 3's builders set them. */
+	int context_assists;
+	/* The guest talks to a domain controller on one event channel
+	 * (xen-1.3), not to xenstore and a console on one each. */
+	int control_evtchn;
+	/* Xen 4.17 builds the type: the xen backend may take it. */
+	int xen_builds;
 };
 
 extern const struct guest_ops guest_xen13, guest_xen3_x86_32p,

@@ -236,6 +236,26 @@ xen13_vcpu(struct plan_vcpu *v, const struct plan_elfinfo *ei,
 	v->callback_cs = X13_FLAT_CS;
 }
 
+/* start_info as docs/xen-1.3.md lays it out (292 bytes, little-endian). */
+static void
+xen13_start_info_page(uint8_t *page, const struct plan *p,
+    const struct guest_machine *m)
+{
+	const struct plan_populate *pp = p->populate;
+
+	pv_put32(page + 0, pp->start_info.nr_pages);
+	pv_put32(page + 4, m->shared_info_mfn << PV_PAGE_SHIFT);
+	pv_put32(page + 8, pp->start_info.flags);
+	pv_put32(page + 12, pp->start_info.pt_base);
+	pv_put32(page + 16, pp->start_info.nr_pt_frames);
+	pv_put32(page + 20, pp->start_info.mfn_list);
+	pv_put32(page + 24, pp->start_info.mod_start);
+	pv_put32(page + 28, pp->start_info.mod_len);
+	memcpy(page + 32, p->layout->cmdline,
+	    (size_t)pp->start_info.cmd_line_length);
+	pv_put32(page + 288, m->control_evtchn);
+}
+
 /*
  * The directory is the first page of the pagetables region, the L1 tables
  * follow it, one per 4 MiB of [v_start, v_end). Every page of the region
@@ -324,4 +344,12 @@ const struct guest_ops guest_xen13 = {
 	.populate_read = xen13_populate_read,
 	.populate_json = xen13_populate_json,
 	.pagetables = xen13_pagetables,
+	/*
+	 * shared_info holds one 4-byte vcpu_info whose second byte is the
+	 * upcall mask; the seed fills every trap entry and talks to the
+	 * domain controller (docs/xen-1.3.md). Xen builds it no longer.
+	 */
+	.start_info_page = xen13_start_info_page,
+	.vcpu_info_size = 4, .upcall_mask_offset = 1, .trap_entries = 256,
+	.control_evtchn = 1,
 };

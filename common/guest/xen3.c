@@ -3,9 +3,11 @@
  * Xen 4.17 reads and builds them: what the kernel declares (notes or a
  * legacy __xen_guest string), the placement of the bootstrap region
  * (xc_dom_build_image, alloc_pgtables_pv), start_info and the first vCPU.
- * The two tables differ only in data: where the hypervisor's hole lies,
- * INIT_P2M and the extended-cr3 assist.
+ * The two tables differ in data (where the hypervisor's hole lies,
+ * INIT_P2M, the extended-cr3 assist, the guest's width) and in the
+ * layout of start_info, which is the width's.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,8 +326,44 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 	    PV_PAGE_SHIFT;
 }
 
-/* What the two tables share: all but where the hole lies, INIT_P2M and
- * the assists. */
+/*
+ * start_info of <xen/xen.h>, in the guest's own layout: the foreign
+ * headers give both, whatever this host is. The guest is little-endian,
+ * as this host is (x86).
+ */
+#define START_INFO_PAGE(name, type)					\
+static void								\
+name(uint8_t *page, const struct plan *p, const struct guest_machine *m) \
+{									\
+	const struct plan_populate *pp = p->populate;			\
+	type si;							\
+									\
+	memset(&si, 0, sizeof(si));					\
+	strncpy(si.magic, pp->start_info.magic, sizeof(si.magic) - 1);	\
+	si.nr_pages = pp->start_info.nr_pages;				\
+	si.shared_info = m->shared_info_mfn << PV_PAGE_SHIFT;		\
+	si.flags = (uint32_t)pp->start_info.flags;			\
+	si.store_mfn = m->store_mfn;					\
+	si.store_evtchn = m->store_port;				\
+	si.console.domU.mfn = m->console_ring_mfn;			\
+	si.console.domU.evtchn = m->console_port;			\
+	si.pt_base = pp->start_info.pt_base;				\
+	si.nr_pt_frames = pp->start_info.nr_pt_frames;			\
+	si.mfn_list = pp->start_info.mfn_list;				\
+	si.mod_start = pp->start_info.mod_start;			\
+	si.mod_len = pp->start_info.mod_len;				\
+	memcpy(si.cmd_line, p->layout->cmdline,				\
+	    (size_t)pp->start_info.cmd_line_length);			\
+	si.first_p2m_pfn = pp->start_info.first_p2m_pfn;		\
+	si.nr_p2m_frames = pp->start_info.nr_p2m_frames;		\
+	memcpy(page, &si, sizeof(si));					\
+}
+
+START_INFO_PAGE(x86_32_start_info_page, start_info_x86_32_t)
+START_INFO_PAGE(x86_64_start_info_page, start_info_x86_64_t)
+
+/* What the two tables share: all but where the hole lies, INIT_P2M, the
+ * assists and what goes with the guest's width. */
 #define XEN3_OPS \
 	.elfinfo_keys = guest_xen3_elfinfo_keys, \
 	.segment_keys = guest_xen3_segment_keys, .segment_paddr = 1, \
@@ -346,7 +384,8 @@ xen3_start_info(struct plan_populate *p, const struct plan_elfinfo *ei,
 	.populate_json = guest_xen3_populate_json, \
 	.pagetables = guest_xen3_pagetables, \
 	.start_info_flags = SIF_MOD_START_PFN | SIF_VIRT_P2M_4TOOLS, \
-	.null_callback_cs = 1
+	.null_callback_cs = 1, .trap_entries = 0, .context_assists = 1, \
+	.xen_builds = 1
 
 /* The assists Xen 4.17 offers every PV guest. */
 #define XEN3_ASSISTS (1ULL << VMASST_TYPE_4gb_segments | \
@@ -362,6 +401,11 @@ const struct guest_ops guest_xen3_x86_32p = {
 	.hole_at_top = 1,
 	.extended_cr3 = 1,
 	.vm_assists = XEN3_ASSISTS,
+	.start_info_page = x86_32_start_info_page,
+	.vcpu_info_size = sizeof(struct vcpu_info_x86_32),
+	.upcall_mask_offset = offsetof(struct vcpu_info_x86_32,
+	    evtchn_upcall_mask),
+	.top_below_4g = 1,
 };
 
 const struct guest_ops guest_xen3_x86_64 = {
@@ -369,4 +413,9 @@ const struct guest_ops guest_xen3_x86_64 = {
 	.max_memory = 1ULL << 40,	/* 1 TiB */
 	.takes_init_p2m = 1,
 	.vm_assists = XEN3_ASSISTS | 1ULL << VMASST_TYPE_m2p_strict,
+	.start_info_page = x86_64_start_info_page,
+	.vcpu_info_size = sizeof(struct vcpu_info_x86_64),
+	.upcall_mask_offset = offsetof(struct vcpu_info_x86_64,
+	    evtchn_upcall_mask),
+	.upper_user = 1, .long_mode = 1,
 };

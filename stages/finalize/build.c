@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "finalize.h"
-#include "xenhdr.h"
+#include "guest.h"
 
 static const uint8_t zero_page[PV_PAGE_SIZE];
 
@@ -112,83 +112,26 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 	return 0;
 }
 
-/* start_info as docs/xen-1.3.md lays it out (292 bytes, little-endian). */
-static void
-start_info_xen13(struct hv *hv, const struct plan *p, uint8_t *page)
-{
-	const struct plan_populate *pp = p->populate;
-
-	pv_put32(page + 0, pp->start_info.nr_pages);
-	pv_put32(page + 4, hv->shared_info_mfn << PV_PAGE_SHIFT);
-	pv_put32(page + 8, pp->start_info.flags);
-	pv_put32(page + 12, pp->start_info.pt_base);
-	pv_put32(page + 16, pp->start_info.nr_pt_frames);
-	pv_put32(page + 20, pp->start_info.mfn_list);
-	pv_put32(page + 24, pp->start_info.mod_start);
-	pv_put32(page + 28, pp->start_info.mod_len);
-	memcpy(page + 32, p->layout->cmdline,
-	    (size_t)pp->start_info.cmd_line_length);
-	pv_put32(page + 288, hv->control_evtchn);
-}
-
-/*
- * start_info of <xen/xen.h>, in the guest's own layout: the foreign
- * headers give both, whatever this host is. The guest is little-endian,
- * as this host is (x86).
- */
-#define FILL_START_INFO(si, hv, p) do {					\
-	const struct plan_populate *pp_ = (p)->populate;		\
-									\
-	strncpy((si)->magic, pp_->start_info.magic,			\
-	    sizeof((si)->magic) - 1);					\
-	(si)->nr_pages = pp_->start_info.nr_pages;			\
-	(si)->shared_info = (hv)->shared_info_mfn << PV_PAGE_SHIFT;	\
-	(si)->flags = (uint32_t)pp_->start_info.flags;			\
-	(si)->store_mfn = (hv)->ops->mfn((hv), pp_->start_info.store_pfn); \
-	(si)->store_evtchn = (hv)->store_port;			\
-	(si)->console.domU.mfn = (hv)->ops->mfn((hv),			\
-	    pp_->start_info.console_pfn);				\
-	(si)->console.domU.evtchn = (hv)->console_port;		\
-	(si)->pt_base = pp_->start_info.pt_base;			\
-	(si)->nr_pt_frames = pp_->start_info.nr_pt_frames;		\
-	(si)->mfn_list = pp_->start_info.mfn_list;			\
-	(si)->mod_start = pp_->start_info.mod_start;			\
-	(si)->mod_len = pp_->start_info.mod_len;			\
-	memcpy((si)->cmd_line, (p)->layout->cmdline,			\
-	    (size_t)pp_->start_info.cmd_line_length);			\
-	(si)->first_p2m_pfn = pp_->start_info.first_p2m_pfn;		\
-	(si)->nr_p2m_frames = pp_->start_info.nr_p2m_frames;		\
-} while (0)
-
+/* start_info, laid out by the guest's type from what the backend chose. */
 static int
 write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
 {
+	const struct plan_populate *pp = p->populate;
+	const struct guest_machine m = {
+		.shared_info_mfn = hv->shared_info_mfn,
+		.store_mfn = hv->ops->mfn(hv, pp->start_info.store_pfn),
+		.console_ring_mfn = hv->ops->mfn(hv,
+		    pp->start_info.console_pfn),
+		.control_evtchn = hv->control_evtchn,
+		.store_port = hv->store_port,
+		.console_port = hv->console_port,
+	};
 	uint8_t page[PV_PAGE_SIZE];
 
 	memset(page, 0, sizeof(page));
-	switch (hv->abi->id) {
-	case ABI_XEN13:
-		start_info_xen13(hv, p, page);
-		break;
-	case ABI_X86_32P: {
-		start_info_x86_32_t si;
-
-		memset(&si, 0, sizeof(si));
-		FILL_START_INFO(&si, hv, p);
-		memcpy(page, &si, sizeof(si));
-		break;
-	}
-	default: {
-		start_info_x86_64_t si;
-
-		memset(&si, 0, sizeof(si));
-		FILL_START_INFO(&si, hv, p);
-		memcpy(page, &si, sizeof(si));
-		break;
-	}
-	}
-	return hv->ops->write(hv, hv->ops->mfn(hv, p->populate->start_info.pfn),
-	    0, page, sizeof(page), e);
+	hv->abi->ops->start_info_page(page, p, &m);
+	return hv->ops->write(hv, hv->ops->mfn(hv, pp->start_info.pfn), 0,
+	    page, sizeof(page), e);
 }
 
 /* shared_info starts empty with every vCPU's upcalls masked. */
@@ -196,20 +139,14 @@ static int
 write_shared_info(struct hv *hv, const struct plan_populate *pp,
     struct pv_err *e)
 {
-	size_t stride = 4, mask = 1;	/* xen-1.3: docs/xen-1.3.md */
+	const struct guest_ops *ops = hv->abi->ops;
 	uint8_t page[PV_PAGE_SIZE];
 	uint64_t i;
 
-	if (hv->abi->id == ABI_X86_32P) {
-		stride = sizeof(struct vcpu_info_x86_32);
-		mask = offsetof(struct vcpu_info_x86_32, evtchn_upcall_mask);
-	} else if (hv->abi->id == ABI_X86_64) {
-		stride = sizeof(struct vcpu_info_x86_64);
-		mask = offsetof(struct vcpu_info_x86_64, evtchn_upcall_mask);
-	}
 	memset(page, 0, sizeof(page));
 	for (i = 0; i < pp->shared_info.vcpus; i++)
-		page[stride * i + mask] = (uint8_t)pp->shared_info.upcall_mask;
+		page[ops->vcpu_info_size * i + ops->upcall_mask_offset] =
+		    (uint8_t)pp->shared_info.upcall_mask;
 	return hv->ops->write(hv, hv->shared_info_mfn, 0, page, sizeof(page), e);
 }
 
@@ -298,7 +235,7 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
 	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
 		return -1;
 	/* A PAE L3 must sit below 4 GiB before anything points at it. */
-	if ((hv->abi->id == ABI_X86_32P &&
+	if ((hv->abi->ops->top_below_4g &&
 	    hv->ops->below_4g(hv, p->pagetables->top_pfn, e) < 0) ||
 	    load(hv, p->populate, kernel, initrd, e) < 0 ||
 	    write_p2m(hv, p->populate, e) < 0 ||

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest.h"
 #include "hvrules.h"
 #include "pt.h"
 #include "xenhdr.h"
@@ -77,7 +78,8 @@ sel_ok(const struct abi *abi, enum sel_kind kind, uint64_t sel)
 	case SEL_CODE:
 		return sel == abi->cs;
 	case SEL_HANDLER:
-		return sel == abi->cs || (abi->id != ABI_XEN13 && sel == 0);
+		return sel == abi->cs || (abi->ops->null_callback_cs &&
+		    sel == 0);
 	case SEL_STACK:
 		return sel == abi->ss;
 	default:
@@ -117,32 +119,23 @@ check_selectors(const struct abi *abi, const struct plan_vcpu *v,
 			return BAD("populate.vcpu.%s: 0x%llx is not %s of %s's "
 			    "ring %d (cs 0x%llx, ss 0x%llx, ds 0x%llx)",
 			    s[i].name, ULL(s[i].sel), want[s[i].kind],
-			    abi->name, abi->id == ABI_X86_64 ? 3 : 1,
+			    abi->name, (int)(abi->cs & 3),
 			    ULL(abi->cs), ULL(abi->ss), ULL(abi->ds));
 	return 0;
 }
 
 /*
  * Xen 4.17 refuses a vCPU 0 context asking for an assist it does not
- * offer the guest's width (arch_vm_assist_valid_mask: the six of
- * <xen/xen.h>'s VMASST_TYPE_* up to runstate_update_flag, and m2p_strict
- * for a 64-bit guest).
+ * offer the guest's width (arch_vm_assist_valid_mask: the type's
+ * vm_assists). A xen-1.3 context has no vm_assist, so the plan's reader
+ * leaves it 0 and it passes.
  */
 static int
 check_vm_assist(const struct abi *abi, const struct plan_vcpu *v,
     struct pv_err *e)
 {
-	uint64_t valid = 1ULL << VMASST_TYPE_4gb_segments |
-	    1ULL << VMASST_TYPE_4gb_segments_notify |
-	    1ULL << VMASST_TYPE_writable_pagetables |
-	    1ULL << VMASST_TYPE_pae_extended_cr3 |
-	    1ULL << VMASST_TYPE_architectural_iopl |
-	    1ULL << VMASST_TYPE_runstate_update_flag;
+	uint64_t valid = abi->ops->vm_assists;
 
-	if (abi->id == ABI_XEN13)
-		return 0;
-	if (abi->id == ABI_X86_64)
-		valid |= 1ULL << VMASST_TYPE_m2p_strict;
 	if (v->vm_assist & ~valid)
 		return BAD("populate.vcpu.vm_assist: 0x%llx asks for 0x%llx, "
 		    "which Xen 4.17 does not offer a %s guest",
@@ -154,17 +147,17 @@ check_vm_assist(const struct abi *abi, const struct plan_vcpu *v,
  * start_info's flags tell the guest what it is. SIF_PRIVILEGED and
  * SIF_INITDOMAIN (<xen/xen.h>, the same bits in xen-1.3) make a guest
  * believe it is the control domain, and the power-management byte is
- * dom0's; a domU's builder sets only SIF_MOD_START_PFN and
- * SIF_VIRT_P2M_4TOOLS (Xen 4.17's xc_dom_x86.c), and xen-1.3's none.
+ * dom0's; a domU's builder sets only the type's start_info_flags
+ * (Xen 4.17's xc_dom_x86.c: SIF_MOD_START_PFN and SIF_VIRT_P2M_4TOOLS;
+ * xen-1.3's none).
  */
 static int
 check_start_info(const struct abi *abi, const struct plan_populate *pp,
     struct pv_err *e)
 {
-	uint64_t f = pp->start_info.flags, allowed = 0;
+	uint64_t f = pp->start_info.flags;
+	uint64_t allowed = abi->ops->start_info_flags;
 
-	if (abi->id != ABI_XEN13)
-		allowed = SIF_MOD_START_PFN | SIF_VIRT_P2M_4TOOLS;
 	if (f & (SIF_PRIVILEGED | SIF_INITDOMAIN))
 		return BAD("populate.start_info.flags: %llu sets SIF_PRIVILEGED "
 		    "or SIF_INITDOMAIN, the control domain's flags, which a "
@@ -249,7 +242,7 @@ check_entry_flags(const struct abi *abi, int level, uint64_t flags,
 		allowed = X13_L2_PROT;
 		what = "Present, RW, User, Accessed and Dirty of an upper entry "
 		    "(Xen 4.17 refuses PWT, PCD, PSE and Global there)";
-		if (abi->id == ABI_X86_64)
+		if (abi->ops->upper_user)
 			need |= PTE_USER | (level == 4 ? PTE_ACCESSED : 0);
 	}
 	if (flags & ~allowed)

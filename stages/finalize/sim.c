@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "sim.h"
 #include "xenhdr.h"
 
@@ -224,7 +225,7 @@ sim_hypercall_page(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	memset(page, 0xcc, sizeof(page));
 	for (i = 0; i < PV_PAGE_SIZE / 32; i++) {
 		q = page + 32 * i;
-		if (hv->abi->id == ABI_X86_64) {
+		if (hv->abi->ops->long_mode) {
 			static const uint8_t save[] = { 0x51, 0x41, 0x53 };
 			static const uint8_t back[] = { 0x41, 0x5b, 0x59, 0xc3 };
 
@@ -274,7 +275,7 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	    "di", plan_hex_json(0), "bp", plan_hex_json(0),
 	    "fast_trap_idx", plan_hex_json(0), "ldt_ents", plan_hex_json(0),
 	    "gdt_ents", plan_hex_json(0),
-	    "trap_table", "entries", hv->abi->id == ABI_XEN13 ? 256 : 0,
+	    "trap_table", "entries", (int)hv->abi->ops->trap_entries,
 	    "cs", plan_hex_json(v->trap_cs), "handler", plan_hex_json(0),
 	    "event_callback", "cs", plan_hex_json(v->callback_cs),
 	    "ip", plan_hex_json(0),
@@ -283,7 +284,7 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	    "vcpu_id", 0, "online", 1,
 	    "debugreg", 0, 0, 0, 0, 0, 0, 0, 0, "fpu", "zero");
 
-	if (o != NULL && hv->abi->id != ABI_XEN13) {
+	if (o != NULL && hv->abi->ops->context_assists) {
 		/* Xen's builder sets DR6 and DR7 to their reset values. */
 		json_object_set_new(o, "debugreg", json_pack("[iiiiiiII]", 0, 0,
 		    0, 0, 0, 0, (json_int_t)0xffff0ff0, (json_int_t)0x400));
@@ -333,7 +334,7 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	    "va", plan_hex_json(p->populate->start_info.va));
 	if (dom == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	if (hv->abi->id == ABI_XEN13)
+	if (hv->abi->ops->control_evtchn)
 		json_object_set_new(dom, "control_evtchn",
 		    json_integer(hv->control_evtchn));
 	else {

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "xenbe.h"
 
 static void
@@ -277,7 +278,7 @@ set_context(struct xen *x, const struct plan *p, struct pv_err *e)
 	vcpu_guest_context_any_t ctxt;
 
 	memset(&ctxt, 0, sizeof(ctxt));
-	if (x->hv.abi->id == ABI_X86_64)
+	if (x->hv.abi->ops->long_mode)
 		FILL_CONTEXT(&ctxt.x64, v, top << PV_PAGE_SHIFT,
 		    VGCF_in_kernel_X86_64 | VGCF_online_X86_64);
 	else
@@ -380,9 +381,10 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	struct xen *x;
 	size_t i;
 
-	if (abi->id == ABI_XEN13)
-		return pv_fail(e, PV_EXIT_SYSTEM, "xen: Xen builds no xen-1.3 "
-		    "guests (2-level x86_32 paging); use --backend sim");
+	if (!abi->ops->xen_builds)
+		return pv_fail(e, PV_EXIT_SYSTEM, "xen: Xen builds no %s "
+		    "guests (%d-level %s paging); use --backend sim", abi->name,
+		    abi->levels, abi->arch);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 	x->claim_fd = -1;
