@@ -498,7 +498,7 @@ demo:
 check:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all guests xenparse
-	bats --print-output-on-failure tests
+	bats --timing --print-output-on-failure tests
 
 # The floor of the bench: decompression alone, with the pipeline's library.
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
