@@ -42,6 +42,6 @@ int cli_emit(const char *prog, struct plan *, const char *member, json_t *);
 typedef int (*cli_stage_fn)(const struct plan *, json_t **member,
     struct pv_err *);
 int cli_plain_stage(int argc, char **argv, const char *prog,
-    const char *synopsis, const char *help, cli_stage_fn fn);
+    const char *synopsis, const char *about, cli_stage_fn fn);
 
 #endif
