@@ -37,6 +37,7 @@ PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 	xen3_members.c)
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
+	common/cache.c common/digest.c \
 	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
 	common/derive_pagetables.c common/decomp.c common/bzimage.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
@@ -270,6 +271,16 @@ build/xenparse: tests/xen/xenparse.c
 		echo -lxenguest -lxenctrl -lxentoollog)
 
 .PHONY: xenparse
+
+# tests/cache.bats counts the decompressions of a build with this preload
+# library (tests/cache/count.c); built plain, as the test guests are.
+guests: build/count.so
+
+build/count.so: tests/cache/count.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $<")
+	$(Q)$(CC) -std=gnu11 $(WARNINGS) $(PV_PLAIN_CFLAGS) -fPIC -shared \
+		-o $@ $< -ldl
 
 # Compressed kernels (tests/mkcompressed.py): basic.elf compressed whole in
 # every format elfinfo reads, synthetic Linux bzImages with each kind of

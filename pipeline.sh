@@ -2,11 +2,11 @@
 # pipeline.sh: run the five stages as one pipe, keeping the plans if asked.
 #
 #   pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING]
-#               --out DIR [--keep PLANDIR] [--scatter N] [--sync]
+#               --out DIR [--keep PLANDIR] [--no-cache] [--scatter N] [--sync]
 set -o errexit -o nounset -o pipefail
 
 prog=pipeline.sh
-synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--scatter N] [--sync]"
+synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--no-cache] [--scatter N] [--sync]"
 bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
 
 # A name from the command line as it is, or in bash's $'...' form when it
@@ -27,14 +27,15 @@ usage() {
 }
 
 image= memory= initrd= cmdline= out= keep= scatter=1 have_cmdline=0
-sync=()
+sync=() no_cache=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--help)
-		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize. --keep saves the plan after each stage in PLANDIR\nas 1-elfinfo.json ... 4-pagetables.json. --sync has finalize put the domain\non disk before it appears (finalize --help).\n' "$synopsis"
+		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize. --keep saves the plan after each stage in PLANDIR\nas 1-elfinfo.json ... 4-pagetables.json. --sync has finalize put the domain\non disk before it appears (finalize --help). --no-cache keeps no\ndecompressed kernel for later builds (README, The cache).\n' "$synopsis"
 		exit 0 ;;
 	--version) "$bin/elfinfo" --version | sed 's/^elfinfo/pipeline.sh/'; exit 0 ;;
 	--sync) sync=(--sync); shift ;;
+	--no-cache) no_cache=1; shift ;;
 	--memory|--initrd|--cmdline|--out|--keep|--scatter|--seed)
 		[ $# -ge 2 ] || usage "$1 needs a value"
 		case $1 in
@@ -56,6 +57,16 @@ done
 [ -n "$image" ] || usage "no IMAGE given"
 [ -n "$memory" ] || usage "--memory is required"
 [ -n "$out" ] || usage "--out DIR is required"
+
+# --no-cache: the stages still share the one decompression of this build,
+# through a cache of its own that goes when the build ends, so that the
+# kernel is decompressed once and nothing is kept.
+if [ "$no_cache" = 1 ]; then
+	PVBUILD_CACHE=$(mktemp -d "${TMPDIR:-/tmp}/pvbuild-cache.XXXXXX")
+	export PVBUILD_CACHE
+	trap 'rm -rf -- "$PVBUILD_CACHE"' EXIT
+	unset PVBUILD_CACHE_SIZE
+fi
 
 layout_args=(--memory "$memory")
 [ -z "$initrd" ] || layout_args+=(--initrd "$initrd")

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "cache.h"
 #include "plan.h"
 
 /*
@@ -43,5 +44,12 @@ typedef int (*cli_stage_fn)(const struct plan *, json_t **member,
     struct pv_err *);
 int cli_plain_stage(int argc, char **argv, const char *prog,
     const char *synopsis, const char *about, cli_stage_fn fn);
+
+/*
+ * The cache of decompressed images (cache.h) for a program, none with
+ * --no-cache (`off`). A directory that is not safe to use is said once
+ * per build: by the program that fills the cache first (`say`), elfinfo.
+ */
+void cli_cache(const char *prog, int off, int say, struct cache *);
 
 #endif

@@ -13,10 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "bzimage.h"
 #include "decomp.h"
+#include "digest.h"
 #include "img.h"
 
 /*
@@ -195,26 +194,64 @@ fail:
 	return -1;
 }
 
-static void
-sha256_hex(const uint8_t *buf, uint64_t len, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	unsigned i;
-
-	EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 static int
 is_elf(const uint8_t *buf, uint64_t len)
 {
 	return pv_inside(0, 4, len) && memcmp(buf, "\177ELF", 4) == 0;
+}
+
+/*
+ * Where decode's bytes come from, and where what they decompress to may
+ * be kept.
+ */
+struct source {
+	const char *name;	/* the file, in messages */
+	const char *sha256;	/* the file's, or NULL for bytes in memory */
+	struct cache *cache;	/* or NULL */
+	int fresh;		/* decompress even if the cache has the data */
+};
+
+/* The cache's name for the data `ref` says how to find in file `sha256`. */
+static void
+cache_key(const char *sha256, const struct img_ref *ref,
+    char key[CACHE_KEY_MAX])
+{
+	snprintf(key, CACHE_KEY_MAX, "%s-%s-%s", sha256, ref->container,
+	    ref->compression);
+}
+
+/*
+ * decomp_run, through the cache when there is one: the data from its
+ * entry (with its digest) when it has a sound one, else decompressed and
+ * offered to it.
+ */
+static int
+unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
+    const char *what, const uint8_t *in, uint64_t len, uint64_t cap,
+    uint8_t **out, uint64_t *outlen, struct pv_err *e)
+{
+	char key[CACHE_KEY_MAX];
+	struct cache_fill fill;
+
+	if (src->cache == NULL || src->sha256 == NULL)
+		return decomp_run(kind, what, in, len, cap, out, outlen, e);
+	cache_key(src->sha256, ref, key);
+	if (!src->fresh && cache_get(src->cache, key, cap, out, outlen,
+	    ref->data_sha256) == 1) {
+		ref->cached = 1;
+		return 0;
+	}
+	if (src->cache->lookup_only)
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: not in the cache",
+		    src->name);
+	cache_begin(src->cache, key, &fill);
+	if (decomp_run(kind, what, in, len, cap, out, outlen, e) < 0) {
+		cache_abort(src->cache, &fill);
+		return -1;
+	}
+	digest_sha256(*out, *outlen, ref->data_sha256);
+	cache_end(src->cache, &fill, *out, *outlen, ref->data_sha256);
+	return 0;
 }
 
 /*
@@ -225,10 +262,11 @@ is_elf(const uint8_t *buf, uint64_t len)
  * out of the stream and not otherwise used.
  */
 static int
-bzimage_data(const char *path, uint8_t *raw, uint64_t off, uint64_t plen,
-    uint64_t cap, struct img_ref *ref, uint8_t **out, uint64_t *outlen,
-    struct pv_err *e)
+bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
+    uint64_t plen, uint64_t cap, struct img_ref *ref, uint8_t **out,
+    uint64_t *outlen, struct pv_err *e)
 {
+	const char *path = src->name;
 	const uint8_t *payload = raw + off;
 	enum decomp_kind kind = decomp_detect(payload, plen);
 	uint64_t slen = plen, i;
@@ -262,7 +300,7 @@ bzimage_data(const char *path, uint8_t *raw, uint64_t off, uint64_t plen,
 	if (asprintf(&what, "%s: bzImage payload at 0x%llx", path,
 	    (unsigned long long)off) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory", path);
-	rc = decomp_run(kind, what, payload, slen, cap, out, outlen, e);
+	rc = unpack(src, ref, kind, what, payload, slen, cap, out, outlen, e);
 	free(what);
 	if (rc == 0)
 		free(raw);
@@ -276,10 +314,11 @@ bzimage_data(const char *path, uint8_t *raw, uint64_t off, uint64_t plen,
  * (`*out`) or freed; on failure it is still the caller's.
  */
 static int
-decode(const char *name, uint8_t *raw, uint64_t rawlen, enum img_kind what,
-    uint64_t cap, struct img_ref *ref, uint8_t **out, uint64_t *outlen,
-    struct pv_err *e)
+decode(const struct source *src, uint8_t *raw, uint64_t rawlen,
+    enum img_kind what, uint64_t cap, struct img_ref *ref, uint8_t **out,
+    uint64_t *outlen, struct pv_err *e)
 {
+	const char *name = src->name;
 	uint64_t off = 0, plen = 0;
 	enum decomp_kind kind;
 	unsigned version;
@@ -299,12 +338,13 @@ decode(const char *name, uint8_t *raw, uint64_t rawlen, enum img_kind what,
 		ref->container = "bzimage";
 		ref->payload_offset = off;
 		ref->payload_size = plen;
-		return bzimage_data(name, raw, off, plen, cap, ref, out, outlen,
+		return bzimage_data(src, raw, off, plen, cap, ref, out, outlen,
 		    e);
 	}
 	if (kind != DECOMP_NONE) {
 		ref->compression = decomp_name(kind);
-		if (decomp_run(kind, name, raw, rawlen, cap, out, outlen, e) < 0)
+		if (unpack(src, ref, kind, name, raw, rawlen, cap, out, outlen,
+		    e) < 0)
 			return -1;
 		free(raw);
 		return 0;
@@ -324,9 +364,10 @@ decode(const char *name, uint8_t *raw, uint64_t rawlen, enum img_kind what,
  */
 static int
 load(const char *path, enum img_kind what, uint64_t cap,
-    const struct img_ref *want, enum img_trust trust, struct img_ref *ref,
-    uint8_t **data, struct pv_err *e)
+    const struct img_ref *want, enum img_trust trust, struct cache *cache,
+    int fresh, struct img_ref *ref, uint8_t **data, struct pv_err *e)
 {
+	struct source src = { path, NULL, cache, fresh };
 	uint8_t *raw = NULL, *out = NULL;
 	uint64_t rawlen = 0, outlen = 0;
 
@@ -342,15 +383,24 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		goto fail;
 	}
 	ref->size = rawlen;
-	sha256_hex(raw, rawlen, ref->sha256);
+	digest_sha256(raw, rawlen, ref->sha256);
 	if (want != NULL && strcmp(ref->sha256, want->sha256) != 0) {
 		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
 		    "(its sha256 is not the plan's)", path);
 		goto fail;
 	}
-	if (decode(path, raw, rawlen, what, cap, ref, &out, &outlen, e) < 0)
+	src.sha256 = ref->sha256;
+	if (decode(&src, raw, rawlen, what, cap, ref, &out, &outlen, e) < 0)
 		goto fail;
 	ref->data_size = outlen;
+	/* The data is the file itself, whose digest is already known, or
+	 * came out of the cache or a decompression with its digest, or is
+	 * a bzImage's uncompressed payload. */
+	if (strcmp(ref->container, "file") == 0 &&
+	    strcmp(ref->compression, "none") == 0)
+		memcpy(ref->data_sha256, ref->sha256, 65);
+	else if (ref->data_sha256[0] == '\0')
+		digest_sha256(out, outlen, ref->data_sha256);
 	if (data != NULL)
 		*data = out;
 	else
@@ -366,6 +416,7 @@ int
 img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
     uint64_t cap, struct img_ref *ref, uint8_t **data, struct pv_err *e)
 {
+	const struct source src = { "<memory>", NULL, NULL, 0 };
 	uint8_t *copy, *out = NULL;
 	uint64_t outlen = 0;
 
@@ -379,8 +430,7 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 		    "%llu bytes", (unsigned long long)len);
 	if (len > 0)
 		memcpy(copy, raw, (size_t)len);
-	if (decode("<memory>", copy, len, what, cap, ref, &out, &outlen,
-	    e) < 0) {
+	if (decode(&src, copy, len, what, cap, ref, &out, &outlen, e) < 0) {
 		free(copy);
 		return -1;
 	}
@@ -394,9 +444,11 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 
 int
 img_load(const char *path, enum img_kind what, uint64_t cap,
-    struct img_ref *ref, uint8_t **data, struct pv_err *e)
+    struct cache *cache, struct img_ref *ref, uint8_t **data,
+    struct pv_err *e)
 {
-	return load(path, what, cap, NULL, IMG_AS_CALLER, ref, data, e);
+	return load(path, what, cap, NULL, IMG_AS_CALLER, cache, 0, ref, data,
+	    e);
 }
 
 /* Was `got` read from the same bytes the same way as `want` says? */
@@ -409,7 +461,8 @@ img_ref_same(const struct img_ref *want, const struct img_ref *got)
 	    got->data_size == want->data_size &&
 	    strcmp(got->container, want->container) == 0 &&
 	    got->payload_offset == want->payload_offset &&
-	    got->payload_size == want->payload_size;
+	    got->payload_size == want->payload_size &&
+	    strcmp(got->data_sha256, want->data_sha256) == 0;
 }
 
 /* The first of the plan's fields that `got` disagrees with, or NULL. */
@@ -428,20 +481,37 @@ ref_differs(const struct img_ref *want, const struct img_ref *got)
 		return "compression";
 	if (want->data_size != got->data_size)
 		return want->kind == IMG_KERNEL ? "elf_size" : "length";
+	if (strcmp(want->data_sha256, got->data_sha256) != 0)
+		return want->kind == IMG_KERNEL ? "elf_sha256" : "data_sha256";
 	return NULL;
 }
 
 int
-img_load_ref(const struct img_ref *want, enum img_trust trust, uint8_t **data,
-    struct pv_err *e)
+img_load_ref(const struct img_ref *want, enum img_trust trust,
+    struct cache *cache, uint8_t **data, struct pv_err *e)
 {
+	char key[CACHE_KEY_MAX];
 	struct img_ref got;
 	const char *field;
 	uint8_t *buf;
 
-	if (load(want->path, want->kind, want->data_size, want, trust, &got,
-	    &buf, e) < 0)
+	if (load(want->path, want->kind, want->data_size, want, trust, cache,
+	    0, &got, &buf, e) < 0)
 		return -1;
+	/*
+	 * A sound entry whose data is not the plan's: the entry was made
+	 * from this very file, so one of them is wrong. Made again, the
+	 * decompression says which, and the entry is replaced.
+	 */
+	if (got.cached && strcmp(got.data_sha256, want->data_sha256) != 0) {
+		cache_key(got.sha256, &got, key);
+		cache_drop(cache, key);
+		img_ref_free(&got);
+		free(buf);
+		if (load(want->path, want->kind, want->data_size, want, trust,
+		    cache, 1, &got, &buf, e) < 0)
+			return -1;
+	}
 	/* The same bytes read the same way, unless the plan says otherwise
 	 * (a plan edited by hand, or made by another version). */
 	if ((field = ref_differs(want, &got)) != NULL) {

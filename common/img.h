@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "cache.h"
 #include "pv.h"
 
 /* The default cap on the bytes a compressed image may expand to. */
@@ -46,6 +47,8 @@ struct img_ref {
 	uint64_t payload_offset, payload_size;
 	const char *compression; /* a decomp_name(): "none", "gzip", ... */
 	uint64_t data_size;	/* bytes after decompression */
+	char data_sha256[65];	/* of those bytes, lowercase hex */
+	int cached;		/* not in the plan: the data was the cache's */
 };
 
 /*
@@ -53,11 +56,14 @@ struct img_ref {
  * at most IMG_MAX_FILE bytes) with the caller's rights: when it starts with a compression's
  * magic, decompress it whole; when it is a bzImage, take its payload and
  * decompress that if its magic says so; otherwise take it as it is. A
- * decompression never produces more than `cap` bytes. Fills `ref` and, when
- * `data` is not NULL, hands back the resulting bytes (free them). Returns 0,
- * or -1 with `e` naming the file.
+ * decompression never produces more than `cap` bytes. With a `cache`
+ * (cache.h; NULL: none), what is to be decompressed is taken from it when
+ * it holds it, and put there when not; a cache opened lookup_only makes
+ * data it does not hold a failure instead. Fills `ref` and, when `data`
+ * is not NULL, hands back the resulting bytes (free them). Returns 0, or
+ * -1 with `e` naming the file.
  */
-int img_load(const char *path, enum img_kind, uint64_t cap,
+int img_load(const char *path, enum img_kind, uint64_t cap, struct cache *,
     struct img_ref *ref, uint8_t **data, struct pv_err *e);
 
 /*
@@ -71,11 +77,14 @@ int img_decode(const uint8_t *raw, uint64_t len, enum img_kind, uint64_t cap,
  * Load the file a plan refers to, with `trust`'s rights, and check that it
  * is still the file the plan was made from: a regular file, of the plan's
  * size before a byte is read, its sha256, then read the same way
- * (container, payload range, compression and decompressed size). A
- * refusal names the field that disagrees, never what the file holds.
+ * (container, payload range, compression, decompressed size and digest).
+ * The cache's entry is taken only when its data has the plan's digest;
+ * when it has not, the entry is dropped and the data made again, and the
+ * decompression decides. A refusal names the field that disagrees, never
+ * what the file holds.
  */
 int img_load_ref(const struct img_ref *ref, enum img_trust trust,
-    uint8_t **data, struct pv_err *e);
+    struct cache *, uint8_t **data, struct pv_err *e);
 
 /* Was `got` read from the same bytes, the same way, as `want` says? */
 int img_ref_same(const struct img_ref *want, const struct img_ref *got);

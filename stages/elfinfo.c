@@ -9,17 +9,18 @@
 #include "opt.h"
 
 #define PROG "elfinfo"
-#define SYNOPSIS "elfinfo [--max-size SIZE] IMAGE"
+#define SYNOPSIS "elfinfo [--max-size SIZE] [--no-cache] IMAGE"
 
 static int
-inspect(const char *path, uint64_t cap, json_t **member, struct pv_err *e)
+inspect(const char *path, uint64_t cap, struct cache *cache, json_t **member,
+    struct pv_err *e)
 {
 	struct plan_elfinfo ei;
 	uint8_t *data;
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	if (img_load(path, IMG_KERNEL, cap, &ei.image, &data, e) < 0)
+	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, &data, e) < 0)
 		return -1;
 	rc = elf_guest_inspect(data, ei.image.data_size, &ei, e);
 	free(data);
@@ -34,6 +35,8 @@ inspect(const char *path, uint64_t cap, json_t **member, struct pv_err *e)
 static const struct opt options[] = {
 	{ "max-size", "SIZE", "refuse images that decompress past SIZE "
 	    "(default 1G)", 'm' },
+	{ "no-cache", NULL, "decompress IMAGE, without the cache of "
+	    "decompressed kernels\n(README, The cache)", 'C' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -47,24 +50,32 @@ main(int argc, char **argv)
 {
 	uint64_t cap = IMG_DEFAULT_CAP;
 	json_t *member = NULL;
+	struct cache cache;
+	int no_cache = 0;
 	char *value;
 	struct pv_err e;
 	struct plan p;
 	int c, rc;
 
-	while ((c = opt_next(&prog, argc, argv, &value, &rc)) > 0)
+	while ((c = opt_next(&prog, argc, argv, &value, &rc)) > 0) {
 		if (c == 'm' && (pv_parse_size(value, &cap) < 0 || cap == 0))
 			return opt_usage(&prog, "--max-size: '%s' is not a "
 			    "size", value);
+		if (c == 'C')
+			no_cache = 1;
+	}
 	if (c < 0)
 		return rc;
 	if (argc - optind != 1)
 		return opt_usage(&prog, argc == optind ? "no IMAGE given" :
 		    "too many arguments");
-	if (plan_new(&p, &e) < 0 || inspect(argv[optind], cap, &member, &e) < 0)
+	cli_cache(PROG, no_cache, 1, &cache);
+	if (plan_new(&p, &e) < 0 ||
+	    inspect(argv[optind], cap, &cache, &member, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = cli_emit(PROG, &p, "elfinfo", member);
 	plan_free(&p);
+	cache_close(&cache);
 	return rc;
 }

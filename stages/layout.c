@@ -13,11 +13,12 @@
 
 #define PROG "layout"
 #define SYNOPSIS "layout --memory SIZE [--initrd FILE] [--cmdline STRING] " \
-    "[PLAN]"
+    "[--no-cache] [PLAN]"
 
 static int
 request(const char *memory, const char *initrd, char *cmdline,
-    const struct plan_elfinfo *ei, json_t **member, struct pv_err *e)
+    struct cache *cache, const struct plan_elfinfo *ei, json_t **member,
+    struct pv_err *e)
 {
 	struct plan_layout l;
 	int rc = -1;
@@ -39,8 +40,8 @@ request(const char *memory, const char *initrd, char *cmdline,
 		    "bytes", PLAN_CMDLINE_MAX);
 	l.cmdline = cmdline;
 	if (initrd != NULL) {
-		if (img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP, &l.initrd, NULL,
-		    e) < 0)
+		if (img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP, cache,
+		    &l.initrd, NULL, e) < 0)
 			return pv_wrap(e, "--initrd");
 		l.has_initrd = 1;
 	}
@@ -61,6 +62,8 @@ static const struct opt options[] = {
 	{ "initrd", "FILE", "initial ramdisk, plain or gzip'd", 'i' },
 	{ "memory", "SIZE", "the domain's memory: digits with K, M or G; bare "
 	    "is MiB", 'm' },
+	{ "no-cache", NULL, "gunzip the initrd without the cache of "
+	    "decompressed images\n(README, The cache)", 'C' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -75,15 +78,17 @@ main(int argc, char **argv)
 	const char *memory = NULL, *initrd = NULL;
 	char *cmdline = empty, *value;
 	json_t *member = NULL;
+	struct cache cache;
 	struct pv_err e;
 	struct plan p;
-	int c, rc;
+	int c, rc, no_cache = 0;
 
 	while ((c = opt_next(&prog, argc, argv, &value, &rc)) > 0) {
 		switch (c) {
 		case 'c': cmdline = value; break;
 		case 'i': initrd = value; break;
 		case 'm': memory = value; break;
+		case 'C': no_cache = 1; break;
 		}
 	}
 	if (c < 0)
@@ -92,11 +97,14 @@ main(int argc, char **argv)
 		return opt_usage(&prog, "--memory is required");
 	if (argc - optind > 1)
 		return opt_usage(&prog, "too many arguments");
+	cli_cache(PROG, no_cache || initrd == NULL, 0, &cache);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    request(memory, initrd, cmdline, p.elfinfo, &member, &e) < 0)
+	    request(memory, initrd, cmdline, &cache, p.elfinfo, &member,
+	    &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = cli_emit(PROG, &p, PROG, member);
 	plan_free(&p);
+	cache_close(&cache);
 	return rc;
 }

@@ -8,6 +8,12 @@ GUESTS=$TOP/build/guests
 BAD=$TOP/build/bad
 PY=/usr/bin/python3
 
+# The cache of decompressed images: the suite's own, one per file, never
+# the home directory's (README, "The cache"). A test that is about the
+# cache sets its own.
+export PVBUILD_CACHE=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/pvbuild-cache
+unset PVBUILD_CACHE_SIZE
+
 # elfinfo | layout | populate | pagetables of a guest into $BATS_TEST_TMPDIR,
 # one plan file per stage: plan_to STAGE IMAGE [layout args...]
 plan_to() {

@@ -12,7 +12,7 @@
 #
 # The packages are fetched with `apt-get download` and the images unpacked
 # from them (dpkg-deb --fsys-tarfile) into the cache; they are never installed and /boot is never
-# touched. The cache is build/cache, or $PVBUILD_CACHE. The first call
+# touched. The cache is build/cache, or $PVBUILD_DOWNLOADS. The first call
 # fetches, later calls print from the cache. Two calls may run at once: a
 # lock serialises them where flock(1) exists, and every package is unpacked
 # into a temporary directory that is renamed into place only when complete.
@@ -39,7 +39,7 @@ usage() {
 [ $# -eq 1 ] && [ "$1" = print ] || usage
 
 TOP=$(cd "$(dirname "$0")/.." && pwd) || exit 3
-CACHE=${PVBUILD_CACHE:-$TOP/build/cache}
+CACHE=${PVBUILD_DOWNLOADS:-$TOP/build/cache}
 mkdir -p "$CACHE" 2>/dev/null || die_skip "cannot create the cache $CACHE"
 CACHE=$(cd "$CACHE" && pwd) || die_skip "cannot enter the cache $CACHE"
 LIST=$CACHE/images.list

@@ -24,7 +24,7 @@ setup_file() {
 		return 0
 	fi
 	[ "$rc" = 0 ] || return 0
-	cache=${PVBUILD_CACHE:-$top/build/cache}
+	cache=${PVBUILD_DOWNLOADS:-$top/build/cache}
 	b=$BATS_FILE_TMPDIR/batch
 	mkdir -p "$b/bin" "$b/img" "$b/guest/bin" "$b/guest/proc"
 	cp "$top"/bin/{elfinfo,layout,populate,pagetables,finalize} "$b/bin/"

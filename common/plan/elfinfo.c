@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "guest.h"
 #include "members.h"
 
@@ -14,15 +15,24 @@ static const char *const compressions[] = { "none", "gzip", "bzip2", "xz",
 	"lzma", "lzo", "lz4", "zstd" };
 static const char *const containers[] = { "file", "bzimage" };
 
+/* The name of the data's digest beside its size: elf_size, length. */
+static const char *
+digest_key(const char *size_key)
+{
+	return strcmp(size_key, "elf_size") == 0 ? "elf_sha256" : "data_sha256";
+}
+
 /* A kernel's reference (size_key "elf_size") or a module's ("length"). */
 int
 plan_ref_read(json_t *obj, const char *path, const char *size_key,
     struct img_ref *ref, struct pv_err *e)
 {
+	const char *dkey = digest_key(size_key);
 	const char *const keys[] = { "path", "size", "sha256", "container",
-	    "payload_offset", "payload_size", "compression", size_key, NULL };
+	    "payload_offset", "payload_size", "compression", size_key, dkey,
+	    NULL };
 	int kernel = strcmp(size_key, "elf_size") == 0;
-	const char *s, *h;
+	const char *s, *h, *d;
 	size_t c = 0, k = 0;
 
 	ref->kind = kernel ? IMG_KERNEL : IMG_MODULE;
@@ -36,7 +46,8 @@ plan_ref_read(json_t *obj, const char *path, const char *size_key,
 	    pj_get_uint(obj, path, "payload_size", &ref->payload_size, e) < 0 ||
 	    pj_get_enum(obj, path, "compression", compressions, kernel ? 8 : 2, &c,
 	    e) < 0 ||
-	    pj_get_uint(obj, path, size_key, &ref->data_size, e) < 0)
+	    pj_get_uint(obj, path, size_key, &ref->data_size, e) < 0 ||
+	    pj_get_str(obj, path, dkey, &d, e) < 0)
 		return -1;
 	if (k == 0 ? ref->payload_offset != 0 || ref->payload_size != 0 :
 	    ref->payload_size == 0 ||
@@ -54,12 +65,13 @@ plan_ref_read(json_t *obj, const char *path, const char *size_key,
 	if (s[0] != '/')
 		return pv_fail(e, PV_EXIT_INPUT, "%s.path: \"%s\" is not "
 		    "absolute", path, s);
-	if (strlen(h) != 64 || strspn(h, "0123456789abcdef") != 64)
-		return pv_fail(e, PV_EXIT_INPUT, "%s.sha256: not 64 lowercase "
-		    "hex digits", path);
+	if (!digest_valid(h) || !digest_valid(d))
+		return pv_fail(e, PV_EXIT_INPUT, "%s.%s: not 64 lowercase hex "
+		    "digits", path, digest_valid(h) ? dkey : "sha256");
 	if ((ref->path = strdup(s)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
 	memcpy(ref->sha256, h, 65);
+	memcpy(ref->data_sha256, d, 65);
 	ref->compression = compressions[c];
 	return 0;
 }
@@ -67,12 +79,13 @@ plan_ref_read(json_t *obj, const char *path, const char *size_key,
 json_t *
 plan_ref_json(const struct img_ref *ref, const char *size_key)
 {
-	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:I}", "path",
+	return json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:I, s:s}", "path",
 	    ref->path, "size", (json_int_t)ref->size, "sha256", ref->sha256,
 	    "container", ref->container, "payload_offset",
 	    (json_int_t)ref->payload_offset, "payload_size",
 	    (json_int_t)ref->payload_size, "compression", ref->compression,
-	    size_key, (json_int_t)ref->data_size);
+	    size_key, (json_int_t)ref->data_size, digest_key(size_key),
+	    ref->data_sha256);
 }
 
 static int

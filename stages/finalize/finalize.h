@@ -21,13 +21,16 @@ struct backend {
 };
 
 /*
- * --prefetch: the kernel image read and decompressed while the plan is
- * still on its way down the pipe, so that finalize's decompression
- * overlaps elfinfo's instead of following it. Used only if it turns out to
- * be the very file, read the very way, the plan names; otherwise dropped.
+ * --prefetch: the kernel image read while the plan is still on its way
+ * down the pipe. With the cache, only from the cache: elfinfo fills it
+ * when it has not the kernel yet, so that the kernel is decompressed once
+ * per build; with --no-cache, decompressed, overlapping elfinfo's own
+ * decompression. Used only if it turns out to be the very file, read the
+ * very way, the plan names; otherwise dropped.
  */
 struct prefetch {
 	const char *path;		/* --prefetch IMAGE, or NULL */
+	struct cache *cache;		/* lookup_only, or NULL: decompress */
 	pthread_t thread;
 	int started, ok;
 	struct img_ref ref;
@@ -50,11 +53,12 @@ uint8_t *prefetch_take(struct prefetch *, const struct img_ref *want);
  * plan from the files it names: populate's and pagetables' members as
  * they would derive them, elfinfo's as elfinfo makes it of the kernel.
  * The kernel and the initrd are read on the way, each with the rights
- * README's "Trust" gives it, into *kernel and *initrd (the caller frees
- * them, on failure too). Returns 0, or -1 with `e` naming the field.
+ * README's "Trust" gives it, through `cache` (NULL: none) into *kernel and
+ * *initrd (the caller frees them, on failure too). Returns 0, or -1 with
+ * `e` naming the field.
  */
 int verify(const struct plan *, const struct backend *, struct prefetch *,
-    uint8_t **kernel, uint8_t **initrd, struct pv_err *);
+    struct cache *, uint8_t **kernel, uint8_t **initrd, struct pv_err *);
 
 /*
  * Build the verified plan through the backend `b` names, with the kernel

@@ -14,9 +14,10 @@
 
 #define PROG "finalize"
 #define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
-    "[--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]\n" \
-    "       finalize --backend xen [--initrd FILE] [--name NAME] [--paused] " \
-    "[--prefetch IMAGE] [PLAN]"
+    "[--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] " \
+    "[PLAN]\n" \
+    "       finalize --backend xen [--initrd FILE] [--name NAME] " \
+    "[--no-cache] [--paused] [--prefetch IMAGE] [PLAN]"
 
 static const struct opt options[] = {
 	{ "backend", "sim|xen", "sim: the stand-in hypervisor (default): the "
@@ -26,6 +27,8 @@ static const struct opt options[] = {
 	    "is read\nwith your rights (README, Trust)", 'i' },
 	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
 	    'n' },
+	{ "no-cache", NULL, "decompress the kernel and initrd without the "
+	    "cache of\ndecompressed images (README, The cache)", 'C' },
 	{ "out", "DIR", "sim: where the domain goes; must not exist", 'o' },
 	{ "paused", NULL, "xen: leave the domain paused", 'P' },
 	{ "prefetch", "IMAGE", "start reading the kernel IMAGE at once (used "
@@ -55,6 +58,7 @@ struct args {
 	int sim_only;			/* an option only the sim takes given */
 	const char *scatter;		/* --scatter or --seed, as typed */
 	struct prefetch pf;		/* --prefetch */
+	int no_cache;			/* --no-cache */
 	int nr_plans;			/* operands: at most one, PLAN */
 };
 
@@ -73,6 +77,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 		switch (c) {
 		case 'b': a->backend = v; break;
 		case 'i': a->b.initrd = v; break;
+		case 'C': a->no_cache = 1; break;
 		case 'n':
 			/* A xenstore value and a console log's file name. */
 			if (*v == '\0' || strlen(v) > 64 ||
@@ -171,6 +176,7 @@ main(int argc, char **argv)
 	struct args a = { .backend = "sim", .scatter = "--scatter",
 	    .b.sim = { .scatter = 1, .reserved = 1 << 20 } };
 	uint8_t *kernel = NULL, *initrd = NULL;
+	struct cache cache, lookup;
 	struct pv_err e;
 	struct plan p;
 	int rc;
@@ -178,6 +184,10 @@ main(int argc, char **argv)
 	if (parse(argc, argv, &a, &rc) < 0 ||
 	    (rc = check_backend(&a)) != PV_EXIT_OK)
 		return rc;
+	cli_cache(PROG, a.no_cache, 0, &cache);
+	lookup = cache;
+	lookup.lookup_only = 1;
+	a.pf.cache = cache.fd >= 0 ? &lookup : NULL;
 	prefetch_start(&a.pf);
 	/*
 	 * The plan is untrusted and this runs as root: what no hypervisor
@@ -186,7 +196,7 @@ main(int argc, char **argv)
 	 */
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
 	    hvrules_check(&p, &e) < 0 ||
-	    verify(&p, &a.b, &a.pf, &kernel, &initrd, &e) < 0 ||
+	    verify(&p, &a.b, &a.pf, &cache, &kernel, &initrd, &e) < 0 ||
 	    build(&p, &a.b, kernel, initrd, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
@@ -195,5 +205,6 @@ main(int argc, char **argv)
 	free(initrd);
 	free(prefetch_take(&a.pf, NULL));
 	plan_free(&p);
+	cache_close(&cache);
 	return rc;
 }

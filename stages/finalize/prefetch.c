@@ -11,8 +11,8 @@ prefetch_run(void *arg)
 {
 	struct prefetch *pf = arg;
 
-	pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, &pf->ref,
-	    &pf->data, &pf->err) == 0;
+	pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, pf->cache,
+	    &pf->ref, &pf->data, &pf->err) == 0;
 	return NULL;
 }
 

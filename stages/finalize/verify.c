@@ -48,7 +48,7 @@ trust_of(const char *arg, const char *plan_path)
  */
 static int
 load_files(const struct plan *p, const struct backend *b, struct prefetch *pf,
-    uint8_t **kernel, uint8_t **initrd, struct pv_err *e)
+    struct cache *cache, uint8_t **kernel, uint8_t **initrd, struct pv_err *e)
 {
 	const struct plan_layout *l = p->layout;
 
@@ -58,10 +58,10 @@ load_files(const struct plan *p, const struct backend *b, struct prefetch *pf,
 		    "file --initrd names");
 	*kernel = prefetch_take(pf, &p->elfinfo->image);
 	if (*kernel == NULL && img_load_ref(&p->elfinfo->image,
-	    trust_of(pf->path, p->elfinfo->image.path), kernel, e) < 0)
+	    trust_of(pf->path, p->elfinfo->image.path), cache, kernel, e) < 0)
 		return pv_wrap(e, "elfinfo.image");
 	if (l->has_initrd && img_load_ref(&l->initrd,
-	    trust_of(b->initrd, l->initrd.path), initrd, e) < 0)
+	    trust_of(b->initrd, l->initrd.path), cache, initrd, e) < 0)
 		return pv_wrap(e, "layout.initrd");
 	return 0;
 }
@@ -208,10 +208,11 @@ out:
 
 int
 verify(const struct plan *p, const struct backend *b, struct prefetch *pf,
-    uint8_t **kernel, uint8_t **initrd, struct pv_err *e)
+    struct cache *cache, uint8_t **kernel, uint8_t **initrd,
+    struct pv_err *e)
 {
 	if (check_derived(p, e) < 0 ||
-	    load_files(p, b, pf, kernel, initrd, e) < 0 ||
+	    load_files(p, b, pf, cache, kernel, initrd, e) < 0 ||
 	    check_elfinfo(p, *kernel, e) < 0)
 		return -1;
 	return 0;

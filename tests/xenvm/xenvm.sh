@@ -17,7 +17,7 @@
 # prints its results as lines starting "@@XENVM " for the caller to judge.
 #
 # Debian packages are fetched with `apt-get download` and unpacked with
-# dpkg-deb into the cache (build/cache, or $PVBUILD_CACHE), never installed;
+# dpkg-deb into the cache (build/cache, or $PVBUILD_DOWNLOADS), never installed;
 # the libxen runtime libraries come from the host, where libxen-dev (a
 # build dependency) has installed the very version of the tools. The dom0
 # initramfs is cached under a name made from the packages' versions and
@@ -52,7 +52,7 @@ usage() {
 [ $# -ge 1 ] || usage
 TOP=$(cd "$(dirname "$0")/../.." && pwd) || exit 3
 HERE=$TOP/tests/xenvm
-CACHE=${PVBUILD_CACHE:-$TOP/build/cache}
+CACHE=${PVBUILD_DOWNLOADS:-$TOP/build/cache}
 mkdir -p "$CACHE/xenvm" 2>/dev/null || die_skip "cannot create $CACHE/xenvm"
 CACHE=$(cd "$CACHE" && pwd) || die_skip "cannot enter the cache $CACHE"
 VMC=$CACHE/xenvm

@@ -1,0 +1,79 @@
+/*
+ * cache.h: the cache of decompressed images (README, "The cache"), so that
+ * a kernel is decompressed once per build, and not at all when it was
+ * built before.
+ *
+ * An entry is one file named by its key, what determines its bytes: the
+ * sha256 of the file as stored, the container and the compression the
+ * data was found in ("<sha256>-bzimage-xz"). It holds a header (the key,
+ * the length and the sha256 of the data) and the data. Nothing in it is
+ * trusted: an entry is used only when its header names the key it was
+ * looked up by and its data hashes to the header's digest; anything else
+ * is removed and the data made again. Entries are written to a temporary
+ * name and renamed, so that a build killed half way leaves nothing that a
+ * later build would take, and two builds filling one entry both succeed.
+ * The entries together stay under a size cap, the least recently used
+ * removed first.
+ */
+#ifndef CACHE_H
+#define CACHE_H
+
+#include <stdint.h>
+
+#include "pv.h"
+
+/* The cap when $PVBUILD_CACHE_SIZE does not set one. */
+#define CACHE_DEFAULT_CAP ((uint64_t)1 << 30)
+
+/* The longest key: a sha256, a container and a compression. */
+#define CACHE_KEY_MAX 96
+
+struct cache {
+	int fd;			/* the directory, or -1: no cache */
+	uint64_t cap;		/* bytes all entries may take together */
+	int lookup_only;	/* take entries, never write one */
+};
+
+/*
+ * Find and open the cache directory: $PVBUILD_CACHE if set, else
+ * $XDG_CACHE_HOME/pvbuild, else $HOME/.cache/pvbuild, made (mode 0700)
+ * when missing; its cap from $PVBUILD_CACHE_SIZE. Returns 0 with c->fd
+ * the directory, or c->fd -1 when there is no cache to use: none can be
+ * made there (an unwritable home), or the cap is 0. Returns -1, c->fd -1
+ * and `e` saying why, when the directory is not safe to use (another
+ * user owns it or may write to it) or the cap is not a size: the caller
+ * may say so, then goes on without a cache either way.
+ */
+int cache_open(struct cache *, struct pv_err *);
+void cache_close(struct cache *);
+
+/*
+ * The entry `key` when it is sound and its data no longer than `cap`:
+ * returns 1 with the data in *data (free it), its length and its sha256;
+ * 0 when there is none to use (an unsound entry is removed).
+ */
+int cache_get(struct cache *, const char *key, uint64_t cap, uint8_t **data,
+    uint64_t *len, char sha256[65]);
+
+/* Remove the entry `key` (its data turned out not to be what it says). */
+void cache_drop(struct cache *, const char *key);
+
+/*
+ * Filling an entry: cache_begin before the data is made, so that the
+ * temporary exists while it is (a build killed then leaves only the
+ * temporary); cache_end writes the data, renames it into place and keeps
+ * the cache under its cap; cache_abort when the data could not be made.
+ * None fails the caller: a cache that cannot be written is only slower.
+ */
+struct cache_fill {
+	int fd;
+	char tmp[32];
+	char key[CACHE_KEY_MAX];
+};
+
+void cache_begin(struct cache *, const char *key, struct cache_fill *);
+void cache_end(struct cache *, struct cache_fill *, const uint8_t *data,
+    uint64_t len, const char sha256[65]);
+void cache_abort(struct cache *, struct cache_fill *);
+
+#endif

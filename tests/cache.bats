@@ -1,0 +1,358 @@
+#!/usr/bin/env bats
+# The cache of decompressed images (README, "The cache"): one decompression
+# per build, none for a kernel built before, and nothing in the cache
+# trusted: damaged, swapped, half-written or foreign entries are not used.
+bats_require_minimum_version 1.5.0
+load helper
+
+COUNT_SO=$TOP/build/count.so
+
+setup() {
+	cd "$TOP"
+	T=$BATS_TEST_TMPDIR
+	C=$T/cache
+	export PVBUILD_CACHE=$C
+	[ -f "$COUNT_SO" ] || skip "build/count.so is not built (make guests)"
+}
+
+# counted CMD...: run CMD with every gzip decompression counted into
+# $T/count, one line per decompression naming the program.
+counted() {
+	rm -f "$T/count"
+	touch "$T/count"
+	# The sanitizers' runtime wants to come first; the counter is
+	# harmless before it.
+	LD_PRELOAD=$COUNT_SO PVBUILD_COUNT=$T/count \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 "$@"
+}
+
+# entry IMAGE: the path of IMAGE's entry, as the file's gunzipped data.
+entry() {
+	echo "$C/$(sha256sum "$1" | cut -c1-64)-file-gzip"
+}
+
+# The field of an entry's header: header_field ENTRY N (1 magic name,
+# 2 magic version, 3 key, 4 length, 5 sha256).
+header_field() {
+	head -c 256 "$1" | tr -d '\0' | head -n 1 | cut -d' ' -f"$2"
+}
+
+# forge IMAGE DATA: make IMAGE's entry hold DATA, with a header that is
+# right for it: a sound entry that is not IMAGE's decompression.
+forge() {
+	"$PY" - "$(entry "$1")" "$2" <<'EOF'
+import hashlib, os, sys
+path, data = sys.argv[1], open(sys.argv[2], "rb").read()
+key = os.path.basename(path)
+head = ("pvbuild-cache 1 %s %d %s\n" % (key, len(data),
+        hashlib.sha256(data).hexdigest())).encode()
+open(path, "wb").write(head + bytes(256 - len(head)) + data)
+EOF
+}
+
+# The plan elfinfo makes without any cache, to compare with.
+reference() {
+	"$BIN/elfinfo" --no-cache "$1" >"$T/ref.json"
+}
+
+@test "a cold build decompresses each payload once; a warm one decompresses nothing" {
+	local out=$T/dom
+	counted ./pipeline.sh "$GUESTS/x64-basic.elf.gz" --memory 64M \
+		--initrd "$GUESTS/initrd.img.gz" --out "$out"
+	run sort "$T/count"
+	assert_output $'elfinfo\nlayout'
+	[ -f "$(entry "$GUESTS/x64-basic.elf.gz")" ]
+	[ -f "$(entry "$GUESTS/initrd.img.gz")" ]
+	rm -rf "$out"
+	counted ./pipeline.sh "$GUESTS/x64-basic.elf.gz" --memory 64M \
+		--initrd "$GUESTS/initrd.img.gz" --out "$out"
+	run cat "$T/count"
+	assert_output ""
+	run "$PY" "$TOP/tests/checker/checkdom.py" "$out" \
+		--kernel "$GUESTS/x64-basic.elf.gz" \
+		--initrd "$GUESTS/initrd.img.gz" --cmdline "" --memory $((64 << 20))
+	assert_success
+	refute_output --partial FAIL
+}
+
+@test "an entry holds the data and the digest the plan records" {
+	"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	local e sha
+	e=$(entry "$GUESTS/basic.elf.gz")
+	sha=$(gunzip -c "$GUESTS/basic.elf.gz" | sha256sum | cut -c1-64)
+	run header_field "$e" 3
+	assert_output "$(basename "$e")"
+	run header_field "$e" 4
+	assert_output "$(gunzip -c "$GUESTS/basic.elf.gz" | wc -c)"
+	run header_field "$e" 5
+	assert_output "$sha"
+	tail -c +257 "$e" | cmp - <(gunzip -c "$GUESTS/basic.elf.gz")
+	run "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["elfinfo"]["image"]["elf_sha256"])' "$T/p.json"
+	assert_output "$sha"
+	# Of a plain file, the data is the file: its digest is the file's,
+	# and there is nothing to keep.
+	"$BIN/elfinfo" "$GUESTS/basic.elf" >"$T/q.json"
+	run "$PY" -c 'import json,sys; i=json.load(open(sys.argv[1]))["elfinfo"]["image"]; print(i["elf_sha256"] == i["sha256"])' "$T/q.json"
+	assert_output True
+	run ls "$C"
+	assert_output "$(basename "$e")"
+}
+
+@test "pipeline.sh --no-cache: still one decompression, and nothing kept" {
+	mkdir "$T/tmp"
+	TMPDIR=$T/tmp counted ./pipeline.sh "$GUESTS/basic.elf.gz" --memory 16M \
+		--initrd "$GUESTS/initrd.img.gz" --out "$T/dom" --no-cache
+	run sort "$T/count"
+	assert_output $'elfinfo\nlayout'
+	[ ! -e "$C" ]
+	run ls -A "$T/tmp"
+	assert_output ""
+}
+
+@test "--no-cache on elfinfo, layout and finalize: no entry is read or written" {
+	mkdir -m 700 "$C"
+	# A sound entry that is not the file's: taken, it would show.
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	reference "$GUESTS/basic.elf.gz"
+	counted "$BIN/elfinfo" --no-cache "$GUESTS/basic.elf.gz" >"$T/1.json"
+	cmp "$T/1.json" "$T/ref.json"
+	run cat "$T/count"
+	assert_output elfinfo
+	"$BIN/layout" --no-cache --memory 16M --initrd "$GUESTS/initrd.img.gz" \
+		"$T/1.json" | "$BIN/populate" | "$BIN/pagetables" >"$T/4.json"
+	counted "$BIN/finalize" --no-cache --out "$T/dom" "$T/4.json" >/dev/null
+	run sort "$T/count"
+	assert_output $'finalize\nfinalize'
+	run ls "$C"
+	assert_output "$(basename "$(entry "$GUESTS/basic.elf.gz")")"
+}
+
+@test "a sound entry is taken as it is: elfinfo reads what the cache holds" {
+	mkdir -m 700 "$C"
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	counted "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	run cat "$T/count"
+	assert_output ""
+	"$BIN/elfinfo" "$GUESTS/high.elf" >"$T/high.json"
+	run "$PY" -c 'import json,sys
+a = json.load(open(sys.argv[1]))["elfinfo"]; b = json.load(open(sys.argv[2]))["elfinfo"]
+print(a["entry"] == b["entry"], a["image"]["elf_sha256"] == b["image"]["sha256"])' "$T/p.json" "$T/high.json"
+	assert_output "True True"
+}
+
+# damaged HOW: elfinfo after the entry is damaged HOW (a python statement
+# on `d`, the entry's bytes) makes the plan it makes without a cache, and
+# leaves a sound entry behind.
+damaged() {
+	"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	reference "$GUESTS/basic.elf.gz"
+	local e
+	e=$(entry "$GUESTS/basic.elf.gz")
+	"$PY" -c 'import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+exec(sys.argv[2])
+open(sys.argv[1], "wb").write(d)' "$e" "$1"
+	counted "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	cmp "$T/p.json" "$T/ref.json"
+	run cat "$T/count"
+	assert_output elfinfo
+	tail -c +257 "$e" | cmp - <(gunzip -c "$GUESTS/basic.elf.gz")
+	run header_field "$e" 5
+	assert_output "$(gunzip -c "$GUESTS/basic.elf.gz" | sha256sum | cut -c1-64)"
+}
+
+@test "an entry with a flipped byte in its data is discarded and made again" {
+	damaged 'd[256 + 100] ^= 1'
+}
+
+@test "a truncated entry is discarded and made again" {
+	damaged 'del d[len(d) - 1000:]'
+}
+
+@test "an entry cut inside its header is discarded and made again" {
+	damaged 'del d[100:]'
+}
+
+@test "a header with a flipped digest is discarded and made again" {
+	damaged 'i = d.index(b"\n") - 1; d[i] = ord("0") if d[i] != ord("0") else ord("1")'
+}
+
+@test "an entry swapped for another kernel's is discarded and made again" {
+	"$BIN/elfinfo" "$GUESTS/high.elf.gz" >/dev/null
+	damaged 'd[:] = open(sys.argv[1].rsplit("/", 1)[0] + "/" + [n for n in __import__("os").listdir(sys.argv[1].rsplit("/", 1)[0]) if n != sys.argv[1].rsplit("/", 1)[1]][0], "rb").read()'
+}
+
+@test "finalize loads only bytes with the plan's digest: a sound but other entry is replaced" {
+	plan_to pagetables "$GUESTS/basic.elf.gz" --memory 16M
+	# After the plan, the entry is made to hold another kernel, soundly.
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	counted "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json" >/dev/null
+	run cat "$T/count"
+	assert_output finalize
+	run "$PY" "$TOP/tests/checker/checkdom.py" "$T/dom" \
+		--kernel "$GUESTS/basic.elf.gz" --cmdline "" --memory $((16 << 20))
+	assert_success
+	refute_output --partial FAIL
+	tail -c +257 "$(entry "$GUESTS/basic.elf.gz")" |
+		cmp - <(gunzip -c "$GUESTS/basic.elf.gz")
+}
+
+@test "finalize refuses a plan whose elf_sha256 is not the kernel's, whatever the cache holds" {
+	plan_to pagetables "$GUESTS/basic.elf.gz" --memory 16M
+	local other
+	other=$(sha256sum "$GUESTS/high.elf" | cut -c1-64)
+	edit_plan "$T/4-pagetables.json" "$T/x.json" \
+		"p['elfinfo']['image']['elf_sha256'] = '$other'"
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	run --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/x.json"
+	assert_failure 1
+	assert_output ""
+	assert_stderr "finalize: elfinfo.image: $(realpath "$GUESTS/basic.elf.gz"): is not read as the plan says: its elf_sha256 disagrees"
+	[ ! -e "$T/dom" ]
+	# The forged entry went; the one in its place is the file's.
+	tail -c +257 "$(entry "$GUESTS/basic.elf.gz")" |
+		cmp - <(gunzip -c "$GUESTS/basic.elf.gz")
+}
+
+@test "a cache directory another user may write to is not used, and said once" {
+	mkdir -m 777 "$C"
+	chmod 777 "$C"
+	run --separate-stderr ./pipeline.sh "$GUESTS/basic.elf.gz" --memory 16M \
+		--initrd "$GUESTS/initrd.img.gz" --out "$T/dom"
+	assert_success
+	assert_stderr "elfinfo: cache $C: another user may write to it; building without it"
+	run ls -A "$C"
+	assert_output ""
+}
+
+@test "a cache directory owned by another user is not used" {
+	[ "$(id -u)" = 0 ] || skip "needs root, to give the directory away"
+	mkdir -m 700 "$C"
+	chown 65534:65534 "$C"
+	run --separate-stderr "$BIN/elfinfo" "$GUESTS/basic.elf.gz"
+	assert_success
+	assert_stderr "elfinfo: cache $C: owned by another user; building without it"
+	run ls -A "$C"
+	assert_output ""
+}
+
+@test "an entry owned by another user is not taken" {
+	[ "$(id -u)" = 0 ] || skip "needs root, to give the entry away"
+	mkdir -m 700 "$C"
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	chown 65534:65534 "$(entry "$GUESTS/basic.elf.gz")"
+	reference "$GUESTS/basic.elf.gz"
+	"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	cmp "$T/p.json" "$T/ref.json"
+}
+
+@test "an unwritable place for the cache costs nothing but speed" {
+	export PVBUILD_CACHE=/dev/null/cache
+	run --separate-stderr ./pipeline.sh "$GUESTS/basic.elf.gz" --memory 16M \
+		--initrd "$GUESTS/initrd.img.gz" --out "$T/dom"
+	assert_success
+	assert_stderr ""
+}
+
+@test "the cache is \$PVBUILD_CACHE, else \$XDG_CACHE_HOME/pvbuild, else \$HOME/.cache/pvbuild" {
+	XDG_CACHE_HOME=$T/xdg HOME=$T/home "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	[ -f "$(entry "$GUESTS/basic.elf.gz")" ]
+	env -u PVBUILD_CACHE XDG_CACHE_HOME="$T/xdg" HOME="$T/home" \
+		"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	run ls "$T/xdg/pvbuild"
+	assert_output "$(basename "$(entry "$GUESTS/basic.elf.gz")")"
+	[ "$(stat -c %a "$T/xdg/pvbuild")" = 700 ]
+	env -u PVBUILD_CACHE -u XDG_CACHE_HOME HOME="$T/home" \
+		"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	run ls "$T/home/.cache/pvbuild"
+	assert_output "$(basename "$(entry "$GUESTS/basic.elf.gz")")"
+	# Nowhere to put it: built all the same.
+	run --separate-stderr env -u PVBUILD_CACHE -u XDG_CACHE_HOME -u HOME \
+		"$BIN/elfinfo" "$GUESTS/basic.elf.gz"
+	assert_success
+	assert_stderr ""
+}
+
+@test "the cache stays under its cap, the least recently used entry going first" {
+	export PVBUILD_CACHE_SIZE=40K
+	mkdir -m 700 "$C"
+	echo mine >"$C/notes.txt"
+	"$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	sleep 0.05
+	"$BIN/elfinfo" "$GUESTS/high.elf.gz" >/dev/null
+	sleep 0.05
+	# basic is used again, so high is now the least recently used.
+	counted "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	run cat "$T/count"
+	assert_output ""
+	sleep 0.05
+	"$BIN/elfinfo" "$GUESTS/multiseg.elf.gz" >/dev/null
+	[ -f "$(entry "$GUESTS/basic.elf.gz")" ]
+	[ -f "$(entry "$GUESTS/multiseg.elf.gz")" ]
+	[ ! -e "$(entry "$GUESTS/high.elf.gz")" ]
+	# What is not an entry is not the cache's to remove.
+	[ "$(cat "$C/notes.txt")" = mine ]
+}
+
+@test "an entry larger than the cap is not kept; the build goes on" {
+	export PVBUILD_CACHE_SIZE=1K
+	run --separate-stderr "$BIN/elfinfo" "$GUESTS/basic.elf.gz"
+	assert_success
+	assert_stderr ""
+	run ls -A "$C"
+	assert_output ""
+}
+
+@test "PVBUILD_CACHE_SIZE: 0 turns the cache off; what is not a size is said, and built without" {
+	PVBUILD_CACHE_SIZE=0 "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >/dev/null
+	[ ! -e "$C" ]
+	run --separate-stderr env PVBUILD_CACHE_SIZE=lots "$BIN/elfinfo" "$GUESTS/basic.elf.gz"
+	assert_success
+	assert_stderr "elfinfo: PVBUILD_CACHE_SIZE: 'lots' is not a size; building without the cache"
+	[ ! -e "$C" ]
+}
+
+@test "two builds filling one entry at once both succeed, leaving one sound entry" {
+	local i
+	for i in 1 2 3 4; do
+		./pipeline.sh "$GUESTS/x64-basic.elf.gz" --memory 64M \
+			--initrd "$GUESTS/initrd.img.gz" --out "$T/dom$i" \
+			>"$T/out$i" 2>"$T/err$i" &
+	done
+	for i in 1 2 3 4; do
+		wait %$i || fail "build $i failed: $(cat "$T/err$i")"
+		[ ! -s "$T/err$i" ] || fail "build $i said: $(cat "$T/err$i")"
+	done
+	run ls -A "$C"
+	assert_output "$(printf '%s\n' "$(basename "$(entry "$GUESTS/x64-basic.elf.gz")")" \
+		"$(basename "$(entry "$GUESTS/initrd.img.gz")")" | sort)"
+	tail -c +257 "$(entry "$GUESTS/x64-basic.elf.gz")" |
+		cmp - <(gunzip -c "$GUESTS/x64-basic.elf.gz")
+}
+
+@test "a SIGKILL while an entry is written leaves nothing a later build takes" {
+	local list kernel pid i
+	list=$("$TOP/tests/realimages.sh" print) ||
+		skip "Debian's kernel cannot be had: $list"
+	kernel=$(awk '$1 == "linux" { print $2 }' <<<"$list")
+	mkdir -m 700 "$C"
+	"$BIN/elfinfo" "$kernel" >/dev/null &
+	pid=$!
+	# The temporary exists from before the decompression starts until
+	# the entry is renamed into place: seconds for this kernel.
+	for ((i = 0; i < 1000; i++)); do
+		compgen -G "$C/.tmp-*" >/dev/null && break
+		sleep 0.01
+	done
+	kill -KILL "$pid"
+	wait "$pid" || true
+	compgen -G "$C/.tmp-*" >/dev/null || fail "no temporary was seen"
+	run ls "$C"
+	assert_output ""
+	"$BIN/elfinfo" --no-cache "$kernel" >"$T/ref.json"
+	"$BIN/elfinfo" "$kernel" >"$T/p.json"
+	cmp "$T/p.json" "$T/ref.json"
+	# The killed build's temporary is swept when the next entry is made.
+	run ls -A "$C"
+	assert_output "$(sha256sum "$kernel" | cut -c1-64)-bzimage-xz"
+}
