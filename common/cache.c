@@ -19,7 +19,7 @@
 #include "digest.h"
 
 /* The header before an entry's data: one line, zero-padded. */
-#define HEADER 256
+#define HEADER CACHE_HEADER
 #define MAGIC "pvbuild-cache 1"
 
 /* A temporary whose writer is gone, or older than this, is removed. */
@@ -354,8 +354,8 @@ cache_end(struct cache *c, struct cache_fill *f, const uint8_t *data,
 	    f->key, len, sha256);
 	/* An entry larger than the whole cache is not kept. */
 	if (n < 0 || n >= HEADER || c->cap < HEADER || len > c->cap - HEADER ||
-	    pv_pwrite_all(f->fd, head, HEADER, 0) < 0 ||
-	    pv_pwrite_all(f->fd, data, (size_t)len, HEADER) < 0) {
+	    pv_pwrite_all(f->fd, head, HEADER, 0) < 0 || (data != NULL &&
+	    pv_pwrite_all(f->fd, data, (size_t)len, HEADER) < 0)) {
 		cache_abort(c, f);
 		return;
 	}

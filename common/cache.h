@@ -25,6 +25,9 @@
 /* The cap when $PVBUILD_CACHE_SIZE does not set one. */
 #define CACHE_DEFAULT_CAP ((uint64_t)1 << 30)
 
+/* The bytes of an entry's header, before its data. */
+#define CACHE_HEADER 256
+
 /* The longest key: a sha256, a container and a compression. */
 #define CACHE_KEY_MAX 96
 
@@ -61,8 +64,11 @@ void cache_drop(struct cache *, const char *key);
 /*
  * Filling an entry: cache_begin before the data is made, so that the
  * temporary exists while it is (a build killed then leaves only the
- * temporary); cache_end writes the data, renames it into place and keeps
- * the cache under its cap; cache_abort when the data could not be made.
+ * temporary), and fill->fd is where the data may be written as it is
+ * made, from CACHE_HEADER on (-1: there is no entry to fill); cache_end
+ * writes the header and the data (`data` NULL: it is written already),
+ * renames the entry into place and keeps the cache under its cap;
+ * cache_abort when the data could not be made.
  * None fails the caller: a cache that cannot be written is only slower.
  */
 struct cache_fill {

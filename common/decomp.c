@@ -111,7 +111,23 @@ struct obuf {
 	uint8_t *p;
 	uint64_t len, size, limit, cap;
 	const char *what;
+	const struct decomp_tap *tap;	/* or NULL */
+	uint64_t tapped;		/* bytes handed to the tap */
 };
+
+/* Output handed to a tap at a time, while the stream goes on. */
+#define DECOMP_TAP_STEP ((uint64_t)1 << 20)
+
+/* The output not yet handed to the tap, handed on. */
+static void
+ob_tap(struct obuf *ob)
+{
+	if (ob->tap != NULL && ob->len > ob->tapped) {
+		ob->tap->fn(ob->tap->arg, ob->p + ob->tapped,
+		    (size_t)(ob->len - ob->tapped));
+		ob->tapped = ob->len;
+	}
+}
 
 static int
 past_cap(const struct obuf *ob, struct pv_err *e)
@@ -184,6 +200,10 @@ ob_room(struct obuf *ob, uint64_t want, struct pv_err *e)
 	uint64_t need, nsize;
 	uint8_t *np;
 
+	/* Every decoder asks for room before each step: the place to hand
+	 * on what the steps before made. */
+	if (ob->len - ob->tapped >= DECOMP_TAP_STEP)
+		ob_tap(ob);
 	if (want <= ob->size - ob->len)
 		return 0;
 	if (pv_add(ob->len, want, &need) || need > ob->limit)
@@ -746,6 +766,14 @@ decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
     uint64_t len, uint64_t cap, uint8_t **out, uint64_t *outlen,
     struct pv_err *e)
 {
+	return decomp_run_tap(kind, what, in, len, cap, NULL, out, outlen, e);
+}
+
+int
+decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
+    uint64_t len, uint64_t cap, const struct decomp_tap *tap, uint8_t **out,
+    uint64_t *outlen, struct pv_err *e)
+{
 	struct obuf ob;
 	uint64_t hint = 0;
 	int rc;
@@ -761,6 +789,7 @@ decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
 	}
 	if (ob_init(&ob, what, cap, hint, e) < 0)
 		return -1;
+	ob.tap = tap;
 	switch (kind) {
 	case DECOMP_GZIP:
 		rc = gunzip(in, len, &ob, e);
@@ -798,6 +827,7 @@ decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
 		free(ob.p);
 		return -1;
 	}
+	ob_tap(&ob);
 	*out = ob.p;
 	*outlen = ob.len;
 	return 0;

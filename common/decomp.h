@@ -42,4 +42,20 @@ int decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
     uint64_t len, uint64_t cap, uint8_t **out, uint64_t *outlen,
     struct pv_err *e);
 
+/*
+ * A tap sees the output while it is made: `fn` gets every byte once, in
+ * order, in pieces of about a MiB as the stream goes on and the rest when
+ * it ends well. What it gets is valid only during the call. A stream that
+ * fails may have handed on part of its output first.
+ */
+struct decomp_tap {
+	void (*fn)(void *arg, const uint8_t *p, size_t n);
+	void *arg;
+};
+
+/* decomp_run, with `tap` (NULL: none) shown the output. */
+int decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
+    uint64_t len, uint64_t cap, const struct decomp_tap *tap, uint8_t **out,
+    uint64_t *outlen, struct pv_err *e);
+
 #endif

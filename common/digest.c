@@ -1,27 +1,156 @@
 /*
  * digest.c: sha256 as hex (digest.h), through OpenSSL's EVP interface,
- * which uses the processor's SHA instructions where it has them.
+ * which uses the processor's SHA instructions where it has them, at once
+ * or on a thread that follows the data as it is made.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "digest.h"
+#include "pv.h"
 
-void
-digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
+static void
+to_hex(const unsigned char md[32], char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int mdlen = 0;
 	unsigned i;
 
-	EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+}
+
+void
+digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
+	to_hex(md, out);
+}
+
+/* A piece waiting for the thread. */
+struct piece {
+	struct piece *next;
+	size_t n;
+	uint8_t data[];
+};
+
+struct digest_job {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct piece *head, **tail;	/* the queue, oldest first */
+	int done;			/* no more pieces will come */
+	int failed;			/* a feed or a write went wrong */
+	EVP_MD_CTX *md;
+	int fd;
+	uint64_t off;
+};
+
+static void *
+digest_run(void *arg)
+{
+	struct digest_job *j = arg;
+	struct piece *p;
+
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		while (j->head == NULL && !j->done)
+			pthread_cond_wait(&j->more, &j->lock);
+		p = j->head;
+		if (p != NULL && (j->head = p->next) == NULL)
+			j->tail = &j->head;
+		pthread_mutex_unlock(&j->lock);
+		if (p == NULL)
+			return NULL;
+		EVP_DigestUpdate(j->md, p->data, p->n);
+		if (j->fd >= 0 && !j->failed) {
+			if (pv_pwrite_all(j->fd, p->data, p->n, j->off) < 0)
+				j->failed = 1;
+			j->off += p->n;
+		}
+		free(p);
+	}
+}
+
+struct digest_job *
+digest_start(int fd, uint64_t off)
+{
+	struct digest_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->tail = &j->head;
+	j->fd = fd;
+	j->off = off;
+	if ((j->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(j->md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(j->md);
+		free(j);
+		return NULL;
+	}
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->more, NULL);
+	if (pthread_create(&j->thread, NULL, digest_run, j) != 0) {
+		pthread_mutex_destroy(&j->lock);
+		pthread_cond_destroy(&j->more);
+		EVP_MD_CTX_free(j->md);
+		free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void
+digest_feed(struct digest_job *j, const uint8_t *data, size_t n)
+{
+	struct piece *p = malloc(sizeof(*p) + n);
+
+	if (p != NULL) {
+		p->next = NULL;
+		p->n = n;
+		memcpy(p->data, data, n);
+	}
+	pthread_mutex_lock(&j->lock);
+	if (p == NULL)
+		j->failed = 2;	/* the digest would miss a piece */
+	else {
+		*j->tail = p;
+		j->tail = &p->next;
+		pthread_cond_signal(&j->more);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+int
+digest_finish(struct digest_job *j, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int rc;
+
+	pthread_mutex_lock(&j->lock);
+	j->done = 1;
+	pthread_cond_signal(&j->more);
+	pthread_mutex_unlock(&j->lock);
+	pthread_join(j->thread, NULL);
+	EVP_DigestFinal_ex(j->md, md, &mdlen);
+	to_hex(md, out);
+	rc = j->failed ? -1 : 0;
+	if (j->failed == 2)
+		out[0] = '\0';
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->more);
+	EVP_MD_CTX_free(j->md);
+	free(j);
+	return rc;
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef DIGEST_H
 #define DIGEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* sha256 of the `len` bytes at `buf` into `out` as 64 hex digits. */
@@ -12,5 +13,20 @@ void digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
 
 /* Is `s` 64 lowercase hex digits and nothing more? */
 int digest_valid(const char *s);
+
+/*
+ * Hashing on a thread of its own, so that data is hashed (and written
+ * out) while it is still being made: digest_start, digest_feed each piece
+ * in order (it is copied), digest_finish for the sha256. With `fd` >= 0
+ * every piece is also written to it, from offset `off`. digest_start
+ * returns NULL when no thread can be had; the caller then hashes the
+ * whole at the end itself.
+ */
+struct digest_job;
+
+struct digest_job *digest_start(int fd, uint64_t off);
+void digest_feed(struct digest_job *, const uint8_t *p, size_t n);
+/* Returns 0, or -1 when writing to the descriptor failed. */
+int digest_finish(struct digest_job *, char out[65]);
 
 #endif
