@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,6 +170,66 @@ header_ok(const char *h, const char *key, uint64_t len, char sha256[65])
 	return 0;
 }
 
+/*
+ * The entries' data handed out, mapped rather than copied: cache_free
+ * tells them from memory of malloc's. Few at a time (a kernel, an
+ * initrd, a prefetched kernel).
+ */
+#define MAPS 8
+
+static struct {
+	uint8_t *base;
+	size_t len;
+} maps[MAPS];
+static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * The entry's data, mapped read-only (nothing writes to an image's data)
+ * and at once: its pages are in the page cache, and mapped, not copied.
+ */
+static uint8_t *
+map_entry(int fd, size_t len)
+{
+	uint8_t *base;
+	int i;
+
+	base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	pthread_mutex_lock(&maps_lock);
+	for (i = 0; i < MAPS && maps[i].base != NULL; i++)
+		;
+	if (i < MAPS) {
+		maps[i].base = base;
+		maps[i].len = len;
+	}
+	pthread_mutex_unlock(&maps_lock);
+	if (i == MAPS) {
+		munmap(base, len);
+		return NULL;
+	}
+	return base + HEADER;
+}
+
+void
+cache_free(uint8_t *data)
+{
+	int i;
+
+	if (data == NULL)
+		return;
+	pthread_mutex_lock(&maps_lock);
+	for (i = 0; i < MAPS && maps[i].base + HEADER != data; i++)
+		;
+	if (i < MAPS) {
+		munmap(maps[i].base, maps[i].len);
+		maps[i].base = NULL;
+	}
+	pthread_mutex_unlock(&maps_lock);
+	if (i == MAPS)
+		free(data);
+}
+
 int
 cache_get(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
     uint64_t *len, char sha256[65])
@@ -190,16 +252,11 @@ cache_get(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 		goto drop;
 	/* Sound or not, more than this read may take: decompressing would
 	 * refuse it, and says why. */
-	if (n > cap || n > SIZE_MAX - 1) {
+	if (n > cap || n > SIZE_MAX - HEADER ||
+	    (buf = map_entry(fd, (size_t)st.st_size)) == NULL) {
 		close(fd);
 		return 0;
 	}
-	if ((buf = malloc((size_t)n + 1)) == NULL) {
-		close(fd);
-		return 0;
-	}
-	if (read_at(fd, buf, n, HEADER) < 0)
-		goto drop;
 	digest_sha256(buf, n, got);
 	if (strcmp(got, sha256) != 0)
 		goto drop;
@@ -210,7 +267,7 @@ cache_get(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 	*len = n;
 	return 1;
 drop:
-	free(buf);
+	cache_free(buf);
 	close(fd);
 	cache_drop(c, key);
 	return 0;

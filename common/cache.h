@@ -52,11 +52,16 @@ void cache_close(struct cache *);
 
 /*
  * The entry `key` when it is sound and its data no longer than `cap`:
- * returns 1 with the data in *data (free it), its length and its sha256;
- * 0 when there is none to use (an unsound entry is removed).
+ * returns 1 with the data in *data (cache_free it), its length and its
+ * sha256; 0 when there is none to use (an unsound entry is removed). The
+ * data is the entry mapped, copy on write: only renames and removals
+ * ever change an entry, never a write in place.
  */
 int cache_get(struct cache *, const char *key, uint64_t cap, uint8_t **data,
     uint64_t *len, char sha256[65]);
+
+/* Free data from cache_get, or from malloc: either may be given. */
+void cache_free(uint8_t *data);
 
 /* Remove the entry `key` (its data turned out not to be what it says). */
 void cache_drop(struct cache *, const char *key);

@@ -425,7 +425,7 @@ load(const char *path, enum img_kind what, uint64_t cap,
 	if (data != NULL)
 		*data = out;
 	else
-		free(out);
+		img_free(out);
 	return 0;
 fail:
 	free(raw);
@@ -528,7 +528,7 @@ img_load_ref(const struct img_ref *want, enum img_trust trust,
 		cache_key(got.sha256, &got, key);
 		cache_drop(cache, key);
 		img_ref_free(&got);
-		free(buf);
+		img_free(buf);
 		if (load(want->path, want->kind, want->data_size, want, trust,
 		    cache, 1, &got, &buf, e) < 0)
 			return -1;
@@ -544,7 +544,7 @@ img_load_ref(const struct img_ref *want, enum img_trust trust,
 			pv_fail(e, PV_EXIT_INPUT, "%s: is not read as the plan "
 			    "says: its %s disagrees", want->path, field);
 		img_ref_free(&got);
-		free(buf);
+		img_free(buf);
 		return -1;
 	}
 	img_ref_free(&got);
@@ -557,4 +557,10 @@ img_ref_free(struct img_ref *ref)
 {
 	free(ref->path);
 	ref->path = NULL;
+}
+
+void
+img_free(uint8_t *data)
+{
+	cache_free(data);
 }

@@ -91,4 +91,8 @@ int img_ref_same(const struct img_ref *want, const struct img_ref *got);
 
 void img_ref_free(struct img_ref *);
 
+/* Free the data img_load, img_load_ref or img_decode handed back: it may
+ * be a cache entry's, mapped, rather than allocated. */
+void img_free(uint8_t *data);
+
 #endif

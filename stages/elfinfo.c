@@ -23,7 +23,7 @@ inspect(const char *path, uint64_t cap, struct cache *cache, json_t **member,
 	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, &data, e) < 0)
 		return -1;
 	rc = elf_guest_inspect(data, ei.image.data_size, &ei, e);
-	free(data);
+	img_free(data);
 	if (rc < 0)
 		pv_wrap(e, "%s", path);
 	else

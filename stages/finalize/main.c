@@ -201,9 +201,9 @@ main(int argc, char **argv)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
-	free(kernel);
-	free(initrd);
-	free(prefetch_take(&a.pf, NULL));
+	img_free(kernel);
+	img_free(initrd);
+	img_free(prefetch_take(&a.pf, NULL));
 	plan_free(&p);
 	cache_close(&cache);
 	return rc;

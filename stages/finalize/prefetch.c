@@ -37,7 +37,7 @@ prefetch_take(struct prefetch *pf, const struct img_ref *want)
 		data = pf->data;
 		pf->data = NULL;
 	}
-	free(pf->data);
+	img_free(pf->data);
 	pf->data = NULL;
 	if (pf->ok)
 		img_ref_free(&pf->ref);
