@@ -11,19 +11,22 @@
 #define PROG "elfinfo"
 #define SYNOPSIS "elfinfo [--max-size SIZE] [--no-cache] IMAGE"
 
+/*
+ * The kernel's member into *member; its data stays in *data, for main to
+ * free once the plan is out: freeing tens of MiB takes a while, and the
+ * next stage need not wait for it.
+ */
 static int
 inspect(const char *path, uint64_t cap, struct cache *cache, json_t **member,
-    struct pv_err *e)
+    uint8_t **data, struct pv_err *e)
 {
 	struct plan_elfinfo ei;
-	uint8_t *data;
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, &data, e) < 0)
+	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, data, e) < 0)
 		return -1;
-	rc = elf_guest_inspect(data, ei.image.data_size, &ei, e);
-	img_free(data);
+	rc = elf_guest_inspect(*data, ei.image.data_size, &ei, e);
 	if (rc < 0)
 		pv_wrap(e, "%s", path);
 	else
@@ -50,6 +53,7 @@ main(int argc, char **argv)
 {
 	uint64_t cap = IMG_DEFAULT_CAP;
 	json_t *member = NULL;
+	uint8_t *data = NULL;
 	struct cache cache;
 	int no_cache = 0;
 	char *value;
@@ -71,10 +75,11 @@ main(int argc, char **argv)
 		    "too many arguments");
 	cli_cache(PROG, no_cache, 1, &cache);
 	if (plan_new(&p, &e) < 0 ||
-	    inspect(argv[optind], cap, &cache, &member, &e) < 0)
+	    inspect(argv[optind], cap, &cache, &member, &data, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = cli_emit(PROG, &p, "elfinfo", member);
+	img_free(data);
 	plan_free(&p);
 	cache_close(&cache);
 	return rc;
