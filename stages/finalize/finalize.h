@@ -31,6 +31,7 @@ struct backend {
 struct prefetch {
 	const char *path;		/* --prefetch IMAGE, or NULL */
 	struct cache *cache;		/* lookup_only, or NULL: decompress */
+	int stop[2];			/* a pipe: the plan is here */
 	pthread_t thread;
 	int started, ok;
 	struct img_ref ref;
