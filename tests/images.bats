@@ -48,6 +48,8 @@ want = {
     "payload_offset": int(poff),
     "payload_size": int(psize),
     "elf_size": a["image"]["elf_size"],
+    # The same ELF, whatever it came in.
+    "elf_sha256": a["image"]["sha256"],
 }
 assert img == want, "image is %r, want %r" % (img, want)
 EOF
