@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/evp.h>
 
@@ -35,18 +36,49 @@ digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
 	to_hex(md, out);
 }
 
-/* A piece waiting for the thread. */
+/*
+ * A piece waiting for the thread. Mapped, not malloc'd, so that its
+ * memory goes back to the system when it is hashed, whatever malloc
+ * would keep: the queue is all the memory a job adds.
+ */
 struct piece {
 	struct piece *next;
-	size_t n;
+	size_t n, size;
 	uint8_t data[];
 };
+
+static struct piece *
+piece_new(const uint8_t *data, size_t n)
+{
+	size_t size = sizeof(struct piece) + n;
+	struct piece *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	p->next = NULL;
+	p->n = n;
+	p->size = size;
+	memcpy(p->data, data, n);
+	return p;
+}
+
+/*
+ * The most the queue holds: a decompression faster than the hashing
+ * (a bomb of zeros) waits for it rather than doubling its memory.
+ */
+#define QUEUE_MAX ((size_t)4 << 20)
+
+/* The largest piece: a decoder may hand on tens of MiB at once. */
+#define PIECE_MAX ((size_t)1 << 20)
 
 struct digest_job {
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t more;
+	pthread_cond_t more, room;
 	struct piece *head, **tail;	/* the queue, oldest first */
+	size_t queued;			/* bytes in it */
 	int done;			/* no more pieces will come */
 	int failed;			/* a feed or a write went wrong */
 	EVP_MD_CTX *md;
@@ -67,6 +99,10 @@ digest_run(void *arg)
 		p = j->head;
 		if (p != NULL && (j->head = p->next) == NULL)
 			j->tail = &j->head;
+		if (p != NULL) {
+			j->queued -= p->n;
+			pthread_cond_signal(&j->room);
+		}
 		pthread_mutex_unlock(&j->lock);
 		if (p == NULL)
 			return NULL;
@@ -76,7 +112,7 @@ digest_run(void *arg)
 				j->failed = 1;
 			j->off += p->n;
 		}
-		free(p);
+		munmap(p, p->size);
 	}
 }
 
@@ -98,9 +134,11 @@ digest_start(int fd, uint64_t off)
 	}
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->more, NULL);
+	pthread_cond_init(&j->room, NULL);
 	if (pthread_create(&j->thread, NULL, digest_run, j) != 0) {
 		pthread_mutex_destroy(&j->lock);
 		pthread_cond_destroy(&j->more);
+		pthread_cond_destroy(&j->room);
 		EVP_MD_CTX_free(j->md);
 		free(j);
 		return NULL;
@@ -111,22 +149,25 @@ digest_start(int fd, uint64_t off)
 void
 digest_feed(struct digest_job *j, const uint8_t *data, size_t n)
 {
-	struct piece *p = malloc(sizeof(*p) + n);
+	struct piece *p;
+	size_t k;
 
-	if (p != NULL) {
-		p->next = NULL;
-		p->n = n;
-		memcpy(p->data, data, n);
+	for (; n > 0; data += k, n -= k) {
+		k = n < PIECE_MAX ? n : PIECE_MAX;
+		p = piece_new(data, k);
+		pthread_mutex_lock(&j->lock);
+		while (p != NULL && j->queued > 0 && j->queued + k > QUEUE_MAX)
+			pthread_cond_wait(&j->room, &j->lock);
+		if (p == NULL)
+			j->failed = 2;	/* the digest would miss a piece */
+		else {
+			j->queued += k;
+			*j->tail = p;
+			j->tail = &p->next;
+			pthread_cond_signal(&j->more);
+		}
+		pthread_mutex_unlock(&j->lock);
 	}
-	pthread_mutex_lock(&j->lock);
-	if (p == NULL)
-		j->failed = 2;	/* the digest would miss a piece */
-	else {
-		*j->tail = p;
-		j->tail = &p->next;
-		pthread_cond_signal(&j->more);
-	}
-	pthread_mutex_unlock(&j->lock);
 }
 
 int
@@ -148,6 +189,7 @@ digest_finish(struct digest_job *j, char out[65])
 		out[0] = '\0';
 	pthread_mutex_destroy(&j->lock);
 	pthread_cond_destroy(&j->more);
+	pthread_cond_destroy(&j->room);
 	EVP_MD_CTX_free(j->md);
 	free(j);
 	return rc;
