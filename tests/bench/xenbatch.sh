@@ -4,10 +4,10 @@
 # /batch holds bin/ (pvbuild's stages), img/linux (Debian's kernel, the
 # dom0's own), img/initrd.gz (the guests' busybox initramfs) and runs (how
 # many rounds). Each round builds the kernel at 256 MiB once by xl create
-# -p and, for an empty cache and for a warm one, once by pvbuild's pipe
-# with finalize --backend xen --paused and once stage by stage from saved
-# plans; every domain is destroyed before the next build starts, so that
-# each finds the hypervisor as the first did. It prints
+# -p and once by pvbuild's pipe with finalize --backend xen --paused from
+# an empty cache and once from a warm one; every domain is destroyed
+# before the next build starts, so that each finds the hypervisor as the
+# first did. It prints
 # "@@XENVM bench sample KEY T0 T1" (KEY's build ran from uptime T0 to T1;
 # busybox's date has no sub-second clock) and "@@XENVM bench fail KEY WHY".
 
@@ -42,10 +42,10 @@ clear() {
 	done
 }
 
-# timed KEY CACHE DOMAIN CMD...: one run of CMD as KEY's sample, with the
-# cache CACHE (cold: a new empty directory; warm: the one filled before
-# the rounds). A CMD that builds DOMAIN must leave it there, paused; it is
-# destroyed after the time is taken.
+# timed KEY CACHE DOMAIN CMD...: one run of CMD, which builds DOMAIN, as
+# KEY's sample, with the cache CACHE (cold: a new empty directory; warm:
+# the one filled before the rounds). CMD must leave DOMAIN there, paused;
+# it is destroyed after the time is taken.
 timed() {
 	key=$1 cache=$2 dom=$3
 	shift 3
@@ -62,13 +62,13 @@ timed() {
 	read -r t1 _ </proc/uptime
 	if [ $rc != 0 ]; then
 		fail "$key rc=$rc $(head -c 300 /tmp/bench.err | tr '\n' ' ')"
-	elif [ -n "$dom" ] && ! xl list "$dom" 2>/dev/null |
+	elif ! xl list "$dom" 2>/dev/null |
 		awk 'NR == 2 && $5 ~ /p/ { f = 1 } END { exit !f }'; then
 		fail "$key: no paused domain $dom after the build"
 	else
 		echo "@@XENVM bench sample $key $t0 $t1"
 	fi
-	[ -z "$dom" ] || clear
+	clear
 }
 
 cat >/tmp/bench.cfg <<EOF
@@ -80,33 +80,25 @@ extra = "$CMDLINE"
 memory = ${MEM%M}
 EOF
 
-# The plans the stages alone start from; making them, and one whole
-# build, fill the warm cache as a host's first build of the kernel does.
+# One build fills the warm cache, as a host's first build of the kernel
+# does.
 clear
 rm -rf $WARM
 mkdir -m 700 $WARM
-export PVBUILD_CACHE=$WARM
-{ elfinfo $IMG >/tmp/1.json &&
-	layout --memory $MEM --initrd $INITRD --cmdline "$CMDLINE" /tmp/1.json >/tmp/2.json &&
-	populate /tmp/2.json >/tmp/3.json && pagetables /tmp/3.json >/tmp/4.json &&
-	pvbuild bench-prime >/dev/null; } 2>/tmp/bench.err ||
-	fail "prime $(head -c 300 /tmp/bench.err | tr '\n' ' ')"
-clear
+timed prime warm bench-prime pvbuild bench-prime
 
+# Each of the three builds goes first in one round of three: under TCG
+# a build's time depends much on what ran just before it.
 r=0
 while [ $r -lt "$(cat /batch/runs)" ]; do
-	r=$((r + 1))
 	echo "@@XENVM bench round $r"
-	timed xen-xl:whole none bench-xl xl create -p /tmp/bench.cfg
-	for cache in cold warm; do
-		timed xen-$cache:whole $cache bench-$cache pvbuild bench-$cache
-		timed xen-$cache:elfinfo $cache "" elfinfo $IMG
-		timed xen-$cache:layout $cache "" layout --memory $MEM --initrd $INITRD \
-			--cmdline "$CMDLINE" /tmp/1.json
-		timed xen-$cache:populate $cache "" populate /tmp/2.json
-		timed xen-$cache:pagetables $cache "" pagetables /tmp/3.json
-		timed xen-$cache:finalize $cache bench-stage finalize --backend xen \
-			--name bench-stage --paused --prefetch $IMG --initrd $INITRD /tmp/4.json
+	for k in 0 1 2; do
+		case $(((r + k) % 3)) in
+		0) timed xen-xl:whole none bench-xl xl create -p /tmp/bench.cfg ;;
+		1) timed xen-cold:whole cold bench-cold pvbuild bench-cold ;;
+		2) timed xen-warm:whole warm bench-warm pvbuild bench-warm ;;
+		esac
 	done
+	r=$((r + 1))
 done
 clear
