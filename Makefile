@@ -515,8 +515,13 @@ check:
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
 	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
 
+# make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6]: the issue's
+# table of targets (tests/bench/bench.sh); XENVM=1 adds the rows on real
+# Xen, from one boot of the Xen VM (a few minutes).
+BENCH_RUNS ?= 3
+XENVM ?= 0
 bench: all guests build/bench-floor
-	tests/bench/bench.sh
+	XENVM=$(XENVM) tests/bench/bench.sh $(BENCH_RUNS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR)

@@ -2,7 +2,9 @@
  * floor: the time to only decompress a kernel's payload with the library
  * elfinfo uses, the floor the bench compares the pipeline with. It reads
  * the file, finds the payload (a bzImage's, or the whole file), then times
- * decomp_run() alone, best of N runs, and prints the seconds.
+ * decomp_run() alone, N runs, and prints the median in seconds: the median,
+ * as for every figure of the bench, so that one run slowed by another
+ * program on the machine moves no ratio.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,14 @@
 #include "bzimage.h"
 #include "decomp.h"
 #include "img.h"
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
 
 static double
 now(void)
@@ -26,7 +36,7 @@ main(int argc, char **argv)
 {
 	uint64_t size = 0, off = 0, plen, outlen;
 	unsigned version;
-	double best = 1e9, t;
+	double *times, t;
 	struct pv_err e;
 	uint8_t *buf, *out;
 	enum decomp_kind kind;
@@ -34,9 +44,13 @@ main(int argc, char **argv)
 	FILE *fp;
 	long n;
 
-	if (argc != 3 || (runs = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: floor IMAGE RUNS\n");
+	if (argc != 3 || (runs = atoi(argv[2])) < 1 || runs > 1000) {
+		fprintf(stderr, "usage: floor IMAGE RUNS (1 to 1000)\n");
 		return 2;
+	}
+	if ((times = calloc((size_t)runs, sizeof(*times))) == NULL) {
+		perror("floor");
+		return 3;
 	}
 	if ((fp = fopen(argv[1], "rb")) == NULL || fseek(fp, 0, SEEK_END) != 0 ||
 	    (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0 ||
@@ -65,10 +79,12 @@ main(int argc, char **argv)
 		}
 		t = now() - t;
 		free(out);
-		if (t < best)
-			best = t;
+		times[i] = t;
 	}
-	printf("%s %.4f %llu\n", decomp_name(kind), best,
+	qsort(times, (size_t)runs, sizeof(*times), cmp_double);
+	/* The middle run, or the mean of the two middle ones. */
+	t = (times[(runs - 1) / 2] + times[runs / 2]) / 2;
+	printf("%s %.4f %llu\n", decomp_name(kind), t,
 	    (unsigned long long)outlen);
 	return 0;
 }

@@ -180,6 +180,9 @@ prepare() {
 	fi
 	printf 'xen %s\ndom0_kernel %s\ndom0_initrd %s\nkernel_version %s\n' \
 		"$xen" "$vmlinuz" "$dom0" "$kver"
+	# For make bench (tests/bench/xen.sh), which builds its guests'
+	# initramfs from it as tests/xen.bats does.
+	printf 'busybox %s\n' "$VMC/pkg/busybox-static/bin/busybox"
 }
 
 run() {
