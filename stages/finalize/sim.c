@@ -25,87 +25,23 @@
 #define SIM_BELOW_4G ((uint64_t)1 << 20)	/* frames under 4 GiB */
 
 static uint64_t
-mix64(uint64_t z)
-{
-	/* splitmix64's finaliser: a good 64-bit mixing function. */
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-round_fn(const struct sim *s, uint64_t r, int round)
-{
-	return mix64(r ^ s->scatter ^ ((uint64_t)round << 56));
-}
-
-/*
- * One round of the Feistel network below, a bijection of k-bit values:
- * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)).
- */
-static uint64_t
-feistel_round(const struct sim *s, uint64_t x, int round)
-{
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t hi = x >> (s->perm_bits - a);
-	const uint64_t lo = x & (s->perm_mask >> a);
-
-	return lo << a | ((hi ^ round_fn(s, lo, round)) & ((1ULL << a) - 1));
-}
-
-/* The round undone: lo:(hi ^ F(lo)) back to hi:lo. */
-static uint64_t
-feistel_unround(const struct sim *s, uint64_t x, int round)
-{
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t lo = x >> a;
-	const uint64_t hi = (x ^ round_fn(s, lo, round)) & ((1ULL << a) - 1);
-
-	return hi << (s->perm_bits - a) | lo;
-}
-
-/*
- * The permutation of [0, pool) that --scatter picks (`inverse`: which
- * index a pool slot holds): a four-round Feistel network over the
- * smallest power of two that holds the pool, split unevenly when its bits
- * are odd, walked until the value falls inside the pool (cycle walking
- * keeps it a permutation; with the domain under twice the pool it takes
- * two steps on average). Constant memory, so the machine can be far
- * larger than what we keep of it.
- */
-static uint64_t
-permute(const struct sim *s, uint64_t x, int inverse)
-{
-	int i;
-
-	do {
-		for (i = 0; i < 4; i++)
-			x = inverse ? feistel_unround(s, x, 3 - i) :
-			    feistel_round(s, x, i);
-	} while (x >= s->pool);
-	return x;
-}
-
-static uint64_t
 sim_mfn(struct hv *hv, uint64_t pfn)
 {
-	return ((struct sim *)hv)->p2m[pfn];
+	struct sim *s = (struct sim *)hv;
+
+	if (s->moved && pfn == s->moved_pfn)
+		return s->moved_mfn;
+	return sim_frames_slot(s, pfn);
 }
 
-/* The pfn owning frame m, or UINT64_MAX. */
-static uint64_t
-sim_owner(const struct sim *s, uint64_t m)
+static void
+sim_mfns(struct hv *hv, uint64_t pfn, uint64_t n, uint64_t *out)
 {
-	uint64_t x;
+	struct sim *s = (struct sim *)hv;
 
-	if (m < s->reserved || m >= s->frames)
-		return UINT64_MAX;
-	if (s->moved && m == s->moved_mfn)
-		return s->moved_pfn;
-	if (s->moved && m == s->moved_from)
-		return UINT64_MAX;
-	x = permute(s, m - s->reserved, 1);
-	return x < s->hv.nr_pages ? x : UINT64_MAX;
+	sim_frames_slots(s, pfn, n, out);
+	if (s->moved && s->moved_pfn - pfn < n)
+		out[s->moved_pfn - pfn] = s->moved_mfn;
 }
 
 static int
@@ -135,7 +71,8 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	/* Any frame under 4 GiB that neither the domain nor shared_info
 	 * holds will do; take the lowest. */
 	for (m = s->reserved; m < top; m++)
-		if (sim_owner(s, m) == UINT64_MAX && m != hv->shared_info_mfn)
+		if (sim_frames_owner(s, m) == UINT64_MAX &&
+		    m != hv->shared_info_mfn)
 			break;
 	if (m >= top)
 		return pv_fail(e, PV_EXIT_INPUT, "the PAE guest's L3 table "
@@ -146,48 +83,36 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	s->moved = 1;
 	s->moved_pfn = pfn;
 	s->moved_mfn = m;
-	s->p2m[pfn] = m;
 	return 0;
 }
 
 /*
  * The machine-to-phys table, one entry of the guest's word size per frame,
- * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY).
- * Made from the p2m in memory and written at once; a machine whose table
- * would not fit in M2P_BUFFER is written a chunk at a time instead, each
- * owner found through the inverse permutation.
+ * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY),
+ * made a chunk at a time (simframes.c) and written to m2p.bin.
  */
-#define M2P_BUFFER ((uint64_t)256 << 20)
+#define M2P_CHUNK ((uint64_t)1 << 16)	/* frames: 512 KiB of entries */
 
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
 	const unsigned w = hv->abi->word;
-	uint64_t per = 65536, m, k, n, pfn;
+	uint64_t m, n;
 	uint8_t *buf;
 	char path[4096];
-	int fd, rc = 0, whole = s->frames * w <= M2P_BUFFER;
+	int fd, rc = 0;
 
-	if (whole)
-		per = s->frames;
-	if ((buf = malloc(per * w)) == NULL)
+	if ((buf = malloc(M2P_CHUNK * w)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 		free(buf);
 		return sim_sys_fail(e, s, "m2p.bin");
 	}
-	if (whole) {
-		memset(buf, 0xff, per * w);
-		for (pfn = 0; pfn < hv->nr_pages; pfn++)
-			pv_put_le(buf + s->p2m[pfn] * w, pfn, w);
-		rc = pv_pwrite_all(fd, buf, (size_t)(per * w), 0);
-	}
-	for (m = 0; !whole && m < s->frames && rc == 0; m += n) {
-		n = s->frames - m < per ? s->frames - m : per;
-		for (k = 0; k < n; k++)
-			pv_put_le(buf + k * w, sim_owner(s, m + k), w);
+	for (m = 0; m < s->frames && rc == 0; m += n) {
+		n = s->frames - m < M2P_CHUNK ? s->frames - m : M2P_CHUNK;
+		sim_frames_m2p(s, m, n, buf, w);
 		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
 	}
 	free(buf);
@@ -358,13 +283,14 @@ sim_close(struct hv *hv)
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
 	sim_dir_remove(s);
-	free(s->p2m);
+	free(s->blocks);
 	free(s->out);
 	free(s);
 }
 
 static const struct hv_ops sim_ops = {
 	.mfn = sim_mfn,
+	.mfns = sim_mfns,
 	.write = sim_write,
 	.machphys = sim_machphys,
 	.below_4g = sim_below_4g,
@@ -379,7 +305,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
     const struct plan *p, struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
-	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames, pfn;
+	uint64_t nr_pages = p->layout->nr_pages, extra, max_frames;
 	struct stat st;
 	struct sim *s;
 	char path[4096];
@@ -417,8 +343,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->frames = s->reserved + nr_pages + 1 + extra;
 	if (s->frames > max_frames)
 		s->frames = max_frames;
-	if (s->reserved >= s->frames ||
-	    (s->pool = s->frames - s->reserved) < nr_pages + 1) {
+	if (s->reserved >= s->frames || s->frames - s->reserved < nr_pages + 1) {
 		free(s);
 		return pv_fail(e, PV_EXIT_INPUT, "sim: a %s machine of at most "
 		    "%llu frames, %llu of them the hypervisor's, cannot hold "
@@ -426,20 +351,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		    (unsigned long long)(opt->reserved >> PV_PAGE_SHIFT),
 		    (unsigned long long)nr_pages);
 	}
-	for (bits = 2; (uint64_t)1 << bits < s->pool; bits++)
-		;
-	s->perm_bits = (unsigned)bits;
-	s->perm_hi_bits = (unsigned)bits / 2;
-	s->perm_mask = ((uint64_t)1 << bits) - 1;
-	/* The frame after the domain's is the hypervisor's shared_info. */
-	s->hv.shared_info_mfn = s->reserved + permute(s, nr_pages, 0);
-	if ((s->p2m = malloc(nr_pages * sizeof(*s->p2m))) == NULL) {
-		free(s);
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
-		    "p2m of %llu pages", (unsigned long long)nr_pages);
-	}
-	for (pfn = 0; pfn < nr_pages; pfn++)
-		s->p2m[pfn] = s->reserved + permute(s, pfn, 0);
+	if (sim_frames_init(s, e) < 0)
+		goto fail;
 	if (sim_dir_create(s, out, e) < 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
