@@ -44,19 +44,89 @@ sim_mfns(struct hv *hv, uint64_t pfn, uint64_t n, uint64_t *out)
 		out[s->moved_pfn - pfn] = s->moved_mfn;
 }
 
+/* Read a page of machine.mem back (one gathered in part). */
+static int
+pread_page(int fd, uint8_t *page, uint64_t mfn)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < PV_PAGE_SIZE) {
+		n = pread(fd, page + done, PV_PAGE_SIZE - done,
+		    (off_t)((mfn << PV_PAGE_SHIFT) + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+#define STAGE_DIRTY(s, i) ((s)->stage_dirty[(i) / 64] >> ((i) % 64) & 1)
+
+/*
+ * The gathered frames of the staged extent written out, each run of
+ * consecutive frames in one pwrite: the domain's 2 MiB stretches go to
+ * one extent each, so a kernel or p2m goes out in writes of up to 2 MiB
+ * rather than a page at a time.
+ */
+static int
+stage_flush(struct sim *s, struct pv_err *e)
+{
+	const uint64_t first = s->stage_ext << SIM_EXTENT_BITS;
+	uint64_t i, n;
+
+	if (s->stage_ext == UINT64_MAX)
+		return 0;
+	for (i = 0; i < SIM_EXTENT_FRAMES; i += n) {
+		for (n = 0; i + n < SIM_EXTENT_FRAMES && STAGE_DIRTY(s, i + n);
+		    n++)
+			;
+		if (n == 0) {
+			n = 1;
+			continue;
+		}
+		if (pv_pwrite_all(s->mem_fd, s->stage + (i << PV_PAGE_SHIFT),
+		    (size_t)(n << PV_PAGE_SHIFT), (first + i) << PV_PAGE_SHIFT) < 0)
+			return sim_sys_fail(e, s, "machine.mem");
+	}
+	memset(s->stage_dirty, 0, sizeof(s->stage_dirty));
+	s->stage_ext = UINT64_MAX;
+	return 0;
+}
+
 static int
 sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
     size_t len, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
+	const uint64_t i = mfn % SIM_EXTENT_FRAMES;
+	uint8_t *page = s->stage + (i << PV_PAGE_SHIFT);
 
 	if (mfn < s->reserved || mfn >= s->frames ||
 	    !pv_inside(off, len, PV_PAGE_SIZE))
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: write outside the "
 		    "domain's frames (mfn %llu)", (unsigned long long)mfn);
-	if (pv_pwrite_all(s->mem_fd, buf, len,
-	    (mfn << PV_PAGE_SHIFT) + off) < 0)
-		return sim_sys_fail(e, s, "machine.mem");
+	if (mfn >> SIM_EXTENT_BITS != s->stage_ext) {
+		if (stage_flush(s, e) < 0)
+			return -1;
+		s->stage_ext = mfn >> SIM_EXTENT_BITS;
+	}
+	/*
+	 * A frame gathered for the first time starts as machine.mem has it,
+	 * which a write of the whole frame need not read.
+	 */
+	if (!STAGE_DIRTY(s, i)) {
+		if ((off != 0 || len != PV_PAGE_SIZE) &&
+		    pread_page(s->mem_fd, page, mfn) < 0)
+			return sim_sys_fail(e, s, "machine.mem");
+		s->stage_dirty[i / 64] |= (uint64_t)1 << (i % 64);
+	}
+	memcpy(page + off, buf, len);
 	return 0;
 }
 
@@ -231,6 +301,8 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	if (s->pinned_level == 0 || s->pinned_pfn != top_pfn)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: the top-level table is "
 		    "not pinned");
+	if (stage_flush(s, e) < 0)
+		return -1;
 	if (close(s->mem_fd) < 0) {
 		s->mem_fd = -1;
 		return sim_sys_fail(e, s, "machine.mem");
@@ -284,6 +356,7 @@ sim_close(struct hv *hv)
 		close(s->mem_fd);
 	sim_dir_remove(s);
 	free(s->blocks);
+	free(s->stage);
 	free(s->out);
 	free(s);
 }
@@ -321,6 +394,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
 	s->tmp_lock = -1;
+	s->stage_ext = UINT64_MAX;
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;
 	s->hv.nr_pages = nr_pages;
@@ -353,6 +427,10 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	}
 	if (sim_frames_init(s, e) < 0)
 		goto fail;
+	if ((s->stage = malloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+		goto fail;
+	}
 	if (sim_dir_create(s, out, e) < 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);

@@ -48,6 +48,14 @@ struct sim {
 	uint64_t moved_pfn, moved_mfn, moved_from;
 	uint64_t pinned_pfn;
 	int pinned_level;
+	/*
+	 * The writes of one 2 MiB machine extent, gathered in `stage` and
+	 * written in runs of frames when the build moves to another
+	 * (sim.c); stage_dirty marks the frames gathered.
+	 */
+	uint8_t *stage;
+	uint64_t stage_ext;
+	uint64_t stage_dirty[SIM_EXTENT_FRAMES / 64];
 };
 
 /* Fail with errno's text, naming --out and `what` in it. */
