@@ -159,36 +159,76 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 /*
  * The machine-to-phys table, one entry of the guest's word size per frame,
  * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY),
- * made a chunk at a time (simframes.c) and written to m2p.bin.
+ * made a chunk at a time (simframes.c) and written to m2p.bin on a thread
+ * of its own: it needs only where the frames are, settled before
+ * machphys, and so it overlaps the writes into machine.mem.
  */
 #define M2P_CHUNK ((uint64_t)1 << 16)	/* frames: 512 KiB of entries */
+
+static void *
+m2p_main(void *arg)
+{
+	struct sim *s = arg;
+	const unsigned w = s->hv.abi->word;
+	uint64_t m, n;
+	uint8_t *buf;
+
+	if ((buf = malloc(M2P_CHUNK * w)) == NULL) {
+		s->m2p_errno = ENOMEM;
+		return NULL;
+	}
+	for (m = 0; m < s->frames; m += n) {
+		n = s->frames - m < M2P_CHUNK ? s->frames - m : M2P_CHUNK;
+		sim_frames_m2p(s, m, n, buf, w);
+		if (pv_pwrite_all(s->m2p_fd, buf, (size_t)(n * w), m * w) < 0) {
+			s->m2p_errno = errno;
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
 
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
-	const unsigned w = hv->abi->word;
-	uint64_t m, n;
-	uint8_t *buf;
 	char path[4096];
-	int fd, rc = 0;
 
-	if ((buf = malloc(M2P_CHUNK * w)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		free(buf);
+	s->m2p_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->m2p_fd < 0)
 		return sim_sys_fail(e, s, "m2p.bin");
-	}
-	for (m = 0; m < s->frames && rc == 0; m += n) {
-		n = s->frames - m < M2P_CHUNK ? s->frames - m : M2P_CHUNK;
-		sim_frames_m2p(s, m, n, buf, w);
-		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
-	}
-	free(buf);
-	if (close(fd) < 0 || rc < 0)
+	/*
+	 * The table's room taken at once, so that a disk too small for it
+	 * fails here, naming it, whatever the writes into machine.mem meet
+	 * meanwhile (a file system without fallocate finds out as it goes).
+	 */
+	if (fallocate(s->m2p_fd, 0, 0, (off_t)(s->frames * hv->abi->word)) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
 		return sim_sys_fail(e, s, "m2p.bin");
+	/* Without a second thread, the table is made here and now. */
+	if (pthread_create(&s->m2p_thread, NULL, m2p_main, s) == 0)
+		s->m2p_running = 1;
+	else
+		m2p_main(s);
 	return 0;
+}
+
+/* The table finished (joined) and m2p.bin closed; its error, if any. */
+static int
+m2p_finish(struct sim *s, struct pv_err *e)
+{
+	if (s->m2p_running)
+		pthread_join(s->m2p_thread, NULL);
+	s->m2p_running = 0;
+	if (s->m2p_fd >= 0 && close(s->m2p_fd) < 0 && s->m2p_errno == 0)
+		s->m2p_errno = errno;
+	s->m2p_fd = -1;
+	if (s->m2p_errno == 0)
+		return 0;
+	errno = s->m2p_errno;
+	return e != NULL ? sim_sys_fail(e, s, "m2p.bin") : -1;
 }
 
 static int
@@ -301,7 +341,7 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	if (s->pinned_level == 0 || s->pinned_pfn != top_pfn)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: the top-level table is "
 		    "not pinned");
-	if (stage_flush(s, e) < 0)
+	if (stage_flush(s, e) < 0 || m2p_finish(s, e) < 0)
 		return -1;
 	if (close(s->mem_fd) < 0) {
 		s->mem_fd = -1;
@@ -352,6 +392,7 @@ sim_close(struct hv *hv)
 {
 	struct sim *s = (struct sim *)hv;
 
+	m2p_finish(s, NULL);
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
 	sim_dir_remove(s);
@@ -394,6 +435,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
 	s->tmp_lock = -1;
+	s->m2p_fd = -1;
 	s->stage_ext = UINT64_MAX;
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;

@@ -7,6 +7,8 @@
 #ifndef SIM_H
 #define SIM_H
 
+#include <pthread.h>
+
 #include "hv.h"
 
 /* The machine's extents: 2 MiB, as Xen hands out superpages. */
@@ -56,6 +58,9 @@ struct sim {
 	uint8_t *stage;
 	uint64_t stage_ext;
 	uint64_t stage_dirty[SIM_EXTENT_FRAMES / 64];
+	/* m2p.bin, written by a thread of its own while the build goes on. */
+	pthread_t m2p_thread;
+	int m2p_running, m2p_fd, m2p_errno;
 };
 
 /* Fail with errno's text, naming --out and `what` in it. */
