@@ -163,7 +163,8 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
  * of its own: it needs only where the frames are, settled before
  * machphys, and so it overlaps the writes into machine.mem.
  */
-#define M2P_CHUNK ((uint64_t)1 << 16)	/* frames: 512 KiB of entries */
+/* Frames a chunk: whole extents, 64 KiB of entries that stay in cache. */
+#define M2P_CHUNK ((uint64_t)1 << 13)
 
 static void *
 m2p_main(void *arg)

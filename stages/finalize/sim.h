@@ -99,7 +99,10 @@ void sim_frames_slots(const struct sim *, uint64_t x, uint64_t n,
 /* The pfn whose frame is m, or UINT64_MAX (the moved L3 included). */
 uint64_t sim_frames_owner(const struct sim *, uint64_t m);
 
-/* The machine-to-phys entries of frames [m0, m0 + n), `w` bytes each. */
+/*
+ * The machine-to-phys entries of frames [m0, m0 + n), `w` bytes each;
+ * m0 and n are multiples of SIM_EXTENT_FRAMES, or m0 + n is s->frames.
+ */
 void sim_frames_m2p(const struct sim *, uint64_t m0, uint64_t n,
     uint8_t *buf, unsigned w);
 

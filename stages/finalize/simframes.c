@@ -281,10 +281,34 @@ sim_frames_owner(const struct sim *s, uint64_t m)
 }
 
 /*
+ * The entries of a whole extent, at `dst`, for places [0, last) of block b
+ * (slots x onwards): the loop the m2p spends its time in, with the entry
+ * size known to the compiler.
+ */
+static void
+extent_m2p(const struct sim *s, const struct sim_block *b, uint64_t x,
+    unsigned last, uint8_t *dst, unsigned w)
+{
+	const unsigned mask = SIM_EXTENT_FRAMES - 1, in = b->in, out = b->out;
+	unsigned o;
+
+	if (w == 8)
+		for (o = 0; o < last; o++)
+			hv_put_entry(dst + 8 * ((s->shuffle[(o + in) & mask] +
+			    out) & mask), x + o, 8);
+	else
+		for (o = 0; o < last; o++)
+			hv_put_entry(dst + 4 * ((s->shuffle[(o + in) & mask] +
+			    out) & mask), x + o, 4);
+}
+
+/*
  * Entries [m0, m0 + n) of the machine-to-phys table, into buf (n entries
- * of `w` bytes). A whole extent's entries are stored from its block of
- * slots, all within the extent's stretch of buf; the few frames outside
- * whole extents are looked up one by one.
+ * of `w` bytes); m0 and n are whole extents, or n runs to the machine's
+ * end. A whole extent's entries are stored from its block of slots, all
+ * within the extent's 4 KiB (or 2 KiB) of buf, which a block the domain
+ * fills needs nothing else in; the few frames outside whole extents are
+ * looked up one by one.
  */
 void
 sim_frames_m2p(const struct sim *s, uint64_t m0, uint64_t n, uint8_t *buf,
@@ -292,31 +316,27 @@ sim_frames_m2p(const struct sim *s, uint64_t m0, uint64_t n, uint8_t *buf,
 {
 	const uint64_t end = m0 + n, nr_pages = s->hv.nr_pages;
 	const uint64_t ext_hi = s->ext_lo + (s->nr_ext << SIM_EXTENT_BITS);
-	const struct sim_block *b;
-	uint64_t m, mfn, j, x, base;
-	unsigned o;
+	uint64_t m, j, x;
+	uint8_t *dst;
+	unsigned last;
 
-	memset(buf, 0xff, (size_t)(n * w));
 	for (m = m0; m < end; ) {
+		dst = buf + (m - m0) * w;
 		if (m < s->ext_lo || m >= ext_hi) {
-			if ((x = sim_frames_owner(s, m)) != UINT64_MAX)
-				hv_put_entry(buf + (m - m0) * w, x, w);
+			hv_put_entry(dst, sim_frames_owner(s, m), w);
 			m++;
 			continue;
 		}
-		base = m & ~(SIM_EXTENT_FRAMES - 1);
-		m = base + SIM_EXTENT_FRAMES;
 		/* An extent holding pfns holds a block the domain has. */
-		j = permute(s, (base - s->ext_lo) >> SIM_EXTENT_BITS, 1);
-		if (j << SIM_EXTENT_BITS >= nr_pages)
-			continue;
-		b = &s->blocks[j];
-		for (o = 0; o < SIM_EXTENT_FRAMES; o++) {
-			x = j << SIM_EXTENT_BITS | o;
-			mfn = base + in_extent(s, b, o);
-			if (x < nr_pages && mfn >= m0 && mfn < end)
-				hv_put_entry(buf + (mfn - m0) * w, x, w);
-		}
+		j = permute(s, (m - s->ext_lo) >> SIM_EXTENT_BITS, 1);
+		x = j << SIM_EXTENT_BITS;
+		last = x >= nr_pages ? 0 : nr_pages - x < SIM_EXTENT_FRAMES ?
+		    (unsigned)(nr_pages - x) : SIM_EXTENT_FRAMES;
+		if (last < SIM_EXTENT_FRAMES)
+			memset(dst, 0xff, (size_t)(SIM_EXTENT_FRAMES * w));
+		if (last > 0)
+			extent_m2p(s, &s->blocks[j], x, last, dst, w);
+		m += SIM_EXTENT_FRAMES;
 	}
 	/* The PAE L3 moved below 4 GiB: its new frame, and its old one. */
 	if (s->moved && s->moved_mfn >= m0 && s->moved_mfn < end)
