@@ -21,7 +21,7 @@
 /* A block of 512 slots, in the whole extent that holds it (simframes.c). */
 struct sim_block {
 	uint64_t mfn;			/* the extent's first frame */
-	uint16_t in, out;		/* its places shuffled its own way */
+	uint16_t in, out;		/* its own rotations of the shuffle */
 };
 
 struct sim {

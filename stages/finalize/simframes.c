@@ -3,12 +3,12 @@
  * are scattered over the machine as Xen hands them out, in 2 MiB
  * extents (512 frames), but shuffled twice so that a pfn/mfn mix-up
  * shows: the extents by a permutation of extent numbers, and the frames
- * inside each extent by a bijection of their 512 places. So consecutive
- * pfns are never in consecutive machine frames by design, while the
- * pages of a 2 MiB stretch of the domain share one extent, which keeps
- * the writes and the machine-to-phys table local; and the cost of it
- * all is one permutation step per extent and a few arithmetic
- * operations per frame.
+ * inside each extent by a shuffle of their 512 places. No two
+ * consecutive pfns in whole extents are consecutive machine frames, by
+ * construction, while the pages of a 2 MiB stretch of the domain share
+ * one extent, which keeps the writes and the machine-to-phys table
+ * local; the cost of it all is one permutation step per extent and a
+ * table lookup per frame.
  *
  * A slot is what the sim places: pfn 0 to nr_pages - 1, then the
  * shared_info frame (slot nr_pages), then the slots nobody takes. The
@@ -108,7 +108,8 @@ make_shuffle(uint16_t *t, uint16_t *inv, unsigned n, uint64_t key)
 
 /*
  * Whether a shuffle of the places of an extent ever puts place i + 1
- * right after place i (cyclically, both ways round the extent).
+ * right after place i, counting round the extent (place 511 is followed
+ * by place 0, frame 511 by frame 0), as the rotations below do.
  */
 static int
 has_run(const uint16_t *t)
@@ -243,7 +244,7 @@ sim_frames_slots(const struct sim *s, uint64_t x, uint64_t n, uint64_t *out)
 				out[k] = left_mfn(s, x + k);
 			continue;
 		}
-		/* One block: its extent and exclusive-ors looked up once. */
+		/* One block: its extent and rotations looked up once. */
 		b = &s->blocks[x >> SIM_EXTENT_BITS];
 		for (o = first; o < first + run; o++)
 			out[o - first] = b->mfn + in_extent(s, b, o);
