@@ -50,6 +50,7 @@ LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/verify.c stages/finalize/build.c \
 	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
+	stages/finalize/simframes.c \
 	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c
 FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(filter-out build/stages/finalize.o,$(STAGES:%=build/stages/%.o)) \

@@ -67,12 +67,18 @@ write_p2m(struct hv *hv, const struct plan_populate *pp, struct pv_err *e)
 {
 	const unsigned w = (unsigned)pp->p2m.entry_size;
 	uint64_t pfn, per = PV_PAGE_SIZE / w, n, k;
+	uint64_t mfns[PV_PAGE_SIZE / 4];
 	uint8_t page[PV_PAGE_SIZE];
 
 	for (pfn = 0; pfn < pp->p2m.entries; pfn += n) {
 		n = pp->p2m.entries - pfn < per ? pp->p2m.entries - pfn : per;
+		if (hv->ops->mfns != NULL)
+			hv->ops->mfns(hv, pfn, n, mfns);
+		else
+			for (k = 0; k < n; k++)
+				mfns[k] = hv->ops->mfn(hv, pfn + k);
 		for (k = 0; k < n; k++)
-			pv_put_le(page + w * k, hv->ops->mfn(hv, pfn + k), w);
+			hv_put_entry(page + w * k, mfns[k], w);
 		if (hv->ops->write(hv, hv->ops->mfn(hv, pp->p2m.pfn + pfn / per),
 		    0, page, (size_t)(w * n), e) < 0)
 			return -1;
@@ -101,7 +107,7 @@ write_tables(struct hv *hv, const struct plan_pagetables *pt, struct pv_err *e)
 					    "0x%llx is beyond %s paging",
 					    (unsigned long long)mfn,
 					    hv->abi->name);
-				pv_put_le(page + w * (m->index + k),
+				hv_put_entry(page + w * (m->index + k),
 				    mfn << PV_PAGE_SHIFT | m->flags, w);
 			}
 		}
@@ -234,13 +240,17 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
 	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
 	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
 		return -1;
-	/* A PAE L3 must sit below 4 GiB before anything points at it. */
+	/*
+	 * A PAE L3 must sit below 4 GiB before anything points at it; then
+	 * every frame is where it stays, and machine-to-phys can be recorded
+	 * (the sim writes it while the rest is built).
+	 */
 	if ((hv->abi->ops->top_below_4g &&
 	    hv->ops->below_4g(hv, p->pagetables->top_pfn, e) < 0) ||
+	    hv->ops->machphys(hv, e) < 0 ||
 	    load(hv, p->populate, kernel, initrd, e) < 0 ||
 	    write_p2m(hv, p->populate, e) < 0 ||
 	    write_tables(hv, p->pagetables, e) < 0 ||
-	    hv->ops->machphys(hv, e) < 0 ||
 	    hv->ops->pin(hv, p->pagetables->pin.pfn, p->pagetables->pin.level,
 	    e) < 0 || write_start_info(hv, p, e) < 0 ||
 	    write_shared_info(hv, p->populate, e) < 0 ||

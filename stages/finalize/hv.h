@@ -6,8 +6,10 @@
 #ifndef HV_H
 #define HV_H
 
+#include <endian.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -15,16 +17,45 @@
 
 struct hv;
 
+/*
+ * An entry of the p2m list or the m2p table, `w` bytes (4 or 8) little
+ * endian, in one store: pv_put_le's byte loop, with the length known only
+ * at run time, costs more than the rest of making a large domain's lists.
+ */
+static inline void
+hv_put_entry(uint8_t *p, uint64_t v, unsigned w)
+{
+	uint32_t v32;
+
+	if (w == 8) {
+		v = htole64(v);
+		memcpy(p, &v, 8);
+	} else {
+		v32 = htole32((uint32_t)v);
+		memcpy(p, &v32, 4);
+	}
+}
+
 struct hv_ops {
 	/* The machine frame of a pfn of the domain (pfn < nr_pages). */
 	uint64_t (*mfn)(struct hv *, uint64_t pfn);
+	/*
+	 * The machine frames of pfns [pfn, pfn + n) into out[0, n), as mfn
+	 * gives them one by one; for the p2m list, millions of them in a
+	 * large domain. Optional: NULL, and mfn is asked for each.
+	 */
+	void (*mfns)(struct hv *, uint64_t pfn, uint64_t n, uint64_t *out);
 	/*
 	 * Write buf[0, len) at byte `off` of machine frame `mfn`, one of the
 	 * domain's or its shared_info; off + len <= 4096.
 	 */
 	int (*write)(struct hv *, uint64_t mfn, uint64_t off, const void *buf,
 	    size_t len, struct pv_err *);
-	/* Record machine-to-phys for every pfn (MMU_MACHPHYS_UPDATE). */
+	/*
+	 * Record machine-to-phys for every pfn (MMU_MACHPHYS_UPDATE), once
+	 * every frame is settled (after below_4g); a backend may finish it
+	 * by commit, which fails if it could not.
+	 */
 	int (*machphys)(struct hv *, struct pv_err *);
 	/*
 	 * Make pfn's frame one below 4 GiB (a PAE guest's L3 must be: CR3

@@ -25,87 +25,78 @@
 #define SIM_BELOW_4G ((uint64_t)1 << 20)	/* frames under 4 GiB */
 
 static uint64_t
-mix64(uint64_t z)
-{
-	/* splitmix64's finaliser: a good 64-bit mixing function. */
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t
-round_fn(const struct sim *s, uint64_t r, int round)
-{
-	return mix64(r ^ s->scatter ^ ((uint64_t)round << 56));
-}
-
-/*
- * One round of the Feistel network below, a bijection of k-bit values:
- * x = hi:lo (hi of `a` bits) becomes lo:(hi ^ F(lo)).
- */
-static uint64_t
-feistel_round(const struct sim *s, uint64_t x, int round)
-{
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t hi = x >> (s->perm_bits - a);
-	const uint64_t lo = x & (s->perm_mask >> a);
-
-	return lo << a | ((hi ^ round_fn(s, lo, round)) & ((1ULL << a) - 1));
-}
-
-/* The round undone: lo:(hi ^ F(lo)) back to hi:lo. */
-static uint64_t
-feistel_unround(const struct sim *s, uint64_t x, int round)
-{
-	const unsigned a = s->perm_hi_bits;
-	const uint64_t lo = x >> a;
-	const uint64_t hi = (x ^ round_fn(s, lo, round)) & ((1ULL << a) - 1);
-
-	return hi << (s->perm_bits - a) | lo;
-}
-
-/*
- * The permutation of [0, pool) that --scatter picks (`inverse`: which
- * index a pool slot holds): a four-round Feistel network over the
- * smallest power of two that holds the pool, split unevenly when its bits
- * are odd, walked until the value falls inside the pool (cycle walking
- * keeps it a permutation; with the domain under twice the pool it takes
- * two steps on average). Constant memory, so the machine can be far
- * larger than what we keep of it.
- */
-static uint64_t
-permute(const struct sim *s, uint64_t x, int inverse)
-{
-	int i;
-
-	do {
-		for (i = 0; i < 4; i++)
-			x = inverse ? feistel_unround(s, x, 3 - i) :
-			    feistel_round(s, x, i);
-	} while (x >= s->pool);
-	return x;
-}
-
-static uint64_t
 sim_mfn(struct hv *hv, uint64_t pfn)
 {
-	return ((struct sim *)hv)->p2m[pfn];
+	struct sim *s = (struct sim *)hv;
+
+	if (s->moved && pfn == s->moved_pfn)
+		return s->moved_mfn;
+	return sim_frames_slot(s, pfn);
 }
 
-/* The pfn owning frame m, or UINT64_MAX. */
-static uint64_t
-sim_owner(const struct sim *s, uint64_t m)
+static void
+sim_mfns(struct hv *hv, uint64_t pfn, uint64_t n, uint64_t *out)
 {
-	uint64_t x;
+	struct sim *s = (struct sim *)hv;
 
-	if (m < s->reserved || m >= s->frames)
-		return UINT64_MAX;
-	if (s->moved && m == s->moved_mfn)
-		return s->moved_pfn;
-	if (s->moved && m == s->moved_from)
-		return UINT64_MAX;
-	x = permute(s, m - s->reserved, 1);
-	return x < s->hv.nr_pages ? x : UINT64_MAX;
+	sim_frames_slots(s, pfn, n, out);
+	if (s->moved && s->moved_pfn - pfn < n)
+		out[s->moved_pfn - pfn] = s->moved_mfn;
+}
+
+/* Read a page of machine.mem back (one gathered in part). */
+static int
+pread_page(int fd, uint8_t *page, uint64_t mfn)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < PV_PAGE_SIZE) {
+		n = pread(fd, page + done, PV_PAGE_SIZE - done,
+		    (off_t)((mfn << PV_PAGE_SHIFT) + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+#define STAGE_DIRTY(s, i) ((s)->stage_dirty[(i) / 64] >> ((i) % 64) & 1)
+
+/*
+ * The gathered frames of the staged extent written out, each run of
+ * consecutive frames in one pwrite: the domain's 2 MiB stretches go to
+ * one extent each, so a kernel or p2m goes out in writes of up to 2 MiB
+ * rather than a page at a time.
+ */
+static int
+stage_flush(struct sim *s, struct pv_err *e)
+{
+	const uint64_t first = s->stage_ext << SIM_EXTENT_BITS;
+	uint64_t i, n;
+
+	if (s->stage_ext == UINT64_MAX)
+		return 0;
+	for (i = 0; i < SIM_EXTENT_FRAMES; i += n) {
+		for (n = 0; i + n < SIM_EXTENT_FRAMES && STAGE_DIRTY(s, i + n);
+		    n++)
+			;
+		if (n == 0) {
+			n = 1;
+			continue;
+		}
+		if (pv_pwrite_all(s->mem_fd, s->stage + (i << PV_PAGE_SHIFT),
+		    (size_t)(n << PV_PAGE_SHIFT), (first + i) << PV_PAGE_SHIFT) < 0)
+			return sim_sys_fail(e, s, "machine.mem");
+	}
+	memset(s->stage_dirty, 0, sizeof(s->stage_dirty));
+	s->stage_ext = UINT64_MAX;
+	return 0;
 }
 
 static int
@@ -113,14 +104,29 @@ sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
     size_t len, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
+	const uint64_t i = mfn % SIM_EXTENT_FRAMES;
+	uint8_t *page = s->stage + (i << PV_PAGE_SHIFT);
 
 	if (mfn < s->reserved || mfn >= s->frames ||
 	    !pv_inside(off, len, PV_PAGE_SIZE))
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: write outside the "
 		    "domain's frames (mfn %llu)", (unsigned long long)mfn);
-	if (pv_pwrite_all(s->mem_fd, buf, len,
-	    (mfn << PV_PAGE_SHIFT) + off) < 0)
-		return sim_sys_fail(e, s, "machine.mem");
+	if (mfn >> SIM_EXTENT_BITS != s->stage_ext) {
+		if (stage_flush(s, e) < 0)
+			return -1;
+		s->stage_ext = mfn >> SIM_EXTENT_BITS;
+	}
+	/*
+	 * A frame gathered for the first time starts as machine.mem has it,
+	 * which a write of the whole frame need not read.
+	 */
+	if (!STAGE_DIRTY(s, i)) {
+		if ((off != 0 || len != PV_PAGE_SIZE) &&
+		    pread_page(s->mem_fd, page, mfn) < 0)
+			return sim_sys_fail(e, s, "machine.mem");
+		s->stage_dirty[i / 64] |= (uint64_t)1 << (i % 64);
+	}
+	memcpy(page + off, buf, len);
 	return 0;
 }
 
@@ -135,7 +141,8 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	/* Any frame under 4 GiB that neither the domain nor shared_info
 	 * holds will do; take the lowest. */
 	for (m = s->reserved; m < top; m++)
-		if (sim_owner(s, m) == UINT64_MAX && m != hv->shared_info_mfn)
+		if (sim_frames_owner(s, m) == UINT64_MAX &&
+		    m != hv->shared_info_mfn)
 			break;
 	if (m >= top)
 		return pv_fail(e, PV_EXIT_INPUT, "the PAE guest's L3 table "
@@ -146,54 +153,83 @@ sim_below_4g(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	s->moved = 1;
 	s->moved_pfn = pfn;
 	s->moved_mfn = m;
-	s->p2m[pfn] = m;
 	return 0;
 }
 
 /*
  * The machine-to-phys table, one entry of the guest's word size per frame,
- * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY).
- * Made from the p2m in memory and written at once; a machine whose table
- * would not fit in M2P_BUFFER is written a chunk at a time instead, each
- * owner found through the inverse permutation.
+ * all ones for frames that are not the domain's (Xen's INVALID_M2P_ENTRY),
+ * made a chunk at a time (simframes.c) and written to m2p.bin on a thread
+ * of its own: it needs only where the frames are, settled before
+ * machphys, and so it overlaps the writes into machine.mem.
  */
-#define M2P_BUFFER ((uint64_t)256 << 20)
+/* Frames a chunk: whole extents, 64 KiB of entries that stay in cache. */
+#define M2P_CHUNK ((uint64_t)1 << 13)
+
+static void *
+m2p_main(void *arg)
+{
+	struct sim *s = arg;
+	const unsigned w = s->hv.abi->word;
+	uint64_t m, n;
+	uint8_t *buf;
+
+	if ((buf = malloc(M2P_CHUNK * w)) == NULL) {
+		s->m2p_errno = ENOMEM;
+		return NULL;
+	}
+	for (m = 0; m < s->frames; m += n) {
+		n = s->frames - m < M2P_CHUNK ? s->frames - m : M2P_CHUNK;
+		sim_frames_m2p(s, m, n, buf, w);
+		if (pv_pwrite_all(s->m2p_fd, buf, (size_t)(n * w), m * w) < 0) {
+			s->m2p_errno = errno;
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
 
 static int
 sim_machphys(struct hv *hv, struct pv_err *e)
 {
 	struct sim *s = (struct sim *)hv;
-	const unsigned w = hv->abi->word;
-	uint64_t per = 65536, m, k, n, pfn;
-	uint8_t *buf;
 	char path[4096];
-	int fd, rc = 0, whole = s->frames * w <= M2P_BUFFER;
 
-	if (whole)
-		per = s->frames;
-	if ((buf = malloc(per * w)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	snprintf(path, sizeof(path), "%s/m2p.bin", s->tmp);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		free(buf);
+	s->m2p_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->m2p_fd < 0)
 		return sim_sys_fail(e, s, "m2p.bin");
-	}
-	if (whole) {
-		memset(buf, 0xff, per * w);
-		for (pfn = 0; pfn < hv->nr_pages; pfn++)
-			pv_put_le(buf + s->p2m[pfn] * w, pfn, w);
-		rc = pv_pwrite_all(fd, buf, (size_t)(per * w), 0);
-	}
-	for (m = 0; !whole && m < s->frames && rc == 0; m += n) {
-		n = s->frames - m < per ? s->frames - m : per;
-		for (k = 0; k < n; k++)
-			pv_put_le(buf + k * w, sim_owner(s, m + k), w);
-		rc = pv_pwrite_all(fd, buf, (size_t)(n * w), m * w);
-	}
-	free(buf);
-	if (close(fd) < 0 || rc < 0)
+	/*
+	 * The table's room taken at once, so that a disk too small for it
+	 * fails here, naming it, whatever the writes into machine.mem meet
+	 * meanwhile (a file system without fallocate finds out as it goes).
+	 */
+	if (fallocate(s->m2p_fd, 0, 0, (off_t)(s->frames * hv->abi->word)) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
 		return sim_sys_fail(e, s, "m2p.bin");
+	/* Without a second thread, the table is made here and now. */
+	if (pthread_create(&s->m2p_thread, NULL, m2p_main, s) == 0)
+		s->m2p_running = 1;
+	else
+		m2p_main(s);
 	return 0;
+}
+
+/* The table finished (joined) and m2p.bin closed; its error, if any. */
+static int
+m2p_finish(struct sim *s, struct pv_err *e)
+{
+	if (s->m2p_running)
+		pthread_join(s->m2p_thread, NULL);
+	s->m2p_running = 0;
+	if (s->m2p_fd >= 0 && close(s->m2p_fd) < 0 && s->m2p_errno == 0)
+		s->m2p_errno = errno;
+	s->m2p_fd = -1;
+	if (s->m2p_errno == 0)
+		return 0;
+	errno = s->m2p_errno;
+	return e != NULL ? sim_sys_fail(e, s, "m2p.bin") : -1;
 }
 
 static int
@@ -306,6 +342,8 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	if (s->pinned_level == 0 || s->pinned_pfn != top_pfn)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: the top-level table is "
 		    "not pinned");
+	if (stage_flush(s, e) < 0 || m2p_finish(s, e) < 0)
+		return -1;
 	if (close(s->mem_fd) < 0) {
 		s->mem_fd = -1;
 		return sim_sys_fail(e, s, "machine.mem");
@@ -355,16 +393,19 @@ sim_close(struct hv *hv)
 {
 	struct sim *s = (struct sim *)hv;
 
+	m2p_finish(s, NULL);
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
 	sim_dir_remove(s);
-	free(s->p2m);
+	free(s->blocks);
+	free(s->stage);
 	free(s->out);
 	free(s);
 }
 
 static const struct hv_ops sim_ops = {
 	.mfn = sim_mfn,
+	.mfns = sim_mfns,
 	.write = sim_write,
 	.machphys = sim_machphys,
 	.below_4g = sim_below_4g,
@@ -379,7 +420,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
     const struct plan *p, struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
-	uint64_t nr_pages = p->layout->nr_pages, bits, extra, max_frames, pfn;
+	uint64_t nr_pages = p->layout->nr_pages, extra, max_frames;
 	struct stat st;
 	struct sim *s;
 	char path[4096];
@@ -395,6 +436,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
 	s->tmp_lock = -1;
+	s->m2p_fd = -1;
+	s->stage_ext = UINT64_MAX;
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;
 	s->hv.nr_pages = nr_pages;
@@ -417,8 +460,7 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->frames = s->reserved + nr_pages + 1 + extra;
 	if (s->frames > max_frames)
 		s->frames = max_frames;
-	if (s->reserved >= s->frames ||
-	    (s->pool = s->frames - s->reserved) < nr_pages + 1) {
+	if (s->reserved >= s->frames || s->frames - s->reserved < nr_pages + 1) {
 		free(s);
 		return pv_fail(e, PV_EXIT_INPUT, "sim: a %s machine of at most "
 		    "%llu frames, %llu of them the hypervisor's, cannot hold "
@@ -426,20 +468,12 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		    (unsigned long long)(opt->reserved >> PV_PAGE_SHIFT),
 		    (unsigned long long)nr_pages);
 	}
-	for (bits = 2; (uint64_t)1 << bits < s->pool; bits++)
-		;
-	s->perm_bits = (unsigned)bits;
-	s->perm_hi_bits = (unsigned)bits / 2;
-	s->perm_mask = ((uint64_t)1 << bits) - 1;
-	/* The frame after the domain's is the hypervisor's shared_info. */
-	s->hv.shared_info_mfn = s->reserved + permute(s, nr_pages, 0);
-	if ((s->p2m = malloc(nr_pages * sizeof(*s->p2m))) == NULL) {
-		free(s);
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory for the "
-		    "p2m of %llu pages", (unsigned long long)nr_pages);
+	if (sim_frames_init(s, e) < 0)
+		goto fail;
+	if ((s->stage = malloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+		goto fail;
 	}
-	for (pfn = 0; pfn < nr_pages; pfn++)
-		s->p2m[pfn] = s->reserved + permute(s, pfn, 0);
 	if (sim_dir_create(s, out, e) < 0)
 		goto fail;
 	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);

@@ -1,13 +1,28 @@
 /*
- * sim.h: what the sim backend's two files share. sim.c is the machine
- * (its frames, their scattering, what the hypervisor records); simdir.c
- * is the domain's directory, built under a temporary name beside DIR and
- * renamed into place whole.
+ * sim.h: what the sim backend's three files share. sim.c is the machine
+ * (its frames, what the hypervisor records); simframes.c is where the
+ * domain's frames go on it; simdir.c is the domain's directory, built
+ * under a temporary name beside DIR and renamed into place whole.
  */
 #ifndef SIM_H
 #define SIM_H
 
+#include <pthread.h>
+
 #include "hv.h"
+
+/* The machine's extents: 2 MiB, as Xen hands out superpages. */
+#define SIM_EXTENT_BITS 9
+#define SIM_EXTENT_FRAMES ((uint64_t)1 << SIM_EXTENT_BITS)
+
+/* The frames outside whole extents: fewer than two extents' worth. */
+#define SIM_LEFT_MAX 1024
+
+/* A block of 512 slots, in the whole extent that holds it (simframes.c). */
+struct sim_block {
+	uint64_t mfn;			/* the extent's first frame */
+	uint16_t in, out;		/* its own rotations of the shuffle */
+};
 
 struct sim {
 	struct hv hv;
@@ -16,15 +31,36 @@ struct sim {
 	int tmp_lock;			/* the temporary, flock()ed while we build */
 	uint64_t frames, reserved, scatter;
 	int sync;			/* --sync: fsync before and after the rename */
-	unsigned perm_bits, perm_hi_bits;	/* the Feistel domain: 2^bits */
+	/*
+	 * Where the frames go (simframes.c): nr_ext whole 2 MiB extents
+	 * from ext_lo, permuted by a Feistel network over 2^perm_bits
+	 * values; nr_left frames outside them, nr_head of them below
+	 * ext_lo and the rest from tail_lo.
+	 */
+	uint64_t ext_lo, nr_ext, nr_left, nr_head, tail_lo;
+	unsigned perm_bits, perm_hi_bits;
 	uint64_t perm_mask;
-	uint64_t pool;			/* frames - reserved */
-	uint64_t *p2m;			/* the mfn of every pfn, worked out once */
+	/* The places inside an extent shuffled, and the frames left over. */
+	uint16_t shuffle[SIM_EXTENT_FRAMES], unshuffle[SIM_EXTENT_FRAMES];
+	uint16_t left[SIM_LEFT_MAX], unleft[SIM_LEFT_MAX];
+	struct sim_block *blocks;	/* the domain's, worked out once */
+	uint64_t nr_blocks;
 	/* One pfn may be moved off the permutation (a PAE L3). */
 	int moved;
 	uint64_t moved_pfn, moved_mfn, moved_from;
 	uint64_t pinned_pfn;
 	int pinned_level;
+	/*
+	 * The writes of one 2 MiB machine extent, gathered in `stage` and
+	 * written in runs of frames when the build moves to another
+	 * (sim.c); stage_dirty marks the frames gathered.
+	 */
+	uint8_t *stage;
+	uint64_t stage_ext;
+	uint64_t stage_dirty[SIM_EXTENT_FRAMES / 64];
+	/* m2p.bin, written by a thread of its own while the build goes on. */
+	pthread_t m2p_thread;
+	int m2p_running, m2p_fd, m2p_errno;
 };
 
 /* Fail with errno's text, naming --out and `what` in it. */
@@ -46,5 +82,28 @@ int sim_dir_place(struct sim *, struct pv_err *);
 
 /* The temporary and its files removed, if it was not placed. */
 void sim_dir_remove(struct sim *);
+
+/*
+ * The whole extents and the frames left over, worked out from s->frames,
+ * s->reserved, s->scatter and s->hv.nr_pages; sets s->hv.shared_info_mfn.
+ */
+int sim_frames_init(struct sim *, struct pv_err *);
+
+/* The machine frame of slot x (x <= nr_pages; the moved L3 aside). */
+uint64_t sim_frames_slot(const struct sim *, uint64_t x);
+
+/* The machine frames of slots [x, x + n) into out (the moved L3 aside). */
+void sim_frames_slots(const struct sim *, uint64_t x, uint64_t n,
+    uint64_t *out);
+
+/* The pfn whose frame is m, or UINT64_MAX (the moved L3 included). */
+uint64_t sim_frames_owner(const struct sim *, uint64_t m);
+
+/*
+ * The machine-to-phys entries of frames [m0, m0 + n), `w` bytes each;
+ * m0 and n are multiples of SIM_EXTENT_FRAMES, or m0 + n is s->frames.
+ */
+void sim_frames_m2p(const struct sim *, uint64_t m0, uint64_t n,
+    uint8_t *buf, unsigned w);
 
 #endif
