@@ -460,10 +460,3 @@ img_load_ref(const struct img_ref *want, enum img_trust trust, uint8_t **data,
 	*data = buf;
 	return 0;
 }
-
-void
-img_ref_free(struct img_ref *ref)
-{
-	free(ref->path);
-	ref->path = NULL;
-}
