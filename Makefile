@@ -91,10 +91,18 @@ bin/finalize: $(FINALIZE_OBJS) build/libpvbuild.a
 -include $(DEPS)
 
 # finalize's xen backend (stages/finalize/xen.c) links Xen's libraries,
-# and only finalize has it, so only finalize links them.
+# and only finalize has it, so only finalize links them. They are linked
+# in statically: dynamically, the ten of them (libxenctrl and what it
+# needs) were loaded and relocated at every start of finalize, a sim build
+# too, for a backend it does not use. Their archives come with libxen-dev,
+# and a static link ties finalize to no Xen release more than the dynamic
+# one did: libxenctrl's and libxenguest's sonames name the release (4.17).
 XEN_BACKEND_PKGS = xencontrol xenforeignmemory xenstore xenguest
-bin/finalize: PV_LIBS += $(shell pkg-config --libs $(XEN_BACKEND_PKGS) \
-	2>/dev/null || echo -lxenguest -lxenstore -lxenforeignmemory -lxenctrl)
+XEN_BACKEND_LIBS = -Wl,-Bstatic -Wl,--start-group $(shell pkg-config --static --libs \
+	$(XEN_BACKEND_PKGS) 2>/dev/null || echo -lxenguest -lxenstore \
+	-lxenforeignmemory -lxenctrl -lxenevtchn -lxengnttab -lxendevicemodel \
+	-lxencall -lxentoolcore -lxentoollog) -Wl,--end-group -Wl,-Bdynamic
+bin/finalize: PV_LIBS := $(XEN_BACKEND_LIBS) $(PV_LIBS)
 
 # Test guests (tests/guests/): freestanding ELF32 xen-1.3 kernels, their
 # gzip'd copies, an initrd fixture, and malformed images made from them.
