@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "bzimage.h"
@@ -203,6 +204,13 @@ sha256_hex(const uint8_t *buf, uint64_t len, char out[65])
 	unsigned int mdlen = 0;
 	unsigned i;
 
+	/*
+	 * OpenSSL reads its configuration (openssl.cnf, or whatever
+	 * $OPENSSL_CONF names) at its first use unless told not to. Nothing
+	 * in it bears on a sha256, reading it took a third of what the first
+	 * digest costs, and it may load modules: finalize runs as root.
+	 */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
