@@ -21,6 +21,11 @@ PV_CPPFLAGS = -Icommon -Icommon/plan -Icommon/guest -Icommon/elf -D_FILE_OFFSET_
 PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
 	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
+# Every program is linked against the one list of libraries, but records
+# only those it calls: the dynamic loader maps and relocates each library a
+# program names at every start, which is most of a planning stage's time
+# on a small guest. The stages that only read plans need jansson alone.
+PV_LDFLAGS = -Wl,--as-needed
 
 ifeq ($(V),1)
 Q =
@@ -37,7 +42,7 @@ PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 	xen3_members.c)
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
-	common/cache.c common/digest.c \
+	common/cache.c common/digest.c common/cli_cache.c \
 	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
 	common/derive_pagetables.c common/decomp.c common/bzimage.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
@@ -78,20 +83,28 @@ build/libpvbuild.a: $(LIB_OBJS)
 bin/%: build/stages/%.o build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 bin/finalize: $(FINALIZE_OBJS) build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
 
 # finalize's xen backend (stages/finalize/xen.c) links Xen's libraries,
-# and only finalize has it, so only finalize links them.
+# and only finalize has it, so only finalize links them. They are linked
+# in statically: dynamically, the ten of them (libxenctrl and what it
+# needs) were loaded and relocated at every start of finalize, a sim build
+# too, for a backend it does not use. Their archives come with libxen-dev,
+# and a static link ties finalize to no Xen release more than the dynamic
+# one did: libxenctrl's and libxenguest's sonames name the release (4.17).
 XEN_BACKEND_PKGS = xencontrol xenforeignmemory xenstore xenguest
-bin/finalize: PV_LIBS += $(shell pkg-config --libs $(XEN_BACKEND_PKGS) \
-	2>/dev/null || echo -lxenguest -lxenstore -lxenforeignmemory -lxenctrl)
+XEN_BACKEND_LIBS = -Wl,-Bstatic -Wl,--start-group $(shell pkg-config --static --libs \
+	$(XEN_BACKEND_PKGS) 2>/dev/null || echo -lxenguest -lxenstore \
+	-lxenforeignmemory -lxenctrl -lxenevtchn -lxengnttab -lxendevicemodel \
+	-lxencall -lxentoolcore -lxentoollog) -Wl,--end-group -Wl,-Bdynamic
+bin/finalize: PV_LIBS := $(XEN_BACKEND_LIBS) $(PV_LIBS)
 
 # Test guests (tests/guests/): freestanding ELF32 xen-1.3 kernels, their
 # gzip'd copies, an initrd fixture, and malformed images made from them.
@@ -360,7 +373,7 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(PV_CPPFLAGS) -Istages/finalize $(PV_CFLAGS) $(FUZZ_CFLAGS) \
-		-fsanitize=fuzzer -MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(PV_LIBS)
+		-fsanitize=fuzzer $(PV_LDFLAGS) -MMD -MP -o $@ $< $(FUZZ_LIB_OBJS) $(PV_LIBS)
 
 # Kept, though only pattern rules name them.
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -419,7 +432,7 @@ build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin
 bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
 -include $(BOOT_OBJS:.o=.d) build/boot/rom.d
 
@@ -514,7 +527,7 @@ check:
 
 # The floor of the bench: decompression alone, with the pipeline's library.
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
+	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
 
 # make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6]: the issue's
 # table of targets (tests/bench/bench.sh); XENVM=1 adds the rows on real

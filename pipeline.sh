@@ -7,7 +7,16 @@ set -o errexit -o nounset -o pipefail
 
 prog=pipeline.sh
 synopsis="pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING] --out DIR [--keep PLANDIR] [--no-cache] [--scatter N] [--sync]"
-bin=${PVBUILD_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bin}
+# bin/ beside this script, found without $(cd "$(dirname ...)" && pwd):
+# its subshell and dirname are two forks and an exec, a good part of what
+# this script itself costs a small guest's build.
+here=${BASH_SOURCE[0]}
+case $here in
+*/*) here=${here%/*}/ ;;
+*) here= ;;
+esac
+[[ $here == /* ]] || here=$PWD/$here
+bin=${PVBUILD_BIN:-${here}bin}
 
 # A name from the command line as it is, or in bash's $'...' form when it
 # holds a byte that is not printable ASCII: a message is one printable line

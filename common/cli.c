@@ -96,14 +96,3 @@ cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
 	plan_free(&p);
 	return rc;
 }
-
-void
-cli_cache(const char *prog, int off, int say, struct cache *c)
-{
-	struct pv_err e;
-
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-	if (!off && cache_open(c, &e) < 0 && say)
-		cli_say(prog, "%s", e.msg);
-}

@@ -553,13 +553,6 @@ img_load_ref(const struct img_ref *want, enum img_trust trust,
 }
 
 void
-img_ref_free(struct img_ref *ref)
-{
-	free(ref->path);
-	ref->path = NULL;
-}
-
-void
 img_free(uint8_t *data)
 {
 	cache_free(data);

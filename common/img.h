@@ -7,6 +7,7 @@
 #define IMG_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "cache.h"
 #include "pv.h"
@@ -89,7 +90,19 @@ int img_load_ref(const struct img_ref *ref, enum img_trust trust,
 /* Was `got` read from the same bytes, the same way, as `want` says? */
 int img_ref_same(const struct img_ref *want, const struct img_ref *got);
 
-void img_ref_free(struct img_ref *);
+/*
+ * Free what a reference holds. Inline, not in img.c: the stages that only
+ * read plans (populate, pagetables) free references without reading
+ * images, and a call into img.c would link the image reader and every
+ * library it uses (libcrypto, the decompressors) into them, each loaded
+ * at every start.
+ */
+static inline void
+img_ref_free(struct img_ref *ref)
+{
+	free(ref->path);
+	ref->path = NULL;
+}
 
 /* Free the data img_load, img_load_ref or img_decode handed back: it may
  * be a cache entry's, mapped, rather than allocated. */

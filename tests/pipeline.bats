@@ -131,3 +131,34 @@ print(json.dumps(p, indent=2, sort_keys=True))' "$BATS_TEST_TMPDIR/d/plan.json")
 		assert_output --regexp "^$p \\(pvbuild\\) [0-9]"
 	done
 }
+
+@test "pipeline.sh finds bin/ beside itself from any directory, by any path" {
+	local rel
+	rel=$(realpath --relative-to="$BATS_TEST_TMPDIR" "$TOP/pipeline.sh")
+	cd "$BATS_TEST_TMPDIR"
+	run -0 "$rel" "$GUESTS/basic.elf" --memory 16M --out d1
+	assert_line --partial "domain: d1"
+	run -0 "$TOP/pipeline.sh" "$GUESTS/basic.elf" --memory 16M --out d2
+	assert_line --partial "domain: d2"
+	PATH=$TOP:$PATH run -0 pipeline.sh "$GUESTS/basic.elf" --memory 16M --out d3
+	assert_line --partial "domain: d3"
+	run -0 bash "$rel" --version
+	assert_output --regexp '^pipeline.sh \(pvbuild\) [0-9]'
+}
+
+# Every library a program names is loaded and relocated at each of its
+# starts, the most of a small guest's build that the planners spend.
+@test "the plan-only stages load no image library; finalize loads no Xen library" {
+	local p
+	for p in populate pagetables; do
+		run -0 readelf -dW "$BIN/$p"
+		assert_line --partial '[libjansson.so'
+		refute_output --regexp 'libcrypto|libz\.|liblzma|liblzo2|liblz4|libzstd|libbz2|libelf'
+	done
+	run -0 readelf -dW "$BIN/finalize"
+	assert_line --partial '[libcrypto.so'
+	refute_output --partial '[libxen'
+	# The static link kept the xen backend whole.
+	run -0 nm "$BIN/finalize"
+	assert_line --regexp ' T xc_interface_open$'
+}

@@ -157,11 +157,28 @@ plan_set(struct plan *p, const char *member, json_t *value, struct pv_err *e)
 	return 0;
 }
 
+/*
+ * The plan is rendered whole, then written at once: json_dumpf writes it
+ * token by token through stdio, a call per key, bracket and number, and
+ * the next stage, reading the pipe, was woken for each buffer's worth.
+ */
 int
 plan_write(const struct plan *p, FILE *fp, struct pv_err *e)
 {
-	if (json_dumpf(p->root, fp, JSON_INDENT(2) | JSON_SORT_KEYS) < 0 ||
-	    fputc('\n', fp) == EOF || fflush(fp) == EOF || ferror(fp))
+	char *text;
+	size_t len;
+	int ok;
+
+	if ((text = json_dumps(p->root, JSON_INDENT(2) | JSON_SORT_KEYS)) ==
+	    NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "writing the plan: out of "
+		    "memory");
+	len = strlen(text);
+	text[len] = '\n';	/* json_dumps leaves room for the NUL */
+	ok = fwrite(text, 1, len + 1, fp) == len + 1 && fflush(fp) != EOF &&
+	    !ferror(fp);
+	free(text);
+	if (!ok)
 		return pv_fail(e, PV_EXIT_SYSTEM, "writing the plan: %s",
 		    strerror(errno));
 	return 0;
