@@ -51,32 +51,15 @@ digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
 }
 
 /*
- * A piece waiting for the thread. Mapped, not malloc'd, so that its
- * memory goes back to the system when it is hashed, whatever malloc
- * would keep: the queue is all the memory a job adds.
+ * A piece waiting for the thread: room for PIECE_MAX bytes, mapped, and
+ * used again once hashed, so that the memory a job adds is the queue's
+ * and no page is faulted in more than once.
  */
 struct piece {
 	struct piece *next;
-	size_t n, size;
+	size_t n;
 	uint8_t data[];
 };
-
-static struct piece *
-piece_new(const uint8_t *data, size_t n)
-{
-	size_t size = sizeof(struct piece) + n;
-	struct piece *p;
-
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	p->next = NULL;
-	p->n = n;
-	p->size = size;
-	memcpy(p->data, data, n);
-	return p;
-}
 
 /*
  * The most the queue holds: a decompression faster than the hashing
@@ -92,6 +75,7 @@ struct digest_job {
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
 	struct piece *head, **tail;	/* the queue, oldest first */
+	struct piece *spare;		/* hashed pieces, to be used again */
 	size_t queued;			/* bytes in it */
 	int done;			/* no more pieces will come */
 	int failed;			/* a feed or a write went wrong */
@@ -126,8 +110,35 @@ digest_run(void *arg)
 				j->failed = 1;
 			j->off += p->n;
 		}
-		munmap(p, p->size);
+		pthread_mutex_lock(&j->lock);
+		p->next = j->spare;
+		j->spare = p;
+		pthread_mutex_unlock(&j->lock);
 	}
+}
+
+#define PIECE_SIZE (sizeof(struct piece) + PIECE_MAX)
+
+/* A piece holding the `n` bytes at `data` (n <= PIECE_MAX), or NULL. */
+static struct piece *
+piece_new(struct digest_job *j, const uint8_t *data, size_t n)
+{
+	struct piece *p;
+
+	pthread_mutex_lock(&j->lock);
+	if ((p = j->spare) != NULL)
+		j->spare = p->next;
+	pthread_mutex_unlock(&j->lock);
+	if (p == NULL) {
+		p = mmap(NULL, PIECE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	}
+	p->next = NULL;
+	p->n = n;
+	memcpy(p->data, data, n);
+	return p;
 }
 
 struct digest_job *
@@ -169,7 +180,7 @@ digest_feed(struct digest_job *j, const uint8_t *data, size_t n)
 
 	for (; n > 0; data += k, n -= k) {
 		k = n < PIECE_MAX ? n : PIECE_MAX;
-		p = piece_new(data, k);
+		p = piece_new(j, data, k);
 		pthread_mutex_lock(&j->lock);
 		while (p != NULL && j->queued > 0 && j->queued + k > QUEUE_MAX)
 			pthread_cond_wait(&j->room, &j->lock);
@@ -190,6 +201,7 @@ digest_finish(struct digest_job *j, char out[65])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
+	struct piece *p;
 	int rc;
 
 	pthread_mutex_lock(&j->lock);
@@ -200,6 +212,10 @@ digest_finish(struct digest_job *j, char out[65])
 	EVP_DigestFinal_ex(j->md, md, &mdlen);
 	to_hex(md, out);
 	rc = j->failed ? -1 : 0;
+	while ((p = j->spare) != NULL) {
+		j->spare = p->next;
+		munmap(p, PIECE_SIZE);
+	}
 	if (j->failed == 2)
 		out[0] = '\0';
 	pthread_mutex_destroy(&j->lock);
