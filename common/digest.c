@@ -39,15 +39,19 @@ init(void)
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }
 
-void
+int
 digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 
 	init();
-	EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL);
+	out[0] = '\0';
+	if (EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		return -1;
 	to_hex(md, out);
+	return 0;
 }
 
 /*
@@ -104,7 +108,8 @@ digest_run(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (p == NULL)
 			return NULL;
-		EVP_DigestUpdate(j->md, p->data, p->n);
+		if (EVP_DigestUpdate(j->md, p->data, p->n) != 1)
+			j->failed = 2;
 		if (j->fd >= 0 && !j->failed) {
 			if (pv_pwrite_all(j->fd, p->data, p->n, j->off) < 0)
 				j->failed = 1;
@@ -209,9 +214,12 @@ digest_finish(struct digest_job *j, char out[65])
 	pthread_cond_signal(&j->more);
 	pthread_mutex_unlock(&j->lock);
 	pthread_join(j->thread, NULL);
-	EVP_DigestFinal_ex(j->md, md, &mdlen);
-	to_hex(md, out);
 	rc = j->failed ? -1 : 0;
+	if (EVP_DigestFinal_ex(j->md, md, &mdlen) != 1 || mdlen != sizeof(md)) {
+		j->failed = 2;
+		rc = -1;
+	} else
+		to_hex(md, out);
 	while ((p = j->spare) != NULL) {
 		j->spare = p->next;
 		munmap(p, PIECE_SIZE);

@@ -9,8 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
-/* sha256 of the `len` bytes at `buf` into `out` as 64 hex digits. */
-void digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
+/*
+ * sha256 of the `len` bytes at `buf` into `out` as 64 hex digits; -1,
+ * and `out` empty, when libcrypto fails to make it.
+ */
+int digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
 
 /*
  * Is `s` 64 lowercase hex digits and nothing more? Inline: the stages
@@ -35,7 +38,10 @@ struct digest_job;
 
 struct digest_job *digest_start(int fd, uint64_t off);
 void digest_feed(struct digest_job *, const uint8_t *p, size_t n);
-/* Returns 0, or -1 when writing to the descriptor failed. */
+/*
+ * Returns 0, or -1 when writing to the descriptor failed; `out` is empty
+ * when the digest itself could not be made (the caller makes it again).
+ */
 int digest_finish(struct digest_job *, char out[65]);
 
 #endif

@@ -267,8 +267,14 @@ unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
 			cache_abort(src->cache, &fill);
 		return -1;
 	}
-	if (ref->data_sha256[0] == '\0')
-		digest_sha256(*out, *outlen, ref->data_sha256);
+	if (ref->data_sha256[0] == '\0' &&
+	    digest_sha256(*out, *outlen, ref->data_sha256) < 0) {
+		free(*out);
+		if (src->cache != NULL)
+			cache_abort(src->cache, &fill);
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a "
+		    "sha256", src->name);
+	}
 	if (src->cache != NULL)
 		cache_end(src->cache, &fill, written ? NULL : *out, *outlen,
 		    ref->data_sha256);
@@ -404,7 +410,11 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		goto fail;
 	}
 	ref->size = rawlen;
-	digest_sha256(raw, rawlen, ref->sha256);
+	if (digest_sha256(raw, rawlen, ref->sha256) < 0) {
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a sha256",
+		    path);
+		goto fail;
+	}
 	if (want != NULL && strcmp(ref->sha256, want->sha256) != 0) {
 		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
 		    "(its sha256 is not the plan's)", path);
@@ -420,8 +430,14 @@ load(const char *path, enum img_kind what, uint64_t cap,
 	if (strcmp(ref->container, "file") == 0 &&
 	    strcmp(ref->compression, "none") == 0)
 		memcpy(ref->data_sha256, ref->sha256, 65);
-	else if (ref->data_sha256[0] == '\0')
-		digest_sha256(out, outlen, ref->data_sha256);
+	else if (ref->data_sha256[0] == '\0' &&
+	    digest_sha256(out, outlen, ref->data_sha256) < 0) {
+		img_free(out);
+		pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a sha256",
+		    path);
+		img_ref_free(ref);
+		return -1;
+	}
 	if (data != NULL)
 		*data = out;
 	else
