@@ -393,7 +393,8 @@ evict(struct cache *c)
 		n++;
 	}
 	closedir(dir);
-	qsort(all, n, sizeof(*all), older);
+	if (n > 0)
+		qsort(all, n, sizeof(*all), older);
 	for (i = 0; i < n && total > c->cap; i++) {
 		(void)unlinkat(c->fd, all[i].name, 0);
 		total -= all[i].size;
