@@ -472,6 +472,12 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 		return -1;
 	}
 	ref->data_size = outlen;
+	if (ref->data_sha256[0] == '\0' &&
+	    digest_sha256(out, outlen, ref->data_sha256) < 0) {
+		free(out);
+		return pv_fail(e, PV_EXIT_SYSTEM, "<memory>: libcrypto cannot "
+		    "make a sha256");
+	}
 	if (data != NULL)
 		*data = out;
 	else

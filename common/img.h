@@ -69,7 +69,8 @@ int img_load(const char *path, enum img_kind, uint64_t cap, struct cache *,
 
 /*
  * The same for the `len` untrusted bytes at `raw` (copied, not kept),
- * named "<memory>" in messages: `ref` gets no path and no sha256.
+ * named "<memory>" in messages: `ref` gets no path and no sha256 of a
+ * file, only the data's (data_sha256).
  */
 int img_decode(const uint8_t *raw, uint64_t len, enum img_kind, uint64_t cap,
     struct img_ref *ref, uint8_t **data, struct pv_err *e);
