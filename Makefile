@@ -16,11 +16,11 @@ WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-PKGS = libelf jansson zlib libcrypto liblzma lzo2 liblz4 libzstd
+PKGS = libelf jansson zlib nettle liblzma lzo2 liblz4 libzstd
 PV_CPPFLAGS = -Icommon -Icommon/plan -Icommon/guest -Icommon/elf -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE
 PV_CFLAGS = -std=gnu11 $(WARNINGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PV_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lz \
-	-lcrypto -llzma -llzo2 -llz4 -lzstd) -lbz2
+	-lnettle -llzma -llzo2 -llz4 -lzstd) -lbz2
 # Every program is linked against the one list of libraries, but records
 # only those it calls: the dynamic loader maps and relocates each library a
 # program names at every start, which is most of a planning stage's time
@@ -64,7 +64,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 
 # Debian packages the build, the demo and the suite need.
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
-	zlib1g-dev libssl-dev bats bats-support bats-assert python3 \
+	zlib1g-dev nettle-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
 	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
 	libclang-rt-14-dev llvm qemu-system-x86 cpio strace

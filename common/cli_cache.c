@@ -1,7 +1,7 @@
 /*
  * cli_cache.c: cli_cache (cli.h), in a file of its own: the programs that
  * do not read images (populate, pagetables) link cli.c and must not pull
- * in the cache and, with it, libcrypto.
+ * in the cache and, with it, Nettle.
  */
 #include <string.h>
 

@@ -9,16 +9,13 @@
 #include <stdint.h>
 #include <string.h>
 
-/*
- * sha256 of the `len` bytes at `buf` into `out` as 64 hex digits; -1,
- * and `out` empty, when libcrypto fails to make it.
- */
-int digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
+/* sha256 of the `len` bytes at `buf` into `out` as 64 hex digits. */
+void digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
 
 /*
  * Is `s` 64 lowercase hex digits and nothing more? Inline: the stages
  * that only read plans check digests without making one, and need not
- * load libcrypto for it.
+ * load Nettle for it.
  */
 static inline int
 digest_valid(const char *s)

@@ -267,14 +267,8 @@ unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
 			cache_abort(src->cache, &fill);
 		return -1;
 	}
-	if (ref->data_sha256[0] == '\0' &&
-	    digest_sha256(*out, *outlen, ref->data_sha256) < 0) {
-		free(*out);
-		if (src->cache != NULL)
-			cache_abort(src->cache, &fill);
-		return pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a "
-		    "sha256", src->name);
-	}
+	if (ref->data_sha256[0] == '\0')
+		digest_sha256(*out, *outlen, ref->data_sha256);
 	if (src->cache != NULL)
 		cache_end(src->cache, &fill, written ? NULL : *out, *outlen,
 		    ref->data_sha256);
@@ -410,11 +404,7 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		goto fail;
 	}
 	ref->size = rawlen;
-	if (digest_sha256(raw, rawlen, ref->sha256) < 0) {
-		pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a sha256",
-		    path);
-		goto fail;
-	}
+	digest_sha256(raw, rawlen, ref->sha256);
 	if (want != NULL && strcmp(ref->sha256, want->sha256) != 0) {
 		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
 		    "(its sha256 is not the plan's)", path);
@@ -430,14 +420,8 @@ load(const char *path, enum img_kind what, uint64_t cap,
 	if (strcmp(ref->container, "file") == 0 &&
 	    strcmp(ref->compression, "none") == 0)
 		memcpy(ref->data_sha256, ref->sha256, 65);
-	else if (ref->data_sha256[0] == '\0' &&
-	    digest_sha256(out, outlen, ref->data_sha256) < 0) {
-		img_free(out);
-		pv_fail(e, PV_EXIT_SYSTEM, "%s: libcrypto cannot make a sha256",
-		    path);
-		img_ref_free(ref);
-		return -1;
-	}
+	else if (ref->data_sha256[0] == '\0')
+		digest_sha256(out, outlen, ref->data_sha256);
 	if (data != NULL)
 		*data = out;
 	else
@@ -472,12 +456,8 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 		return -1;
 	}
 	ref->data_size = outlen;
-	if (ref->data_sha256[0] == '\0' &&
-	    digest_sha256(out, outlen, ref->data_sha256) < 0) {
-		free(out);
-		return pv_fail(e, PV_EXIT_SYSTEM, "<memory>: libcrypto cannot "
-		    "make a sha256");
-	}
+	if (ref->data_sha256[0] == '\0')
+		digest_sha256(out, outlen, ref->data_sha256);
 	if (data != NULL)
 		*data = out;
 	else

@@ -95,7 +95,7 @@ int img_ref_same(const struct img_ref *want, const struct img_ref *got);
  * Free what a reference holds. Inline, not in img.c: the stages that only
  * read plans (populate, pagetables) free references without reading
  * images, and a call into img.c would link the image reader and every
- * library it uses (libcrypto, the decompressors) into them, each loaded
+ * library it uses (Nettle, the decompressors) into them, each loaded
  * at every start.
  */
 static inline void

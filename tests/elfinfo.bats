@@ -120,17 +120,6 @@ print(i["path"], i["size"], i["elf_size"], i["sha256"], i["compression"])' "$T/p
 	done
 }
 
-# A configuration that activates only OpenSSL's base provider, which has
-# no digests: read, it would leave sha256 unfetchable.
-@test "OpenSSL's configuration is not read: one without sha256 leaves the digest sha256sum's" {
-	printf '%s\n' 'openssl_conf = init' '[init]' 'providers = prov' \
-		'[prov]' 'base = base' '[base]' 'activate = 1' >"$T/openssl.cnf"
-	OPENSSL_CONF=$T/openssl.cnf "$BIN/elfinfo" "$GUESTS/basic.elf" >"$T/p.json"
-	run -0 "$PY" -c 'import json,sys
-print(json.load(open(sys.argv[1]))["elfinfo"]["image"]["sha256"])' "$T/p.json"
-	assert_output "$(sha256sum <"$GUESTS/basic.elf" | cut -d' ' -f1)"
-}
-
 @test "a gzip'd image: compression gzip, elf_size the plain file's size, size and sha256 the .gz file's" {
 	local g
 	for g in basic multiseg high; do
