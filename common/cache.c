@@ -78,6 +78,8 @@ cache_open(struct cache *c, struct pv_err *e)
 	c->fd = -1;
 	c->cap = CACHE_DEFAULT_CAP;
 	c->lookup_only = 0;
+	c->await = NULL;
+	c->await_arg = NULL;
 	if (v != NULL && pv_parse_size(v, &c->cap) < 0)
 		return pv_fail(e, PV_EXIT_INPUT, "PVBUILD_CACHE_SIZE: '%s' is "
 		    "not a size; building without the cache", v);
@@ -283,8 +285,8 @@ cache_begin(struct cache *c, const char *key, struct cache_fill *f)
 	if (c->fd < 0 || c->lookup_only || strlen(key) >= sizeof(f->key))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(f->tmp, sizeof(f->tmp), ".tmp-%ld-%x%lx", (long)getpid(),
-	    serial++, (unsigned long)ts.tv_nsec);
+	snprintf(f->tmp, sizeof(f->tmp), ".tmp-%ld-%x%lx-%s", (long)getpid(),
+	    serial++, (unsigned long)ts.tv_nsec, key);
 	strcpy(f->key, key);
 	f->fd = openat(c->fd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
@@ -424,4 +426,36 @@ cache_end(struct cache *c, struct cache_fill *f, const uint8_t *data,
 	}
 	f->fd = -1;
 	evict(c);
+}
+
+int
+cache_is_fill(const char *name, const char *key)
+{
+	size_t n = strlen(name), k = strlen(key);
+	long pid;
+
+	return sscanf(name, ".tmp-%ld-", &pid) == 1 && n > k + 1 &&
+	    name[n - k - 1] == '-' && strcmp(name + n - k, key) == 0;
+}
+
+int
+cache_adopt(struct cache *c, const char *key, int fd, uint64_t len,
+    const char sha256[65], uint8_t **data)
+{
+	char head[HEADER], named[65];
+	struct stat st, entry;
+	uint8_t *buf;
+
+	if (c->fd < 0 || fstat(fd, &st) < 0 || fstatat(c->fd, key, &entry,
+	    AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != entry.st_dev ||
+	    st.st_ino != entry.st_ino || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size != HEADER + len || len > SIZE_MAX - HEADER ||
+	    read_at(fd, (uint8_t *)head, HEADER, 0) < 0 ||
+	    header_ok(head, key, len, named) < 0 ||
+	    strcmp(named, sha256) != 0 ||
+	    (buf = map_entry(fd, (size_t)st.st_size)) == NULL)
+		return 0;
+	(void)futimens(fd, NULL);
+	*data = buf;
+	return 1;
 }

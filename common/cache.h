@@ -31,10 +31,30 @@
 /* The longest key: a sha256, a container and a compression. */
 #define CACHE_KEY_MAX 96
 
+/*
+ * The longest temporary's name: ".tmp-PID-SERIAL-KEY". The key is in it
+ * so that a program waiting for the entry can follow the data while it
+ * is written (cache_is_fill, cache_adopt).
+ */
+#define CACHE_TMP_MAX (48 + CACHE_KEY_MAX)
+
+struct cache;
+
+/*
+ * How a lookup-only cache waits for an entry that another program is
+ * filling at this moment (finalize --prefetch): called when the entry is
+ * not there, it returns as cache_get does once the entry is, or 0 when it
+ * gives up.
+ */
+typedef int cache_await_fn(struct cache *, const char *key, uint64_t cap,
+    uint8_t **data, uint64_t *len, char sha256[65]);
+
 struct cache {
 	int fd;			/* the directory, or -1: no cache */
 	uint64_t cap;		/* bytes all entries may take together */
 	int lookup_only;	/* take entries, never write one */
+	cache_await_fn *await;	/* lookup_only: NULL, or how to wait */
+	void *await_arg;	/* for `await` */
 };
 
 /*
@@ -78,7 +98,7 @@ void cache_drop(struct cache *, const char *key);
  */
 struct cache_fill {
 	int fd;
-	char tmp[32];
+	char tmp[CACHE_TMP_MAX];
 	char key[CACHE_KEY_MAX];
 };
 
@@ -86,5 +106,20 @@ void cache_begin(struct cache *, const char *key, struct cache_fill *);
 void cache_end(struct cache *, struct cache_fill *, const uint8_t *data,
     uint64_t len, const char sha256[65]);
 void cache_abort(struct cache *, struct cache_fill *);
+
+/*
+ * Following a fill from another program, to have hashed its data by the
+ * time it is renamed into place. cache_is_fill: is `name` a temporary
+ * filling the entry `key`? cache_adopt: the entry `key` has arrived, and
+ * the caller read `len` bytes of data from `fd`, the temporary it
+ * followed, which hashed to `sha256`; returns 1, as cache_get does, when
+ * the entry is that very file and its header names `key`, `len` and
+ * `sha256`, else 0 (the caller then takes the entry with cache_get, which
+ * hashes it again). Only what the caller hashed is trusted, as cache_get
+ * trusts only what it hashes.
+ */
+int cache_is_fill(const char *name, const char *key);
+int cache_adopt(struct cache *, const char *key, int fd, uint64_t len,
+    const char sha256[65], uint8_t **data);
 
 #endif

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <nettle/sha2.h>
-
 #include "digest.h"
 #include "pv.h"
 
@@ -30,15 +28,34 @@ to_hex(const uint8_t md[SHA256_DIGEST_SIZE], char out[65])
 }
 
 void
-digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
+digest_init(struct digest *d)
 {
-	struct sha256_ctx ctx;
+	sha256_init(&d->sha);
+}
+
+void
+digest_update(struct digest *d, const uint8_t *p, size_t n)
+{
+	sha256_update(&d->sha, n, p);
+}
+
+void
+digest_end(struct digest *d, char out[65])
+{
 	uint8_t md[SHA256_DIGEST_SIZE];
 
-	sha256_init(&ctx);
-	sha256_update(&ctx, (size_t)len, buf);
-	sha256_digest(&ctx, sizeof(md), md);
+	sha256_digest(&d->sha, sizeof(md), md);
 	to_hex(md, out);
+}
+
+void
+digest_sha256(const uint8_t *buf, uint64_t len, char out[65])
+{
+	struct digest d;
+
+	digest_init(&d);
+	digest_update(&d, buf, (size_t)len);
+	digest_end(&d, out);
 }
 
 /*
@@ -70,7 +87,7 @@ struct digest_job {
 	size_t queued;			/* bytes in it */
 	int done;			/* no more pieces will come */
 	int failed;			/* a feed or a write went wrong */
-	struct sha256_ctx md;
+	struct digest md;
 	int fd;
 	uint64_t off;
 };
@@ -95,7 +112,7 @@ digest_run(void *arg)
 		pthread_mutex_unlock(&j->lock);
 		if (p == NULL)
 			return NULL;
-		sha256_update(&j->md, p->n, p->data);
+		digest_update(&j->md, p->data, p->n);
 		if (j->fd >= 0 && !j->failed) {
 			if (pv_pwrite_all(j->fd, p->data, p->n, j->off) < 0)
 				j->failed = 1;
@@ -142,7 +159,7 @@ digest_start(int fd, uint64_t off)
 	j->tail = &j->head;
 	j->fd = fd;
 	j->off = off;
-	sha256_init(&j->md);
+	digest_init(&j->md);
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->more, NULL);
 	pthread_cond_init(&j->room, NULL);
@@ -183,7 +200,6 @@ digest_feed(struct digest_job *j, const uint8_t *data, size_t n)
 int
 digest_finish(struct digest_job *j, char out[65])
 {
-	uint8_t md[SHA256_DIGEST_SIZE];
 	struct piece *p;
 	int rc;
 
@@ -193,8 +209,7 @@ digest_finish(struct digest_job *j, char out[65])
 	pthread_mutex_unlock(&j->lock);
 	pthread_join(j->thread, NULL);
 	rc = j->failed ? -1 : 0;
-	sha256_digest(&j->md, sizeof(md), md);
-	to_hex(md, out);
+	digest_end(&j->md, out);
 	while ((p = j->spare) != NULL) {
 		j->spare = p->next;
 		munmap(p, PIECE_SIZE);

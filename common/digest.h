@@ -9,8 +9,22 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <nettle/sha2.h>
+
 /* sha256 of the `len` bytes at `buf` into `out` as 64 hex digits. */
 void digest_sha256(const uint8_t *buf, uint64_t len, char out[65]);
+
+/*
+ * The same made piece by piece, on the caller's thread: digest_init,
+ * digest_update with each piece in order, digest_end for the hex.
+ */
+struct digest {
+	struct sha256_ctx sha;
+};
+
+void digest_init(struct digest *);
+void digest_update(struct digest *, const uint8_t *p, size_t n);
+void digest_end(struct digest *, char out[65]);
 
 /*
  * Is `s` 64 lowercase hex digits and nothing more? Inline: the stages

@@ -251,9 +251,16 @@ unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
 			ref->cached = 1;
 			return 0;
 		}
-		if (src->cache->lookup_only)
+		if (src->cache->lookup_only) {
+			if (!src->fresh && src->cache->await != NULL &&
+			    src->cache->await(src->cache, key, cap, out, outlen,
+			    ref->data_sha256) == 1) {
+				ref->cached = 1;
+				return 0;
+			}
 			return pv_fail(e, PV_EXIT_SYSTEM, "%s: not in the "
 			    "cache", src->name);
+		}
 		cache_begin(src->cache, key, &fill);
 	}
 	tap.arg = digest_start(fill.fd, CACHE_HEADER);

@@ -361,3 +361,101 @@ open(sys.argv[1], "wb").write(d)' "$e" "$1"
 	run "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["elfinfo"]["image"]["elf_sha256"])' "$T/p.json"
 	assert_output "$(header_field "$e" 5)"
 }
+
+# hashed_by PROG: the bytes PROG has hashed so far, from $T/hashed.
+hashed_by() {
+	awk -v p="$1" '$1 == p { n += $2 } END { print n + 0 }' "$T/hashed"
+}
+
+# wait_hashed PROG N: until PROG has hashed N bytes (ten seconds at most).
+wait_hashed() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		[ "$(hashed_by "$1")" -lt "$2" ] || return 0
+		sleep 0.01
+	done
+	# The plan goes on its way, so that finalize ends.
+	touch "$T/go"
+	fail "$1 hashed $(hashed_by "$1") bytes, not $2"
+}
+
+# replay_fill TAMPER: the test plays elfinfo's part of a cold build for
+# a finalize --prefetch that waits for its plan: it writes the entry's
+# temporary in two halves, waiting each time until finalize has hashed
+# what is there, writes the header, renames the temporary into place and
+# only then hands finalize the plan. With TAMPER 1 the first half is
+# garbage at first, put right after finalize hashed it. finalize's
+# output is in $T/out and $T/err, its status in $T/rc.
+replay_fill() {
+	local img=$GUESTS/x64-basic.elf.gz key src tmp size half isz
+	PVBUILD_CACHE=$T/other "$BIN/elfinfo" "$img" |
+		PVBUILD_CACHE=$T/other "$BIN/layout" --memory 64M |
+		"$BIN/populate" | "$BIN/pagetables" >"$T/4.json"
+	key=$(basename "$(entry "$img")")
+	src=$T/other/$key
+	mkdir -m 700 "$C"
+	tmp=$C/.tmp-$$-1a2b-$key
+	size=$(($(stat -c %s "$src") - 256))
+	half=$((size / 512))		# in blocks of 256 bytes
+	isz=$(stat -c %s "$img")
+	: >"$T/hashed"
+	(
+		for ((i = 0; i < 3000; i++)); do
+			[ ! -e "$T/go" ] || break
+			sleep 0.01
+		done
+		cat "$T/4.json"
+	) | LD_PRELOAD=$COUNT_SO PVBUILD_HASHED=$T/hashed \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"$BIN/finalize" --out "$T/dom" --prefetch "$img" \
+		>"$T/out" 2>"$T/err" &
+	local pid=$!
+	# The image itself is hashed first, to find its entry's key.
+	wait_hashed finalize "$isz"
+	if [ "$1" = 1 ]; then
+		head -c $((half * 256)) /dev/urandom |
+			dd of="$tmp" bs=256 seek=1 conv=notrunc status=none
+		wait_hashed finalize $((isz + half * 256))
+	fi
+	dd if="$src" of="$tmp" bs=256 skip=1 seek=1 count="$half" \
+		conv=notrunc status=none
+	[ "$1" = 1 ] || wait_hashed finalize $((isz + half * 256))
+	dd if="$src" of="$tmp" bs=256 skip=$((half + 1)) seek=$((half + 1)) \
+		conv=notrunc status=none
+	head -c 256 "$src" | dd of="$tmp" conv=notrunc status=none
+	mv "$tmp" "$C/$key"
+	touch "$T/go"
+	local rc=0
+	wait "$pid" || rc=$?
+	echo "$rc" >"$T/rc"
+	echo "$size" >"$T/size"
+	echo "$isz" >"$T/isz"
+}
+
+# replayed_domain_ok: replay_fill's domain is the guest's, checked.
+replayed_domain_ok() {
+	run "$PY" "$TOP/tests/checker/checkdom.py" "$T/dom" \
+		--kernel "$GUESTS/x64-basic.elf.gz" --cmdline "" \
+		--memory $((64 << 20))
+	assert_success
+	refute_output --partial FAIL
+}
+
+@test "finalize hashes an entry while it is written, and not again once it is in place" {
+	replay_fill 0
+	[ "$(cat "$T/rc")" = 0 ] || fail "finalize: $(cat "$T/err")"
+	# The image once, the data once: nothing was hashed twice.
+	[ "$(hashed_by finalize)" = $(($(cat "$T/isz") + $(cat "$T/size"))) ] ||
+		fail "finalize hashed $(hashed_by finalize) bytes"
+	replayed_domain_ok
+}
+
+@test "a written entry whose bytes change after finalize hashed them is hashed again before use" {
+	replay_fill 1
+	[ "$(cat "$T/rc")" = 0 ] || fail "finalize: $(cat "$T/err")"
+	# What was followed does not match the header: the entry in place
+	# was hashed whole again, and it is the one loaded.
+	[ "$(hashed_by finalize)" -gt $(($(cat "$T/isz") + $(cat "$T/size"))) ] ||
+		fail "finalize hashed only $(hashed_by finalize) bytes"
+	replayed_domain_ok
+}

@@ -4,82 +4,193 @@
  *
  * With the cache, the kernel is taken only from there: in a cold build
  * elfinfo is decompressing it at this moment and puts it there before it
- * writes its plan, so the thread watches the cache directory and takes
- * the entry the moment it is renamed into place, while the plan still
- * goes through layout, populate and pagetables.
+ * writes its plan, so the thread watches the cache directory, reads and
+ * hashes the entry's data while elfinfo writes it, and takes the entry
+ * the moment it is renamed into place, while the plan still goes through
+ * layout, populate and pagetables.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "cache.h"
+#include "digest.h"
 
 #include "finalize.h"
 
-/* Has an entry (not a temporary) been renamed into the directory? */
-static int
-entry_arrived(int in)
+/*
+ * Following elfinfo's fill of the entry. Each piece is read once it is
+ * written, through a small buffer, and hashed, so that by the time the
+ * entry is renamed into place only its last piece is left to hash; the
+ * entry is then taken if its header names what was hashed.
+ */
+#define BOUNCE ((size_t)1 << 20)
+
+struct follow {
+	int fd;				/* the temporary, or -1 */
+	char name[CACHE_TMP_MAX];
+	uint64_t len;			/* data read and hashed so far */
+	uint64_t cap;
+	struct digest md;
+	uint8_t *buf;			/* BOUNCE bytes */
+};
+
+static void
+follow_open(struct follow *f, const struct cache *c, const char *name)
+{
+	if (f->fd >= 0 || strlen(name) >= sizeof(f->name))
+		return;
+	f->fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (f->fd < 0)
+		return;
+	strcpy(f->name, name);
+	f->len = 0;
+	digest_init(&f->md);
+}
+
+static void
+follow_stop(struct follow *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/* Hash what has been written since the last read. */
+static void
+follow_read(struct follow *f)
+{
+	ssize_t n;
+
+	while (f->fd >= 0) {
+		n = pread(f->fd, f->buf, BOUNCE, (off_t)(CACHE_HEADER + f->len));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return;
+		if (n < 0 || f->len + (uint64_t)n > f->cap) {
+			follow_stop(f);	/* cache_get will say */
+			return;
+		}
+		digest_update(&f->md, f->buf, (size_t)n);
+		f->len += (uint64_t)n;
+	}
+}
+
+/* A temporary filling `key` already, from before the watch began. */
+static void
+follow_existing(struct follow *f, const struct cache *c, const char *key)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if ((fd = openat(c->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while (f->fd < 0 && (d = readdir(dir)) != NULL)
+		if (cache_is_fill(d->d_name, key))
+			follow_open(f, c, d->d_name);
+	closedir(dir);
+}
+
+/* Take in the directory's news: a fill of `key` begun or abandoned. */
+static void
+follow_events(struct follow *f, const struct cache *c, int in,
+    const char *key)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 	char *p;
-	int seen = 0;
 
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)(void *)p;
-			if (ev->len > 0 && ev->name[0] != '.')
-				seen = 1;
+			if (ev->len == 0)
+				continue;
+			if ((ev->mask & IN_CREATE) &&
+			    cache_is_fill(ev->name, key))
+				follow_open(f, c, ev->name);
+			else if ((ev->mask & IN_DELETE) && f->fd >= 0 &&
+			    strcmp(ev->name, f->name) == 0)
+				follow_stop(f);
 		}
-	return seen;
+}
+
+static int
+arrived(const struct cache *c, const char *key)
+{
+	struct stat st;
+
+	return fstatat(c->fd, key, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /*
- * Wait until an entry arrives (0) or prefetch_take says the plan is here,
- * a byte on pf->stop[0] (-1).
+ * The cache's await (cache.h): wait for the entry `key`, following its
+ * fill, until it arrives or the plan does (a byte on pf->stop[0]).
  */
 static int
-wait_entry(struct prefetch *pf, int in)
+await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
+    uint64_t *len, char sha256[65])
 {
-	struct pollfd fds[2] = {
-		{ .fd = in, .events = POLLIN },
-		{ .fd = pf->stop[0], .events = POLLIN },
-	};
+	struct prefetch *pf = c->await_arg;
+	struct follow f = { .fd = -1, .cap = cap };
+	struct pollfd fds[2];
+	char dir[64], got[65];
+	int in, rc = 0;
 
-	for (;;) {
+	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", c->fd);
+	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (in < 0 || inotify_add_watch(in, dir, IN_CREATE | IN_MODIFY |
+	    IN_DELETE | IN_MOVED_TO) < 0 || (f.buf = malloc(BOUNCE)) == NULL)
+		goto out;
+	fds[0] = (struct pollfd){ .fd = in, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = pf->stop[0], .events = POLLIN };
+	/* Watched before the first look, so that nothing is missed. */
+	follow_existing(&f, c, key);
+	while (!arrived(c, key)) {
+		follow_read(&f);
 		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			goto out;
 		}
-		if (fds[1].revents != 0 || !(fds[0].revents & POLLIN))
-			return -1;
-		if (entry_arrived(in))
-			return 0;
+		/* The plan is here: elfinfo renames its entry before it
+		 * writes its plan, so the entry is too unless it never comes. */
+		if (fds[1].revents != 0 || !(fds[0].revents & POLLIN)) {
+			if (!arrived(c, key))
+				goto out;
+			break;
+		}
+		follow_events(&f, c, in, key);
 	}
-}
-
-/* Take the kernel from the cache, now or when its entry arrives. */
-static int
-from_cache(struct prefetch *pf)
-{
-	char dir[64];
-	int in, rc;
-
-	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", pf->cache->fd);
-	/* Watched before the first look, so that no arrival is missed. */
-	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (in >= 0 && inotify_add_watch(in, dir, IN_MOVED_TO) < 0) {
-		close(in);
-		in = -1;
+	follow_read(&f);
+	if (f.fd >= 0) {
+		digest_end(&f.md, got);
+		if (cache_adopt(c, key, f.fd, f.len, got, data) == 1) {
+			*len = f.len;
+			memcpy(sha256, got, 65);
+			rc = 1;
+			goto out;
+		}
 	}
-	while ((rc = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP,
-	    pf->cache, &pf->ref, &pf->data, &pf->err)) < 0 && in >= 0 &&
-	    wait_entry(pf, in) == 0)
-		;
+	/* Another fill won the race, or one was not followed: hashed now. */
+	rc = cache_get(c, key, cap, data, len, sha256);
+out:
+	follow_stop(&f);
+	free(f.buf);
 	if (in >= 0)
 		close(in);
 	return rc;
@@ -90,11 +201,12 @@ prefetch_run(void *arg)
 {
 	struct prefetch *pf = arg;
 
-	if (pf->cache != NULL)
-		pf->ok = from_cache(pf) == 0;
-	else
-		pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, NULL,
-		    &pf->ref, &pf->data, &pf->err) == 0;
+	if (pf->cache != NULL) {
+		pf->cache->await = await_entry;
+		pf->cache->await_arg = pf;
+	}
+	pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, pf->cache,
+	    &pf->ref, &pf->data, &pf->err) == 0;
 	return NULL;
 }
 

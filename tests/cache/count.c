@@ -1,9 +1,11 @@
 /*
  * count.c: an LD_PRELOAD library for tests/cache.bats that counts
- * decompressions. Every gzip stream a program starts to inflate adds a
- * line with the program's name to $PVBUILD_COUNT, then zlib does the work
- * as usual. A test runs a build under it and reads how many times, and in
- * which program, the kernel was decompressed.
+ * decompressions and hashing. Every gzip stream a program starts to
+ * inflate adds a line with the program's name to $PVBUILD_COUNT, then
+ * zlib does the work as usual; every piece a program hashes adds a line
+ * with its name and its length to $PVBUILD_HASHED, then Nettle hashes it.
+ * A test runs a build under it and reads how many times, and in which
+ * program, the kernel was decompressed, and how many bytes each hashed.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -13,33 +15,59 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
 #include <zlib.h>
 
 typedef int (*init_fn)(z_streamp, int, const char *, int);
+typedef void (*update_fn)(struct sha256_ctx *, size_t, const uint8_t *);
+
+/* Append "COMM[ WHAT]" as a line to the file $`var` names, if set. */
+static void
+note(const char *var, const char *what)
+{
+	const char *file = getenv(var);
+	char comm[64] = "?", line[96];
+	int fd, n;
+
+	if (file == NULL)
+		return;
+	if ((fd = open("/proc/self/comm", O_RDONLY)) >= 0) {
+		n = (int)read(fd, comm, sizeof(comm) - 1);
+		comm[n > 0 ? n : 0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		close(fd);
+	}
+	n = snprintf(line, sizeof(line), "%s%s%s\n", comm, *what ? " " : "",
+	    what);
+	/* O_APPEND: the pipeline's programs (and threads) write at once. */
+	if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0600)) >= 0) {
+		(void)!write(fd, line, (size_t)n);
+		close(fd);
+	}
+}
 
 int
 inflateInit2_(z_streamp strm, int bits, const char *version, int size)
 {
 	static init_fn next;
-	const char *file = getenv("PVBUILD_COUNT");
-	char comm[64] = "?", line[80];
-	int fd, n;
 
 	if (next == NULL)
 		next = (init_fn)dlsym(RTLD_NEXT, "inflateInit2_");
-	if (file != NULL) {
-		if ((fd = open("/proc/self/comm", O_RDONLY)) >= 0) {
-			n = (int)read(fd, comm, sizeof(comm) - 1);
-			comm[n > 0 ? n : 0] = '\0';
-			comm[strcspn(comm, "\n")] = '\0';
-			close(fd);
-		}
-		n = snprintf(line, sizeof(line), "%s\n", comm);
-		/* O_APPEND: the pipeline's programs write at once. */
-		if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0600)) >= 0) {
-			(void)!write(fd, line, (size_t)n);
-			close(fd);
-		}
-	}
+	note("PVBUILD_COUNT", "");
 	return next(strm, bits, version, size);
+}
+
+/* sha256_update is a macro for this name in Nettle's header. */
+void
+nettle_sha256_update(struct sha256_ctx *ctx, size_t length,
+    const uint8_t *data)
+{
+	static update_fn next;
+	char n[32];
+
+	if (next == NULL)
+		next = (update_fn)dlsym(RTLD_NEXT, "nettle_sha256_update");
+	snprintf(n, sizeof(n), "%zu", length);
+	note("PVBUILD_HASHED", n);
+	next(ctx, length, data);
 }
