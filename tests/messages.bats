@@ -222,5 +222,5 @@ refused_initrd() {
 	run -2 --separate-stderr "$TOP/pipeline.sh" $'--x\e[2J'
 	[ "${#stderr_lines[@]}" -eq 2 ]
 	printable "$stderr"
-	[[ ${stderr_lines[0]} == "pipeline.sh: unknown option "*"x"* ]]
+	[[ ${stderr_lines[0]} == "pvbuild: unknown option "*"x"* ]]
 }
