@@ -128,6 +128,16 @@ add(struct run_stage *s, char *arg)
 		s->argv[i] = arg;
 }
 
+/* An option and its value, when it has one. */
+static void
+add_value(struct run_stage *s, char *option, char *value)
+{
+	if (value != NULL) {
+		add(s, option);
+		add(s, value);
+	}
+}
+
 /*
  * The five stages' argv. `plans` holds the four plan files with --keep
  * (each stage after elfinfo then reads the one before it), else NULL.
@@ -142,30 +152,18 @@ stages(struct build *b, char plans[4][PATH_MAX], struct run_stage *s)
 	memset(s, 0, 5 * sizeof(*s));
 	for (i = 0; i < 5; i++)
 		add(&s[i], names[i]);
-	add(&s[1], "--memory");
-	add(&s[1], b->memory);
-	if (b->initrd != NULL) {
-		add(&s[1], "--initrd");
-		add(&s[1], b->initrd);
-	}
-	if (b->cmdline != NULL) {
-		add(&s[1], "--cmdline");
-		add(&s[1], b->cmdline);
-	}
-	add(&s[4], "--backend");
-	add(&s[4], b->backend);
+	add_value(&s[1], "--memory", b->memory);
+	add_value(&s[1], "--initrd", b->initrd);
+	add_value(&s[1], "--cmdline", b->cmdline);
+	add_value(&s[4], "--backend", b->backend);
 	if (b->xen) {
-		if (b->name != NULL) {
-			add(&s[4], "--name");
-			add(&s[4], b->name);
-		}
+		add_value(&s[4], "--name", b->name);
 		if (b->paused)
 			add(&s[4], "--paused");
 	} else {
-		add(&s[4], "--out");
-		add(&s[4], b->out);
-		add(&s[4], "--scatter");
-		add(&s[4], b->scatter != NULL ? b->scatter : "1");
+		add_value(&s[4], "--out", b->out);
+		add_value(&s[4], "--scatter", b->scatter != NULL ? b->scatter :
+		    "1");
 		if (b->sync)
 			add(&s[4], "--sync");
 	}
@@ -174,12 +172,8 @@ stages(struct build *b, char plans[4][PATH_MAX], struct run_stage *s)
 	 * caller's rights only when its command line names them (README,
 	 * "Trust"), and starts on the kernel while the plan is still coming.
 	 */
-	add(&s[4], "--prefetch");
-	add(&s[4], b->kernel);
-	if (b->initrd != NULL) {
-		add(&s[4], "--initrd");
-		add(&s[4], b->initrd);
-	}
+	add_value(&s[4], "--prefetch", b->kernel);
+	add_value(&s[4], "--initrd", b->initrd);
 	/* Operands after "--": a file named "-x" is a file. */
 	add(&s[0], "--");
 	add(&s[0], b->kernel);
