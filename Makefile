@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # pvbuild: one non-recursive Makefile.
 #   make            build the programs into bin/
 #   make demo       install what is missing, build, run the pipeline on a test guest

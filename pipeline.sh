@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # pipeline.sh: run the five stages as one pipe, keeping the plans if asked.
 #
 #   pipeline.sh IMAGE --memory SIZE [--initrd FILE] [--cmdline STRING]

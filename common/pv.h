@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pv.h: what every pvbuild program shares: exit codes, the error record that
  * code in common/ fills instead of printing, and overflow-safe arithmetic.

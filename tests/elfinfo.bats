@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # elfinfo: the facts of a guest kernel image, and every malformed image
 # refused with one line naming the file and what is wrong.
 bats_require_minimum_version 1.5.0

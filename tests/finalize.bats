@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # finalize with the sim backend: the domain directory, all or nothing.
 bats_require_minimum_version 1.5.0
 load helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # layout: the domain request and the seed's bootstrap address space.
 bats_require_minimum_version 1.5.0
 load helper

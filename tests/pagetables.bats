@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # pagetables: the initial 2-level page tables of a xen-1.3 domain.
 bats_require_minimum_version 1.5.0
 load helper

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # populate: the contents of the bootstrap region, start_info and the vCPU.
 bats_require_minimum_version 1.5.0
 load helper

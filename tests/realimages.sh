@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # realimages.sh print
 #
 # Fetches real PV images from Debian 12 into a cache and prints one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # xenvm.sh: real Xen for the test suite, in QEMU.
 #
 #   xenvm.sh prepare          fetch what the VM needs, build the dom0
