@@ -11,6 +11,10 @@ WERROR ?= 1
 V ?= 0
 
 CC ?= cc
+# A packager's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags' hardening:
+# _FORTIFY_SOURCE, the stack protector, relro and now) go on every compile
+# and link line of the programs, after the project's own, so that they win;
+# the freestanding test guests and the QEMU firmware keep their own flags.
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter -Wno-format-truncation
@@ -75,7 +79,7 @@ all: $(PROGRAMS)
 build/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/libpvbuild.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -280,7 +284,7 @@ xenparse: build/xenparse
 build/xenparse: tests/xen/xenparse.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $<")
-	$(Q)$(CC) -D_GNU_SOURCE -std=gnu11 $(WARNINGS) $(CFLAGS) \
+	$(Q)$(CC) -D_GNU_SOURCE $(CPPFLAGS) -std=gnu11 $(WARNINGS) $(CFLAGS) \
 		$(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null) $(LDFLAGS) \
 		-o $@ $< $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null || \
 		echo -lxenguest -lxenctrl -lxentoollog)
@@ -325,7 +329,7 @@ $(PROGRAMS): build/san/sanopts.o
 # quarantine and checks lift, can tell: the suite runs with PVBUILD_SAN=1.
 export PVBUILD_SAN = 1
 endif
-FLAGS_ID = $(CC) $(CFLAGS) $(LDFLAGS)
+FLAGS_ID = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
 $(LIB_OBJS) $(STAGE_OBJS) build/bench-floor: build/.cflags
 
@@ -336,7 +340,7 @@ build/.cflags: flags-force
 build/san/sanopts.o: tests/fuzz/sanopts.c build/.cflags
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/xenparse: override CFLAGS = $(PV_PLAIN_CFLAGS)
 
@@ -428,7 +432,7 @@ build/boot/rom.bin: build/boot/rom.o
 	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
 build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin
-	$(Q)$(CC) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@mkdir -p $(@D)
@@ -528,7 +532,7 @@ check:
 
 # The floor of the bench: decompression alone, with the pipeline's library.
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
 
 # make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6]: the issue's
 # table of targets (tests/bench/bench.sh); XENVM=1 adds the rows on real

@@ -28,3 +28,42 @@ spdx_files() {
 	[ "$n" -gt 100 ]
 	[ -z "$missing" ] || { echo "no SPDX line:$missing" >&2; false; }
 }
+
+# A copy of the sources, without what the tree has built, in $BATS_TEST_TMPDIR/src.
+copy_sources() {
+	SRC=$BATS_TEST_TMPDIR/src
+	mkdir -p "$SRC"
+	tar -C "$TOP" --exclude=./build --exclude=./bin --exclude=./.git -cf - . |
+		tar -x -C "$SRC"
+}
+
+@test "flags: Debian's hardening flags reach every program, and build clean" {
+	command -v dpkg-buildflags >/dev/null ||
+		skip "dpkg-buildflags is missing (Debian's dpkg-dev)"
+	command -v readelf >/dev/null || skip "readelf is missing (binutils)"
+	copy_sources
+	local f
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+	# As debhelper passes them: in the environment.
+	run env CPPFLAGS="$(dpkg-buildflags --get CPPFLAGS)" \
+		CFLAGS="$(dpkg-buildflags --get CFLAGS)" \
+		LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" \
+		make -C "$SRC" -j2 WERROR=1 all
+	assert_success
+	# Every warning is an error under WERROR=1, but the flags may add
+	# some the project's do not: none may be printed either.
+	refute_output --partial "warning:"
+	for f in "$SRC"/bin/*; do
+		# -Wl,-z,now from LDFLAGS, and -Wl,-z,relro.
+		readelf -d "$f" | grep -q 'BIND_NOW' || { echo "$f: no BIND_NOW" >&2; false; }
+		readelf -l "$f" | grep -q 'GNU_RELRO' || { echo "$f: no RELRO" >&2; false; }
+		# _FORTIFY_SOURCE from CPPFLAGS: the checked variants of the
+		# string and printf functions are linked (the plain build has
+		# none), and the stack protector from CFLAGS.
+		nm -D "$f" | grep -Eq ' __(memcpy|printf|fprintf|snprintf|vsnprintf|read|memset|strcpy|fgets)_chk@' ||
+			{ echo "$f: no _FORTIFY_SOURCE" >&2; false; }
+		nm -D "$f" | grep -q ' __stack_chk_fail@' ||
+			{ echo "$f: no stack protector" >&2; false; }
+	done
+	[ "$(ls "$SRC"/bin | wc -l)" -ge 6 ]
+}
