@@ -49,7 +49,8 @@ GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
 	common/cache.c common/digest.c common/cli_cache.c \
 	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
-	common/derive_pagetables.c common/decomp.c common/bzimage.c
+	common/derive_pagetables.c common/decomp.c common/bzimage.c \
+	common/version.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
 LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
@@ -75,6 +76,22 @@ DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	libclang-rt-14-dev llvm qemu-system-x86 cpio strace
 
 all: $(PROGRAMS)
+
+# The version, from one place: the VERSION file, and in a git checkout of
+# this tree (not a tarball or a git archive unpacked elsewhere, which may
+# sit inside another repository) git describe after it. build/version.h is
+# rewritten only when it changes, so only version.c is compiled again.
+PV_RELEASE = $(shell cat VERSION)
+PV_DESCRIBE = $(shell test -e .git && git describe --tags --always --dirty 2>/dev/null)
+PV_FULL_VERSION = $(PV_RELEASE)$(if $(PV_DESCRIBE), (git $(PV_DESCRIBE)))
+
+build/version.h: flags-force VERSION
+	@mkdir -p $(@D)
+	@echo '#define PV_VERSION_STRING "$(PV_FULL_VERSION)"' | cmp -s - $@ || \
+		echo '#define PV_VERSION_STRING "$(PV_FULL_VERSION)"' >$@
+
+build/common/version.o build/fuzz/common/version.o: build/version.h
+build/common/version.o build/fuzz/common/version.o: PV_CPPFLAGS += -Ibuild
 
 build/%.o: %.c
 	@mkdir -p $(@D)

@@ -445,7 +445,7 @@ print(e["segments"][-1]["memsz"], e["kernel_end"])' "$T/h.json"
 	assert_output --partial '--max-size SIZE'
 	run -0 --separate-stderr "$BIN/elfinfo" --version
 	[ -z "$stderr" ]
-	assert_output --regexp '^elfinfo \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^elfinfo \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 # --- The decompression cap ---

@@ -368,7 +368,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	assert_line --partial '--scatter N'
 	refute_line --partial '--seed'
 	run -0 "$BIN/finalize" --version
-	assert_output --regexp '^finalize \(pvbuild\) [0-9.]+$'
+	assert_output --regexp '^finalize \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 @test "finalize refuses a plan whose writes overlap (zero fill may be skipped only without overlaps)" {

@@ -4,6 +4,7 @@
 # and an SPDX line on every source file, the packager's flags honoured,
 # one version, the man pages, the completion, install and uninstall.
 
+bats_require_minimum_version 1.5.0
 load helper
 
 # The files that must carry an SPDX line: every source file the project
@@ -66,4 +67,44 @@ copy_sources() {
 			{ echo "$f: no stack protector" >&2; false; }
 	done
 	[ "$(ls "$SRC"/bin | wc -l)" -ge 6 ]
+}
+
+# The version in VERSION, and after it what git describe says of a checkout.
+@test "version: every program prints VERSION's version, the same for all" {
+	local v p first=
+	v=$(cat "$TOP/VERSION")
+	[[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
+	for p in "$BIN"/*; do
+		run -0 "$p" --version
+		assert_output --regexp "^$(basename "$p") \\(pvbuild\\) ${v//./\\.}( \\(git [^ ()]+\\))?\$"
+		[ -z "$first" ] || [ "${output#* (pvbuild) }" = "$first" ]
+		first=${output#* (pvbuild) }
+	done
+}
+
+@test "version: a git checkout adds git describe's, dirty when edited" {
+	command -v git >/dev/null || skip "git is missing"
+	copy_sources
+	git -C "$SRC" init -q
+	git -C "$SRC" add -A
+	git -C "$SRC" -c user.name=t -c user.email=t@t commit -qm t
+	git -C "$SRC" -c user.name=t -c user.email=t@t tag -a v0.0.1 -m t
+	echo 4.5.6 >"$SRC/VERSION"
+	run -0 make -C "$SRC" -j2 bin/layout
+	run -0 "$SRC/bin/layout" --version
+	assert_output "layout (pvbuild) 4.5.6 (git v0.0.1-dirty)"
+	git -C "$SRC" -c user.name=t -c user.email=t@t commit -qam t2
+	run -0 make -C "$SRC" -j2 bin/layout
+	run -0 "$SRC/bin/layout" --version
+	assert_output --regexp '^layout \(pvbuild\) 4\.5\.6 \(git v0\.0\.1-1-g[0-9a-f]+\)$'
+}
+
+@test "version: a tarball, even unpacked inside another checkout, has VERSION's alone" {
+	command -v git >/dev/null || skip "git is missing"
+	git -C "$BATS_TEST_TMPDIR" init -q
+	copy_sources
+	echo 7.8.9 >"$SRC/VERSION"
+	run -0 make -C "$SRC" -j2 bin/layout
+	run -0 "$SRC/bin/layout" --version
+	assert_output "layout (pvbuild) 7.8.9"
 }
