@@ -3,6 +3,7 @@
 #   make            build the programs into bin/
 #   make demo       install what is missing, build, run the pipeline on a test guest
 #   make check      install what is missing, build, run the whole suite
+#   make test       build, run the suite without apt-get or the network
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -547,6 +548,12 @@ check:
 	$(Q)$(MAKE) --no-print-directory all guests xenparse
 	bats --timing --print-output-on-failure tests
 
+# make test: the same suite without installing or fetching anything
+# (tests/offline.sh): what is missing is named and its tests skip.
+test:
+	$(Q)$(MAKE) --no-print-directory all guests xenparse
+	DEB_PACKAGES="$(DEB_PACKAGES)" tests/offline.sh
+
 # The floor of the bench: decompression alone, with the pipeline's library.
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
 	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
@@ -567,4 +574,4 @@ install: all
 clean:
 	rm -rf build bin
 
-.PHONY: all deps demo check bench install clean guests
+.PHONY: all deps demo check test bench install clean guests

@@ -425,6 +425,13 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 # The paths finalize (or pipeline.sh) fsynced, one a line, under strace:
 # fsynced ARGS... (run in $T, the trace in $T/trace). LeakSanitizer cannot
 # run under ptrace, so a SAN=1 build runs without it here.
+# Each test that traces calls need_strace first, outside `run`: make test
+# installs nothing (PVBUILD_OFFLINE), and there a missing strace skips.
+need_strace() {
+	command -v strace >/dev/null || [ -z "${PVBUILD_OFFLINE:-}" ] ||
+		skip "strace is not installed"
+}
+
 fsynced() {
 	command -v strace >/dev/null || fail "strace is not installed (make deps)"
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
@@ -433,6 +440,7 @@ fsynced() {
 }
 
 @test "finalize --sync puts every file, the temporary and its parent on disk before and after the rename" {
+	need_strace
 	local f tmp
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	run fsynced "$BIN/finalize" --out "$T/dom" --sync "$T/4-pagetables.json"
@@ -452,6 +460,7 @@ fsynced() {
 }
 
 @test "finalize without --sync calls no fsync: the rename alone makes the domain whole or absent" {
+	need_strace
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	run fsynced "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
 	assert_success
@@ -462,6 +471,7 @@ fsynced() {
 }
 
 @test "pipeline.sh --sync hands --sync to finalize" {
+	need_strace
 	run fsynced ./pipeline.sh "$GUESTS/basic.elf" --memory 16M --out "$T/dom" --sync
 	assert_success
 	assert_line "$T"

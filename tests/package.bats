@@ -108,3 +108,52 @@ copy_sources() {
 	run -0 "$SRC/bin/layout" --version
 	assert_output "layout (pvbuild) 7.8.9"
 }
+
+# A directory of stand-ins for apt-get and apt-cache that only record that
+# they were called, first on PATH: $FAKE, the record in $FAKE/called.
+fake_apt() {
+	FAKE=$BATS_TEST_TMPDIR/fake
+	mkdir -p "$FAKE"
+	local t
+	for t in apt-get apt-cache; do
+		printf '#!/bin/sh\necho "%s $*" >>"%s/called"\nexit 100\n' "$t" "$FAKE" >"$FAKE/$t"
+		chmod +x "$FAKE/$t"
+	done
+	command -v cpio >/dev/null || ln -s /bin/true "$FAKE/cpio"
+	command -v dpkg-deb >/dev/null || ln -s /bin/true "$FAKE/dpkg-deb"
+}
+
+@test "make test: installs nothing; its recipe has no apt-get and no deps" {
+	run -0 make -C "$TOP" -n test
+	refute_output --partial 'apt-get'
+	refute_output --partial 'make deps'
+	assert_output --partial 'tests/offline.sh'
+	run -0 make -C "$TOP" -n check
+	assert_output --partial 'deps'
+}
+
+@test "make test: the real images and the Xen VM are not fetched offline, and skip (77)" {
+	fake_apt
+	local dl=$BATS_TEST_TMPDIR/downloads
+	mkdir -p "$dl"
+	# Without the network, as make test runs them: nothing in the cache.
+	PATH=$FAKE:$PATH PVBUILD_OFFLINE=1 PVBUILD_DOWNLOADS=$dl \
+		run -77 --separate-stderr "$TOP/tests/realimages.sh" print
+	assert_stderr --partial 'offline'
+	# The images in the cache, but not the VM's packages: xenvm.sh
+	# gets past them to its own, and fetches none of those either.
+	mkdir -p "$dl/linux-image-t/boot" "$dl/g"
+	: >"$dl/linux-image-t/boot/vmlinuz"
+	echo 'Package: linux-image-t' >"$dl/linux-image-t/.package"
+	: >"$dl/g/64" && : >"$dl/g/32"
+	printf 'linux %s\ngrub64 %s\ngrub32 %s\n' "$dl/linux-image-t/boot/vmlinuz" \
+		"$dl/g/64" "$dl/g/32" >"$dl/images.list"
+	PATH=$FAKE:$PATH PVBUILD_OFFLINE=1 PVBUILD_DOWNLOADS=$dl PVBUILD_QEMU=true \
+		run -77 --separate-stderr "$TOP/tests/xenvm/xenvm.sh" prepare
+	assert_stderr --partial 'offline (PVBUILD_OFFLINE): xen-hypervisor-'
+	[ ! -e "$FAKE/called" ] || fail "apt was run: $(cat "$FAKE/called")"
+	# And the stand-ins are the ones these scripts would call.
+	PATH=$FAKE:$PATH PVBUILD_DOWNLOADS=$BATS_TEST_TMPDIR/online \
+		run --separate-stderr "$TOP/tests/realimages.sh" print
+	[ -s "$FAKE/called" ]
+}
