@@ -73,7 +73,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev nettle-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
-	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
+	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang mandoc \
 	libclang-rt-14-dev llvm qemu-system-x86 cpio strace
 
 all: $(PROGRAMS)
@@ -575,3 +575,43 @@ clean:
 	rm -rf build bin
 
 .PHONY: all deps demo check test bench install clean guests
+
+# What install puts beside the programs, and uninstall
+# The man pages (man/, mdoc), the bash completion (completion/) and the
+# plan's JSON Schemas (schemas/). The man pages name the installed
+# directories as /usr/local, rewritten to PREFIX's as they are installed.
+# uninstall removes exactly what install put, the programs too (only
+# pvbuild in BINDIR, the stages and boot in LIBEXECDIR), and the
+# directories that are pvbuild's alone, never a shared one such as man1.
+LIBEXECDIR ?= $(PREFIX)/libexec/pvbuild
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/pvbuild
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN1 = man/pvbuild.1 $(STAGES:%=man/pvbuild-%.1) man/pvbuild-boot.1
+MAN5 = man/pvbuild-plan.5
+SCHEMAS = $(wildcard schemas/*.json)
+
+install: install-data
+
+install-data:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/schemas $(DESTDIR)$(BASHCOMPDIR)
+	for f in $(MAN1) $(MAN5); do \
+		s=$${f##*.}; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$f >$(DESTDIR)$(MANDIR)/man$$s/$${f#man/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${f#man/} || exit 1; \
+	done
+	install -m 644 $(SCHEMAS) $(DESTDIR)$(DATADIR)/schemas
+	install -m 644 completion/pvbuild.bash $(DESTDIR)$(BASHCOMPDIR)/pvbuild
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pvbuild
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(STAGES) boot)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(SCHEMAS:schemas/%=$(DESTDIR)$(DATADIR)/schemas/%)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pvbuild
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/schemas \
+		$(DESTDIR)$(DATADIR) 2>/dev/null || true
+
+.PHONY: install-data uninstall

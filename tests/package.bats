@@ -157,3 +157,143 @@ fake_apt() {
 		run --separate-stderr "$TOP/tests/realimages.sh" print
 	[ -s "$FAKE/called" ]
 }
+
+# The man pages (man/): mdoc that mandoc's linter passes without a word.
+@test "man: every page is lint-clean (mandoc -Tlint -Wwarning)" {
+	command -v mandoc >/dev/null || skip "mandoc is missing (make deps installs it)"
+	local f n=0
+	for f in "$TOP"/man/*.[1-9]; do
+		n=$((n + 1))
+		run mandoc -Tlint -Wwarning "$f"
+		[ -z "$output" ] || fail "$output"
+	done
+	[ "$n" -eq 8 ]
+}
+
+# The long options in PROGRAM --help, one a line.
+help_options() {
+	"$1" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+}
+
+# The long options a page lists, one a line: those of its SYNOPSIS and
+# those its lists describe (.It Fl), not the ones its prose mentions.
+page_options() {
+	{
+		sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$1" | grep -oE -- 'Fl \\-[a-z\\-]+'
+		grep -oE -- '^\.It Fl \\-[a-z\\-]+' "$1"
+	} | sed 's/.*Fl \\-/--/; s/\\-/-/g' | sort -u
+}
+
+@test "man: each program's page lists the options its --help does, and no other" {
+	local p page missing extra
+	for p in elfinfo layout populate pagetables finalize boot pvbuild; do
+		[ -x "$BIN/$p" ] || { [ "$p" = pvbuild ] && continue; fail "no $BIN/$p"; }
+		page=$TOP/man/pvbuild-$p.1
+		[ "$p" != pvbuild ] || page=$TOP/man/pvbuild.1
+		[ -f "$page" ] || fail "no page $page"
+		# Both directions: a page may not fall behind --help, nor
+		# keep an option the program dropped.
+		missing=$(comm -23 <(help_options "$BIN/$p") <(page_options "$page"))
+		[ -z "$missing" ] || fail "$page lacks: $missing"
+		# pvbuild's page describes build's options too.
+		[ "$p" != pvbuild ] || continue
+		extra=$(comm -13 <( (help_options "$BIN/$p"; echo --help; echo --version) | sort -u) \
+			<(page_options "$page"))
+		[ -z "$extra" ] || fail "$page has options $p does not: $extra"
+	done
+}
+
+@test "man: every page renders with man -l, with its NAME and SYNOPSIS" {
+	command -v man >/dev/null || skip "man is missing"
+	local f
+	for f in "$TOP"/man/*.[1-9]; do
+		run -0 --separate-stderr env MANWIDTH=80 man -l "$f"
+		[ -z "$stderr" ] || fail "$f: $stderr"
+		assert_line 'NAME'
+		assert_line --regexp "^ +$(basename "${f%.*}") (-|—|\\\\-) "
+		[[ $f != *.1 ]] || assert_line 'SYNOPSIS'
+	done
+}
+
+# The completion (completion/pvbuild.bash), as bash runs it on Tab:
+# complete WORD... puts the reply for the last word in $output, sorted.
+complete_words() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_pvbuild; printf "%s\n" "${COMPREPLY[@]}" | sort' \
+		_ "$TOP/completion/pvbuild.bash" "$@"
+}
+
+@test "completion: commands, build's options, files and directories" {
+	run -0 complete_words pvbuild bu
+	assert_output build
+	run -0 complete_words pvbuild build --me
+	assert_output --memory
+	run -0 complete_words pvbuild build --backend ''
+	assert_output $'sim\nxen'
+	run -0 complete_words pvbuild pa
+	assert_output pagetables
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p kdir && : >kfile
+	run -0 complete_words pvbuild build --out k
+	assert_output kdir
+	run -0 complete_words pvbuild build --keep k
+	assert_output kdir
+	run -0 complete_words pvbuild build k
+	assert_output $'kdir\nkfile'
+	run -0 complete_words pvbuild build x.elf --initrd k
+	assert_output $'kdir\nkfile'
+	run -0 complete_words pvbuild build x.elf --memory ''
+	assert_output ''
+}
+
+@test "completion: each stage's options are the ones its --help lists" {
+	local p
+	for p in elfinfo layout populate pagetables finalize boot; do
+		run -0 complete_words pvbuild "$p" --
+		[ "$output" = "$( (help_options "$BIN/$p"; echo --help; echo --version) | sort -u)" ] ||
+			fail "$p: completion offers $output"
+	done
+}
+
+# make VARS... in the tree, as the suite built it: with SAN=1 when the suite
+# runs on a SAN=1 build, so that nothing in bin/ is built again otherwise.
+make_top() {
+	make -C "$TOP" --no-print-directory SAN="${PVBUILD_SAN:-0}" "$@"
+}
+
+@test "install: man pages, completion and schemas in place; uninstall removes them all" {
+	local d=$BATS_TEST_TMPDIR/root
+	run -0 make_top install-data DESTDIR="$d" PREFIX=/usr
+	[ -f "$d/usr/share/man/man1/pvbuild.1" ]
+	[ -f "$d/usr/share/man/man1/pvbuild-finalize.1" ]
+	[ -f "$d/usr/share/man/man5/pvbuild-plan.5" ]
+	[ -f "$d/usr/share/bash-completion/completions/pvbuild" ]
+	[ -f "$d/usr/share/pvbuild/schemas/pagetables.json" ]
+	# The pages name PREFIX's directories.
+	grep -q '^\.It Pa /usr/share/pvbuild/schemas/$' "$d/usr/share/man/man5/pvbuild-plan.5"
+	! grep -rq /usr/local "$d/usr/share/man"
+	[ "$(find "$d" -type f | wc -l)" -eq $((8 + 1 + $(ls "$TOP"/schemas/*.json | wc -l))) ]
+	run -0 make_top uninstall DESTDIR="$d" PREFIX=/usr
+	run -0 find "$d" -type f
+	assert_output ''
+	[ ! -e "$d/usr/share/pvbuild" ]
+}
+
+@test "install: make install then uninstall leaves no file behind, and man -l reads the pages" {
+	[ -x "$BIN/pvbuild" ] ||
+		skip "no bin/pvbuild: make install still puts every stage in BINDIR"
+	local d=$BATS_TEST_TMPDIR/root f
+	run -0 make_top install DESTDIR="$d" PREFIX=/usr/local
+	[ -x "$d/usr/local/bin/pvbuild" ]
+	[ "$(ls "$d/usr/local/bin")" = pvbuild ]
+	for f in elfinfo layout populate pagetables finalize boot; do
+		[ -x "$d/usr/local/libexec/pvbuild/$f" ]
+	done
+	for f in "$d"/usr/local/share/man/man*/*; do
+		run -0 env MANWIDTH=80 man -l "$f"
+		assert_line NAME
+	done
+	run -0 make_top uninstall DESTDIR="$d" PREFIX=/usr/local
+	run -0 find "$d" -type f
+	assert_output ''
+}
