@@ -11,7 +11,12 @@ _pvbuild() {
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W 'build elfinfo layout populate pagetables
-			finalize boot --exec-path --help --version' -- "$cur"))
+			finalize boot help --exec-path --help --version' -- "$cur"))
+		return
+	fi
+	if [ "${COMP_WORDS[1]}" = help ]; then
+		[ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W 'build elfinfo
+			layout populate pagetables finalize boot' -- "$cur"))
 		return
 	fi
 	case $prev in

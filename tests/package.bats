@@ -170,9 +170,9 @@ fake_apt() {
 	[ "$n" -eq 8 ]
 }
 
-# The long options in PROGRAM --help, one a line.
+# The long options in PROGRAM [COMMAND] --help, one a line.
 help_options() {
-	"$1" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+	$1 --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
 }
 
 # The long options a page lists, one a line: those of its SYNOPSIS and
@@ -193,7 +193,8 @@ page_options() {
 		[ -f "$page" ] || fail "no page $page"
 		# Both directions: a page may not fall behind --help, nor
 		# keep an option the program dropped.
-		missing=$(comm -23 <(help_options "$BIN/$p") <(page_options "$page"))
+		missing=$(comm -23 <(help_options "$BIN/$p"; [ "$p" != pvbuild ] ||
+			help_options "$BIN/pvbuild build" | sort -u) <(page_options "$page"))
 		[ -z "$missing" ] || fail "$page lacks: $missing"
 		# pvbuild's page describes build's options too.
 		[ "$p" != pvbuild ] || continue
@@ -246,13 +247,21 @@ complete_words() {
 	assert_output ''
 }
 
-@test "completion: each stage's options are the ones its --help lists" {
+@test "completion: each command's options are the ones its --help lists" {
 	local p
-	for p in elfinfo layout populate pagetables finalize boot; do
+	for p in elfinfo layout populate pagetables finalize boot build; do
+		if [ "$p" = build ]; then
+			[ -x "$BIN/pvbuild" ] || continue
+			set -- "$BIN/pvbuild build"
+		else
+			set -- "$BIN/$p"
+		fi
 		run -0 complete_words pvbuild "$p" --
-		[ "$output" = "$( (help_options "$BIN/$p"; echo --help; echo --version) | sort -u)" ] ||
+		[ "$output" = "$( (help_options "$1"; echo --help; echo --version) | sort -u)" ] ||
 			fail "$p: completion offers $output"
 	done
+	run -0 complete_words pvbuild help fi
+	assert_output finalize
 }
 
 # make VARS... in the tree, as the suite built it: with SAN=1 when the suite
