@@ -170,9 +170,9 @@ fake_apt() {
 	[ "$n" -eq 8 ]
 }
 
-# The long options in PROGRAM [COMMAND] --help, one a line.
+# The long options of PROGRAM [COMMAND] --help's table, one a line.
 help_options() {
-	$1 --help | grep -oE -- '--[a-z][a-z-]*' | sort -u
+	$1 --help | grep -oE -- '^ +--[a-z][a-z-]*' | tr -d ' ' | sort -u
 }
 
 # The long options a page lists, one a line: those of its SYNOPSIS and
@@ -193,8 +193,8 @@ page_options() {
 		[ -f "$page" ] || fail "no page $page"
 		# Both directions: a page may not fall behind --help, nor
 		# keep an option the program dropped.
-		missing=$(comm -23 <(help_options "$BIN/$p"; [ "$p" != pvbuild ] ||
-			help_options "$BIN/pvbuild build" | sort -u) <(page_options "$page"))
+		missing=$(comm -23 <({ help_options "$BIN/$p"; [ "$p" != pvbuild ] ||
+			help_options "$BIN/pvbuild build"; } | sort -u) <(page_options "$page"))
 		[ -z "$missing" ] || fail "$page lacks: $missing"
 		# pvbuild's page describes build's options too.
 		[ "$p" != pvbuild ] || continue
