@@ -5,32 +5,38 @@
 # them equal), the values of the options that take a few, files for a
 # kernel, an initrd or a plan, and directories for --out and --keep.
 
+# COMPREPLY from compgen ARGS..., a word a line, so that a file name with
+# spaces stays one word.
+_pvbuild_reply() {
+	mapfile -t COMPREPLY < <(compgen "$@")
+}
+
 _pvbuild() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local opts
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W 'build elfinfo layout populate pagetables
-			finalize boot help --exec-path --help --version' -- "$cur"))
+		_pvbuild_reply -W 'build elfinfo layout populate pagetables
+			finalize boot help --exec-path --help --version' -- "$cur"
 		return
 	fi
 	if [ "${COMP_WORDS[1]}" = help ]; then
-		[ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W 'build elfinfo
-			layout populate pagetables finalize boot' -- "$cur"))
+		[ "$COMP_CWORD" -eq 2 ] && _pvbuild_reply -W 'build elfinfo
+			layout populate pagetables finalize boot' -- "$cur"
 		return
 	fi
 	case $prev in
 	--out | --keep)
-		COMPREPLY=($(compgen -d -- "$cur"))
+		_pvbuild_reply -d -- "$cur"
 		return ;;
 	--initrd | --prefetch)
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_pvbuild_reply -f -- "$cur"
 		return ;;
 	--backend)
-		COMPREPLY=($(compgen -W 'sim xen' -- "$cur"))
+		_pvbuild_reply -W 'sim xen' -- "$cur"
 		return ;;
 	--with)
-		COMPREPLY=($(compgen -W 'kvm qemu' -- "$cur"))
+		_pvbuild_reply -W 'kvm qemu' -- "$cur"
 		return ;;
 	--cmdline | --max-size | --memory | --name | --reserve | --scatter | --timeout)
 		# A value no list holds: nothing to offer.
@@ -57,12 +63,12 @@ _pvbuild() {
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$opts --help --version" -- "$cur"))
+		_pvbuild_reply -W "$opts --help --version" -- "$cur"
 	elif [ "${COMP_WORDS[1]}" = boot ]; then
 		# boot's operand is a sim domain: a directory.
-		COMPREPLY=($(compgen -d -- "$cur"))
+		_pvbuild_reply -d -- "$cur"
 	else
-		COMPREPLY=($(compgen -f -- "$cur"))
+		_pvbuild_reply -f -- "$cur"
 	fi
 }
 complete -o filenames -F _pvbuild pvbuild

@@ -243,6 +243,10 @@ complete_words() {
 	assert_output $'kdir\nkfile'
 	run -0 complete_words pvbuild build x.elf --initrd k
 	assert_output $'kdir\nkfile'
+	# A name with a space is one word.
+	: >'k spaced'
+	run -0 complete_words pvbuild build x.elf --initrd 'k '
+	assert_output 'k spaced'
 	run -0 complete_words pvbuild build x.elf --memory ''
 	assert_output ''
 }
