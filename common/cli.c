@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.c: main's helpers. These print, so they live apart from the rest of
  * common/, which only returns errors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.h: what every program's main shares beyond its options (opt.h): the
  * one error line, stopping on a signal, and writing the plan out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * opt.c: the option table of opt.h over getopt_long. It prints (help and
  * usage errors), so, like cli.c, it serves mains only.

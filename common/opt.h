@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * opt.h: a program's options as one table, which both parses the command
  * line and prints --help, as kvmtool's parse-options does. --help and

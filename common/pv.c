@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pv.c: error records and their escaping, number parsing, whole writes.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pv.h: what every pvbuild program shares: exit codes, the error record that
  * code in common/ fills instead of printing, and overflow-safe arithmetic.
@@ -9,7 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PV_VERSION "0.1.0"
+/*
+ * The version --version prints: VERSION's, with git describe's in a git
+ * checkout (version.c).
+ */
+extern const char pv_version[];
+#define PV_VERSION pv_version
 
 /* The one table of exit codes, the same for every program (README). */
 enum pv_exit {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * layout: add the domain request (memory, initrd, command line) to a plan
  * and solve the bootstrap virtual address space by the guest type's rules

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pagetables: plan the initial page tables (common/derive_pagetables.c).
  */

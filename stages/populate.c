@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * populate: plan the contents of every page of the bootstrap region: the
  * kernel's segments, the initrd, the phys-to-machine list, start_info,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # layout: the domain request and the seed's bootstrap address space.
 bats_require_minimum_version 1.5.0
 load helper
@@ -424,7 +425,7 @@ print(l["v_start"], l["v_end"], int(l["v_end"], 16) <= 0xfc000000)' "$T/2-layout
 	run -0 "$BIN/layout" --help
 	assert_line --index 0 'usage: layout --memory SIZE [--initrd FILE] [--cmdline STRING] [--no-cache] [PLAN]'
 	run -0 "$BIN/layout" --version
-	assert_output --regexp '^layout \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^layout \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 # --- The input plan refused ---

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # populate: the contents of the bootstrap region, start_info and the vCPU.
 bats_require_minimum_version 1.5.0
 load helper
@@ -205,7 +206,7 @@ s = open(sys.argv[2]).read(); assert s == json.dumps(b, indent=2, sort_keys=True
 	run -0 "$BIN/populate" --help
 	assert_line -n 0 'usage: populate [PLAN]'
 	run -0 "$BIN/populate" --version
-	assert_output --regexp '^populate \(pvbuild\) [0-9.]+$'
+	assert_output --regexp '^populate \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 	run -2 --separate-stderr "$BIN/populate" --frob
 	assert_output ''
 	assert_stderr --partial "populate: unknown option '--frob'"

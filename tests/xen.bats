@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # finalize --backend xen on real Xen: Xen 4.17 and a Debian dom0 booted
 # once in QEMU (tests/xenvm/xenvm.sh) run the batch tests/xenvm/scenarios.sh;
 # each test judges the "@@XENVM" lines it printed on the serial console.

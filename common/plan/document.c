@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * document.c: the plan document (README, "The plan format"): a fresh
  * plan, reading one strictly (through the guard, then each member it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * finalize: build the planned domain through a backend. The only stage
  * that touches a hypervisor (or the sim's stand-in for one).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # scenarios.sh: the batch tests/xen.bats runs in the Xen VM's dom0
 # (busybox sh, as /batch/run.sh). It reports facts as "@@XENVM SCENARIO
 # WHAT ..." lines; tests/xen.bats judges them. Every wait is bounded.
