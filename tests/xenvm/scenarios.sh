@@ -3,7 +3,8 @@
 # (busybox sh, as /batch/run.sh). It reports facts as "@@XENVM SCENARIO
 # WHAT ..." lines; tests/xen.bats judges them. Every wait is bounded.
 #
-# /batch holds bin/ (pvbuild's programs), img/linux (Debian's kernel, the
+# /batch holds bin/ (pvbuild's programs, the front end pvbuild among
+# them, which starts the stages beside it), img/linux (Debian's kernel, the
 # dom0's own), img/grub64, img/grub32 (PV GRUB) and img/initrd.gz (a
 # busybox initramfs whose /init prints "@@GUEST " and the kernel command
 # line, then powers off), img/x64-xen (the self-checking x86_64 test guest
@@ -117,9 +118,11 @@ mark "s1 destroy rc=$?"
 mark "s1 after $(leftovers)"
 tail -n 5 "$LOGS/guest-s1-linux.log" 2>/dev/null | sed 's/^/@@XENVM s1 log /'
 
-# 2: PV GRUB built by pvbuild shows its banner.
+# 2: PV GRUB built by pvbuild build, the front end as a user types it
+# on a dom0, shows its banner.
 t0=$(up)
-build s2-grub /batch/img/grub64 64M "" >/tmp/out
+pvbuild build /batch/img/grub64 --memory 64M --backend xen --name s2-grub \
+	>/tmp/out 2>/tmp/s2-grub.err
 mark "s2 build rc=$? took=$(since "$t0") domid=$(domid s2-grub)"
 mark "s2 err $(cat /tmp/s2-grub.err)"
 mark "s2 console $(wait_console s2-grub 'GNU GRUB' 60)"
