@@ -23,7 +23,7 @@ static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
 static const char *const populate_keys[] = { "writes", "p2m",
     "start_info", "shared_info", "vcpu", NULL };
 static const char *const start_info_keys[] = { "pfn", "va", "nr_pages",
-    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
+    "flags", "flag_names", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
     "cmd_line_length", NULL };
 static const char *const vcpu_keys[] = { "ip", "sp", "si", "flags", "cs",
     "ds", "es", "fs", "gs", "ss", "kernel_ss", "kernel_sp", "trap_cs",

@@ -174,7 +174,7 @@ guest_xen3_layout_json(json_t *o, const struct plan_layout *l)
 const char *const guest_xen3_populate_keys[] = { "writes", "p2m",
     "start_info", "shared_info", "vcpu", "hypercall_page", NULL };
 const char *const guest_xen3_start_info_keys[] = { "pfn", "va", "nr_pages",
-    "flags", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
+    "flags", "flag_names", "pt_base", "nr_pt_frames", "mfn_list", "mod_start", "mod_len",
     "cmd_line_length", "magic", "store_pfn", "console_pfn",
     "first_p2m_pfn", "nr_p2m_frames", NULL };
 const char *const guest_xen3_vcpu_keys[] = { "ip", "sp", "si", "flags",

@@ -115,11 +115,19 @@ struct plan_populate {
 		const char *magic;
 		uint64_t store_pfn, console_pfn, first_p2m_pfn, nr_p2m_frames;
 	} start_info;
-	struct { uint64_t vcpus, upcall_mask; } shared_info;
+	/*
+	 * vcpus is the domain's vCPUs; masked_vcpu_info the vcpu_info slots
+	 * whose upcall mask is set, all the type's slots, as Xen's builder
+	 * masks them whatever the domain's vCPUs.
+	 */
+	struct { uint64_t vcpus, masked_vcpu_info, upcall_mask; } shared_info;
 	int has_hypercall_page;		/* xen-3.0: the backend fills it */
 	uint64_t hypercall_pfn;
 	struct plan_vcpu vcpu;
 };
+
+/* The vCPUs of every domain pvbuild builds. */
+#define PLAN_VCPUS 1
 
 /*
  * The longest command line a plan carries, in bytes (layout --cmdline):

@@ -9,8 +9,73 @@
 
 #include "guest.h"
 #include "members.h"
+#include "xenhdr.h"
 
 static const char *const source_names[] = { "kernel", "initrd", "zero" };
+
+/*
+ * start_info's flag bits by the names <xen/xen.h> gives them (xen-1.3's
+ * start_info has the same first two).
+ */
+static const struct { uint32_t bit; const char *name; } sif_names[] = {
+	{ SIF_PRIVILEGED, "SIF_PRIVILEGED" },
+	{ SIF_INITDOMAIN, "SIF_INITDOMAIN" },
+	{ SIF_MULTIBOOT_MOD, "SIF_MULTIBOOT_MOD" },
+	{ SIF_MOD_START_PFN, "SIF_MOD_START_PFN" },
+	{ SIF_VIRT_P2M_4TOOLS, "SIF_VIRT_P2M_4TOOLS" },
+};
+
+/*
+ * flag_names: every bit set in start_info's flags, lowest first, by its
+ * <xen/xen.h> name, or in hex when it has none (the power-management
+ * byte, reserved bits), so that the list accounts for every bit.
+ */
+static json_t *
+flag_names_json(uint32_t flags)
+{
+	json_t *a = json_array();
+	uint32_t bit;
+	size_t i;
+
+	for (bit = 1; a != NULL && bit != 0; bit <<= 1) {
+		if ((flags & bit) == 0)
+			continue;
+		for (i = 0; i < sizeof(sif_names) / sizeof(sif_names[0]); i++)
+			if (sif_names[i].bit == bit)
+				break;
+		json_array_append_new(a, i < sizeof(sif_names) /
+		    sizeof(sif_names[0]) ? json_string(sif_names[i].name) :
+		    plan_hex_json(bit));
+	}
+	return a;
+}
+
+/*
+ * start_info's flags and their names, which must be exactly those of
+ * the raw bits: a reader who trusts either sees the same flags.
+ */
+static int
+get_flags(json_t *o, uint64_t *flags, struct pv_err *e)
+{
+	json_t *names, *want;
+	int same;
+
+	if (pj_get_hex(o, "populate.start_info", "flags", flags, e) < 0 ||
+	    pj_get(o, "populate.start_info", "flag_names", JSON_ARRAY, &names,
+	    e) < 0)
+		return -1;
+	if (*flags > UINT32_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info.flags: "
+		    "wider than 32 bits");
+	if ((want = flag_names_json((uint32_t)*flags)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	same = json_equal(names, want);
+	json_decref(want);
+	if (!same)
+		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info.flag_names: "
+		    "not the names of the bits set in flags, lowest first");
+	return 0;
+}
 
 /* The pseudo-physical byte range [start, end) of a region. */
 static void
@@ -114,7 +179,8 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    "source", "source_offset", NULL };
 	static const char *const p2mkeys[] = { "pfn", "entries", "entry_size",
 	    NULL };
-	static const char *const shkeys[] = { "vcpus", "upcall_mask", NULL };
+	static const char *const shkeys[] = { "vcpus", "masked_vcpu_info",
+	    "upcall_mask", NULL };
 	const struct abi *abi = ei->abi;
 	const struct guest_ops *ops = abi->ops;
 	struct plan_populate derived;
@@ -187,7 +253,8 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 		return -1;
 #define SI(k, getter) getter(o, "populate.start_info", #k, &p->start_info.k, e)
 	if (SI(pfn, pj_get_uint) < 0 || SI(va, pj_get_hex) < 0 ||
-	    SI(nr_pages, pj_get_uint) < 0 || SI(flags, pj_get_uint) < 0 ||
+	    SI(nr_pages, pj_get_uint) < 0 ||
+	    get_flags(o, &p->start_info.flags, e) < 0 ||
 	    SI(pt_base, pj_get_hex) < 0 || SI(nr_pt_frames, pj_get_uint) < 0 ||
 	    SI(mfn_list, pj_get_hex) < 0 || SI(mod_start, pj_get_hex) < 0 ||
 	    SI(mod_len, pj_get_uint) < 0 || SI(cmd_line_length, pj_get_uint) < 0)
@@ -200,8 +267,8 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    p->start_info.va != l->regions[REGION_START_INFO].start)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.start_info.pfn: not "
 		    "the start_info region");
-	if (p->start_info.flags > UINT32_MAX || p->start_info.nr_pages !=
-	    l->nr_pages || p->start_info.nr_pt_frames != l->nr_pt_pages ||
+	if (p->start_info.nr_pages != l->nr_pages ||
+	    p->start_info.nr_pt_frames != l->nr_pt_pages ||
 	    p->start_info.pt_base != l->regions[REGION_PAGETABLES].start ||
 	    p->start_info.mfn_list != (l->p2m_map.present ? l->p2m_map.va :
 	    l->regions[REGION_P2M].start))
@@ -231,13 +298,19 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    pj_only_keys(o, "populate.shared_info", shkeys, e) < 0 ||
 	    pj_get_uint(o, "populate.shared_info", "vcpus",
 	    &p->shared_info.vcpus, e) < 0 ||
+	    pj_get_uint(o, "populate.shared_info", "masked_vcpu_info",
+	    &p->shared_info.masked_vcpu_info, e) < 0 ||
 	    pj_get_uint(o, "populate.shared_info", "upcall_mask",
 	    &p->shared_info.upcall_mask, e) < 0)
 		return -1;
-	if (p->shared_info.vcpus != ops->shared_info_vcpus ||
+	if (p->shared_info.vcpus != PLAN_VCPUS)
+		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info.vcpus: "
+		    "pvbuild builds domains of %d vCPU", PLAN_VCPUS);
+	/* Xen's builder masks every slot, whatever the domain's vCPUs. */
+	if (p->shared_info.masked_vcpu_info != ops->shared_info_vcpus ||
 	    p->shared_info.upcall_mask > 1)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info: %s has "
-		    "%d vCPU slots and a mask of 0 or 1", abi->name,
+		    "%d vcpu_info slots to mask and a mask of 0 or 1", abi->name,
 		    (int)ops->shared_info_vcpus);
 	if (ops->populate_read(obj, ei, l, p, e) < 0)
 		return -1;
@@ -266,8 +339,8 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 		    "source", source_names[w->source],
 		    "source_offset", (json_int_t)w->source_offset));
 	}
-	o = json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:o, s:I, s:I, "
-	    "s:o, s:I, s:o, s:o, s:I, s:I}, s:{s:I, s:I}, s:{s:o, s:o, s:o, "
+	o = json_pack("{s:o, s:{s:I, s:I, s:I}, s:{s:I, s:o, s:I, s:o, s:o, "
+	    "s:o, s:I, s:o, s:o, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:o, s:o, s:o, "
 	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}}",
 	    "writes", ws,
 	    "p2m", "pfn", (json_int_t)p->p2m.pfn,
@@ -276,7 +349,8 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 	    "start_info", "pfn", (json_int_t)p->start_info.pfn,
 	    "va", plan_hex_json(p->start_info.va),
 	    "nr_pages", (json_int_t)p->start_info.nr_pages,
-	    "flags", (json_int_t)p->start_info.flags,
+	    "flags", plan_hex_json(p->start_info.flags),
+	    "flag_names", flag_names_json((uint32_t)p->start_info.flags),
 	    "pt_base", plan_hex_json(p->start_info.pt_base),
 	    "nr_pt_frames", (json_int_t)p->start_info.nr_pt_frames,
 	    "mfn_list", plan_hex_json(p->start_info.mfn_list),
@@ -284,6 +358,7 @@ plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 	    "mod_len", (json_int_t)p->start_info.mod_len,
 	    "cmd_line_length", (json_int_t)p->start_info.cmd_line_length,
 	    "shared_info", "vcpus", (json_int_t)p->shared_info.vcpus,
+	    "masked_vcpu_info", (json_int_t)p->shared_info.masked_vcpu_info,
 	    "upcall_mask", (json_int_t)p->shared_info.upcall_mask,
 	    "vcpu", "ip", plan_hex_json(v->ip), "sp", plan_hex_json(v->sp),
 	    "si", plan_hex_json(v->si), "flags", plan_hex_json(v->flags),

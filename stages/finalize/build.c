@@ -141,7 +141,10 @@ write_start_info(struct hv *hv, const struct plan *p, struct pv_err *e)
 	    page, sizeof(page), e);
 }
 
-/* shared_info starts empty with every vCPU's upcalls masked. */
+/*
+ * shared_info starts empty with the upcalls of every vcpu_info slot
+ * masked, not only the domain's vCPUs', as Xen's builder does.
+ */
 static int
 write_shared_info(struct hv *hv, const struct plan_populate *pp,
     struct pv_err *e)
@@ -151,7 +154,7 @@ write_shared_info(struct hv *hv, const struct plan_populate *pp,
 	uint64_t i;
 
 	memset(page, 0, sizeof(page));
-	for (i = 0; i < pp->shared_info.vcpus; i++)
+	for (i = 0; i < pp->shared_info.masked_vcpu_info; i++)
 		page[ops->vcpu_info_size * i + ops->upcall_mask_offset] =
 		    (uint8_t)pp->shared_info.upcall_mask;
 	return hv->ops->write(hv, hv->shared_info_mfn, 0, page, sizeof(page), e);

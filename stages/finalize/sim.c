@@ -293,13 +293,29 @@ sim_hypercall_page(struct hv *hv, uint64_t pfn, struct pv_err *e)
 	return sim_write(hv, sim_mfn(hv, pfn), 0, page, sizeof(page), e);
 }
 
+/*
+ * DR0-DR7, registers and so hex. xen-1.3's are all zero; Xen 3's
+ * builder sets DR6 and DR7 to their reset values.
+ */
+static json_t *
+debugreg_json(int xen3)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; i < 8; i++)
+		json_array_append_new(a, plan_hex_json(!xen3 ? 0 :
+		    i == 6 ? 0xffff0ff0 : i == 7 ? 0x400 : 0));
+	return a;
+}
+
 static json_t *
 vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 {
 	json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:i, "
 	    "s:{s:i, s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:i, s:i, "
-	    "s:[iiiiiiii], s:s}",
+	    "s:o, s:s}",
 	    "cr3", plan_hex_json(cr3), "ip", plan_hex_json(v->ip),
 	    "sp", plan_hex_json(v->sp), "si", plan_hex_json(v->si),
 	    "flags", plan_hex_json(v->flags), "cs", plan_hex_json(v->cs),
@@ -310,8 +326,7 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	    "ax", plan_hex_json(0), "bx", plan_hex_json(0),
 	    "cx", plan_hex_json(0), "dx", plan_hex_json(0),
 	    "di", plan_hex_json(0), "bp", plan_hex_json(0),
-	    "fast_trap_idx", plan_hex_json(0), "ldt_ents", plan_hex_json(0),
-	    "gdt_ents", plan_hex_json(0),
+	    "fast_trap_idx", 0, "ldt_ents", 0, "gdt_ents", 0,
 	    "trap_table", "entries", (int)hv->abi->ops->trap_entries,
 	    "cs", plan_hex_json(v->trap_cs), "handler", plan_hex_json(0),
 	    "event_callback", "cs", plan_hex_json(v->callback_cs),
@@ -319,14 +334,11 @@ vcpu_json(const struct hv *hv, const struct plan_vcpu *v, uint64_t cr3)
 	    "failsafe_callback", "cs", plan_hex_json(v->callback_cs),
 	    "ip", plan_hex_json(0),
 	    "vcpu_id", 0, "online", 1,
-	    "debugreg", 0, 0, 0, 0, 0, 0, 0, 0, "fpu", "zero");
+	    "debugreg", debugreg_json(hv->abi->ops->context_assists),
+	    "fpu", "zero");
 
-	if (o != NULL && hv->abi->ops->context_assists) {
-		/* Xen's builder sets DR6 and DR7 to their reset values. */
-		json_object_set_new(o, "debugreg", json_pack("[iiiiiiII]", 0, 0,
-		    0, 0, 0, 0, (json_int_t)0xffff0ff0, (json_int_t)0x400));
+	if (o != NULL && hv->abi->ops->context_assists)
 		json_object_set_new(o, "vm_assist", plan_hex_json(v->vm_assist));
-	}
 	return o;
 }
 
