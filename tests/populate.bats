@@ -70,9 +70,9 @@ golden_populate() {
 	run pq "$T/p.json" '[(w["pfn"], w["offset"], w["length"], w["source"], w["source_offset"]) for w in o["writes"]]'
 	assert_output "[(0, 0, 547, 'kernel', 4096), (3, 0, 5120, 'kernel', 8192), (8, 256, 16, 'kernel', 16640), (8, 272, 3215376, 'zero', 0), (794, 0, 150000, 'initrd', 0)]"
 	run pq "$T/p.json" 'sorted(o["start_info"].items())'
-	assert_output "[('cmd_line_length', 255), ('flags', 0), ('mfn_list', '0xc033f000'), ('mod_len', 150000), ('mod_start', '0xc031a000'), ('nr_pages', 8192), ('nr_pt_frames', 2), ('pfn', 841), ('pt_base', '0xc0347000'), ('va', '0xc0349000')]"
+	assert_output "[('cmd_line_length', 255), ('flag_names', []), ('flags', '0x0'), ('mfn_list', '0xc033f000'), ('mod_len', 150000), ('mod_start', '0xc031a000'), ('nr_pages', 8192), ('nr_pt_frames', 2), ('pfn', 841), ('pt_base', '0xc0347000'), ('va', '0xc0349000')]"
 	run pq "$T/p.json" 'o["p2m"], o["shared_info"]'
-	assert_output "({'entries': 8192, 'entry_size': 4, 'pfn': 831}, {'upcall_mask': 1, 'vcpus': 1})"
+	assert_output "({'entries': 8192, 'entry_size': 4, 'pfn': 831}, {'masked_vcpu_info': 1, 'upcall_mask': 1, 'vcpus': 1})"
 	run pq "$T/p.json" 'sorted(o["vcpu"].items())'
 	assert_output "[('callback_cs', '0x819'), ('cs', '0x819'), ('ds', '0x821'), ('es', '0x821'), ('flags', '0x202'), ('fs', '0x821'), ('gs', '0x821'), ('ip', '0xc0000216'), ('kernel_sp', '0xc034b000'), ('kernel_ss', '0x821'), ('si', '0xc0349000'), ('sp', '0xc034b000'), ('ss', '0x821'), ('trap_cs', '0x819')]"
 }
@@ -138,7 +138,7 @@ o["start_info"]["mfn_list"] == hex(r["p2m"][0]), o["start_info"]["mod_start"] ==
 o["start_info"]["mod_len"], o["start_info"]["nr_pages"], o["start_info"]["nr_pt_frames"] == p["layout"]["nr_pt_pages"],
 o["start_info"]["va"] == hex(r["start_info"][0]), o["start_info"]["pfn"] == (r["start_info"][0] - int(p["layout"]["v_start"], 16)) >> 12,
 o["start_info"]["flags"]'
-	assert_output '(True, True, True, 150000, 8192, True, True, True, 0)'
+	assert_output "(True, True, True, 150000, 8192, True, True, True, '0x0')"
 }
 
 @test "start_info without an initrd: mod_start 0x0, mod_len 0, no initrd write" {
@@ -162,13 +162,13 @@ o["start_info"]["flags"]'
 @test "mod_len is the initrd's exact length, by pfn and mapped, not Xen's rounded one" {
 	head -c 5000 "$GUESTS/initrd.img" >"$T/i5000"
 	plan_to populate "$GUESTS/x64-nop2m.elf" --memory 32M --initrd "$T/i5000"
-	run pq "$T/3-populate.json" 'o["start_info"]["flags"] & 8, o["start_info"]["mod_start"] == hex(p["layout"]["initrd_pfn"]),
+	run pq "$T/3-populate.json" 'o["start_info"]["flags"], o["start_info"]["flag_names"], o["start_info"]["mod_start"] == hex(p["layout"]["initrd_pfn"]),
 o["start_info"]["mod_len"], [w["length"] for w in o["writes"] if w["source"] == "initrd"]'
-	assert_output '(8, True, 5000, [5000])'
+	assert_output "('0x18', ['SIF_MOD_START_PFN', 'SIF_VIRT_P2M_4TOOLS'], True, 5000, [5000])"
 	"$PY" -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 32)' |
 		gzip -n >"$T/two-pages.gz"
 	plan_to populate "$GUESTS/pae-basic.elf" --memory 32M --initrd "$T/two-pages.gz"
-	run pq "$T/3-populate.json" 'p["layout"]["initrd"]["compression"], o["start_info"]["flags"] & 8,
+	run pq "$T/3-populate.json" 'p["layout"]["initrd"]["compression"], int(o["start_info"]["flags"], 16) & 8,
 o["start_info"]["mod_start"] == hex(r["initrd"][0]), o["start_info"]["mod_len"],
 r["initrd"][1] - r["initrd"][0], r["p2m"][0] == r["initrd"][1]'
 	assert_output "('gzip', 0, True, 8192, 8192, True)"
@@ -208,8 +208,9 @@ v["callback_cs"], {v[k] for k in ("ds", "es", "fs", "gs", "ss", "kernel_ss")})'
 @test "p2m: at the p2m region's pfn, one 4-byte entry per page; shared_info: one vCPU, masked" {
 	plan_to populate "$GUESTS/basic.elf" --memory 64M
 	run pq "$T/3-populate.json" 'o["p2m"]["pfn"] == (r["p2m"][0] - int(p["layout"]["v_start"], 16)) >> 12,
-o["p2m"]["entries"], o["p2m"]["entry_size"], o["shared_info"]["vcpus"], o["shared_info"]["upcall_mask"]'
-	assert_output '(True, 16384, 4, 1, 1)'
+o["p2m"]["entries"], o["p2m"]["entry_size"], o["shared_info"]["vcpus"], o["shared_info"]["masked_vcpu_info"],
+o["shared_info"]["upcall_mask"]'
+	assert_output '(True, 16384, 4, 1, 1, 1)'
 }
 
 @test "populate keeps the earlier members, reads stdin, and is deterministic" {
@@ -438,6 +439,46 @@ r = l["regions"]; r[3]["end"] = hex(int(r[3]["end"], 16) - 4096)'
 @test "more than one vCPU in shared_info is refused" {
 	plan_to populate "$GUESTS/basic.elf" --memory 16M
 	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["shared_info"]["vcpus"] = 2'
-	refused pagetables "populate.shared_info: xen-1.3 has " "$T/x.json"
-	assert_stderr --partial "vCPU"
+	refused pagetables "populate.shared_info.vcpus: pvbuild builds domains of 1 vCPU" "$T/x.json"
+}
+
+# Xen's builder masks every vcpu_info slot of shared_info, not only the
+# domain's vCPUs': 1 for xen-1.3, XEN_LEGACY_MAX_VCPUS (32) for xen-3.0.
+@test "shared_info masking other than every vcpu_info slot is refused" {
+	plan_to populate "$GUESTS/basic.elf" --memory 16M
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["shared_info"]["masked_vcpu_info"] = 32'
+	refused pagetables "populate.shared_info: xen-1.3 has 1 vcpu_info slots" "$T/x.json"
+	plan_to populate "$GUESTS/x64-basic.elf" --memory 32M
+	run pq "$T/3-populate.json" 'o["shared_info"]'
+	assert_output "{'masked_vcpu_info': 32, 'upcall_mask': 1, 'vcpus': 1}"
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["shared_info"]["masked_vcpu_info"] = 1'
+	refused pagetables "populate.shared_info: xen-3.0-x86_64 has 32 vcpu_info slots" "$T/x.json"
+}
+
+@test "start_info.flags not a hex string is refused" {
+	plan_to populate "$GUESTS/x64-basic.elf" --memory 32M
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["start_info"]["flags"] = 16'
+	refused pagetables "populate.start_info.flags: expected" "$T/x.json"
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["start_info"]["flags"] = "0x100000010"'
+	refused pagetables "populate.start_info.flags: wider than 32 bits" "$T/x.json"
+}
+
+@test "start_info.flag_names that are not exactly the bits of flags are refused" {
+	plan_to populate "$GUESTS/x64-basic.elf" --memory 32M
+	run pq "$T/3-populate.json" 'o["start_info"]["flags"], o["start_info"]["flag_names"]'
+	assert_output "('0x10', ['SIF_VIRT_P2M_4TOOLS'])"
+	local edit
+	for edit in '["SIF_MOD_START_PFN"]' '[]' '["SIF_VIRT_P2M_4TOOLS", "SIF_VIRT_P2M_4TOOLS"]' \
+	    '["0x10"]' '"SIF_VIRT_P2M_4TOOLS"'; do
+		edit_plan "$T/3-populate.json" "$T/x.json" "p['populate']['start_info']['flag_names'] = $edit"
+		refused pagetables "populate.start_info.flag_names" "$T/x.json"
+	done
+	# A bit without a name in <xen/xen.h> is named by its value.
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["start_info"]["flags"] = "0x8010"'
+	refused pagetables "populate.start_info.flag_names: not the names of the bits set in flags" "$T/x.json"
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["start_info"]["flags"] = "0x8010"
+p["populate"]["start_info"]["flag_names"] = ["SIF_VIRT_P2M_4TOOLS", "0x8000"]'
+	run --separate-stderr "$BIN/pagetables" "$T/x.json"
+	assert_success
+	assert_stderr ''
 }
