@@ -152,13 +152,13 @@ TB='p["pagetables"]["tables"]'
 
 @test "start_info flags: the privileged and initdomain flags are refused for a domU" {
 	plan13
-	refused 'populate.start_info.flags: 3 sets SIF_PRIVILEGED or SIF_INITDOMAIN' \
-		'p["populate"]["start_info"]["flags"] = 3'
+	refused 'populate.start_info.flags: 0x3 sets SIF_PRIVILEGED or SIF_INITDOMAIN' \
+		'p["populate"]["start_info"].update(flags="0x3", flag_names=["SIF_PRIVILEGED", "SIF_INITDOMAIN"])'
 	plan64
-	refused 'populate.start_info.flags: 17 sets SIF_PRIVILEGED' \
-		'p["populate"]["start_info"]["flags"] = 17'
-	refused 'populate.start_info.flags: 272 sets 0x100' \
-		'p["populate"]["start_info"]["flags"] = 272'
+	refused 'populate.start_info.flags: 0x11 sets SIF_PRIVILEGED' \
+		'p["populate"]["start_info"].update(flags="0x11", flag_names=["SIF_PRIVILEGED", "SIF_VIRT_P2M_4TOOLS"])'
+	refused 'populate.start_info.flags: 0x110 sets 0x100' \
+		'p["populate"]["start_info"].update(flags="0x110", flag_names=["SIF_VIRT_P2M_4TOOLS", "0x100"])'
 }
 
 @test "stack: sp and kernel_sp must be a stack top in the mapped, writable region" {

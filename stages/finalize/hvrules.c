@@ -160,11 +160,11 @@ check_start_info(const struct abi *abi, const struct plan_populate *pp,
 	uint64_t allowed = abi->ops->start_info_flags;
 
 	if (f & (SIF_PRIVILEGED | SIF_INITDOMAIN))
-		return BAD("populate.start_info.flags: %llu sets SIF_PRIVILEGED "
+		return BAD("populate.start_info.flags: 0x%llx sets SIF_PRIVILEGED "
 		    "or SIF_INITDOMAIN, the control domain's flags, which a "
 		    "domU never has", ULL(f));
 	if (f & ~allowed)
-		return BAD("populate.start_info.flags: %llu sets 0x%llx, which "
+		return BAD("populate.start_info.flags: 0x%llx sets 0x%llx, which "
 		    "a %s domU's builder never sets", ULL(f),
 		    ULL(f & ~allowed), abi->name);
 	return 0;
