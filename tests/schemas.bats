@@ -839,6 +839,13 @@ print(i["container"], i["compression"], i["payload_offset"] > 0, i["payload_size
 \$.populate.start_info.magic: 'xen-3.0-x86_64' was expected"
 }
 
+@test "start_info flags as an integer, or flag_names with a name <xen/xen.h> does not have, fail schemas/populate.json" {
+	bad_plan_of x64-basic.elf populate 'q = p["populate"]["start_info"]; q["flags"] = 16; q["flag_names"] = ["SIF_VIRT_P2M"]'
+	refused_by populate
+	assert_line --regexp '^\$\.populate\.start_info\.flag_names\[0\]: '
+	assert_line --regexp "^\\\$\.populate\.start_info\.flags: 16 is not of type 'string'"
+}
+
 @test "a 64-bit register validates on x86_64 but fails on PAE (schemas/populate.json)" {
 	bad_plan_of x64-basic.elf populate 'p["populate"]["vcpu"]["vm_assist"] = "0x100000000"'
 	run -0 "$PY" "$VALIDATE" "$SCHEMAS/populate.json" "$BATS_TEST_TMPDIR/bad.json"
