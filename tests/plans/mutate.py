@@ -65,6 +65,11 @@ HV_INDICES = {"xen-1.3": (1007, 1008, 1023, 1024),
 FLAG_KEYS = {"flags", "cs", "ds", "es", "fs", "gs", "ss", "kernel_ss",
              "trap_cs", "callback_cs", "vm_assist", "upcall_mask"}
 ARRAYS = {"segments", "regions", "writes", "tables", "maps"}
+# start_info's flag bits by their <xen/xen.h> names: a flipped flag gets
+# flag_names to match, so that the flag itself reaches the rules that judge
+# it, not only the names' cross-check.
+SIF_NAMES = {0: "SIF_PRIVILEGED", 1: "SIF_INITDOMAIN", 2: "SIF_MULTIBOOT_MOD",
+             3: "SIF_MOD_START_PFN", 4: "SIF_VIRT_P2M_4TOOLS"}
 CMDLINE_LENGTHS = (0, 1, 254, 255, 256, 1022, 1023, 1024, 1025, 4096)
 
 
@@ -279,8 +284,13 @@ def m_bit(rng, plan, doc):
     entry = doc["pagetables"]["entry_size"] * 8
     width = entry if "maps" in path else plan.bits
     bit = rng.randrange(24) if rng.random() < 0.8 else rng.randrange(width)
-    new = same_kind(old, v ^ (1 << bit))
+    flipped = v ^ (1 << bit)
+    new = same_kind(old, flipped)
     put(doc, path, new)
+    if path[-2:] == ("start_info", "flags") and isinstance(new, str):
+        put(doc, path[:-1] + ("flag_names",),
+            [SIF_NAMES.get(i, "0x%x" % (1 << i)) for i in range(32)
+             if flipped >> i & 1])
     return "bit", path, "bit %d: %s -> %s" % (bit, json.dumps(old),
                                               json.dumps(new))
 
