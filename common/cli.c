@@ -85,10 +85,9 @@ cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
 	struct plan p;
 	int rc;
 
-	if (opt_next(&op, argc, argv, &value, &rc) != 0)
+	if (opt_next(&op, argc, argv, &value, &rc) != 0 ||
+	    (rc = opt_plan_operand(&op, argc - optind)) != PV_EXIT_OK)
 		return rc;
-	if (argc - optind > 1)
-		return opt_usage(&op, "too many arguments");
 	if (plan_read(argv[optind], prog, &p, &e) < 0 || fn(&p, &member, &e) < 0)
 		rc = cli_error(prog, &e);
 	else

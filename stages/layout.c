@@ -95,8 +95,8 @@ main(int argc, char **argv)
 		return rc;
 	if (memory == NULL)
 		return opt_usage(&prog, "--memory is required");
-	if (argc - optind > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, argc - optind)) != PV_EXIT_OK)
+		return rc;
 	cli_cache(PROG, no_cache || initrd == NULL, 0, &cache);
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
 	    request(memory, initrd, cmdline, &cache, p.elfinfo, &member,

@@ -132,6 +132,7 @@ static int
 check_backend(struct args *a)
 {
 	struct pv_err e;
+	int rc;
 
 	a->b.xen = strcmp(a->backend, "xen") == 0;
 	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
@@ -153,8 +154,8 @@ check_backend(struct args *a)
 	 */
 	if (!a->b.xen && hv_sim_check_out(a->b.out, &e) < 0)
 		return cli_error(PROG, &e);
-	if (a->nr_plans > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, a->nr_plans)) != PV_EXIT_OK)
+		return rc;
 	if (a->b.xen) {
 		/*
 		 * A signal during a xen build: the backend sees it between
