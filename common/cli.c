@@ -52,11 +52,13 @@ cli_say(const char *prog, const char *fmt, ...)
 /*
  * The record's message is escaped already; escaping is idempotent, so
  * doing it again costs nothing and covers a message filled some other way.
+ * An empty message is a failure reported already (pv_fail_reported).
  */
 int
 cli_error(const char *prog, const struct pv_err *e)
 {
-	cli_say(prog, "%s", e->msg);
+	if (e->msg[0] != '\0')
+		cli_say(prog, "%s", e->msg);
 	return e->code != 0 ? e->code : PV_EXIT_SYSTEM;
 }
 

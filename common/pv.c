@@ -227,11 +227,21 @@ pv_fail(struct pv_err *e, int code, const char *fmt, ...)
 }
 
 int
+pv_fail_reported(struct pv_err *e, int code)
+{
+	e->code = code;
+	e->msg[0] = '\0';
+	return -1;
+}
+
+int
 pv_wrap(struct pv_err *e, const char *fmt, ...)
 {
 	char where[sizeof(e->msg)], old[sizeof(e->msg)];
 	va_list ap;
 
+	if (e->msg[0] == '\0')
+		return -1;
 	va_start(ap, fmt);
 	pv_vmessage(where, sizeof(where), fmt, ap);
 	va_end(ap);
