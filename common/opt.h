@@ -25,6 +25,16 @@ struct opt_prog {
 	const struct opt *opts;	/* sorted by name, ending with { NULL } */
 };
 
+/*
+ * The paragraph that ends the about text of every program that reads a
+ * plan: where it comes from, and the two rules of opt_plan_operand and
+ * plan_read (README, "Exit codes").
+ */
+#define OPT_ABOUT_PLAN "\n" \
+    "With no PLAN the plan is read from standard input, which must not be a\n" \
+    "terminal. Nothing at all through a pipe means that the program before\n" \
+    "failed and said why: this one exits 1 without a word.\n"
+
 /* The most options one table may hold, --help and --version aside. */
 #define OPT_MAX 30
 

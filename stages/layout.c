@@ -69,7 +69,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Adds the domain request to the plan (file PLAN or standard input) "
-	"and\nsolves the bootstrap address space.", options };
+	"and\nsolves the bootstrap address space.\n" OPT_ABOUT_PLAN, options };
 
 int
 main(int argc, char **argv)

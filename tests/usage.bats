@@ -205,3 +205,13 @@ abbreviations() {
 	run -2 --separate-stderr "$BIN/finalize" --out "$T/dom" -qh
 	[ "${stderr_lines[0]}" = "finalize: unknown option '-q'" ]
 }
+
+@test "the --help of every stage that reads a plan states both rules" {
+	local cmd
+	while read -r cmd; do
+		run -0 "$BIN/${cmd%% *}" --help
+		assert_output --partial "read from standard input, which must not be a
+terminal. Nothing at all through a pipe means that the program before
+failed and said why: this one exits 1 without a word."
+	done < <(plan_readers)
+}

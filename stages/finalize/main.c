@@ -49,7 +49,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Builds the planned domain (file PLAN or standard input) through a "
-	"backend\nand prints where it went.", options };
+	"backend\nand prints where it went.\n" OPT_ABOUT_PLAN, options };
 
 /* The command line, parsed. */
 struct args {
