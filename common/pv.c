@@ -240,8 +240,6 @@ pv_wrap(struct pv_err *e, const char *fmt, ...)
 	char where[sizeof(e->msg)], old[sizeof(e->msg)];
 	va_list ap;
 
-	if (e->msg[0] == '\0')
-		return -1;
 	va_start(ap, fmt);
 	pv_vmessage(where, sizeof(where), fmt, ap);
 	va_end(ap);
