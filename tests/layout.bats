@@ -439,12 +439,12 @@ print(l["v_start"], l["v_end"], int(l["v_end"], 16) <= 0xfc000000)' "$T/2-layout
 	refused "$T/bad.json:3:15: " --memory 16M "$T/bad.json"
 }
 
-@test "an empty plan is refused with line:column" {
+@test "an empty plan file, or /dev/null on stdin, is refused as empty" {
 	: >"$T/empty.json"
-	refused "$T/empty.json:1:0: " --memory 16M "$T/empty.json"
+	refused "$T/empty.json: empty: no plan in it" --memory 16M "$T/empty.json"
 	run -1 --separate-stderr "$BIN/layout" --memory 16M </dev/null
 	assert_output ''
-	assert_stderr --partial 'layout: <stdin>:1:0: '
+	assert_stderr 'layout: <stdin>: empty: no plan in it'
 }
 
 @test "a duplicate key is refused with line:column" {
