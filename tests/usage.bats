@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # What every program does with its command line and its input before any
 # work (README, "Exit codes" and "The pipeline"): the first error of a
 # pipe stands alone, a stage never waits in silence on a terminal, -h is
