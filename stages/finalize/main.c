@@ -14,7 +14,7 @@
 #include "opt.h"
 
 #define PROG "finalize"
-#define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
+#define SYNOPSIS "finalize [--backend sim] --out DIR [--initrd FILE] " \
     "[--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] " \
     "[PLAN]\n" \
     "       finalize --backend xen [--initrd FILE] [--name NAME] " \
