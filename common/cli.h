@@ -13,8 +13,8 @@
 #include "plan.h"
 
 /*
- * Print "prog: msg" once on stderr, escaped (pv_escape); returns the exit
- * code to use.
+ * Print "prog: msg" once on stderr, escaped (pv_escape), or nothing when
+ * the message is empty (pv_fail_reported); returns the exit code to use.
  */
 int cli_error(const char *prog, const struct pv_err *);
 

@@ -228,6 +228,14 @@ pv_fail(struct pv_err *e, int code, const char *fmt, ...)
 }
 
 int
+pv_fail_reported(struct pv_err *e, int code)
+{
+	e->code = code;
+	e->msg[0] = '\0';
+	return -1;
+}
+
+int
 pv_wrap(struct pv_err *e, const char *fmt, ...)
 {
 	char where[sizeof(e->msg)], old[sizeof(e->msg)];

@@ -43,6 +43,14 @@ struct pv_err {
 /* Fill `e` with the message, escaped and cut as pv_escape does. */
 int pv_fail(struct pv_err *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * A failure that another program has already reported: `e` gets `code`
+ * and an empty message, for which main prints nothing (cli_error); it is
+ * returned to main as it is, not wrapped. As a stage's empty input from a
+ * pipe: the stage before failed and said why, and that line should stand
+ * alone.
+ */
+int pv_fail_reported(struct pv_err *, int code);
 /* Prefix an existing message with "where: ", escaped and cut again. */
 int pv_wrap(struct pv_err *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -44,6 +44,11 @@ request(const char *memory, struct img_ref *initrd, char *cmdline,
 		l.initrd = *initrd;
 		l.has_initrd = 1;
 	}
+	/* Not an error (the seed cut it too), but not silent. */
+	if (strlen(cmdline) > plan_cmdline_max(ei->abi) - 1)
+		cli_say(PROG, "--cmdline: %zu bytes, of which a %s guest sees "
+		    "the first %llu", strlen(cmdline), ei->abi->name,
+		    (unsigned long long)plan_cmdline_max(ei->abi) - 1);
 	if (ei->abi->ops->layout_solve(ei, &l, e) == 0) {
 		*member = plan_layout_json(&l, ei->abi);
 		if (*member == NULL)
@@ -55,8 +60,9 @@ request(const char *memory, struct img_ref *initrd, char *cmdline,
 }
 
 static const struct opt options[] = {
-	{ "cmdline", "STRING", "kernel command line (the guest sees at most "
-	    "255 bytes)", 'c' },
+	{ "cmdline", "STRING", "kernel command line (a xen-1.3 guest sees its "
+	    "first 255 bytes,\na xen-3.0 guest its first 1023: a longer one is "
+	    "cut, with a warning)", 'c' },
 	{ "initrd", "FILE", "initial ramdisk, plain or gzip'd", 'i' },
 	{ "memory", "SIZE", "the domain's memory: digits with K, M or G; bare "
 	    "is MiB", 'm' },
@@ -67,7 +73,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Adds the domain request to the plan (file PLAN or standard input) "
-	"and\nsolves the bootstrap address space.", options };
+	"and\nsolves the bootstrap address space.\n" OPT_ABOUT_PLAN, options };
 
 int
 main(int argc, char **argv)
@@ -94,8 +100,8 @@ main(int argc, char **argv)
 		return rc;
 	if (memory == NULL)
 		return opt_usage(&prog, "--memory is required");
-	if (argc - optind > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, argc - optind)) != PV_EXIT_OK)
+		return rc;
 	cli_cache(PROG, no_cache || initrd == NULL, 0, &cache);
 	/*
 	 * The initrd is read (and gunzipped) before the plan: in a pipe,

@@ -364,7 +364,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "--help and --version exit 0; --help lists --scatter, not its old name --seed" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize --backend sim --out DIR [--initrd FILE] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]'
+	assert_line -n 0 'usage: finalize [--backend sim] --out DIR [--initrd FILE] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]'
 	assert_line --partial '--scatter N'
 	refute_line --partial '--seed'
 	run -0 "$BIN/finalize" --version

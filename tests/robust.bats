@@ -151,7 +151,9 @@ plan_4g() {
 }
 
 # Start finalize --out DIR in the background and SIGKILL it once its
-# temporary beside DIR exists; up to ten tries. Sets killed_tmp.
+# temporary beside DIR exists; up to ten tries (a build may end between
+# the look and the kill: on a busy machine the look is slow). Sets
+# killed_tmp.
 kill_mid_build() {
 	local dir=$1 plan=$2 pid
 	for _ in $(seq 10); do
@@ -161,12 +163,12 @@ kill_mid_build() {
 		while kill -0 "$pid" 2>/dev/null; do
 			killed_tmp=$(temporaries "$(dirname "$dir")" "$(basename "$dir")")
 			if [ -n "$killed_tmp" ]; then
-				kill -KILL "$pid"
+				kill -KILL "$pid" 2>/dev/null || true
 				break
 			fi
 		done
 		wait "$pid" || true
-		[ -z "$killed_tmp" ] || return 0
+		[ -z "$killed_tmp" ] || [ ! -d "$killed_tmp" ] || return 0
 		rm -rf -- "$dir"
 	done
 	return 1
@@ -199,16 +201,29 @@ kill_mid_build() {
 	inner=$((pid_max - 7))
 	! kill -0 "$inner" 2>/dev/null || skip "pid $inner is in use here"
 	# The inner build is pid $inner in its namespace; here it has another.
-	# shellcheck disable=SC2016
-	unshare --pid --fork --mount-proc bash -c 'echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
+	# It is stopped while its temporary exists: on a busy machine it may
+	# end first, and is started again (five tries).
+	local try stopped=
+	for try in 1 2 3 4 5; do
+		# shellcheck disable=SC2016
+		unshare --pid --fork --mount-proc bash -c 'echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
 "$2" --out "$3" "$4" >/dev/null 2>"$5.err"; echo $? >"$5.rc"' \
-		inner "$inner" "$BIN/finalize" "$T/dom" "$T/4-pagetables.json" "$T/inner" &
-	for t in $(seq 5000); do
-		[ -z "$(temporaries "$T" dom)" ] || break
+			inner "$inner" "$BIN/finalize" "$T/dom" "$T/4-pagetables.json" "$T/inner" &
+		for t in $(seq 5000); do
+			[ -z "$(temporaries "$T" dom)" ] || break
+		done
+		outer=$(grep -l "^NSpid:.*[[:space:]]$inner\$" /proc/[0-9]*/status 2>/dev/null | head -n 1 | cut -d/ -f3)
+		if [ -n "$outer" ] && kill -STOP "$outer" 2>/dev/null; then
+			if [ -n "$(temporaries "$T" dom)" ]; then
+				stopped=1
+				break
+			fi
+			kill -CONT "$outer"
+		fi
+		wait
+		rm -rf -- "$T/dom" "$T/inner.rc" "$T/inner.err"
 	done
-	outer=$(grep -l "^NSpid:.*[[:space:]]$inner\$" /proc/[0-9]*/status 2>/dev/null | head -n 1 | cut -d/ -f3)
-	[ -n "$outer" ]
-	kill -STOP "$outer"
+	[ -n "$stopped" ] || fail "the inner build ended before it was stopped, five times"
 	t=$(temporaries "$T" dom)
 	[[ $t == *".dom.pvbuild-$inner-"* ]]
 	# Another build of the same NAME, here: it must not touch the live one.

@@ -98,7 +98,7 @@ field() {
 	assert_output 'domains=0 xenstore=0 vm=0'
 }
 
-@test "Debian's Linux built by pvbuild boots on Xen, prints its marker and powers off" {
+@test "Debian's Linux built by pvbuild build --backend xen boots on Xen, prints its marker and powers off" {
 	local line
 	line=$(mark 's1 build')
 	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's1 err')"

@@ -14,7 +14,7 @@
 #include "opt.h"
 
 #define PROG "finalize"
-#define SYNOPSIS "finalize --backend sim --out DIR [--initrd FILE] " \
+#define SYNOPSIS "finalize [--backend sim] --out DIR [--initrd FILE] " \
     "[--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] " \
     "[PLAN]\n" \
     "       finalize --backend xen [--initrd FILE] [--name NAME] " \
@@ -50,7 +50,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Builds the planned domain (file PLAN or standard input) through a "
-	"backend\nand prints where it went.", options };
+	"backend\nand prints where it went.\n" OPT_ABOUT_PLAN, options };
 
 /* The command line, parsed. */
 struct args {
@@ -133,6 +133,7 @@ static int
 check_backend(struct args *a)
 {
 	struct pv_err e;
+	int rc;
 
 	a->b.xen = strcmp(a->backend, "xen") == 0;
 	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
@@ -154,8 +155,8 @@ check_backend(struct args *a)
 	 */
 	if (!a->b.xen && hv_sim_check_out(a->b.out, &e) < 0)
 		return cli_error(PROG, &e);
-	if (a->nr_plans > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, a->nr_plans)) != PV_EXIT_OK)
+		return rc;
 	if (a->b.xen) {
 		/*
 		 * A signal during a xen build: the backend sees it between

@@ -100,9 +100,12 @@ mark "s4 abi rc=$? stdout=$(wc -c </tmp/out)"
 mark "s4 abi err $(cat /tmp/s4-abi.err)"
 mark "s4 after $(leftovers)"
 
-# 1: Debian's Linux built by pvbuild boots, prints its marker, powers off.
+# 1: Debian's Linux built by pvbuild build, as a user on a dom0 types it,
+# boots, prints its marker, powers off.
 t0=$(up)
-build s1-linux /batch/img/linux $MEM "console=hvc0 quiet pvtag=s1" >/tmp/out
+pvbuild build /batch/img/linux --memory $MEM --initrd /batch/img/initrd.gz \
+	--cmdline "console=hvc0 quiet pvtag=s1" --backend xen --name s1-linux \
+	>/tmp/out 2>/tmp/s1-linux.err
 mark "s1 build rc=$? took=$(since "$t0") domid=$(domid s1-linux)"
 sed 's/^/@@XENVM s1 out /' /tmp/out
 mark "s1 err $(cat /tmp/s1-linux.err)"
