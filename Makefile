@@ -34,7 +34,8 @@ Q = @
 endif
 
 STAGES = elfinfo layout populate pagetables finalize
-PROGRAMS = $(addprefix bin/,$(STAGES))
+# show is no stage: it reads any plan and prints or draws its arrangement.
+PROGRAMS = $(addprefix bin/,$(STAGES)) bin/show
 # The plan has a folder of its own (common/plan/), a file per member.
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 	pagetables.c guard.c document.c arrangement.c)
@@ -58,8 +59,11 @@ FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/simframes.c \
 	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c
 FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
+# show has a folder too (stages/show/): its main and its picture.
+SHOW_SRCS = stages/show/main.c stages/show/svg.c
+SHOW_OBJS = $(SHOW_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(filter-out build/stages/finalize.o,$(STAGES:%=build/stages/%.o)) \
-	$(FINALIZE_OBJS)
+	$(FINALIZE_OBJS) $(SHOW_OBJS)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 
 # Debian packages the build, the demo and the suite need.
@@ -89,6 +93,11 @@ bin/finalize: $(FINALIZE_OBJS) build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+
+bin/show: $(SHOW_OBJS) build/libpvbuild.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
 

@@ -8,6 +8,7 @@
  * it is instead of as the empty range the region keeps at its place.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,5 +154,27 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 		*text = NULL;
 		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
 	}
+	return 0;
+}
+
+int
+arrangement_domain(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+{
+	/* Room for any --out finalize takes, escaped whole. */
+	char shown[4 * PATH_MAX + 1], *joined;
+
+	/*
+	 * The domain's name comes from outside (--out, the operand):
+	 * escaped, so that this is one line whatever it holds.
+	 */
+	pv_escape(shown, sizeof(shown), where, strlen(where));
+	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, cr3 0x%llx, "
+	    "start_info 0x%llx)\n", *text, shown, abi,
+	    (unsigned long long)nr_pages, (unsigned long long)cr3,
+	    (unsigned long long)si) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
+	free(*text);
+	*text = joined;
 	return 0;
 }

@@ -48,6 +48,15 @@ int arrangement_text(const struct plan_elfinfo *, const struct plan_layout *,
     char **text, struct pv_err *);
 
 /*
+ * The line finalize prints under the arrangement, appended to *text (a
+ * buffer arrangement_text made, replaced): "domain: WHERE (ABI, N pages,
+ * cr3 0x..., start_info 0x...)", WHERE (untrusted: a name from outside)
+ * escaped. Returns 0, or -1 with `e` filled and *text left as it was.
+ */
+int arrangement_domain(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *);
+
+/*
  * A size in bytes as the report shows it, exact: in the largest of GiB,
  * MiB and KiB that divides it, otherwise in bytes. buf holds at least
  * ARRANGEMENT_SIZE_LEN bytes.

@@ -177,8 +177,7 @@ static int
 report(const struct plan *p, const struct backend *b, const struct hv *hv,
     uint64_t cr3, char **out, struct pv_err *e)
 {
-	/* Room for any --out hv_sim_check_out takes, escaped whole. */
-	char where[4 * PATH_MAX + 1], cr3_hex[19], si_hex[19];
+	char cr3_hex[19], si_hex[19];
 	char *text = NULL;
 	json_t *j;
 	int n;
@@ -204,20 +203,10 @@ report(const struct plan *p, const struct backend *b, const struct hv *hv,
 		}
 		return 0;
 	}
-	/*
-	 * The domain's name comes from outside (--out): escaped, so that
-	 * this is one line whatever it holds.
-	 */
-	pv_escape(where, sizeof(where), hv->where, strlen(hv->where));
-	n = asprintf(out, "%sdomain: %s (%s, %llu pages, cr3 0x%llx, "
-	    "start_info 0x%llx)\n", hv->arrangement, where,
-	    p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
-	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
-	if (n < 0) {
-		*out = NULL;
+	if ((*out = strdup(hv->arrangement)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-	}
-	return 0;
+	return arrangement_domain(out, hv->where, p->elfinfo->abi->name,
+	    hv->nr_pages, cr3, p->populate->vcpu.si, e);
 }
 
 /*
