@@ -109,6 +109,34 @@ row("ENTRY ADDRESS", h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
 	assert_line -n 8 ' ENTRY ADDRESS: c0000216'
 }
 
+@test "finalize --json prints one JSON object: backend, dir, abi, pages, cr3 and start_info, as domain.json has them" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$GUESTS/initrd.img"
+	run -0 --separate-stderr "$BIN/finalize" --json --out "$T/dom" "$T/4-pagetables.json"
+	[ -z "$stderr" ]
+	refute_output --partial 'VIRTUAL MEMORY'
+	printf '%s\n' "$output" >"$T/result.json"
+	run -0 "$PY" -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2] + "/domain.json"))
+assert sorted(r) == ["abi", "backend", "cr3", "dir", "pages", "start_info"], r
+assert r["backend"] == "sim" and r["dir"] == sys.argv[2], r
+assert r["abi"] == "xen-1.3" and r["pages"] == 4096 == d["nr_pages"], r
+assert r["cr3"] == d["vcpu"]["cr3"] and r["start_info"] == d["vcpu"]["si"] == d["start_info"]["va"], (r, d)
+print("ok")' "$T/result.json" "$T/dom"
+	assert_output ok
+	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/result.json" "$T/result.json"
+	assert_output ''
+	# The domain still keeps its arrangement.
+	run -0 "$BIN/show" "$T/4-pagetables.json"
+	[ "$output" = "$(cat "$T/dom/arrangement.txt")" ]
+}
+
+@test "finalize --json with an --out that is not UTF-8: a usage error before anything is built" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 'finalize: --json: --out and --name must be UTF-8' "$T/d"$'\xff' \
+		--json --out "$T/d"$'\xff' "$T/4-pagetables.json"
+}
+
 @test "the same scatter builds the same machine, byte for byte, under either spelling" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$GUESTS/initrd.img"
 	"$BIN/finalize" --out "$T/a" --scatter 5 "$T/4-pagetables.json" >"$T/a.out"
