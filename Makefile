@@ -71,7 +71,7 @@ DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev nettle-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
 	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
-	libclang-rt-14-dev llvm qemu-system-x86 cpio strace
+	libclang-rt-14-dev llvm qemu-system-x86 cpio strace libxml2-utils
 
 all: $(PROGRAMS)
 
