@@ -114,6 +114,7 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 	FILE *fp;
 
 	/* A memory stream: the text is built, never printed, here. */
+	*text = NULL;
 	if ((fp = open_memstream(text, &len)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: %s",
 		    strerror(errno));

@@ -3,7 +3,6 @@
  * writes, the p2m list, the page tables, start_info, shared_info and the
  * hypercall page, then the record and the report.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -218,6 +218,7 @@ svg_draw(const struct plan *p, const char *name, char **svg,
 	FILE *fp;
 
 	/* The body first: the picture's height is known only after it. */
+	*svg = NULL;
 	if ((fp = open_memstream(&body, &len)) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "svg: %s", strerror(errno));
 	text_open(fp, 10, 24, "title");
