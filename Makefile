@@ -6,6 +6,9 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+# The stages and boot, which only pvbuild starts, go where git puts its
+# helpers; only pvbuild goes in BINDIR.
+LIBEXECDIR ?= $(PREFIX)/libexec/pvbuild
 WERROR ?= 1
 V ?= 0
 
@@ -100,6 +103,44 @@ bin/show: $(SHOW_OBJS) build/libpvbuild.a
 	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
+
+# pvbuild, the front end (stages/pvbuild/): it finds the stages and starts
+# them, and links libc alone (opt.o and pv.o are all it takes from the
+# library), so that its start costs what any small program's does. Two
+# builds differ only in execpath.c: bin/pvbuild starts the stages beside
+# it, in the tree; build/install/pvbuild, which make install installs,
+# those in $(LIBEXECDIR), compiled in. build/install/.libexecdir records
+# that directory, so that another one builds it again.
+PVBUILD_SRCS = stages/pvbuild/main.c stages/pvbuild/build.c \
+	stages/pvbuild/run.c stages/pvbuild/execpath.c
+PVBUILD_OBJS = $(PVBUILD_SRCS:%.c=build/%.o)
+PVBUILD_INSTALL_OBJS = $(filter-out build/stages/pvbuild/execpath.o, \
+	$(PVBUILD_OBJS)) build/install/execpath.o
+all: bin/pvbuild
+
+bin/pvbuild build/install/pvbuild: build/libpvbuild.a
+bin/pvbuild: $(PVBUILD_OBJS)
+build/install/pvbuild: $(PVBUILD_INSTALL_OBJS)
+bin/pvbuild build/install/pvbuild:
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^)
+
+build/install/execpath.o: stages/pvbuild/execpath.c build/install/.libexecdir
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) \
+		-DPVBUILD_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP -c -o $@ $<
+
+build/install/.libexecdir: flags-force
+	@mkdir -p $(@D)
+	@echo '$(LIBEXECDIR)' | cmp -s - $@ || echo '$(LIBEXECDIR)' >$@
+
+$(PVBUILD_OBJS) build/install/execpath.o: build/.cflags
+ifeq ($(SAN),1)
+bin/pvbuild build/install/pvbuild: build/san/sanopts.o
+endif
+-include $(PVBUILD_OBJS:.o=.d) build/install/execpath.d
 
 # finalize's xen backend (stages/finalize/xen.c) links Xen's libraries,
 # and only finalize has it, so only finalize links them. They are linked
@@ -546,10 +587,10 @@ XENVM ?= 0
 bench: all guests build/bench-floor
 	XENVM=$(XENVM) tests/bench/bench.sh $(BENCH_RUNS)
 
-install: all
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 $(PROGRAMS) bin/boot $(DESTDIR)$(BINDIR)
-	install -m 755 pipeline.sh $(DESTDIR)$(BINDIR)/pvbuild-pipeline
+install: all build/install/pvbuild
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 build/install/pvbuild $(DESTDIR)$(BINDIR)/pvbuild
+	install -m 755 $(PROGRAMS) bin/boot $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build bin

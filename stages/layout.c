@@ -15,10 +15,10 @@
 #define SYNOPSIS "layout --memory SIZE [--initrd FILE] [--cmdline STRING] " \
     "[--no-cache] [PLAN]"
 
+/* The request, with the initrd `initrd` read already (NULL: none). */
 static int
-request(const char *memory, const char *initrd, char *cmdline,
-    struct cache *cache, const struct plan_elfinfo *ei, json_t **member,
-    struct pv_err *e)
+request(const char *memory, struct img_ref *initrd, char *cmdline,
+    const struct plan_elfinfo *ei, json_t **member, struct pv_err *e)
 {
 	struct plan_layout l;
 	int rc = -1;
@@ -40,9 +40,7 @@ request(const char *memory, const char *initrd, char *cmdline,
 		    "bytes", PLAN_CMDLINE_MAX);
 	l.cmdline = cmdline;
 	if (initrd != NULL) {
-		if (img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP, cache,
-		    &l.initrd, NULL, e) < 0)
-			return pv_wrap(e, "--initrd");
+		l.initrd = *initrd;
 		l.has_initrd = 1;
 	}
 	if (ei->abi->ops->layout_solve(ei, &l, e) == 0) {
@@ -52,7 +50,6 @@ request(const char *memory, const char *initrd, char *cmdline,
 		else
 			rc = 0;
 	}
-	img_ref_free(&l.initrd);
 	return rc;
 }
 
@@ -78,6 +75,7 @@ main(int argc, char **argv)
 	const char *memory = NULL, *initrd = NULL;
 	char *cmdline = empty, *value;
 	json_t *member = NULL;
+	struct img_ref ref;
 	struct cache cache;
 	struct pv_err e;
 	struct plan p;
@@ -98,12 +96,24 @@ main(int argc, char **argv)
 	if (argc - optind > 1)
 		return opt_usage(&prog, "too many arguments");
 	cli_cache(PROG, no_cache || initrd == NULL, 0, &cache);
-	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
-	    request(memory, initrd, cmdline, &cache, p.elfinfo, &member,
-	    &e) < 0)
+	/*
+	 * The initrd is read (and gunzipped) before the plan: in a pipe,
+	 * while elfinfo is still decompressing the kernel, rather than
+	 * after it.
+	 */
+	memset(&ref, 0, sizeof(ref));
+	memset(&p, 0, sizeof(p));
+	if (initrd != NULL && img_load(initrd, IMG_MODULE, IMG_DEFAULT_CAP,
+	    &cache, &ref, NULL, &e) < 0) {
+		pv_wrap(&e, "--initrd");
+		rc = cli_error(PROG, &e);
+	} else if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
+	    request(memory, initrd != NULL ? &ref : NULL, cmdline, p.elfinfo,
+	    &member, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = cli_emit(PROG, &p, PROG, member);
+	img_ref_free(&ref);
 	plan_free(&p);
 	cache_close(&cache);
 	return rc;

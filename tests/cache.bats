@@ -459,3 +459,22 @@ replayed_domain_ok() {
 		fail "finalize hashed only $(hashed_by finalize) bytes"
 	replayed_domain_ok
 }
+
+@test "layout reads and gunzips its initrd while the plan before it is still being made" {
+	local e i
+	"$BIN/elfinfo" "$GUESTS/basic.elf" >"$T/1.json"
+	e=$(entry "$GUESTS/initrd.img.gz")
+	# The plan comes only once the initrd's entry is there (or after ten
+	# seconds, saying so): layout must not wait for it to start.
+	(
+		for ((i = 0; i < 1000; i++)); do
+			[ ! -e "$e" ] || break
+			sleep 0.01
+		done
+		[ -e "$e" ] || echo "no entry before the plan" >"$T/late"
+		cat "$T/1.json"
+	) | "$BIN/layout" --memory 16M --initrd "$GUESTS/initrd.img.gz" >"$T/2.json"
+	[ ! -e "$T/late" ] || fail "$(cat "$T/late")"
+	run "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["layout"]["initrd"]["data_sha256"])' "$T/2.json"
+	assert_output "$(gunzip -c "$GUESTS/initrd.img.gz" | sha256sum | cut -c1-64)"
+}

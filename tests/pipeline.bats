@@ -112,7 +112,7 @@ print(json.dumps(p, indent=2, sort_keys=True))' "$BATS_TEST_TMPDIR/d/plan.json")
 
 @test "pipeline.sh usage errors exit 2" {
 	run -2 --separate-stderr ./pipeline.sh --memory 16M --out "$BATS_TEST_TMPDIR/d"
-	assert_stderr --partial 'no IMAGE given'
+	assert_stderr --partial 'no KERNEL given'
 	run -2 --separate-stderr ./pipeline.sh "$GUESTS/basic.elf" --out "$BATS_TEST_TMPDIR/d"
 	assert_stderr --partial '--memory is required'
 	run -2 --separate-stderr ./pipeline.sh "$GUESTS/basic.elf" --memory 16M

@@ -5,7 +5,8 @@
 #
 #   floor     decompressing Debian's Linux payload with the library
 #             elfinfo uses, in one process (tests/bench/floor.c)
-#   sim Linux the whole pipeline (./pipeline.sh ... --out DIR) at 1 GiB and
+#   sim Linux the whole pipeline (pvbuild build ... --out DIR, or the
+#             tree's pipeline.sh where it has no pvbuild) at 1 GiB and
 #             64 GiB, with an empty cache (cold) and with one that a build
 #             of the same kernel filled (warm): against the floor
 #   PV GRUB   the whole pipeline at 256 MiB, this tree against the base
@@ -106,16 +107,22 @@ declare -A same_as=([64G-cold:elfinfo]=1G-cold:elfinfo [64G-warm:elfinfo]=1G-war
 # build ROW CACHE BIN PLANS IMAGE MEMORY [LAYOUT OPTION...]: each stage
 # alone from PLANS, then the whole pipeline, once, as ROW's samples.
 build() {
-	local row=$1 cache=$2 b=$3 d=$4 image=$5 mem=$6 pipe
+	local row=$1 cache=$2 b=$3 d=$4 image=$5 mem=$6 whole
 	shift 6
-	pipe=$(dirname "$b")/pipeline.sh
+	# The whole build as its user starts it: pvbuild build in a tree
+	# that has the front end, else the tree's pipeline.sh (the base's).
+	if [ -x "$b/pvbuild" ]; then
+		whole=("$b/pvbuild" build)
+	else
+		whole=("$(dirname "$b")/pipeline.sh")
+	fi
 	[ -n "${same_as[$row:elfinfo]:-}" ] ||
 		timed "$row:elfinfo" "$cache" "$b/elfinfo" "$image"
 	timed "$row:layout" "$cache" "$b/layout" --memory "$mem" "$@" "$d/1.json"
 	timed "$row:populate" "$cache" "$b/populate" "$d/2.json"
 	timed "$row:pagetables" "$cache" "$b/pagetables" "$d/3.json"
 	timed "$row:finalize" "$cache" "$b/finalize" --out "$work/dom" "$d/4.json"
-	timed "$row:whole" "$cache" "$pipe" "$image" --memory "$mem" "$@" \
+	timed "$row:whole" "$cache" "${whole[@]}" "$image" --memory "$mem" "$@" \
 		--out "$work/dom"
 }
 

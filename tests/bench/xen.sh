@@ -24,6 +24,7 @@ b=$(mktemp -d "${TMPDIR:-/tmp}/pvbuild-xenbench.XXXXXX")
 trap 'rm -rf -- "$b"' EXIT
 mkdir -p "$b/bin" "$b/img" "$b/guest/bin"
 cp "$top"/bin/{elfinfo,layout,populate,pagetables,finalize} "$b/bin/"
+[ ! -x "$top/bin/pvbuild" ] || cp "$top/bin/pvbuild" "$b/bin/"
 cp "$kernel" "$b/img/linux"
 # The guests' initramfs is the size of the one tests/xen.bats gives its
 # guests, busybox and an /init; the bench's domains stay paused, so the
