@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: ISC
 # pvbuild: one non-recursive Makefile.
 #   make            build the programs into bin/
 #   make demo       install what is missing, build, run the pipeline on a test guest
 #   make check      install what is missing, build, run the whole suite
+#   make test       build, run the suite without apt-get or the network
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -13,6 +15,10 @@ WERROR ?= 1
 V ?= 0
 
 CC ?= cc
+# A packager's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags' hardening:
+# _FORTIFY_SOURCE, the stack protector, relro and now) go on every compile
+# and link line of the programs, after the project's own, so that they win;
+# the freestanding test guests and the QEMU firmware keep their own flags.
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-unused-parameter -Wno-format-truncation
@@ -48,7 +54,8 @@ GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
 	common/cache.c common/digest.c common/cli_cache.c \
 	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
-	common/derive_pagetables.c common/decomp.c common/bzimage.c
+	common/derive_pagetables.c common/decomp.c common/bzimage.c \
+	common/version.c
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
 LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
@@ -73,15 +80,32 @@ DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	zlib1g-dev nettle-dev bats bats-support bats-assert python3 \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
-	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang \
+	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang mandoc \
+	man-db dpkg-dev git \
 	libclang-rt-14-dev llvm qemu-system-x86 cpio strace libxml2-utils
 
 all: $(PROGRAMS)
 
+# The version, from one place: the VERSION file, and in a git checkout of
+# this tree (not a tarball or a git archive unpacked elsewhere, which may
+# sit inside another repository) git describe after it. build/version.h is
+# rewritten only when it changes, so only version.c is compiled again.
+PV_RELEASE = $(shell cat VERSION)
+PV_DESCRIBE = $(shell test -e .git && git describe --tags --always --dirty 2>/dev/null)
+PV_FULL_VERSION = $(PV_RELEASE)$(if $(PV_DESCRIBE), (git $(PV_DESCRIBE)))
+
+build/version.h: flags-force VERSION
+	@mkdir -p $(@D)
+	@echo '#define PV_VERSION_STRING "$(PV_FULL_VERSION)"' | cmp -s - $@ || \
+		echo '#define PV_VERSION_STRING "$(PV_FULL_VERSION)"' >$@
+
+build/common/version.o build/fuzz/common/version.o: build/version.h
+build/common/version.o build/fuzz/common/version.o: PV_CPPFLAGS += -Ibuild
+
 build/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 build/libpvbuild.a: $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -129,7 +153,7 @@ bin/pvbuild build/install/pvbuild:
 build/install/execpath.o: stages/pvbuild/execpath.c build/install/.libexecdir
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) \
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) \
 		-DPVBUILD_LIBEXECDIR='"$(LIBEXECDIR)"' -MMD -MP -c -o $@ $<
 
 build/install/.libexecdir: flags-force
@@ -329,7 +353,7 @@ xenparse: build/xenparse
 build/xenparse: tests/xen/xenparse.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $<")
-	$(Q)$(CC) -D_GNU_SOURCE -std=gnu11 $(WARNINGS) $(CFLAGS) \
+	$(Q)$(CC) -D_GNU_SOURCE $(CPPFLAGS) -std=gnu11 $(WARNINGS) $(CFLAGS) \
 		$(shell pkg-config --cflags $(XEN_PKGS) 2>/dev/null) $(LDFLAGS) \
 		-o $@ $< $(shell pkg-config --libs $(XEN_PKGS) 2>/dev/null || \
 		echo -lxenguest -lxenctrl -lxentoollog)
@@ -374,7 +398,7 @@ $(PROGRAMS): build/san/sanopts.o
 # quarantine and checks lift, can tell: the suite runs with PVBUILD_SAN=1.
 export PVBUILD_SAN = 1
 endif
-FLAGS_ID = $(CC) $(CFLAGS) $(LDFLAGS)
+FLAGS_ID = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
 $(LIB_OBJS) $(STAGE_OBJS) build/bench-floor: build/.cflags
 
@@ -385,7 +409,7 @@ build/.cflags: flags-force
 build/san/sanopts.o: tests/fuzz/sanopts.c build/.cflags
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 build/xenparse: override CFLAGS = $(PV_PLAIN_CFLAGS)
 
@@ -477,7 +501,7 @@ build/boot/rom.bin: build/boot/rom.o
 	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
 build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin
-	$(Q)$(CC) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@mkdir -p $(@D)
@@ -575,9 +599,15 @@ check:
 	$(Q)$(MAKE) --no-print-directory all guests xenparse
 	bats --timing --print-output-on-failure tests
 
+# make test: the same suite without installing or fetching anything
+# (tests/offline.sh): what is missing is named and its tests skip.
+test:
+	$(Q)$(MAKE) --no-print-directory all guests xenparse
+	DEB_PACKAGES="$(DEB_PACKAGES)" tests/offline.sh
+
 # The floor of the bench: decompression alone, with the pipeline's library.
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
-	$(Q)$(CC) $(PV_CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
+	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
 
 # make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6]: the issue's
 # table of targets (tests/bench/bench.sh); XENVM=1 adds the rows on real
@@ -595,4 +625,44 @@ install: all build/install/pvbuild
 clean:
 	rm -rf build bin
 
-.PHONY: all deps demo check bench install clean guests
+.PHONY: all deps demo check test bench install clean guests
+
+# What install puts beside the programs, and uninstall
+# The man pages (man/, mdoc), the bash completion (completion/) and the
+# plan's JSON Schemas (schemas/). The man pages name the installed
+# directories as /usr/local, rewritten to PREFIX's as they are installed.
+# uninstall removes exactly what install put, the programs too (only
+# pvbuild in BINDIR, the stages, show and boot in LIBEXECDIR), and the
+# directories that are pvbuild's alone, never a shared one such as man1.
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/pvbuild
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+MAN1 = man/pvbuild.1 $(STAGES:%=man/pvbuild-%.1) man/pvbuild-boot.1 \
+	man/pvbuild-show.1
+MAN5 = man/pvbuild-plan.5
+SCHEMAS = $(wildcard schemas/*.json)
+
+install: install-data
+
+install-data:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/schemas $(DESTDIR)$(BASHCOMPDIR)
+	for f in $(MAN1) $(MAN5); do \
+		s=$${f##*.}; \
+		sed 's|/usr/local/|$(PREFIX)/|g' $$f >$(DESTDIR)$(MANDIR)/man$$s/$${f#man/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${f#man/} || exit 1; \
+	done
+	install -m 644 $(SCHEMAS) $(DESTDIR)$(DATADIR)/schemas
+	install -m 644 completion/pvbuild.bash $(DESTDIR)$(BASHCOMPDIR)/pvbuild
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pvbuild
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(PROGRAMS:bin/%=%) boot)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
+		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(SCHEMAS:schemas/%=$(DESTDIR)$(DATADIR)/schemas/%)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pvbuild
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/schemas \
+		$(DESTDIR)$(DATADIR) 2>/dev/null || true
+
+.PHONY: install-data uninstall

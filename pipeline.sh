@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # pipeline.sh: the source tree's way to build a domain, kept for the
 # command lines and scripts that use it. It is bin/pvbuild build, which
 # runs the five stages as one pipe (pvbuild build --help), and says so in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * domain.c: read a sim domain's domain.json and map its machine.mem
  * (README, "The sim backend") for bin/boot.

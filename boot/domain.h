@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * domain.h: a sim domain (README, "The sim backend") as bin/boot sees
  * it: what domain.json says of the machine and the initial vCPU, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kvm.c: the KVM path (kvm.h): boot's run loop over the vCPU's exits.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kvm.h: the KVM path of bin/boot: an x86_64 domain in a KVM virtual
  * machine (kvm_api.h), its kernel in ring 3 as under Xen, boot's hole

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kvm_api.c: a sim domain in a KVM virtual machine (kvm_api.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kvm_api.h: running a sim domain in a KVM virtual machine through the
  * kernel's /dev/kvm API (Documentation/virt/kvm/api.rst): one VM, one

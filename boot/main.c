@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * boot: start a sim domain for real and relay its console. Not a stage of
  * the pipeline: it reads what finalize --backend sim left (DIR/domain.json,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * paging.c: the table of paging.h. KVM on x86 runs a vCPU in long mode
  * for boot; a 32-bit paging mode it may keep or drop depending on the

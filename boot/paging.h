@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * paging.h: what bin/boot must know of a guest ABI to run it, one row per
  * ABI: the paging mode the domain's tables are for, whether boot runs that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ports.h: the I/O ports through which a guest run by bin/boot talks
  * to it. Plain #defines, so the freestanding test guests include this very

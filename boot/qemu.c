@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * qemu.c: the QEMU path (qemu.h): the machine and the firmware handed to
  * QEMU, its console relayed, and the end read from its exit status and

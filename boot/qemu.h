@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * qemu.h: running a sim domain in QEMU's emulated x86 (TCG), for the
  * paging modes this host's KVM cannot run (xen-1.3's 2-level, x86_32p's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * qemu_hole.c: boot's hypervisor hole for the QEMU path (qemu.h,
  * boot_qemu_prepare): the firmware's parameter page, and for a 32-bit

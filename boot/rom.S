@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rom.S: bin/boot's firmware for QEMU (rom.h): 64 KiB of ROM at
  * 0xFFFF0000, entered at the reset vector, that enters a sim domain in its

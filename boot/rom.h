@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rom.h: what bin/boot's QEMU firmware (boot/rom.S) and its C
  * side (boot/qemu.c) share. Plain #defines, included by both, so

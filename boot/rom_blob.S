@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rom_blob.S: boot's QEMU firmware (rom.S, as the Makefile
  * builds it into build/boot/rom.bin) linked into bin/boot, which writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.c: the rule both of boot's paths follow for the guest's exceptions
  * (run.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.h: what boot's two paths (kvm.h, qemu.h) share with main, which
  * calls one of them and reports what it returns: how a run ended, why a

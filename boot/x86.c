@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * x86.c: boot's hypervisor hole in an x86_64 domain (x86.h).
  *

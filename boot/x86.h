@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * x86.h: the piece of "hypervisor" bin/boot puts in an x86_64
  * domain, as Xen puts itself in every PV guest: page tables in the

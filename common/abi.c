@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * abi.c: the table of abi.h.
  */

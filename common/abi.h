@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * abi.h: the guest ABIs pvbuild builds, as one table: paging geometry,
  * address limits and the selectors of the initial vCPU context, and each

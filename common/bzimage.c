@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bzimage.c: the real-mode header of a Linux x86 bzImage.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bzimage.h: finding the kernel inside a Linux x86 bzImage (the Linux boot
  * protocol, Documentation/arch/x86/boot.rst, version 2.08 or later).

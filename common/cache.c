@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cache.c: the cache of decompressed images (cache.h): finding the
  * directory, taking an entry only when it proves sound, filling one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cache.h: the cache of decompressed images (README, "The cache"), so that
  * a kernel is decompressed once per build, and not at all when it was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.c: main's helpers. These print, so they live apart from the rest of
  * common/, which only returns errors.
@@ -52,11 +53,13 @@ cli_say(const char *prog, const char *fmt, ...)
 /*
  * The record's message is escaped already; escaping is idempotent, so
  * doing it again costs nothing and covers a message filled some other way.
+ * An empty message is a failure reported already (pv_fail_reported).
  */
 int
 cli_error(const char *prog, const struct pv_err *e)
 {
-	cli_say(prog, "%s", e->msg);
+	if (e->msg[0] != '\0')
+		cli_say(prog, "%s", e->msg);
 	return e->code != 0 ? e->code : PV_EXIT_SYSTEM;
 }
 
@@ -85,10 +88,9 @@ cli_plain_stage(int argc, char **argv, const char *prog, const char *synopsis,
 	struct plan p;
 	int rc;
 
-	if (opt_next(&op, argc, argv, &value, &rc) != 0)
+	if (opt_next(&op, argc, argv, &value, &rc) != 0 ||
+	    (rc = opt_plan_operand(&op, argc - optind)) != PV_EXIT_OK)
 		return rc;
-	if (argc - optind > 1)
-		return opt_usage(&op, "too many arguments");
 	if (plan_read(argv[optind], prog, &p, &e) < 0 || fn(&p, &member, &e) < 0)
 		rc = cli_error(prog, &e);
 	else

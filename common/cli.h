@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.h: what every program's main shares beyond its options (opt.h): the
  * one error line, stopping on a signal, and writing the plan out.
@@ -12,8 +13,8 @@
 #include "plan.h"
 
 /*
- * Print "prog: msg" once on stderr, escaped (pv_escape); returns the exit
- * code to use.
+ * Print "prog: msg" once on stderr, escaped (pv_escape), or nothing when
+ * the message is empty (pv_fail_reported); returns the exit code to use.
  */
 int cli_error(const char *prog, const struct pv_err *);
 

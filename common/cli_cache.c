@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli_cache.c: cli_cache (cli.h), in a file of its own: the programs that
  * do not read images (populate, pagetables) link cli.c and must not pull

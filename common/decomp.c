@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * decomp.c: capped decompression of gzip, bzip2, xz, lzma, lzo (lzop), lz4
  * and zstd data through Debian's libraries.

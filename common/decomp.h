@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * decomp.h: recognising and undoing the compressions a kernel image (or an
  * initrd) may come in, with the output bounded by a cap.

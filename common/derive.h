@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * derive.h: what the populate and pagetables stages plan from the members
  * before theirs. The stages write it; finalize derives it again, so that

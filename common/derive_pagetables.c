@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * derive_pagetables.c: what the pagetables stage plans from the layout:
  * the initial page tables, by the guest type's own hook (guest.h); the

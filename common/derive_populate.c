@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * derive_populate.c: what the populate stage plans from the elfinfo and
  * layout members: the contents of every page of the bootstrap region (the

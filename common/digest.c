@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * digest.c: sha256 as hex (digest.h), through Nettle, which uses the
  * processor's SHA instructions where it has them, at once or on a thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * digest.h: the one digest pvbuild names data by, sha256, as the
  * lowercase hex a plan holds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * img.c: whole-file reads, hashing, and finding the data in a file: the
  * file itself, the file decompressed, or a bzImage's payload (bzimage.c),

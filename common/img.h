@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * img.h: reading the files a domain is built from (kernel and initrd
  * images), plain, compressed whole or, for a kernel, a Linux bzImage, and

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * opt.h: a program's options as one table, which both parses the command
- * line and prints --help, as kvmtool's parse-options does. --help and
- * --version are every program's and are not in the tables.
+ * line and prints --help, as kvmtool's parse-options does. --help (also
+ * -h) and --version are every program's and are not in the tables. Long
+ * options are taken by their whole names only, never abbreviated.
  */
 #ifndef OPT_H
 #define OPT_H
@@ -24,6 +26,16 @@ struct opt_prog {
 	const struct opt *opts;	/* sorted by name, ending with { NULL } */
 };
 
+/*
+ * The paragraph that ends the about text of every program that reads a
+ * plan: where it comes from, and the two rules of opt_plan_operand and
+ * plan_read (README, "Exit codes").
+ */
+#define OPT_ABOUT_PLAN "\n" \
+    "With no PLAN the plan is read from standard input, which must not be a\n" \
+    "terminal. Nothing at all through a pipe means that the program before\n" \
+    "failed and said why: this one exits 1 without a word.\n"
+
 /* The most options one table may hold, --help and --version aside. */
 #define OPT_MAX 30
 
@@ -31,10 +43,20 @@ struct opt_prog {
  * The next option of argv: its key, with its value (or NULL) in *value;
  * 0 when the options end, the operands starting at `optind`; or -1 when
  * main is to return *status at once: --help and --version printed, or a
- * usage error reported (an unknown option, a missing value).
+ * usage error reported (an unknown or abbreviated option, a missing
+ * value).
  */
 int opt_next(const struct opt_prog *, int argc, char **argv,
     char **value, int *status);
+
+/*
+ * The operands of a program whose one operand is an optional PLAN,
+ * standard input when it is not given: `nr` of them. Returns PV_EXIT_OK,
+ * or the usage exit code once the error is reported: more than one, or
+ * none while standard input is a terminal (nobody is about to type a plan
+ * into it).
+ */
+int opt_plan_operand(const struct opt_prog *, int nr);
 
 /*
  * A usage error: "prog: " and the message on stderr, escaped, then the

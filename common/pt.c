@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pt.c: page-table geometry (pt.h).
  */

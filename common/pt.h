@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pt.h: the geometry of the initial page tables of the xen-3.0 ABIs, as
  * Xen 4.17's builder lays them out (xg_dom_x86.c: count_pgtables and

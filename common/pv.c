@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pv.c: error records and their escaping, number parsing, whole writes.
  */
@@ -223,6 +224,14 @@ pv_fail(struct pv_err *e, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	pv_vmessage(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int
+pv_fail_reported(struct pv_err *e, int code)
+{
+	e->code = code;
+	e->msg[0] = '\0';
 	return -1;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pv.h: what every pvbuild program shares: exit codes, the error record that
  * code in common/ fills instead of printing, and overflow-safe arithmetic.
@@ -9,7 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PV_VERSION "0.1.0"
+/*
+ * The version --version prints: VERSION's, with git describe's in a git
+ * checkout (version.c).
+ */
+extern const char pv_version[];
+#define PV_VERSION pv_version
 
 /* The one table of exit codes, the same for every program (README). */
 enum pv_exit {
@@ -37,6 +43,14 @@ struct pv_err {
 /* Fill `e` with the message, escaped and cut as pv_escape does. */
 int pv_fail(struct pv_err *, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * A failure that another program has already reported: `e` gets `code`
+ * and an empty message, for which main prints nothing (cli_error); it is
+ * returned to main as it is, not wrapped. As a stage's empty input from a
+ * pipe: the stage before failed and said why, and that line should stand
+ * alone.
+ */
+int pv_fail_reported(struct pv_err *, int code);
 /* Prefix an existing message with "where: ", escaped and cut again. */
 int pv_wrap(struct pv_err *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

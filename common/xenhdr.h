@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xenhdr.h: Xen's public headers (Debian libxen-dev), the source of every
  * xen-3.0 ABI structure and constant. They expect <stdint.h> first.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfinfo: read a guest kernel image and start a plan with its facts.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * layout: add the domain request (memory, initrd, command line) to a plan
  * and solve the bootstrap virtual address space by the guest type's rules
@@ -66,7 +67,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Adds the domain request to the plan (file PLAN or standard input) "
-	"and\nsolves the bootstrap address space.", options };
+	"and\nsolves the bootstrap address space.\n" OPT_ABOUT_PLAN, options };
 
 int
 main(int argc, char **argv)
@@ -93,8 +94,8 @@ main(int argc, char **argv)
 		return rc;
 	if (memory == NULL)
 		return opt_usage(&prog, "--memory is required");
-	if (argc - optind > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, argc - optind)) != PV_EXIT_OK)
+		return rc;
 	cli_cache(PROG, no_cache || initrd == NULL, 0, &cache);
 	/*
 	 * The initrd is read (and gunzipped) before the plan: in a pipe,

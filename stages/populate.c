@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * populate: plan the contents of every page of the bootstrap region: the
  * kernel's segments, the initrd, the phys-to-machine list, start_info,
@@ -5,6 +6,7 @@
  */
 #include "cli.h"
 #include "derive.h"
+#include "opt.h"
 
 #define PROG "populate"
 #define SYNOPSIS "populate [PLAN]"
@@ -14,5 +16,5 @@ main(int argc, char **argv)
 {
 	return cli_plain_stage(argc, argv, PROG, SYNOPSIS,
 	    "Plans the contents of every page of the bootstrap region of the plan\n"
-	    "(file PLAN or standard input).\n", derive_populate);
+	    "(file PLAN or standard input).\n" OPT_ABOUT_PLAN, derive_populate);
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # bin/boot: sim domains started for real, under KVM (x86_64) or in QEMU
 # (xen-1.3, x86_32p, and x86_64 --with qemu). The self-checking test guests
 # (tests/guests/x64-guest.c, and check32.c for check13 and pae-check) check

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The cache of decompressed images (README, "The cache"): one decompression
 # per build, none for a kernel built before, and nothing in the cache
 # trusted: damaged, swapped, half-written or foreign entries are not used.

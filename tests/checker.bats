@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The independent checker must be able to fail: each kind of damage that
 # tests/checker/damage.py knows, done to a copy of a good domain, makes the
 # checker fail in the group that damage names.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The independent checker (tests/checker/checkdom.py) on xen-3.0 domains:
 # x86_64 (4-level) and x86_32 PAE (3-level) guests built by pipeline.sh
 # pass it, real images too, and every kind of damage tests/checker/damage.py

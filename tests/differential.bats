@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Differential testing against Xen 4.17's own parser (build/xenparse):
 # a corpus of mutated guests and real images (tests/diff/mutate.py, a fixed
 # seed), each read by elfinfo and by Xen (tests/diff/run.py). Every case

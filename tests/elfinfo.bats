@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # elfinfo: the facts of a guest kernel image, and every malformed image
 # refused with one line naming the file and what is wrong.
 bats_require_minimum_version 1.5.0
@@ -444,7 +445,7 @@ print(e["segments"][-1]["memsz"], e["kernel_end"])' "$T/h.json"
 	assert_output --partial '--max-size SIZE'
 	run -0 --separate-stderr "$BIN/elfinfo" --version
 	[ -z "$stderr" ]
-	assert_output --regexp '^elfinfo \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^elfinfo \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 # --- The decompression cap ---

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # elfinfo on xen-3.0 kernels: what the notes and legacy strings declare,
 # and each malformed image of tests/mkbad3.py refused with one clear line.
 bats_require_minimum_version 1.5.0

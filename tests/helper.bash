@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared setup for the bats suites: paths, bats-support and bats-assert.
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # finalize refuses what a hypervisor enforces on a PV guest's initial state
 # (stages/finalize/hvrules.c): each test builds a real plan, edits one field and
 # expects exit 1, one line on stderr naming the field, nothing on stdout

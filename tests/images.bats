@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Kernel images in every form elfinfo reads: plain ELF, ELF compressed whole
 # (gzip, bzip2, xz, lzma, lzo, lz4 in both frames, zstd), and Linux bzImages
 # with each kind of payload; and the malformed ones, each refused with one

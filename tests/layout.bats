@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # layout: the domain request and the seed's bootstrap address space.
 bats_require_minimum_version 1.5.0
 load helper
@@ -424,7 +425,7 @@ print(l["v_start"], l["v_end"], int(l["v_end"], 16) <= 0xfc000000)' "$T/2-layout
 	run -0 "$BIN/layout" --help
 	assert_line --index 0 'usage: layout --memory SIZE [--initrd FILE] [--cmdline STRING] [--no-cache] [PLAN]'
 	run -0 "$BIN/layout" --version
-	assert_output --regexp '^layout \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^layout \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 # --- The input plan refused ---
@@ -438,12 +439,12 @@ print(l["v_start"], l["v_end"], int(l["v_end"], 16) <= 0xfc000000)' "$T/2-layout
 	refused "$T/bad.json:3:15: " --memory 16M "$T/bad.json"
 }
 
-@test "an empty plan is refused with line:column" {
+@test "an empty plan file, or /dev/null on stdin, is refused as empty" {
 	: >"$T/empty.json"
-	refused "$T/empty.json:1:0: " --memory 16M "$T/empty.json"
+	refused "$T/empty.json: empty: no plan in it" --memory 16M "$T/empty.json"
 	run -1 --separate-stderr "$BIN/layout" --memory 16M </dev/null
 	assert_output ''
-	assert_stderr --partial 'layout: <stdin>:1:0: '
+	assert_stderr 'layout: <stdin>: empty: no plan in it'
 }
 
 @test "a duplicate key is refused with line:column" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Messages are one line, whatever they quote. Plans are untrusted and
 # finalize runs as root; file names and arguments come from anyone: a
 # newline, an escape sequence or a byte that is not UTF-8 quoted raw would

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Derive malformed kernel images from a good xen-1.3 test guest.
 
 usage: mkbad.py GOOD_ELF OUTDIR

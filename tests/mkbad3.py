@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Derive malformed kernel images from the good xen-3.0 test guests.
 
 usage: mkbad3.py X64_ELF PAE_ELF OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Make compressed kernels and bzImages, good and malformed, from a test guest.
 
 usage: mkcompressed.py GOOD_ELF OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # pagetables: the initial 2-level page tables of a xen-1.3 domain.
 bats_require_minimum_version 1.5.0
 load helper
@@ -171,7 +172,7 @@ s = open(sys.argv[2]).read(); assert s == json.dumps(b, indent=2, sort_keys=True
 	run -0 "$BIN/pagetables" --help
 	assert_line -n 0 'usage: pagetables [PLAN]'
 	run -0 "$BIN/pagetables" --version
-	assert_output --regexp '^pagetables \(pvbuild\) [0-9.]+$'
+	assert_output --regexp '^pagetables \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 	run -2 --separate-stderr "$BIN/pagetables" --frob
 	assert_output ''
 	assert_stderr --partial "pagetables: unknown option '--frob'"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # End to end: pipeline.sh builds sim domains that the independent checker
 # (tests/checker/checkdom.py, which shares no code with the builder)
 # accepts, and fails cleanly, leaving nothing, when a stage fails.

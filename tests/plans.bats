@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The untrusted-plan search: valid plans of every ABI (tests/plans/bases.sh)
 # edited semantically (tests/plans/mutate.py, a fixed seed) and fed to
 # finalize, each judged by an oracle that shares no code with the builder

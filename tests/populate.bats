@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # populate: the contents of the bootstrap region, start_info and the vCPU.
 bats_require_minimum_version 1.5.0
 load helper
@@ -153,6 +154,26 @@ o["start_info"]["flags"]'
 	assert_output "('0x0', 0, [])"
 }
 
+# README, "Where pvbuild differs from Xen's builder": mod_len is the
+# initrd's exact length, where Xen 4.17 rounds one given by pfn up to a
+# page and gives a gzip'd one the larger of the file's size and its ISIZE
+# plus 16; the region after a mapped initrd starts in the page its exact
+# length ends in, where Xen's may start a page later (ISIZE 8192 here).
+@test "mod_len is the initrd's exact length, by pfn and mapped, not Xen's rounded one" {
+	head -c 5000 "$GUESTS/initrd.img" >"$T/i5000"
+	plan_to populate "$GUESTS/x64-nop2m.elf" --memory 32M --initrd "$T/i5000"
+	run pq "$T/3-populate.json" 'o["start_info"]["flags"] & 8, o["start_info"]["mod_start"] == hex(p["layout"]["initrd_pfn"]),
+o["start_info"]["mod_len"], [w["length"] for w in o["writes"] if w["source"] == "initrd"]'
+	assert_output '(8, True, 5000, [5000])'
+	"$PY" -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 32)' |
+		gzip -n >"$T/two-pages.gz"
+	plan_to populate "$GUESTS/pae-basic.elf" --memory 32M --initrd "$T/two-pages.gz"
+	run pq "$T/3-populate.json" 'p["layout"]["initrd"]["compression"], o["start_info"]["flags"] & 8,
+o["start_info"]["mod_start"] == hex(r["initrd"][0]), o["start_info"]["mod_len"],
+r["initrd"][1] - r["initrd"][0], r["p2m"][0] == r["initrd"][1]'
+	assert_output "('gzip', 0, True, 8192, 8192, True)"
+}
+
 @test "cmd_line_length: 255 for a long command line, 255 for 255 and 256 bytes, the length below, 0 for none" {
 	local n cmd want
 	for n in 0 1 254 255 256 300 4096; do
@@ -205,7 +226,7 @@ s = open(sys.argv[2]).read(); assert s == json.dumps(b, indent=2, sort_keys=True
 	run -0 "$BIN/populate" --help
 	assert_line -n 0 'usage: populate [PLAN]'
 	run -0 "$BIN/populate" --version
-	assert_output --regexp '^populate \(pvbuild\) [0-9.]+$'
+	assert_output --regexp '^populate \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 	run -2 --separate-stderr "$BIN/populate" --frob
 	assert_output ''
 	assert_stderr --partial "populate: unknown option '--frob'"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # The front end: `pvbuild STAGE` starts the stage of that name from its
 # exec path, `pvbuild build` runs the five stages as one pipe (to the sim
 # or to Xen) and builds what the stages piped by hand build, and an

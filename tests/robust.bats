@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Robustness: finalize killed at random moments leaves a whole domain or
 # none; a full or read-only disk fails cleanly and leaves nothing;
 # decompression bombs, huge ELF tables and huge plans are refused in bounded

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Memory checking: Valgrind's memcheck over every stage of the pipeline, on
 # Debian's real images (tests/realimages.sh) and on test guests, and over
 # elfinfo's refusals of malformed images: no invalid read or write, no use

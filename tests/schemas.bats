@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 load helper
 # schemas/: every stage's output of every test guest validates against its
 # stage's schema, the sim backend's domain.json against schemas/domain.json,

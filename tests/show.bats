@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # show: the VIRTUAL MEMORY ARRANGEMENT of a plan or a sim domain, as text
 # or as an SVG picture of the bootstrap region to scale.
 bats_require_minimum_version 1.5.0
@@ -186,7 +187,7 @@ OUT
 	assert_line -n 0 'usage: show [--svg] PLAN|DIR'
 	assert_line --partial '--svg'
 	run -0 "$BIN/show" --version
-	assert_output --regexp '^show \(pvbuild\) [0-9.]+$'
+	assert_output --regexp '^show \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }
 
 @test "show names jansson alone: it reads plans, never an image" {

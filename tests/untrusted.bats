@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Plans are untrusted: the files a plan names, as finalize (often root)
 # reads them. No oracle (no message says what a file holds), no deputy (a
 # file only the plan names is read with every user's rights), no hang, no

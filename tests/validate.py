@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """validate.py SCHEMA JSONFILE...: check JSON documents against a schema.
 
 The schema's $refs to sibling files (defs.json, elfinfo.json, ...) are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # finalize --backend xen on real Xen: Xen 4.17 and a Debian dom0 booted
 # once in QEMU (tests/xenvm/xenvm.sh) run the batch tests/xenvm/scenarios.sh;
 # each test judges the "@@XENVM" lines it printed on the serial console.
@@ -27,7 +28,7 @@ setup_file() {
 	cache=${PVBUILD_DOWNLOADS:-$top/build/cache}
 	b=$BATS_FILE_TMPDIR/batch
 	mkdir -p "$b/bin" "$b/img" "$b/guest/bin" "$b/guest/proc"
-	cp "$top"/bin/{elfinfo,layout,populate,pagetables,finalize} "$b/bin/"
+	cp "$top"/bin/{pvbuild,elfinfo,layout,populate,pagetables,finalize} "$b/bin/"
 	cp "$(echo "$images" | awk '$1 == "dom0_kernel" { print $2 }')" "$b/img/linux"
 	"$top/tests/realimages.sh" print | while read -r name path; do
 		case $name in grub64 | grub32) cp "$path" "$b/img/$name" ;; esac
@@ -97,7 +98,7 @@ field() {
 	assert_output 'domains=0 xenstore=0 vm=0'
 }
 
-@test "Debian's Linux built by pvbuild boots on Xen, prints its marker and powers off" {
+@test "Debian's Linux built by pvbuild build --backend xen boots on Xen, prints its marker and powers off" {
 	local line
 	line=$(mark 's1 build')
 	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's1 err')"
@@ -117,7 +118,7 @@ field() {
 	nothing_left 's1'
 }
 
-@test "PV GRUB built by pvbuild shows its banner on the Xen console and its prompt through xl console" {
+@test "PV GRUB built by pvbuild build --backend xen shows its banner on the Xen console and its prompt through xl console" {
 	built 's2'
 	run mark 's2 console'
 	assert_output --regexp 'GNU GRUB.*\|[0-9.]+$'

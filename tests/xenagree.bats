@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
 # Agreement with Xen: for the xen-3.0 test guests and the real images,
 # elfinfo's ABI, virt_base, entry, kernel extent, hypercall page, INIT_P2M,
 # MOD_START_PFN and features equal what Xen 4.17's own parser (libxenguest,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest.c: what a guest kernel's ELF image declares, and the guest it
  * makes: the ABI, the checks and the addresses derived, as Xen 4.17's

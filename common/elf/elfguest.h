@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest.h: reading a guest kernel's ELF image and its declarations; the
  * one header of the reader in common/elf/ that code outside it includes.

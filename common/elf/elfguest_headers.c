@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest_headers.c: the ELF header, the section headers and the loadable
  * segments of a guest kernel: the way into the image that the notes and

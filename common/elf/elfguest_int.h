@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest_int.h: what the files of the ELF reader in common/elf/ share, and
  * nothing outside that folder includes: the image as it is read, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest_legacy.c: the __xen_guest string, a comma-separated list of
  * KEY=VALUE in a section of that name: all that declares a xen-1.3 kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfguest_notes.c: the Xen ELF notes (<xen/elfnote.h>) a xen-3.0 kernel
  * declares itself with, read as Xen 4.17's libelf reads them (its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * guest.h: what differs between the guest types pvbuild builds, as one
  * table of operations per type, the way Xen's builder gives each guest

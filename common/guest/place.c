@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * place.c: what the guest types' layout solvers share (guest.h).
  */

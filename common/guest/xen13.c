@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen13.c: the xen-1.3 guest type (guest.h), as the seed builds it
  * (docs/xen-1.3.md): a 2-level x86_32 kernel declared by a __xen_guest

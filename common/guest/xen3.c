@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen3.c: the two xen-3.0 guest types, x86_32 PAE and x86_64 (guest.h), as
  * Xen 4.17 reads and builds them: what the kernel declares (notes or a

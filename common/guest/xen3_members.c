@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen3_members.c: what the xen-3.0 guest types (xen3.c) add to the plan's
  * members, read strictly and written canonically: elfinfo's declaration

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * arrangement.c: the VIRTUAL MEMORY ARRANGEMENT (arrangement.h). The
  * seed, Xen 1.3's xc_linux_build.c, printed the bootstrap region's parts

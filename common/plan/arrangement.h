@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * arrangement.h: the VIRTUAL MEMORY ARRANGEMENT of a plan, the seed's
  * report of where the bootstrap region's parts lie, with each part's size,

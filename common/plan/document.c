@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * document.c: the plan document (README, "The plan format"): a fresh
  * plan, reading one strictly (through the guard, then each member it
  * holds in pipeline order, by the member's own reader), adding a member
  * and writing the plan canonically.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +132,32 @@ check_root(struct plan *p, const char *name, const char *stage,
 		return pv_wrap(e, "%s", name);
 	return 0;
 }
+/*
+ * Input with not a single byte in it. A pipe, FIFO or socket carries what
+ * a program wrote, and a stage writes a plan or fails saying why: nothing
+ * at all from one means the program before failed, and its line should
+ * stand alone (pv_fail_reported). A file, /dev/null included, was named
+ * on purpose and is said to be empty. A pipe that ends after some bytes
+ * is left to the parser, which says where the plan stops.
+ */
+static int
+empty_input(FILE *fp, const char *name, struct pv_err *e)
+{
+	struct stat st;
+	int c;
+
+	if ((c = getc(fp)) != EOF)
+		return ungetc(c, fp) == EOF ? pv_fail(e, PV_EXIT_SYSTEM,
+		    "%s: cannot put a byte back", name) : 0;
+	if (ferror(fp))
+		return pv_fail(e, PV_EXIT_INPUT, "%s: read error: %s", name,
+		    strerror(errno));
+	if (fstat(fileno(fp), &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return pv_fail_reported(e, PV_EXIT_INPUT);
+	return pv_fail(e, PV_EXIT_INPUT, "%s: empty: no plan in it", name);
+}
+
 int
 plan_read(const char *path, const char *stage, struct plan *p,
     struct pv_err *e)
@@ -146,7 +175,9 @@ plan_read(const char *path, const char *stage, struct plan *p,
 			    strerror(errno));
 	} else
 		fp = stdin;
-	rc = plan_load_guarded(fp, NULL, 0, name, &p->root, &je, e);
+	rc = empty_input(fp, name, e);
+	if (rc == 0)
+		rc = plan_load_guarded(fp, NULL, 0, name, &p->root, &je, e);
 	if (fp != stdin)
 		fclose(fp);
 	return rc < 0 ? -1 : check_root(p, name, stage, &je, e);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * elfinfo.c: the elfinfo member (README, "elfinfo"): its reader, which
  * checks the kernel's extent, entry and segments against each other and

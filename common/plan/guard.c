@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * guard.c: the streaming byte guard plan_read and plan_read_buffer parse
  * through (members.h, plan_load_guarded).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.c: the strict JSON getters of json.h. An error names the member
  * path and what was wrong with it, never more than it quotes from it.

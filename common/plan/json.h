@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json.h: the strict JSON getters every plan reader uses (README, "The plan
  * format"), and the hex form addresses take in a plan.

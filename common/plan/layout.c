@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * layout.c: the layout member (README, "layout"): its reader, which checks
  * the bootstrap region against the guest's placement rules, and its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * members.h: what the files of common/plan/ share and nothing else uses:
  * each member's reader, which document.c calls in pipeline order, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pagetables.c: the pagetables member (README, "pagetables"): its reader,
  * which checks that the tables form one tree in the pagetables region that

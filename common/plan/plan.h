@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * plan.h: the plan document (README, "The plan format"): reading and
  * writing it, and each stage's member as a checked C structure.

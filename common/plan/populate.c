@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * populate.c: the populate member (README, "populate"): its reader, which
  * checks every write, the p2m list, start_info, shared_info and the vCPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * build.c: the verified plan built through a backend (finalize.h): the
  * writes, the p2m list, the page tables, start_info, shared_info and the

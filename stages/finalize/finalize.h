@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * finalize.h: what finalize's main and its jobs share. main.c reads the
  * command line, prefetch.c reads the kernel early, verify.c holds the plan

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hv.h: the backends finalize builds a domain through. A backend owns the
  * machine: it hands out frames, writes them, and records what the

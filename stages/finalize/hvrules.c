@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hvrules.c: what a hypervisor enforces on a PV guest's initial state
  * (hvrules.h), checked on the plan before anything is built.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hvrules.h: what a hypervisor enforces on a PV guest's initial state.
  *

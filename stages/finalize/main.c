@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * finalize: build the planned domain through a backend. The only stage
  * that touches a hypervisor (or the sim's stand-in for one).
@@ -51,7 +52,7 @@ static const struct opt options[] = {
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
 	"Builds the planned domain (file PLAN or standard input) through a "
-	"backend\nand prints where it went.", options };
+	"backend\nand prints where it went.\n" OPT_ABOUT_PLAN, options };
 
 /* The command line, parsed. */
 struct args {
@@ -135,6 +136,7 @@ static int
 check_backend(struct args *a)
 {
 	struct pv_err e;
+	int rc;
 
 	a->b.xen = strcmp(a->backend, "xen") == 0;
 	if (!a->b.xen && strcmp(a->backend, "sim") != 0)
@@ -162,8 +164,8 @@ check_backend(struct args *a)
 	    !pv_utf8_valid(a->b.x.name, strlen(a->b.x.name)))))
 		return opt_usage(&prog, "--json: --out and --name must be "
 		    "UTF-8");
-	if (a->nr_plans > 1)
-		return opt_usage(&prog, "too many arguments");
+	if ((rc = opt_plan_operand(&prog, a->nr_plans)) != PV_EXIT_OK)
+		return rc;
 	if (a->b.xen) {
 		/*
 		 * A signal during a xen build: the backend sees it between

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * prefetch.c: finalize --prefetch IMAGE (finalize.h), the kernel read on a
  * thread of its own while the plan comes down the pipe.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sim.c: the sim backend, pvbuild's stand-in for a hypervisor.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sim.h: what the sim backend's three files share. sim.c is the machine
  * (its frames, what the hypervisor records); simframes.c is where the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simdir.c: the sim's domain directory (sim.h). Everything is built in a
  * temporary directory beside DIR and renamed into place by commit, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simframes.c: where the sim puts the domain's frames (sim.h). The frames
  * are scattered over the machine as Xen hands them out, in 2 MiB

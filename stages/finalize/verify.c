@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * verify.c: the plan is what the stages would plan from the files it
  * names (finalize.h), read with the rights README's "Trust" gives them.

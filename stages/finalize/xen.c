@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen.c: the xen backend, a real PV domain through Xen's libraries
  * (Debian libxen-dev): libxenctrl for the domain, its memory, pins, event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen_domain.c: the xen backend's domain (xenbe.h): the hypervisor's
  * offer checked, the domain created paused with its size, handle and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xen_store.c: the xen backend's names (xenbe.h): the xenstore nodes
  * libxl would write for the domain, the check that its name is free, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xenbe.h: what the xen backend's files share. xen.c is the backend's
  * operations (writes through mapped windows, pins, the vCPU, commit);

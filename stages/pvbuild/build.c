@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * build.c: `pvbuild build`, the five stages as one pipe (pipeline.sh's
  * job, which is now a script over this), to the sim or to Xen. The stages

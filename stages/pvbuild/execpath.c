@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * execpath.c: where the stages are. Two builds of this one file decide it
  * when pvbuild is compiled, never by guessing at run time: the tree's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pvbuild: the one command on the PATH. `pvbuild STAGE ARGS` runs the
  * stage program of that name from the stages' directory, as git runs its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pvbuild.h: the front end's parts. `pvbuild` finds the stages and starts
  * them (git-style: `pvbuild layout ...` is the program layout); `pvbuild

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * run.c: starting the stages and waiting for them, as a shell runs a
  * pipeline, without a shell: posix_spawn (a vfork and an exec each, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * show: the arrangement of a plan, or of a sim domain through its
  * plan.json, as finalize prints it (common/plan/arrangement.c), or with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * show.h: what show's main and its picture share. main.c reads the command
  * line and the plan; svg.c draws the plan's arrangement.

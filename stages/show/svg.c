@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * svg.c: the arrangement as a picture (show.h), so that an auditor can
  * look at the bootstrap region instead of reading addresses. The region

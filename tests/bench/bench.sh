@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # bench.sh: the table of targets, every row measured in this one
 # run, each figure the median of RUNS runs (at least 3) with its ratio to
 # the row it is judged against:

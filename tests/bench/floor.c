@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * floor: the time to only decompress a kernel's payload with the library
  * elfinfo uses, the floor the bench compares the pipeline with. It reads

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # xen.sh RUNS: the Xen rows of make bench. Boots the Xen VM of the tests
 # once (tests/xenvm/xenvm.sh run) with the batch tests/bench/xenbatch.sh:
 # Debian's Linux with a busybox initramfs at 256 MiB, built RUNS times by

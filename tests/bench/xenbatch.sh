@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # xenbatch.sh: the Xen rows of make bench, run in the Xen VM's dom0
 # (busybox sh, as /batch/run.sh) by tests/bench/xen.sh.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * count.c: an LD_PRELOAD library for tests/cache.bats that counts
  * decompressions and hashing. Every gzip stream a program starts to

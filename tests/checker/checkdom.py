@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """checkdom.py: check a domain built by `finalize --backend sim` for xen-1.3,
 xen-3.0-x86_64 or xen-3.0-x86_32p (which one: from the kernel itself).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """damage.py: damage a built sim domain in place, for negative tests.
 
     damage.py DIR KIND      edit DIR's files (never a copy: make one first)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Make a corpus of mutated guest kernel images for differential testing.
 
 usage: mutate.py [--seed S] [--count N] [--linux N] [--vmlinux N]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Run pvbuild's elfinfo and Xen's parser (build/xenparse) on a corpus and
 classify every image by how the two answer.
 

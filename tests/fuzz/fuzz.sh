@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fuzz.sh: run, replay and save the libFuzzer targets (Makefile, "Fuzzing").
 #
 #   fuzz.sh run SECONDS TARGET...  fuzz each TARGET for SECONDS from the seed

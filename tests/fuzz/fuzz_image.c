@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_image.c: libFuzzer target for the kernel image reader, as elfinfo
  * uses it: the input is an untrusted image file's bytes, decoded the way

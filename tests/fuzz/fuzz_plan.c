@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_plan.c: libFuzzer target for the plan readers. The first byte picks
  * the stage whose reader runs (its low two bits: layout, populate,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * message.h: what the fuzz targets ask of every error message: one line
  * that a program prints as it is (README, "Exit codes"), so that no input

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """mkseeds.py OUTDIR: the fuzzers' seed corpus, made from what the suite has.
 
 OUTDIR/fuzz_image/  every test guest (build/guests/*.elf, *.gz), every

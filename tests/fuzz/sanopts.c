@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sanopts.c: the sanitizer runtime's defaults for the programs built with
  * SAN=1 (Makefile, "Sanitizers"), so that they hold whoever runs them:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Golden plans for layout.bats, populate.bats and pagetables.bats.
 #
 # Each stage is run alone on a committed input and its whole output plan is

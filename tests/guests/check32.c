@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check32.c: the self-checking 32-bit test guests, built twice: with
  * CHECK_XEN13 the xen-1.3 guest check13 (the seed's ABI, docs/xen-1.3.md:

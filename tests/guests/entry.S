@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Entry point and ABI declaration of the pvbuild test guests.
  *

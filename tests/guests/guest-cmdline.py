@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """guest-cmdline.py PAGES [INITRD]: the command line a self-checking test
 guest (x64-guest.c, check32.c) checks itself against:
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The C part of the pvbuild test guests: report on the debug console what
  * the guest finds of its boot environment. Each check is one function

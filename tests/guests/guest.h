@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared definitions of the pvbuild test guests: freestanding ELF32 i386
  * kernels for the xen-1.3 ABI (docs/xen-1.3.md). Included by C and by

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Write the initrd fixture of the pvbuild tests.
 
 usage: mkinitrd.py SIZE OUT

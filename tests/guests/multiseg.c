@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * What the multiseg guest adds to the others: bytes for a segment the
  * builder must not load, data in a segment that does not start on a page

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The declaration of notes-legacy-pae: an x86_32 PAE xen-3.0 guest that
  * has no ELF notes and says what it is in a __xen_guest section string, as

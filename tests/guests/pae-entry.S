@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Entry point, hypercall page and initialised data of the x86_32 PAE
  * xen-3.0 test guests (pae-basic, pae-bimodal, notes-legacy-pae).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The C part of the x86_32 PAE xen-3.0 test guests: say on the debug
  * console that the guest was entered, then report what it finds of its boot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Xen ELF notes of the x86_32 PAE guests (<xen/elfnote.h>), in the
  * shape of old 32-bit XenLinux: p_paddr == p_vaddr, so PADDR_OFFSET equals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Initialised data of a known pattern, more than a page long: guest_main
  * checks that the builder copied every byte of it from the image.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * x64-check.h: what the x86_64 test guest's self-checks (x64-guest.c)
  * need and a freestanding kernel has no library for: console output, the

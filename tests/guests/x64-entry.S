@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Entry point, hypercall page and initialised data of the x86_64 xen-3.0
  * test guests (x64-basic, x64-nop2m, notes-sections).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The C part of the x86_64 xen-3.0 test guests (x64-basic, x64-nop2m,
  * notes-sections): check the boot environment from the inside, one line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * The Xen ELF notes of the x86_64 guests (<xen/elfnote.h>), with the values
  * Debian's x86_64 Linux declares. Built twice: as it is for x64-basic and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * x64-xen.h: the x86_64 test guest on the real hypervisor (x64-xen.elf,
  * x64-guest.c built with X64_ON_XEN). Included by x64-check.h in place of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Shared definitions of the pvbuild xen-3.0 test guests (x64-*, pae-*,
  * notes-*): freestanding kernels for the two modern PV ABIs, x86_64 and

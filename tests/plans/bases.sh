@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # bases.sh OUTDIR: the valid plans tests/plans/mutate.py starts from, made
 # by the pipeline's first four stages from the test guests (make guests).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # mockfinalize.sh: a wrong finalize, for tests/plans.bats to show that
 # run.py catches each kind of finding. It takes finalize's arguments
 # (--backend sim --out DIR PLAN) and misbehaves as MOCK_MODE says:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Make semantic mutants of valid plans, to search the untrusted-plan class.
 
 usage: mutate.py [--seed S] [--count N] BASEDIR OUTDIR

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Feed plan mutants to finalize and judge each by an oracle that shares no
 code with the builder.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Inputs and drivers for tests/robust.bats (fault injection, bombs, caps).
 
 usage: robust.py COMMAND ARGS...

@@ -1,8 +1,10 @@
+# SPDX-License-Identifier: ISC
 # scenarios.sh: the batch tests/xen.bats runs in the Xen VM's dom0
 # (busybox sh, as /batch/run.sh). It reports facts as "@@XENVM SCENARIO
 # WHAT ..." lines; tests/xen.bats judges them. Every wait is bounded.
 #
-# /batch holds bin/ (pvbuild's programs), img/linux (Debian's kernel, the
+# /batch holds bin/ (pvbuild's programs, the front end pvbuild among
+# them, which starts the stages beside it), img/linux (Debian's kernel, the
 # dom0's own), img/grub64, img/grub32 (PV GRUB) and img/initrd.gz (a
 # busybox initramfs whose /init prints "@@GUEST " and the kernel command
 # line, then powers off), img/x64-xen (the self-checking x86_64 test guest
@@ -98,9 +100,12 @@ mark "s4 abi rc=$? stdout=$(wc -c </tmp/out)"
 mark "s4 abi err $(cat /tmp/s4-abi.err)"
 mark "s4 after $(leftovers)"
 
-# 1: Debian's Linux built by pvbuild boots, prints its marker, powers off.
+# 1: Debian's Linux built by pvbuild build, as a user on a dom0 types it,
+# boots, prints its marker, powers off.
 t0=$(up)
-build s1-linux /batch/img/linux $MEM "console=hvc0 quiet pvtag=s1" >/tmp/out
+pvbuild build /batch/img/linux --memory $MEM --initrd /batch/img/initrd.gz \
+	--cmdline "console=hvc0 quiet pvtag=s1" --backend xen --name s1-linux \
+	>/tmp/out 2>/tmp/s1-linux.err
 mark "s1 build rc=$? took=$(since "$t0") domid=$(domid s1-linux)"
 sed 's/^/@@XENVM s1 out /' /tmp/out
 mark "s1 err $(cat /tmp/s1-linux.err)"
@@ -116,9 +121,11 @@ mark "s1 destroy rc=$?"
 mark "s1 after $(leftovers)"
 tail -n 5 "$LOGS/guest-s1-linux.log" 2>/dev/null | sed 's/^/@@XENVM s1 log /'
 
-# 2: PV GRUB built by pvbuild shows its banner.
+# 2: PV GRUB built by pvbuild build, the front end as a user types it
+# on a dom0, shows its banner.
 t0=$(up)
-build s2-grub /batch/img/grub64 64M "" >/tmp/out
+pvbuild build /batch/img/grub64 --memory 64M --backend xen --name s2-grub \
+	>/tmp/out 2>/tmp/s2-grub.err
 mark "s2 build rc=$? took=$(since "$t0") domid=$(domid s2-grub)"
 mark "s2 err $(cat /tmp/s2-grub.err)"
 mark "s2 console $(wait_console s2-grub 'GNU GRUB' 60)"
