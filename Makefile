@@ -43,10 +43,11 @@ Q = @
 endif
 
 STAGES = elfinfo layout populate pagetables finalize
-PROGRAMS = $(addprefix bin/,$(STAGES))
+# show is no stage: it reads any plan and prints or draws its arrangement.
+PROGRAMS = $(addprefix bin/,$(STAGES)) bin/show
 # The plan has a folder of its own (common/plan/), a file per member.
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
-	pagetables.c guard.c document.c)
+	pagetables.c guard.c document.c arrangement.c)
 # A file per guest type (common/guest/guest.h).
 GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 	xen3_members.c)
@@ -68,8 +69,11 @@ FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/simframes.c \
 	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c
 FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
+# show has a folder too (stages/show/): its main and its picture.
+SHOW_SRCS = stages/show/main.c stages/show/svg.c
+SHOW_OBJS = $(SHOW_SRCS:%.c=build/%.o)
 STAGE_OBJS = $(filter-out build/stages/finalize.o,$(STAGES:%=build/stages/%.o)) \
-	$(FINALIZE_OBJS)
+	$(FINALIZE_OBJS) $(SHOW_OBJS)
 DEPS = $(LIB_OBJS:.o=.d) $(STAGE_OBJS:.o=.d)
 
 # Debian packages the build, the demo and the suite need.
@@ -78,7 +82,7 @@ DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
 	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang mandoc \
 	man-db dpkg-dev git \
-	libclang-rt-14-dev llvm qemu-system-x86 cpio strace
+	libclang-rt-14-dev llvm qemu-system-x86 cpio strace libxml2-utils
 
 all: $(PROGRAMS)
 
@@ -116,6 +120,11 @@ bin/finalize: $(FINALIZE_OBJS) build/libpvbuild.a
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
+
+bin/show: $(SHOW_OBJS) build/libpvbuild.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PV_LIBS)
 
 -include $(DEPS)
 
@@ -623,12 +632,13 @@ clean:
 # plan's JSON Schemas (schemas/). The man pages name the installed
 # directories as /usr/local, rewritten to PREFIX's as they are installed.
 # uninstall removes exactly what install put, the programs too (only
-# pvbuild in BINDIR, the stages and boot in LIBEXECDIR), and the
+# pvbuild in BINDIR, the stages, show and boot in LIBEXECDIR), and the
 # directories that are pvbuild's alone, never a shared one such as man1.
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/pvbuild
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-MAN1 = man/pvbuild.1 $(STAGES:%=man/pvbuild-%.1) man/pvbuild-boot.1
+MAN1 = man/pvbuild.1 $(STAGES:%=man/pvbuild-%.1) man/pvbuild-boot.1 \
+	man/pvbuild-show.1
 MAN5 = man/pvbuild-plan.5
 SCHEMAS = $(wildcard schemas/*.json)
 
@@ -647,7 +657,7 @@ install-data:
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pvbuild
-	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(STAGES) boot)
+	rm -f $(addprefix $(DESTDIR)$(LIBEXECDIR)/,$(PROGRAMS:bin/%=%) boot)
 	rm -f $(MAN1:man/%=$(DESTDIR)$(MANDIR)/man1/%) \
 		$(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(SCHEMAS:schemas/%=$(DESTDIR)$(DATADIR)/schemas/%)

@@ -17,12 +17,12 @@ _pvbuild() {
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		_pvbuild_reply -W 'build elfinfo layout populate pagetables
-			finalize boot help --exec-path --help --version' -- "$cur"
+			finalize boot show help --exec-path --help --version' -- "$cur"
 		return
 	fi
 	if [ "${COMP_WORDS[1]}" = help ]; then
 		[ "$COMP_CWORD" -eq 2 ] && _pvbuild_reply -W 'build elfinfo
-			layout populate pagetables finalize boot' -- "$cur"
+			layout populate pagetables finalize boot show' -- "$cur"
 		return
 	fi
 	case $prev in
@@ -54,10 +54,13 @@ _pvbuild() {
 	populate | pagetables)
 		opts= ;;
 	finalize)
-		opts='--backend --initrd --name --no-cache --out --paused --prefetch
-			--reserve --scatter --sync' ;;
+		opts='--backend --initrd --json --name --no-cache --out --paused
+			--prefetch --reserve --scatter --sync' ;;
 	boot)
 		opts='--timeout --with' ;;
+	show)
+		# A plan, or a sim domain's directory: files offer both.
+		opts='--svg' ;;
 	*)
 		COMPREPLY=()
 		return ;;

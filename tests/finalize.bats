@@ -32,12 +32,12 @@ dq() {
 	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1] + "/domain.json")); print(eval(sys.argv[2]))' "$@"
 }
 
-@test "finalize builds DIR with machine.mem, m2p.bin, domain.json and plan.json, and nothing else" {
+@test "finalize builds DIR with machine.mem, m2p.bin, domain.json, plan.json and arrangement.txt, and nothing else" {
 	plan_to pagetables "$GUESTS/multiseg.elf" --memory 32M --initrd "$GUESTS/initrd.img"
 	run -0 --separate-stderr "$BIN/finalize" --backend sim --out "$T/dom" "$T/4-pagetables.json"
 	[ -z "$stderr" ]
 	run ls -A "$T/dom"
-	assert_output "$(printf '%s\n' domain.json m2p.bin machine.mem plan.json)"
+	assert_output "$(printf '%s\n' arrangement.txt domain.json m2p.bin machine.mem plan.json)"
 	run ls -A "$T"
 	refute_output --partial pvbuild
 	# The machine: 256 reserved frames and 4 times the domain and its
@@ -56,7 +56,7 @@ f = b.pop("finalize"); assert a == b; assert f == {"backend": "sim", "seed": 7, 
 		"$T/4-pagetables.json" "$T/dom/plan.json"
 }
 
-@test "stdout shows the VIRTUAL MEMORY ARRANGEMENT with the plan's addresses" {
+@test "stdout shows the VIRTUAL MEMORY ARRANGEMENT with the plan's addresses and sizes" {
 	plan_to pagetables "$GUESTS/multiseg.elf" --memory 32M --initrd "$GUESTS/initrd.img"
 	run -0 --separate-stderr "$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json"
 	[ -z "$stderr" ]
@@ -65,11 +65,20 @@ f = b.pop("finalize"); assert a == b; assert f == {"backend": "sim", "seed": 7, 
 names = {"kernel": "Loaded kernel", "initrd": "Init. ramdisk", "p2m": "Phys-Mach map",
          "pagetables": "Page tables", "start_info": "Start info", "stack": "Boot stack"}
 h = lambda s: "%08x" % int(s, 16)
+def size(n):
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if n and n % (1 << shift) == 0:
+            return "%d %s" % (n >> shift, unit)
+    return "%d bytes" % n
+def row(name, rest):
+    print(" %-15s%s" % (name + ":", rest))
 print("VIRTUAL MEMORY ARRANGEMENT:")
 for r in l["regions"]:
-    print(" %s: %s->%s" % (names[r["name"]], h(r["start"]), h(r["end"])))
-print(" TOTAL: %s->%s" % (h(l["v_start"]), h(l["v_end"])))
-print(" ENTRY ADDRESS: %s" % h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
+    row(names[r["name"]], "%s->%s  %s" % (h(r["start"]), h(r["end"]),
+        size(int(r["end"], 16) - int(r["start"], 16))))
+row("TOTAL", "%s->%s  %s" % (h(l["v_start"]), h(l["v_end"]),
+    size(int(l["v_end"], 16) - int(l["v_start"], 16))))
+row("ENTRY ADDRESS", h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
 	[ "${#lines[@]}" -eq 10 ]
 	[ "$(printf '%s\n' "${lines[@]:0:9}")" = "$want" ]
 	assert_line -n 0 'VIRTUAL MEMORY ARRANGEMENT:'
@@ -77,22 +86,56 @@ print(" ENTRY ADDRESS: %s" % h(p["elfinfo"]["entry"]))' "$T/4-pagetables.json")
 	cr3=$(dq "$T/dom" 'd["vcpu"]["cr3"]')
 	si=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["populate"]["vcpu"]["si"])' "$T/4-pagetables.json")
 	assert_line -n 9 "domain: $T/dom (xen-1.3, 8192 pages, cr3 $cr3, start_info $si)"
+	# The domain keeps the arrangement, the same text.
+	[ "$(cat "$T/dom/arrangement.txt")" = "$(printf '%s\n' "${lines[@]:0:9}")" ]
+	[ "$(stat -c %a "$T/dom/arrangement.txt")" = 600 ]
 	# The addresses by hand (multiseg at 32M with the 150000-byte initrd;
 	# populate.bats has the arithmetic), for the guest the goldens were
-	# made from: kernel_end comes from the size of its .bss.
+	# made from: kernel_end comes from the size of its .bss. The sizes:
+	# 0x319120 bytes of kernel, 8 pages of p2m (8192 4-byte entries),
+	# 2 page-table pages, a page each of start info and stack, and the
+	# 4 MiB region.
 	"$PY" -c 'import json,sys; e=json.load(open(sys.argv[1]))["elfinfo"]; print(e["image"]["sha256"])' \
 		"$TOP/tests/golden/multiseg.elfinfo.json" >"$T/want.sha"
 	if [ "$(cat "$T/want.sha")" != "$(sha256sum <"$GUESTS/multiseg.elf" | cut -d' ' -f1)" ]; then
 		skip "build/guests/multiseg.elf is not the goldens' (another toolchain?)"
 	fi
-	assert_line -n 1 ' Loaded kernel: c0000000->c0319120'
-	assert_line -n 2 ' Init. ramdisk: c031a000->c033e9f0'
-	assert_line -n 3 ' Phys-Mach map: c033f000->c0347000'
-	assert_line -n 4 ' Page tables: c0347000->c0349000'
-	assert_line -n 5 ' Start info: c0349000->c034a000'
-	assert_line -n 6 ' Boot stack: c034a000->c034b000'
-	assert_line -n 7 ' TOTAL: c0000000->c0400000'
+	assert_line -n 1 ' Loaded kernel: c0000000->c0319120  3248416 bytes'
+	assert_line -n 2 ' Init. ramdisk: c031a000->c033e9f0  150000 bytes'
+	assert_line -n 3 ' Phys-Mach map: c033f000->c0347000  32 KiB'
+	assert_line -n 4 ' Page tables:   c0347000->c0349000  8 KiB'
+	assert_line -n 5 ' Start info:    c0349000->c034a000  4 KiB'
+	assert_line -n 6 ' Boot stack:    c034a000->c034b000  4 KiB'
+	assert_line -n 7 ' TOTAL:         c0000000->c0400000  4 MiB'
 	assert_line -n 8 ' ENTRY ADDRESS: c0000216'
+}
+
+@test "finalize --json prints one JSON object: backend, dir, abi, pages, cr3 and start_info, as domain.json has them" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --initrd "$GUESTS/initrd.img"
+	run -0 --separate-stderr "$BIN/finalize" --json --out "$T/dom" "$T/4-pagetables.json"
+	[ -z "$stderr" ]
+	refute_output --partial 'VIRTUAL MEMORY'
+	printf '%s\n' "$output" >"$T/result.json"
+	run -0 "$PY" -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2] + "/domain.json"))
+assert sorted(r) == ["abi", "backend", "cr3", "dir", "pages", "start_info"], r
+assert r["backend"] == "sim" and r["dir"] == sys.argv[2], r
+assert r["abi"] == "xen-1.3" and r["pages"] == 4096 == d["nr_pages"], r
+assert r["cr3"] == d["vcpu"]["cr3"] and r["start_info"] == d["vcpu"]["si"] == d["start_info"]["va"], (r, d)
+print("ok")' "$T/result.json" "$T/dom"
+	assert_output ok
+	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/result.json" "$T/result.json"
+	assert_output ''
+	# The domain still keeps its arrangement.
+	run -0 "$BIN/show" "$T/4-pagetables.json"
+	[ "$output" = "$(cat "$T/dom/arrangement.txt")" ]
+}
+
+@test "finalize --json with an --out that is not UTF-8: a usage error before anything is built" {
+	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
+	refused 2 'finalize: --json: --out and --name must be UTF-8' "$T/d"$'\xff' \
+		--json --out "$T/d"$'\xff' "$T/4-pagetables.json"
 }
 
 @test "the same scatter builds the same machine, byte for byte, under either spelling" {
@@ -364,7 +407,7 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 
 @test "--help and --version exit 0; --help lists --scatter, not its old name --seed" {
 	run -0 "$BIN/finalize" --help
-	assert_line -n 0 'usage: finalize [--backend sim] --out DIR [--initrd FILE] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]'
+	assert_line -n 0 'usage: finalize [--backend sim] --out DIR [--initrd FILE] [--json] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] [PLAN]'
 	assert_line --partial '--scatter N'
 	refute_line --partial '--seed'
 	run -0 "$BIN/finalize" --version
@@ -449,14 +492,14 @@ fsynced() {
 	# before the rename, ".dom.pvbuild-PID-XXXXXX" beside DIR.
 	tmp=$(printf '%s\n' "${lines[@]}" | grep -x "$T/\.dom\.pvbuild-[0-9]*-[A-Za-z0-9]*" | head -n 1)
 	[ -n "$tmp" ] || fail "no fsync of the temporary directory: ${lines[*]}"
-	for f in machine.mem m2p.bin domain.json plan.json; do
+	for f in machine.mem m2p.bin domain.json plan.json arrangement.txt; do
 		[ -f "$T/dom/$f" ]
 		assert_line "$tmp/$f"
 	done
 	# After the rename, the parent that now holds DIR.
 	assert_line "$T"
 	[ "${lines[-1]}" = "$T" ]
-	[ "${#lines[@]}" -eq 6 ]
+	[ "${#lines[@]}" -eq 7 ]
 }
 
 @test "finalize without --sync calls no fsync: the rename alone makes the domain whole or absent" {

@@ -167,7 +167,7 @@ fake_apt() {
 		run mandoc -Tlint -Wwarning "$f"
 		[ -z "$output" ] || fail "$output"
 	done
-	[ "$n" -eq 8 ]
+	[ "$n" -eq 9 ]
 }
 
 # The long options of PROGRAM [COMMAND] --help's table, one a line.
@@ -186,7 +186,7 @@ page_options() {
 
 @test "man: each program's page lists the options its --help does, and no other" {
 	local p page missing extra
-	for p in elfinfo layout populate pagetables finalize boot pvbuild; do
+	for p in elfinfo layout populate pagetables finalize boot show pvbuild; do
 		[ -x "$BIN/$p" ] || { [ "$p" = pvbuild ] && continue; fail "no $BIN/$p"; }
 		page=$TOP/man/pvbuild-$p.1
 		[ "$p" != pvbuild ] || page=$TOP/man/pvbuild.1
@@ -253,7 +253,7 @@ complete_words() {
 
 @test "completion: each command's options are the ones its --help lists" {
 	local p
-	for p in elfinfo layout populate pagetables finalize boot build; do
+	for p in elfinfo layout populate pagetables finalize boot show build; do
 		if [ "$p" = build ]; then
 			[ -x "$BIN/pvbuild" ] || continue
 			set -- "$BIN/pvbuild build"
@@ -285,7 +285,7 @@ make_top() {
 	# The pages name PREFIX's directories.
 	grep -q '^\.It Pa /usr/share/pvbuild/schemas/$' "$d/usr/share/man/man5/pvbuild-plan.5"
 	! grep -rq /usr/local "$d/usr/share/man"
-	[ "$(find "$d" -type f | wc -l)" -eq $((8 + 1 + $(ls "$TOP"/schemas/*.json | wc -l))) ]
+	[ "$(find "$d" -type f | wc -l)" -eq $((9 + 1 + $(ls "$TOP"/schemas/*.json | wc -l))) ]
 	run -0 make_top uninstall DESTDIR="$d" PREFIX=/usr
 	run -0 find "$d" -type f
 	assert_output ''
@@ -299,7 +299,7 @@ make_top() {
 	run -0 make_top install DESTDIR="$d" PREFIX=/usr/local
 	[ -x "$d/usr/local/bin/pvbuild" ]
 	[ "$(ls "$d/usr/local/bin")" = pvbuild ]
-	for f in elfinfo layout populate pagetables finalize boot; do
+	for f in elfinfo layout populate pagetables finalize boot show; do
 		[ -x "$d/usr/local/libexec/pvbuild/$f" ]
 	done
 	for f in "$d"/usr/local/share/man/man*/*; do

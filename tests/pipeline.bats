@@ -125,7 +125,7 @@ print(json.dumps(p, indent=2, sort_keys=True))' "$BATS_TEST_TMPDIR/d/plan.json")
 }
 
 @test "every program answers --help and --version" {
-	for p in elfinfo layout populate pagetables finalize; do
+	for p in elfinfo layout populate pagetables finalize show; do
 		run -0 "$BIN/$p" --help
 		assert_output --partial "usage: $p"
 		run -0 "$BIN/$p" --version

@@ -32,7 +32,7 @@ same_domain() {
 
 @test "pvbuild STAGE runs that stage, its argv[0] its own name: each one's --version" {
 	local p
-	for p in elfinfo layout populate pagetables finalize boot; do
+	for p in elfinfo layout populate pagetables finalize boot show; do
 		run -0 "$BIN/pvbuild" "$p" --version
 		assert_output --regexp "^$p \\(pvbuild\\) [0-9]"
 	done
@@ -111,7 +111,7 @@ same_domain() {
 	assert_output 7
 }
 
-@test "pvbuild build --keep saves the four plans the stages make, and the same domain" {
+@test "pvbuild build --keep saves the four plans the stages make, the arrangement, and the same domain" {
 	run -0 "$BIN/pvbuild" build "$GUESTS/basic.elf" --memory 16M \
 		--cmdline quiet --out "$T/d" --keep "$T/k/plans"
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M --cmdline quiet
@@ -120,7 +120,10 @@ same_domain() {
 		cmp "$T/$f.json" "$T/k/plans/$f.json"
 	done
 	run ls "$T/k/plans"
-	assert_output "$(printf '%s.json\n' 1-elfinfo 2-layout 3-populate 4-pagetables)"
+	assert_output "$(printf '%s\n' 1-elfinfo.json 2-layout.json 3-populate.json 4-pagetables.json arrangement.txt)"
+	# The arrangement finalize printed, as the domain keeps it too.
+	cmp "$T/k/plans/arrangement.txt" "$T/d/arrangement.txt"
+	"$BIN/show" "$T/4-pagetables.json" | cmp - "$T/k/plans/arrangement.txt"
 	by_hand "$T/ref" "$GUESTS/basic.elf" --memory 16M --cmdline quiet >/dev/null
 	same_domain "$T/d" "$T/ref"
 	# A PLANDIR that exists is a usage error, and is left as it was.
@@ -266,7 +269,7 @@ same_domain() {
 	run -0 ls -A "$T/root/usr/local/bin"
 	assert_output pvbuild
 	run -0 ls "$T/root/usr/local/libexec/pvbuild"
-	assert_output "$(printf '%s\n' boot elfinfo finalize layout pagetables populate)"
+	assert_output "$(printf '%s\n' boot elfinfo finalize layout pagetables populate show)"
 	local pv=$T/root/usr/local/bin/pvbuild
 	# Built for /usr/local, whatever DESTDIR it was copied under.
 	run -0 "$pv" --exec-path
@@ -279,6 +282,9 @@ same_domain() {
 	cd "$T"
 	run -0 --separate-stderr "$pv" build "$GUESTS/basic.elf" --memory 16M --out D
 	assert_line --partial 'domain: D (xen-1.3'
+	run -0 "$pv" show D
+	[ "$(head -n 9 <<<"$output")" = "$(cat D/arrangement.txt)" ]
+	assert_line -n 9 --partial 'domain: D (xen-1.3'
 	cd "$TOP"
 	by_hand "$T/ref" "$GUESTS/basic.elf" --memory 16M >/dev/null
 	same_domain "$T/D" "$T/ref"

@@ -287,7 +287,7 @@ fails_cleanly() {
 	"$BIN/finalize" --out "$T/ref" "$T/4-pagetables.json" >/dev/null
 	"$PY" "$R" check-domain "$T/mnt/dom" "$T/ref"
 	# Every file the sim writes was, at some size of the disk, the one to fail.
-	[ "$(printf '%s\n' "${names[@]}" | sort | tr '\n' ' ')" = "domain.json m2p.bin machine.mem plan.json " ]
+	[ "$(printf '%s\n' "${names[@]}" | sort | tr '\n' ' ')" = "arrangement.txt domain.json m2p.bin machine.mem plan.json " ]
 }
 
 @test "a tmpfs out of inodes: exit 3, one line, nothing left" {

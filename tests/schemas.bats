@@ -982,6 +982,36 @@ print(i["container"], i["compression"], i["payload_offset"] > 0, i["payload_size
 	assert_output --regexp "^\\\$\\.abi: 'xen-2\\.0' is not one of"
 }
 
+# finalize --json (schemas/result.json).
+
+@test "finalize --json of every ABI validates against schemas/result.json" {
+	local g
+	for g in basic.elf pae-basic.elf x64-basic.elf; do
+		plan_to pagetables "$GUESTS/$g" --memory 32M
+		rm -rf "$BATS_TEST_TMPDIR/dom"
+		"$BIN/finalize" --json --out "$BATS_TEST_TMPDIR/dom" \
+		    "$BATS_TEST_TMPDIR/4-pagetables.json" >"$BATS_TEST_TMPDIR/r.json"
+		run -0 "$PY" "$VALIDATE" "$SCHEMAS/result.json" "$BATS_TEST_TMPDIR/r.json"
+		assert_output ''
+	done
+}
+
+@test "schemas/result.json refuses an unknown member, a sim result with a domid, a cr3 in decimal and a xen result without its name" {
+	local edit
+	plan_to pagetables "$GUESTS/basic.elf" --memory 32M
+	"$BIN/finalize" --json --out "$BATS_TEST_TMPDIR/dom" \
+	    "$BATS_TEST_TMPDIR/4-pagetables.json" >"$BATS_TEST_TMPDIR/r.json"
+	for edit in 'p["extra"] = 1' 'p["domid"] = 3' 'p["cr3"] = 4096' \
+	    'p["backend"] = "xen"; p["domid"] = 3; del p["dir"]'; do
+		edit_plan "$BATS_TEST_TMPDIR/r.json" "$BATS_TEST_TMPDIR/bad.json" "$edit"
+		refused_by result
+	done
+	# The unedited one passes: the edits are what fail.
+	edit_plan "$BATS_TEST_TMPDIR/r.json" "$BATS_TEST_TMPDIR/bad.json" \
+	    'p["backend"] = "xen"; p["domid"] = 3; p["name"] = "a"; del p["dir"]'
+	run -0 "$PY" "$VALIDATE" "$SCHEMAS/result.json" "$BATS_TEST_TMPDIR/bad.json"
+}
+
 # tests/validate.py itself.
 
 @test "validate.py names each file when given several, and exits 1 if any fails" {

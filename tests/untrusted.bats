@@ -166,7 +166,7 @@ p['layout']['initrd'].update(path='/etc/shadow', sha256='$sum')"
 	"$BIN/finalize" --out "$T/dom" "$T/plan.json" >/dev/null
 	[ "$(stat -c %a "$T/dom")" = 700 ]
 	run stat -c '%a %n' "$T/dom"/*
-	assert_output "$(printf '600 %s\n' "$T/dom/domain.json" "$T/dom/m2p.bin" "$T/dom/machine.mem" "$T/dom/plan.json")"
+	assert_output "$(printf '600 %s\n' "$T/dom/arrangement.txt" "$T/dom/domain.json" "$T/dom/m2p.bin" "$T/dom/machine.mem" "$T/dom/plan.json")"
 }
 
 # --- 3. Never read more than the plan says ---

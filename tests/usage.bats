@@ -138,7 +138,7 @@ on_tty() {
 
 @test "-h prints what --help prints, on stdout, exit 0, for every program" {
 	local p
-	for p in elfinfo layout populate pagetables finalize boot; do
+	for p in elfinfo layout populate pagetables finalize boot show; do
 		run -0 --separate-stderr "$BIN/$p" --help
 		local help=$output
 		[[ ${lines[0]} == "usage: $p "* ]]
@@ -164,6 +164,8 @@ abbreviations() {
 	finalize --o $T/dom $T/p.json
 	boot --time 5 $T/dom
 	boot --wi kvm $T/dom
+	finalize --js --out $T/dom $T/p.json
+	show --sv $T/p.json
 	EOF
 }
 

@@ -80,7 +80,7 @@ check_root(struct plan *p, const char *name, const char *stage,
 	size_t i, me;
 
 	for (me = 0; me < NR_STAGES; me++)
-		if (strcmp(stage, stage_order[me]) == 0)
+		if (stage != NULL && strcmp(stage, stage_order[me]) == 0)
 			break;
 	if (p->root == NULL)
 		return pv_fail(e, PV_EXIT_INPUT, "%s:%d:%d: %s", name, je->line,
@@ -108,11 +108,27 @@ check_root(struct plan *p, const char *name, const char *stage,
 			return pv_fail(e, PV_EXIT_INPUT, "%s: %s: already in the "
 			    "plan (was the stage run twice?)", name, k);
 	}
+	/*
+	 * A plan to look at (no stage: show): any from layout on. Its
+	 * members are those before the first it lacks, and none may follow.
+	 */
+	if (stage == NULL) {
+		for (me = 0; me < NR_STAGES &&
+		    json_object_get(p->root, stage_order[me]) != NULL; me++)
+			;
+		for (i = me + 1; i < NR_STAGES; i++)
+			if (json_object_get(p->root, stage_order[i]) != NULL)
+				break;
+		if (me < 2 || i < NR_STAGES)
+			return pv_fail(e, PV_EXIT_INPUT, "%s: %s: missing (run "
+			    "%s first)", name, stage_order[me], stage_order[me]);
+	}
 	for (i = 0; i < me && i < NR_STAGES; i++)
 		if (json_object_get(p->root, stage_order[i]) == NULL)
 			return pv_fail(e, PV_EXIT_INPUT, "%s: %s: missing (run "
 			    "%s first)", name, stage_order[i], stage_order[i]);
-	if (parse_members(p, me, e) < 0)
+	/* No reader takes the finalize member: a record, not a plan. */
+	if (parse_members(p, me < NR_STAGES - 1 ? me : NR_STAGES - 1, e) < 0)
 		return pv_wrap(e, "%s", name);
 	return 0;
 }

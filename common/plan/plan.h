@@ -169,7 +169,9 @@ struct plan {
 /*
  * Read a plan from `path` ("-" or NULL: stdin) and check every member it
  * holds, in order. `stage` is the reader's own member: the plan must hold
- * every member before it and none from it on.
+ * every member before it and none from it on. `stage` NULL reads a plan
+ * only to look at it (show): one of any stage from layout on, a sim
+ * domain's plan.json with its finalize member too.
  */
 int plan_read(const char *path, const char *stage, struct plan *,
     struct pv_err *);

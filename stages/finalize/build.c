@@ -4,11 +4,11 @@
  * writes, the p2m list, the page tables, start_info, shared_info and the
  * hypercall page, then the record and the report.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrangement.h"
 #include "finalize.h"
 #include "guest.h"
 
@@ -170,52 +170,46 @@ write_hypercall_page(struct hv *hv, const struct plan_populate *pp,
 	return hv->ops->hypercall_page(hv, pp->hypercall_pfn, e);
 }
 
-static void
-report(const struct plan *p, const struct hv *hv, uint64_t cr3)
+/*
+ * What finalize prints once the domain is built (README, "The pipeline"):
+ * the arrangement and the domain's line, or with --json one JSON object.
+ * Made into *out before the domain is committed, so that once it exists
+ * only the write to standard output can fail.
+ */
+static int
+report(const struct plan *p, const struct backend *b, const struct hv *hv,
+    uint64_t cr3, char **out, struct pv_err *e)
 {
-	static const char *const label[NR_REGIONS] = {
-		[REGION_KERNEL] = "Loaded kernel",
-		[REGION_INITRD] = "Init. ramdisk",
-		[REGION_P2M] = "Phys-Mach map",
-		[REGION_PAGETABLES] = "Page tables",
-		[REGION_START_INFO] = "Start info",
-		[REGION_STACK] = "Boot stack",
-		[REGION_XENSTORE] = "Xenstore",
-		[REGION_CONSOLE] = "Console",
-	};
-	/* Room for any --out hv_sim_check_out takes, escaped whole. */
-	char where[4 * PATH_MAX + 1];
-	const struct plan_layout *l = p->layout;
-	const struct plan_region *r = l->regions;
-	const enum plan_region_id *order;
-	int w = p->elfinfo->abi->word == 8 ? 16 : 8;
-	size_t i, n;
+	char cr3_hex[19], si_hex[19];
+	char *text = NULL;
+	json_t *j;
+	int n;
 
-	order = plan_region_order(p->elfinfo->abi, &n);
-	printf("VIRTUAL MEMORY ARRANGEMENT:\n");
-	for (i = 0; i < n; i++)
-		printf(" %s: %0*llx->%0*llx\n", label[order[i]], w,
-		    (unsigned long long)r[order[i]].start, w,
-		    (unsigned long long)r[order[i]].end);
-	printf(" TOTAL: %0*llx->%0*llx\n", w, (unsigned long long)l->v_start,
-	    w, (unsigned long long)l->v_end);
-	printf(" ENTRY ADDRESS: %0*llx\n", w,
-	    (unsigned long long)p->elfinfo->entry);
-	if (l->has_initrd_pfn)
-		printf(" Init. ramdisk unmapped at pfn %llu\n",
-		    (unsigned long long)l->initrd_pfn);
-	if (l->p2m_map.present)
-		printf(" Phys-Mach map mapped apart: %0*llx at pfn %llu\n", w,
-		    (unsigned long long)l->p2m_map.va,
-		    (unsigned long long)l->p2m_map.pfn);
-	/*
-	 * The domain's name comes from outside (--out): escaped, so that
-	 * this is one line whatever it holds.
-	 */
-	pv_escape(where, sizeof(where), hv->where, strlen(hv->where));
-	printf("domain: %s (%s, %llu pages, cr3 0x%llx, start_info 0x%llx)\n",
-	    where, p->elfinfo->abi->name, (unsigned long long)hv->nr_pages,
-	    (unsigned long long)cr3, (unsigned long long)p->populate->vcpu.si);
+	if (b->json) {
+		/* main took only UTF-8 names: JSON strings are UTF-8. */
+		j = json_pack("{s:s, s:s, s:I, s:s, s:s}", "abi",
+		    p->elfinfo->abi->name, "backend", b->xen ? "xen" : "sim",
+		    "pages", (json_int_t)hv->nr_pages, "cr3",
+		    plan_hex(cr3, cr3_hex), "start_info",
+		    plan_hex(p->populate->vcpu.si, si_hex));
+		if (j != NULL && (b->xen ? json_object_set_new(j, "domid",
+		    json_integer(hv->domid)) == 0 && json_object_set_new(j,
+		    "name", json_string(hv->name)) == 0 :
+		    json_object_set_new(j, "dir", json_string(hv->where)) == 0))
+			text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_decref(j);
+		n = text == NULL ? -1 : asprintf(out, "%s\n", text);
+		free(text);
+		if (n < 0) {
+			*out = NULL;
+			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		}
+		return 0;
+	}
+	if ((*out = strdup(hv->arrangement)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	return arrangement_domain(out, hv->where, p->elfinfo->abi->name,
+	    hv->nr_pages, cr3, p->populate->vcpu.si, e);
 }
 
 /*
@@ -238,6 +232,7 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
     const uint8_t *initrd, struct pv_err *e)
 {
 	struct hv *hv = NULL;
+	char *arrangement = NULL, *out = NULL;
 	uint64_t cr3;
 	int rc = -1;
 
@@ -260,12 +255,18 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
 	    write_shared_info(hv, p->populate, e) < 0 ||
 	    write_hypercall_page(hv, p->populate, e) < 0 ||
 	    plan_set(p, "finalize", record(b, hv), e) < 0 ||
-	    hv->ops->commit(hv, p, e) < 0)
+	    arrangement_text(p->elfinfo, p->layout, &arrangement, e) < 0)
 		goto out;
+	/* The sim keeps the arrangement in the domain (arrangement.txt). */
+	hv->arrangement = arrangement;
 	cr3 = hv->ops->mfn(hv, p->pagetables->top_pfn) << PV_PAGE_SHIFT;
-	report(p, hv, cr3);
+	if (report(p, b, hv, cr3, &out, e) < 0 || hv->ops->commit(hv, p, e) < 0)
+		goto out;
+	fputs(out, stdout);
 	rc = 0;
 out:
 	hv->ops->close(hv);
+	free(arrangement);
+	free(out);
 	return rc;
 }

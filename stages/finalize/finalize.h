@@ -17,6 +17,7 @@ struct backend {
 	int xen;			/* else sim */
 	const char *initrd;		/* --initrd: the caller's initrd */
 	const char *out;		/* sim */
+	int json;			/* --json: the result as JSON */
 	struct hv_sim_options sim;
 	struct hv_xen_options x;
 };

@@ -89,6 +89,10 @@ struct hv {
 	uint32_t control_evtchn;	/* xen-1.3: the domain controller's */
 	uint32_t store_port, console_port;	/* xen-3.0 event channels */
 	const char *where;		/* for messages and the report */
+	const char *arrangement;	/* the report's arrangement, set
+					   before commit (the sim keeps it) */
+	uint32_t domid;			/* xen: the domain's id and name */
+	const char *name;
 	int zeroed;			/* frames come zeroed: no zero fill */
 };
 

@@ -15,9 +15,9 @@
 
 #define PROG "finalize"
 #define SYNOPSIS "finalize [--backend sim] --out DIR [--initrd FILE] " \
-    "[--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] [--sync] " \
-    "[PLAN]\n" \
-    "       finalize --backend xen [--initrd FILE] [--name NAME] " \
+    "[--json] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] " \
+    "[--sync] [PLAN]\n" \
+    "       finalize --backend xen [--initrd FILE] [--json] [--name NAME] " \
     "[--no-cache] [--paused] [--prefetch IMAGE] [PLAN]"
 
 static const struct opt options[] = {
@@ -26,6 +26,8 @@ static const struct opt options[] = {
 	    "under (in\ndom0, as root); prints its domain id", 'b' },
 	{ "initrd", "FILE", "the initrd the plan names, named here so that it "
 	    "is read\nwith your rights (README, Trust)", 'i' },
+	{ "json", NULL, "print the result as one JSON object instead of the\n"
+	    "arrangement and the domain's line", 'j' },
 	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
 	    'n' },
 	{ "no-cache", NULL, "decompress the kernel and initrd without the "
@@ -79,6 +81,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 		case 'b': a->backend = v; break;
 		case 'i': a->b.initrd = v; break;
 		case 'C': a->no_cache = 1; break;
+		case 'j': a->b.json = 1; break;
 		case 'n':
 			/* A xenstore value and a console log's file name. */
 			if (*v == '\0' || strlen(v) > 64 ||
@@ -155,6 +158,12 @@ check_backend(struct args *a)
 	 */
 	if (!a->b.xen && hv_sim_check_out(a->b.out, &e) < 0)
 		return cli_error(PROG, &e);
+	/* JSON strings are UTF-8: --json cannot show another name. */
+	if (a->b.json && ((a->b.out != NULL && !pv_utf8_valid(a->b.out,
+	    strlen(a->b.out))) || (a->b.x.name != NULL &&
+	    !pv_utf8_valid(a->b.x.name, strlen(a->b.x.name)))))
+		return opt_usage(&prog, "--json: --out and --name must be "
+		    "UTF-8");
 	if ((rc = opt_plan_operand(&prog, a->nr_plans)) != PV_EXIT_OK)
 		return rc;
 	if (a->b.xen) {

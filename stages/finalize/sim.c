@@ -396,7 +396,9 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	}
 	rc = sim_dir_write_json(s, "domain.json", dom, e);
 	json_decref(dom);
-	if (rc < 0 || sim_dir_write_json(s, "plan.json", p->root, e) < 0)
+	if (rc < 0 || sim_dir_write_json(s, "plan.json", p->root, e) < 0 ||
+	    sim_dir_write_file(s, "arrangement.txt", hv->arrangement,
+	    strlen(hv->arrangement), e) < 0)
 		return -1;
 	return sim_dir_place(s, e);
 }

@@ -74,6 +74,9 @@ int sim_sys_fail(struct pv_err *, const struct sim *, const char *what);
  */
 int sim_dir_create(struct sim *, const char *out, struct pv_err *);
 
+/* The file `name` of the temporary (0600): the `len` bytes at buf. */
+int sim_dir_write_file(const struct sim *, const char *name, const void *buf,
+    size_t len, struct pv_err *);
 /* The file `name` of the temporary: `j` as the plans are written. */
 int sim_dir_write_json(const struct sim *, const char *name, json_t *j,
     struct pv_err *);

@@ -20,7 +20,7 @@
 #include "sim.h"
 
 static const char *const sim_files[] = {
-	"machine.mem", "m2p.bin", "domain.json", "plan.json",
+	"machine.mem", "m2p.bin", "domain.json", "plan.json", "arrangement.txt",
 };
 
 /*
@@ -37,8 +37,8 @@ sim_sys_fail(struct pv_err *e, const struct sim *s, const char *what)
 	    strerror(errno));
 }
 
-static int
-write_file(const struct sim *s, const char *name, const void *buf,
+int
+sim_dir_write_file(const struct sim *s, const char *name, const void *buf,
     size_t len, struct pv_err *e)
 {
 	char path[4096];
@@ -67,7 +67,7 @@ sim_dir_write_json(const struct sim *s, const char *name, json_t *j,
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	len = strlen(text);
 	text[len] = '\n';	/* json_dumps leaves room for the NUL */
-	rc = write_file(s, name, text, len + 1, e);
+	rc = sim_dir_write_file(s, name, text, len + 1, e);
 	free(text);
 	return rc;
 }

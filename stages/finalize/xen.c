@@ -443,6 +443,8 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 			goto fail;
 		}
 	}
+	x->hv.domid = x->domid;
+	x->hv.name = x->name;
 	if (xen_populate(x, e) < 0)
 		goto fail;
 	shinfo = x->hv.shared_info_mfn;

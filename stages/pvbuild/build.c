@@ -19,6 +19,9 @@
 #include "opt.h"
 #include "pvbuild.h"
 
+/* What --keep saves: the four plans and the arrangement. */
+#define KEEP_FILES 5
+
 #define SYNOPSIS "pvbuild build KERNEL --memory SIZE [--initrd FILE] " \
     "[--cmdline STRING] [--keep PLANDIR]\n" \
     "                     [--no-cache] [--backend sim] --out DIR " \
@@ -35,8 +38,8 @@ static const struct opt options[] = {
 	{ "cmdline", "STRING", "the kernel command line", 'c' },
 	{ "initrd", "FILE", "initial ramdisk, plain or gzip'd", 'i' },
 	{ "keep", "PLANDIR", "save the plan after each stage in PLANDIR (made "
-	    "here; must\nnot exist) as 1-elfinfo.json ... 4-pagetables.json",
-	    'k' },
+	    "here; must\nnot exist) as 1-elfinfo.json ... 4-pagetables.json, "
+	    "and\nthe arrangement as arrangement.txt", 'k' },
 	{ "memory", "SIZE", "the domain's memory: digits with K, M or G; bare "
 	    "is MiB", 'm' },
 	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
@@ -140,18 +143,20 @@ add_value(struct run_stage *s, char *option, char *value)
 }
 
 /*
- * The five stages' argv. `plans` holds the four plan files with --keep
- * (each stage after elfinfo then reads the one before it), else NULL.
+ * The five stages' argv. `plans` holds the four plan files and
+ * arrangement.txt with --keep (each stage after elfinfo then reads the
+ * one before it, and show writes the arrangement of the last), else NULL.
  */
 static void
-stages(struct build *b, char plans[4][PATH_MAX], struct run_stage *s)
+stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
+    struct run_stage *s)
 {
 	static char *names[] = { "elfinfo", "layout", "populate",
-	    "pagetables", "finalize" };
+	    "pagetables", "finalize", "show" };
 	int i;
 
-	memset(s, 0, 5 * sizeof(*s));
-	for (i = 0; i < 5; i++)
+	memset(s, 0, 6 * sizeof(*s));
+	for (i = 0; i < 6; i++)
 		add(&s[i], names[i]);
 	add_value(&s[1], "--memory", b->memory);
 	add_value(&s[1], "--initrd", b->initrd);
@@ -183,6 +188,12 @@ stages(struct build *b, char plans[4][PATH_MAX], struct run_stage *s)
 		add(&s[i + 1], "--");
 		add(&s[i + 1], plans[i]);
 	}
+	/* With --keep, show saves the arrangement beside the plans. */
+	if (plans != NULL) {
+		add(&s[5], "--");
+		add(&s[5], plans[3]);
+		s[5].out = plans[4];
+	}
 }
 
 /* mkdir -p: PLANDIR and the directories above it that are missing. */
@@ -213,10 +224,11 @@ make_dirs(const char *path, struct pv_err *e)
  * there already is a usage error, as it was in pipeline.sh.
  */
 static int
-make_keep(const char *keep, char plans[4][PATH_MAX], int *status)
+make_keep(const char *keep, char plans[KEEP_FILES][PATH_MAX], int *status)
 {
-	static const char *files[] = { "1-elfinfo.json", "2-layout.json",
-	    "3-populate.json", "4-pagetables.json" };
+	static const char *files[KEEP_FILES] = { "1-elfinfo.json",
+	    "2-layout.json", "3-populate.json", "4-pagetables.json",
+	    "arrangement.txt" };
 	struct stat st;
 	struct pv_err e;
 	int i, len;
@@ -225,7 +237,7 @@ make_keep(const char *keep, char plans[4][PATH_MAX], int *status)
 		*status = opt_usage(&prog, "--keep: %s already exists", keep);
 		return -1;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < KEEP_FILES; i++) {
 		len = snprintf(plans[i], PATH_MAX, "%s/%s", keep, files[i]);
 		if (len < 0 || len >= PATH_MAX) {
 			pv_fail(&e, PV_EXIT_INPUT, "--keep: %s: name too long",
@@ -286,9 +298,9 @@ open_std(void)
 int
 pvb_build(int argc, char **argv)
 {
-	static char plans[4][PATH_MAX];
+	static char plans[KEEP_FILES][PATH_MAX];
 	char cache[PATH_MAX] = "";
-	struct run_stage s[5];
+	struct run_stage s[6];
 	struct run_result r = { 0, 0 };
 	struct build b;
 	struct pv_err e;
@@ -309,7 +321,7 @@ pvb_build(int argc, char **argv)
 	rc = b.no_cache ? private_cache(cache, sizeof(cache), &e) : 0;
 	if (rc == 0) {
 		stages(&b, b.keep != NULL ? plans : NULL, s);
-		rc = b.keep != NULL ? run_chain(dir, s, 5, &r, &e) :
+		rc = b.keep != NULL ? run_chain(dir, s, 6, &r, &e) :
 		    run_pipe(dir, s, 5, &r, &e);
 	}
 	status = rc < 0 ? pvb_error(&e) : r.status;

@@ -35,13 +35,15 @@ static const struct opt_prog prog = { "pvbuild", SYNOPSIS,
 	"  finalize    builds the planned domain through a backend (sim or "
 	"xen)\n"
 	"  boot        starts a sim domain in KVM or QEMU\n"
+	"  show        prints or draws the arrangement of a plan or a sim "
+	"domain\n"
 	"  help CMD    CMD --help\n"
 	"The stages are programs of their own in the --exec-path directory\n"
 	"($PVBUILD_EXEC_PATH when set).", options };
 
 /* The stages and the other programs pvbuild starts by name. */
 static char *const commands[] = { "elfinfo", "layout", "populate",
-	"pagetables", "finalize", "boot", NULL };
+	"pagetables", "finalize", "boot", "show", NULL };
 
 int
 pvb_error(const struct pv_err *e)

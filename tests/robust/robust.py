@@ -19,9 +19,9 @@ usage: robust.py COMMAND ARGS...
                           e.g. layout.regions or pagetables.tables.0.maps)
                           holding its first element N times
   check-domain DIR REF    checks that sim domain DIR is whole: exactly the
-                          four files, domain.json and plan.json parse,
+                          five files, domain.json and plan.json parse,
                           machine.mem and m2p.bin have the sizes domain.json
-                          gives, and all four hold the very bytes of the
+                          gives, and all five hold the very bytes of the
                           uninterrupted build REF (machine.mem compared
                           where either file has data, so a sparse machine
                           of many GiB takes milliseconds)
@@ -196,7 +196,8 @@ def big_array(src, out, path, n):
         f.write(text.replace('"@ARRAY@"', "[" + ",".join([elem] * n) + "]"))
 
 
-FILES = ["domain.json", "m2p.bin", "machine.mem", "plan.json"]
+FILES = ["arrangement.txt", "domain.json", "m2p.bin", "machine.mem",
+         "plan.json"]
 
 
 def data_ranges(f):
@@ -245,7 +246,7 @@ def domain_problem(d, ref):
     size = os.path.getsize(os.path.join(d, "m2p.bin"))
     if size != m["frames"] * dom["m2p"]["entry_size"]:
         return "m2p.bin is %d bytes for %d frames" % (size, m["frames"])
-    for name in ("domain.json", "plan.json", "m2p.bin"):
+    for name in ("domain.json", "plan.json", "m2p.bin", "arrangement.txt"):
         if open(os.path.join(d, name), "rb").read() != \
                 open(os.path.join(ref, name), "rb").read():
             return "%s differs from the uninterrupted build's" % name

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * arrangement.c: the VIRTUAL MEMORY ARRANGEMENT (arrangement.h). The
+ * seed, Xen 1.3's xc_linux_build.c, printed the bootstrap region's parts
+ * as ranges only; the ranges are kept under its headings, so that a reader
+ * of the seed recognises them, and each gains its size, which an auditor
+ * would otherwise work out by hand. A part the guest takes outside the
+ * region (xen-3.0's MOD_START_PFN initrd and INIT_P2M list) is shown where
+ * it is instead of as the empty range the region keeps at its place.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arrangement.h"
+
+static const char *const label[NR_REGIONS] = {
+	[REGION_KERNEL] = "Loaded kernel",
+	[REGION_INITRD] = "Init. ramdisk",
+	[REGION_P2M] = "Phys-Mach map",
+	[REGION_PAGETABLES] = "Page tables",
+	[REGION_START_INFO] = "Start info",
+	[REGION_STACK] = "Boot stack",
+	[REGION_XENSTORE] = "Xenstore",
+	[REGION_CONSOLE] = "Console",
+};
+
+size_t
+arrangement_rows(const struct plan_elfinfo *ei, const struct plan_layout *l,
+    struct arrangement_row *rows)
+{
+	const enum plan_region_id *order;
+	struct arrangement_row *r;
+	size_t i, n;
+
+	order = plan_region_order(ei->abi, &n);
+	for (i = 0; i < n; i++) {
+		r = &rows[i];
+		memset(r, 0, sizeof(*r));
+		r->id = order[i];
+		r->label = label[r->id];
+		r->kind = ARR_MAPPED;
+		r->start = l->regions[r->id].start;
+		r->end = l->regions[r->id].end;
+		r->size = r->end - r->start;
+		if (r->id == REGION_INITRD && !l->has_initrd) {
+			r->kind = ARR_NONE;
+		} else if (r->id == REGION_INITRD && l->has_initrd_pfn) {
+			r->kind = ARR_PFN;
+			r->pfn = l->initrd_pfn;
+			r->size = l->initrd.data_size;
+			r->pages = (r->size + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
+		} else if (r->id == REGION_P2M && l->p2m_map.present) {
+			/* The layout reader checked that va + pages fits. */
+			r->kind = ARR_APART;
+			r->start = l->p2m_map.va;
+			r->pages = l->p2m_map.pages;
+			r->size = r->pages << PV_PAGE_SHIFT;
+			r->end = r->start + r->size;
+			r->pfn = l->p2m_map.pfn;
+			r->pt_pages = l->p2m_map.pt_pages;
+		}
+	}
+	return n;
+}
+
+const char *
+arrangement_size(uint64_t bytes, char *buf)
+{
+	static const struct { unsigned shift; const char *unit; } units[] = {
+		{ 30, "GiB" }, { 20, "MiB" }, { 10, "KiB" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (bytes != 0 && bytes % ((uint64_t)1 << units[i].shift) == 0) {
+			snprintf(buf, ARRANGEMENT_SIZE_LEN, "%llu %s",
+			    (unsigned long long)(bytes >> units[i].shift),
+			    units[i].unit);
+			return buf;
+		}
+	snprintf(buf, ARRANGEMENT_SIZE_LEN, "%llu bytes",
+	    (unsigned long long)bytes);
+	return buf;
+}
+
+/* One line: the heading, padded as the seed's were, and what follows. */
+static void
+line(FILE *fp, const char *heading, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+line(FILE *fp, const char *heading, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(fp, " %s:%*s", heading, (int)(14 - strlen(heading)), "");
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', fp);
+}
+
+int
+arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
+    char **text, struct pv_err *e)
+{
+	struct arrangement_row rows[NR_REGIONS], *r;
+	char size[ARRANGEMENT_SIZE_LEN];
+	int w = ei->abi->word == 8 ? 16 : 8;
+	size_t i, n, len;
+	FILE *fp;
+
+	/* A memory stream: the text is built, never printed, here. */
+	*text = NULL;
+	if ((fp = open_memstream(text, &len)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: %s",
+		    strerror(errno));
+	n = arrangement_rows(ei, l, rows);
+	fprintf(fp, "VIRTUAL MEMORY ARRANGEMENT:\n");
+	for (i = 0; i < n; i++) {
+		r = &rows[i];
+		arrangement_size(r->size, size);
+		switch (r->kind) {
+		case ARR_MAPPED:
+			line(fp, r->label, "%0*llx->%0*llx  %s", w,
+			    (unsigned long long)r->start, w,
+			    (unsigned long long)r->end, size);
+			break;
+		case ARR_NONE:
+			line(fp, r->label, "none");
+			break;
+		case ARR_PFN:
+			line(fp, r->label, "unmapped, pfn %llu  %s",
+			    (unsigned long long)r->pfn, size);
+			break;
+		case ARR_APART:
+			line(fp, r->label, "%0*llx->%0*llx  %s, mapped apart "
+			    "at pfn %llu (+%llu pages of its page tables)", w,
+			    (unsigned long long)r->start, w,
+			    (unsigned long long)r->end, size,
+			    (unsigned long long)r->pfn,
+			    (unsigned long long)r->pt_pages);
+			break;
+		}
+	}
+	line(fp, "TOTAL", "%0*llx->%0*llx  %s", w,
+	    (unsigned long long)l->v_start, w, (unsigned long long)l->v_end,
+	    arrangement_size(l->v_end - l->v_start, size));
+	line(fp, "ENTRY ADDRESS", "%0*llx", w, (unsigned long long)ei->entry);
+	if (ferror(fp) | fclose(fp)) {
+		free(*text);
+		*text = NULL;
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
+	}
+	return 0;
+}
+
+int
+arrangement_domain(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+{
+	/* Room for any --out finalize takes, escaped whole. */
+	char shown[4 * PATH_MAX + 1], *joined;
+
+	/*
+	 * The domain's name comes from outside (--out, the operand):
+	 * escaped, so that this is one line whatever it holds.
+	 */
+	pv_escape(shown, sizeof(shown), where, strlen(where));
+	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, cr3 0x%llx, "
+	    "start_info 0x%llx)\n", *text, shown, abi,
+	    (unsigned long long)nr_pages, (unsigned long long)cr3,
+	    (unsigned long long)si) < 0)
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
+	free(*text);
+	*text = joined;
+	return 0;
+}
