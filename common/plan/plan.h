@@ -68,8 +68,37 @@ struct plan_region {
 	uint64_t start, end;
 };
 
+/*
+ * A disk of the domain (layout --disk, xl's disk spec): the backing file
+ * or block device as given (finalize decides which it is, on the host
+ * that builds), the name the guest sees (xvda..) and whether it may
+ * write.  Frontend and backend wiring is finalize's.
+ */
+#define PLAN_DISKS_MAX 16
+struct plan_disk {
+	char *target;
+	char vdev[16];
+	int writable;
+};
+
+/* A network interface (layout --nic, xl's vif spec): its MAC and bridge. */
+#define PLAN_NICS_MAX 8
+struct plan_nic {
+	uint8_t mac[6];
+	char *bridge;
+};
+
 struct plan_layout {
 	uint64_t memory, nr_pages;
+	/*
+	 * The request beyond memory: vCPUs (vCPU 0 starts), maxmem (the
+	 * balloon's ceiling, at least memory), and the devices.
+	 */
+	uint32_t vcpus;
+	uint64_t maxmem;
+	size_t nr_disks, nr_nics;
+	struct plan_disk disks[PLAN_DISKS_MAX];
+	struct plan_nic nics[PLAN_NICS_MAX];
 	int has_initrd;
 	struct img_ref initrd;
 	char *cmdline;
