@@ -71,6 +71,34 @@ print(l["memory"], l["cmdline"], l["name"])' "$T/pa/2-layout.json"
 	assert_output "67108864 console=hvc0 quiet guest1"
 }
 
+@test "every key taken at once: the same sim domain and domain.json as the command line" {
+	local k=$GUESTS/x64-basic.elf.gz
+	: >"$T/root.img"
+	cat >"$T/g.cfg" <<-EOF
+	name = "web"
+	type = "pv"
+	kernel = "$k"
+	root = "/dev/xvda1 ro"
+	extra = "console=hvc0"
+	memory = 64
+	maxmem = 128
+	vcpus = 2
+	disk = [ "$T/root.img,raw,xvda,rw", "vdev=xvdb, access=r, target=$T/root.img" ]
+	vif = [ "bridge=xenbr0", "mac=00:16:3e:0a:0b:0c,bridge=br1" ]
+	EOF
+	run -0 "$BIN/pvbuild" build --config "$T/g.cfg" --out "$T/a"
+	run -0 "$BIN/pvbuild" build "$k" --memory 64M --maxmem 128M --vcpus 2 \
+		--name web --cmdline 'root=/dev/xvda1 ro console=hvc0' \
+		--disk "$T/root.img,raw,xvda,rw" \
+		--disk "vdev=xvdb, access=r, target=$T/root.img" \
+		--nic bridge=xenbr0 --nic mac=00:16:3e:0a:0b:0c,bridge=br1 --out "$T/b"
+	same_domain "$T/a" "$T/b"
+	# And the file's values are in it.
+	run -0 "$PY" -c 'import json,sys; l = json.load(open(sys.argv[1]))["layout"]
+print(l["vcpus"], l["maxmem"], len(l["disks"]), l["disks"][1]["access"], l["nics"][1]["mac"])' "$T/a/plan.json"
+	assert_output '2 134217728 2 r 00:16:3e:0a:0b:0c'
+}
+
 @test "the keys that go to layout: vcpus, maxmem, name, disk and vif, in the file's order" {
 	cat >"$T/g.cfg" <<-'EOF'
 	kernel = "k"
