@@ -271,6 +271,17 @@ join(char *old, const char *add)
 	return s;
 }
 
+/* The next token of a list, where new lines (and comments) may stand. */
+static int
+next_in_list(struct lex *lx, struct pv_err *e)
+{
+	do {
+		if (next(lx, e) < 0)
+			return -1;
+	} while (lx->tok == T_NEWLINE);
+	return 0;
+}
+
 /*
  * A list value, its '[' just read: its strings appended to `l` (emptied
  * first for '='), at most k->max of them.
@@ -280,10 +291,8 @@ list(struct lex *lx, const struct key *k, struct xlcfg_list *l,
     unsigned line, struct pv_err *e)
 {
 	for (;;) {
-		do {
-			if (next(lx, e) < 0)
-				return -1;
-		} while (lx->tok == T_NEWLINE);
+		if (next_in_list(lx, e) < 0)
+			return -1;
 		if (lx->tok == T_RBR)
 			return 0;
 		if (lx->tok == T_LBR || lx->tok == T_NUMBER)
@@ -300,10 +309,8 @@ list(struct lex *lx, const struct key *k, struct xlcfg_list *l,
 		}
 		l->v[l->nr++] = lx->text;
 		lx->text = NULL;
-		do {
-			if (next(lx, e) < 0)
-				return -1;
-		} while (lx->tok == T_NEWLINE);
+		if (next_in_list(lx, e) < 0)
+			return -1;
 		if (lx->tok == T_RBR)
 			return 0;
 		if (lx->tok != T_COMMA)
