@@ -3,7 +3,9 @@
  * devspec.c: the request's own strings (README, "layout"): xl's disk and
  * vif specs (xl-disk-configuration(5), xl-network-configuration(5)) for
  * what pvbuild covers, the rules for a domain name, a vdev, a bridge and
- * a MAC, and the MAC a NIC gets when the request gives none.
+ * a MAC. The MAC a NIC gets when the request gives none is made in
+ * nicmac.c, apart, so that the programs that only read plans need no
+ * digest.
  *
  * Layout is the one parser of the spec strings (the xl.cfg reader passes
  * each list element on unchanged); the plan readers hold the members it
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest.h"
 #include "plan.h"
 
 /* The longest spec string layout takes: far above any real one. */
@@ -92,38 +93,6 @@ plan_mac_string(const uint8_t mac[6], char out[PLAN_MAC_STRLEN])
 {
 	snprintf(out, PLAN_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x",
 	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
-void
-plan_mac_make(const char *name, const char *kernel_sha256,
-    const char *cmdline, size_t index, uint8_t mac[6])
-{
-	struct digest d;
-	char hex[65], num[24];
-	int i;
-
-	/* The pieces are NUL-separated so that no two requests run
-	 * together into the same bytes. */
-	digest_init(&d);
-	digest_update(&d, (const uint8_t *)"pvbuild-nic", 12);
-	if (name != NULL)
-		digest_update(&d, (const uint8_t *)name, strlen(name) + 1);
-	else {
-		digest_update(&d, (const uint8_t *)"", 1);
-		digest_update(&d, (const uint8_t *)kernel_sha256,
-		    strlen(kernel_sha256) + 1);
-		digest_update(&d, (const uint8_t *)cmdline, strlen(cmdline) + 1);
-	}
-	snprintf(num, sizeof(num), "%zu", index);
-	digest_update(&d, (const uint8_t *)num, strlen(num) + 1);
-	digest_end(&d, hex);
-	/* Xen's OUI, as xl gives the NICs it makes up, then three bytes. */
-	mac[0] = 0x00;
-	mac[1] = 0x16;
-	mac[2] = 0x3e;
-	for (i = 0; i < 3; i++)
-		mac[3 + i] = (uint8_t)strtoul((char[3]){ hex[2 * i],
-		    hex[2 * i + 1], '\0' }, NULL, 16);
 }
 
 /*
