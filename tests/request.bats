@@ -303,3 +303,8 @@ assert d["nics"][1] == {"mac": "00:16:3e:0a:0b:0c", "bridge": "br1"}, d["nics"]'
 	assert_line --partial 'FAIL request: domain.json name'
 	assert_line --partial 'domain.json nics'
 }
+
+@test "a --disk target that is not UTF-8 or holds a control character is refused" {
+	refused '--disk 1: the target is not valid UTF-8' --disk $'/srv/a\xff.img,,xvda'
+	refused '--disk 1: no target, or one that is not a path of printable bytes' --disk $'/srv/a\tb,,xvda'
+}

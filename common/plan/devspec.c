@@ -20,18 +20,33 @@
 /* The longest spec string layout takes: far above any real one. */
 #define SPEC_MAX 8192
 
+/*
+ * 1 to max bytes, none a control character or one of `banned`; with
+ * `graphic`, printable ASCII without space too.
+ */
+static int
+check_bytes(const char *s, size_t max, int graphic, const char *banned)
+{
+	size_t i, n = strlen(s);
+	unsigned char c;
+
+	if (n == 0 || n > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < ' ' || c == 0x7f || strchr(banned, c) != NULL ||
+		    (graphic && (c == ' ' || c > '~')))
+			return -1;
+	}
+	return 0;
+}
+
 int
 plan_name_check(const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n > PLAN_NAME_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
-			return -1;
 	/* xl reads a name of digits alone as a domain id. */
-	return strspn(name, "0123456789") == n ? -1 : 0;
+	return check_bytes(name, PLAN_NAME_MAX, 1, "/") < 0 ||
+	    strspn(name, "0123456789") == strlen(name) ? -1 : 0;
 }
 
 int
@@ -39,36 +54,23 @@ plan_vdev_check(const char *vdev)
 {
 	size_t n = strlen(vdev);
 
-	return strncmp(vdev, "xvd", 3) == 0 && n >= 4 && n <= 3 + PLAN_VDEV_LETTERS &&
+	return strncmp(vdev, "xvd", 3) == 0 && n >= 4 &&
+	    n <= 3 + PLAN_VDEV_LETTERS &&
 	    strspn(vdev + 3, "abcdefghijklmnopqrstuvwxyz") == n - 3 ? 0 : -1;
 }
 
 int
 plan_bridge_check(const char *bridge)
 {
-	size_t i, n = strlen(bridge);
-
-	if (n == 0 || n > PLAN_BRIDGE_MAX || strcmp(bridge, ".") == 0 ||
-	    strcmp(bridge, "..") == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (bridge[i] <= ' ' || bridge[i] > '~' || bridge[i] == '/' ||
-		    bridge[i] == ':')
-			return -1;
-	return 0;
+	/* "." and ".." are no interface's name under /sys/class/net. */
+	return check_bytes(bridge, PLAN_BRIDGE_MAX, 1, "/:") < 0 ||
+	    strcmp(bridge, ".") == 0 || strcmp(bridge, "..") == 0 ? -1 : 0;
 }
 
 int
 plan_target_check(const char *target)
 {
-	size_t i, n = strlen(target);
-
-	if (n == 0 || n > PLAN_TARGET_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)target[i] < ' ' || target[i] == 0x7f)
-			return -1;
-	return 0;
+	return check_bytes(target, PLAN_TARGET_MAX, 0, "");
 }
 
 int
