@@ -136,6 +136,7 @@ bin/show: $(SHOW_OBJS) build/libpvbuild.a
 # those in $(LIBEXECDIR), compiled in. build/install/.libexecdir records
 # that directory, so that another one builds it again.
 PVBUILD_SRCS = stages/pvbuild/main.c stages/pvbuild/build.c \
+	stages/pvbuild/xlcfg.c \
 	stages/pvbuild/run.c stages/pvbuild/execpath.c
 PVBUILD_OBJS = $(PVBUILD_SRCS:%.c=build/%.o)
 PVBUILD_INSTALL_OBJS = $(filter-out build/stages/pvbuild/execpath.o, \

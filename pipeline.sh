@@ -27,13 +27,14 @@ i=1
 while [ "$i" -le $# ]; do
 	case ${!i} in
 	--help)
-		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize: it runs bin/pvbuild build, which also reaches\nXen (bin/pvbuild build --help). --keep saves the plan after each stage in\nPLANDIR as 1-elfinfo.json ... 4-pagetables.json. --sync has finalize put\nthe domain on disk before it appears (finalize --help). --no-cache keeps no\ndecompressed kernel for later builds (README, The cache).\n' "$synopsis"
+		printf 'usage: %s\n\nBuilds IMAGE into a sim domain in DIR through elfinfo | layout | populate |\npagetables | finalize: it runs bin/pvbuild build, which also reaches\nXen (bin/pvbuild build --help). --keep saves the plan after each stage in\nPLANDIR as 1-elfinfo.json ... 4-pagetables.json. --sync has finalize put\nthe domain on disk before it appears (finalize --help). --no-cache keeps no\ndecompressed kernel for later builds (README, The cache). The request options\nof bin/pvbuild build (--config XLCFG, --vcpus, --maxmem, --name, --disk,\n--nic, --dry-run) are taken too.\n' "$synopsis"
 		exit 0 ;;
 	--version)
 		version=$("$bin/pvbuild" --version)
 		printf 'pipeline.sh %s\n' "${version#pvbuild }"
 		exit 0 ;;
-	--memory|--initrd|--cmdline|--out|--keep|--scatter|--seed|--backend|--name)
+	--memory|--initrd|--cmdline|--out|--keep|--scatter|--seed|--backend|--name|\
+	--config|--maxmem|--vcpus|--disk|--nic)
 		i=$((i + 2)) ;;
 	--) break ;;
 	*) i=$((i + 1)) ;;

@@ -29,7 +29,7 @@ _pvbuild() {
 	--out | --keep)
 		_pvbuild_reply -d -- "$cur"
 		return ;;
-	--initrd | --prefetch)
+	--initrd | --prefetch | --config)
 		_pvbuild_reply -f -- "$cur"
 		return ;;
 	--backend)
@@ -38,15 +38,17 @@ _pvbuild() {
 	--with)
 		_pvbuild_reply -W 'kvm qemu' -- "$cur"
 		return ;;
-	--cmdline | --max-size | --memory | --name | --reserve | --scatter | --timeout)
+	--cmdline | --disk | --max-size | --maxmem | --memory | --name | --nic | \
+	--reserve | --scatter | --timeout | --vcpus)
 		# A value no list holds: nothing to offer.
 		COMPREPLY=()
 		return ;;
 	esac
 	case ${COMP_WORDS[1]} in
 	build)
-		opts='--backend --cmdline --initrd --keep --memory --name --no-cache
-			--out --paused --scatter --sync' ;;
+		opts='--backend --cmdline --config --disk --dry-run --initrd --keep
+			--maxmem --memory --name --nic --no-cache --out --paused --scatter
+			--sync --vcpus' ;;
 	elfinfo)
 		opts='--max-size --no-cache' ;;
 	layout)

@@ -53,10 +53,10 @@ same_domain() {
 	run -0 "$BIN/pvbuild" help
 	[ "$output" = "$help" ]
 	run -0 "$BIN/pvbuild" help build
-	assert_line --index 0 --partial 'usage: pvbuild build KERNEL --memory SIZE'
+	assert_line --index 0 --partial 'usage: pvbuild build [KERNEL] [--config XLCFG] --memory SIZE'
 	assert_output --partial '--backend sim|xen'
 	run -0 "$BIN/pvbuild" build --help
-	assert_line --index 0 --partial 'usage: pvbuild build KERNEL'
+	assert_line --index 0 --partial 'usage: pvbuild build [KERNEL]'
 	run -0 "$BIN/pvbuild" help pagetables
 	assert_line --index 0 'usage: pagetables [PLAN]'
 	run -2 --separate-stderr "$BIN/pvbuild" help nope
@@ -182,11 +182,8 @@ same_domain() {
 @test "options for the other backend are refused before anything runs, exit 2" {
 	local k=(--keep "$T/plans")
 	run -2 --separate-stderr "$BIN/pvbuild" build "$GUESTS/basic.elf" --memory 16M \
-		--out "$T/d" --name dom "${k[@]}"
-	assert_stderr --partial 'pvbuild: --name and --paused are for --backend xen'
-	run -2 --separate-stderr "$BIN/pvbuild" build "$GUESTS/basic.elf" --memory 16M \
 		--out "$T/d" --paused "${k[@]}"
-	assert_stderr --partial 'pvbuild: --name and --paused are for --backend xen'
+	assert_stderr --partial 'pvbuild: --paused is for --backend xen'
 	local o
 	for o in "--out $T/d" "--scatter 2" --sync "--seed 2"; do
 		# shellcheck disable=SC2086
@@ -204,6 +201,35 @@ same_domain() {
 	assert_stderr --partial 'pvbuild: too many arguments'
 	[ ! -e "$T/d" ]
 	[ ! -e "$T/plans" ]
+}
+
+@test "--name, --vcpus, --maxmem, --disk and --nic reach layout, for either backend, and the sim domain records them" {
+	: >"$T/root.img"
+	run -0 "$BIN/pvbuild" build "$GUESTS/x64-basic.elf.gz" --memory 64M \
+		--maxmem 96M --vcpus 2 --name web --disk "$T/root.img,raw,xvda,rw" \
+		--disk "vdev=xvdb,access=r,target=$T/root.img" --nic bridge=xenbr0 \
+		--nic mac=00:16:3e:01:02:03,bridge=br1 --out "$T/d" --keep "$T/plans"
+	run -0 "$PY" -c 'import json,sys; l = json.load(open(sys.argv[1]))["layout"]
+print(l["vcpus"], l["maxmem"], l["name"])
+for d in l["disks"]: print(d["target"], d["vdev"], d["access"])
+for n in l["nics"]: print(n["bridge"], n["mac"] if n["mac"].startswith("00:16:3e:01") else "made")' "$T/plans/2-layout.json"
+	assert_output "2 100663296 web
+$T/root.img xvda rw
+$T/root.img xvdb r
+xenbr0 made
+br1 00:16:3e:01:02:03"
+	# The same plan from the stages piped by hand.
+	by_hand "$T/h" "$GUESTS/x64-basic.elf.gz" --memory 64M --maxmem 96M \
+		--vcpus 2 --name web --disk "$T/root.img,raw,xvda,rw" \
+		--disk "vdev=xvdb,access=r,target=$T/root.img" --nic bridge=xenbr0 \
+		--nic mac=00:16:3e:01:02:03,bridge=br1
+	same_domain "$T/d" "$T/h"
+	# layout judges them: pvbuild passes them on unchanged.
+	run -1 --separate-stderr "$BIN/pvbuild" build "$GUESTS/x64-basic.elf.gz" \
+		--memory 64M --vcpus 0 --out "$T/e"
+	assert_output ''
+	assert_stderr --partial 'layout: '
+	[ ! -e "$T/e" ]
 }
 
 @test "pvbuild build --backend xen reaches finalize's xen backend" {

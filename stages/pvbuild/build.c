@@ -18,32 +18,46 @@
 
 #include "opt.h"
 #include "pvbuild.h"
+#include "xlcfg.h"
 
 /* What --keep saves: the four plans and the arrangement. */
 #define KEEP_FILES 5
 
-#define SYNOPSIS "pvbuild build KERNEL --memory SIZE [--initrd FILE] " \
-    "[--cmdline STRING] [--keep PLANDIR]\n" \
-    "                     [--no-cache] [--backend sim] --out DIR " \
-    "[--scatter N] [--sync]\n" \
-    "       pvbuild build KERNEL --memory SIZE [--initrd FILE] " \
-    "[--cmdline STRING] [--keep PLANDIR]\n" \
-    "                     [--no-cache] --backend xen [--name NAME] " \
-    "[--paused]"
+#define SYNOPSIS "pvbuild build [KERNEL] [--config XLCFG] --memory SIZE " \
+    "[--maxmem SIZE] [--vcpus N]\n" \
+    "                     [--initrd FILE] [--cmdline STRING] [--name NAME] " \
+    "[--disk SPEC ...]\n" \
+    "                     [--nic SPEC ...] [--keep PLANDIR] [--no-cache] " \
+    "[--dry-run]\n" \
+    "                     [--backend sim] --out DIR [--scatter N] " \
+    "[--sync] | --backend xen [--paused]"
 
 static const struct opt options[] = {
 	{ "backend", "sim|xen", "sim: a sim domain in DIR (default)\nxen: a "
 	    "new PV domain on the Xen this runs under\n(in dom0, as root)",
 	    'b' },
 	{ "cmdline", "STRING", "the kernel command line", 'c' },
+	{ "config", "XLCFG", "an xl domain configuration (xl.cfg(5)): its "
+	    "name, type\n(\"pv\"), kernel, ramdisk, cmdline, root, extra, "
+	    "memory,\nmaxmem, vcpus, disk and vif; any other key is "
+	    "refused.\nThe options given here override the file's values",
+	    'f' },
+	{ "disk", "SPEC", "a disk, in xl's disk syntax (pvbuild layout "
+	    "--help);\nrepeatable, and any replace the file's disk list", 'd' },
+	{ "dry-run", NULL, "print the stages' command lines, one a line, "
+	    "and run\nnothing", 'N' },
 	{ "initrd", "FILE", "initial ramdisk, plain or gzip'd", 'i' },
 	{ "keep", "PLANDIR", "save the plan after each stage in PLANDIR (made "
 	    "here; must\nnot exist) as 1-elfinfo.json ... 4-pagetables.json, "
 	    "and\nthe arrangement as arrangement.txt", 'k' },
+	{ "maxmem", "SIZE", "the most memory the domain may balloon up to "
+	    "(default\n--memory)", 'M' },
 	{ "memory", "SIZE", "the domain's memory: digits with K, M or G; bare "
 	    "is MiB", 'm' },
-	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
-	    'n' },
+	{ "name", "NAME", "the domain's name, in the plan (xen: default "
+	    "pvbuild-DOMID)", 'n' },
+	{ "nic", "SPEC", "a network interface, in xl's vif syntax;\n"
+	    "repeatable, and any replace the file's vif list", 'v' },
 	{ "no-cache", NULL, "keep no decompressed kernel for later builds "
 	    "(README, The\ncache): the stages share a cache removed at the end",
 	    'C' },
@@ -55,50 +69,145 @@ static const struct opt options[] = {
 	{ "seed", "N", NULL, 's' },
 	{ "sync", NULL, "sim: the domain on disk before it appears "
 	    "(finalize --help)", 'S' },
+	{ "vcpus", "N", "the domain's vCPUs (default 1)", 'V' },
 	{ NULL, NULL, NULL, 0 },
 };
 
 static const struct opt_prog prog = { "pvbuild", SYNOPSIS,
 	"Builds KERNEL into a domain through elfinfo | layout | populate |\n"
 	"pagetables | finalize, started from pvbuild --exec-path. It exits "
-	"with the\ncode of the first stage that failed.", options };
+	"with the\ncode of the first stage that failed. With --config, "
+	"KERNEL and --memory\nmay come from the file, as `xl create XLCFG` "
+	"takes them.", options };
 
-/* The command line, parsed. */
+/* The command line, parsed, and the file of --config. */
 struct build {
 	char *kernel, *memory, *initrd, *cmdline, *keep, *out, *name;
-	char *backend, *scatter;
-	int xen, paused, sync, no_cache;
+	char *backend, *scatter, *config, *maxmem, *vcpus;
+	char *disks[PLAN_DISKS_MAX], *nics[PLAN_NICS_MAX];
+	size_t nr_disks, nr_nics;
+	int xen, paused, sync, no_cache, dry_run;
+	struct xlcfg cfg;
+	/* The file's numbers as layout's options take them. */
+	char cfg_memory[24], cfg_maxmem[24], cfg_vcpus[24];
 };
 
+/* A repeated option's value into `list`, which holds `max`. */
 static int
-parse(int argc, char **argv, struct build *b, int *status)
+repeat(char **list, size_t *nr, size_t max, const char *option, char *v,
+    int *status)
+{
+	if (*nr >= max) {
+		*status = opt_usage(&prog, "%s: more than %zu given", option,
+		    max);
+		return -1;
+	}
+	list[(*nr)++] = v;
+	return 0;
+}
+
+static int
+parse_options(int argc, char **argv, struct build *b, int *status)
 {
 	char *v;
-	int c;
+	int c, rc = 0;
 
 	b->backend = "sim";
-	while ((c = opt_next(&prog, argc, argv, &v, status)) > 0) {
+	while (rc == 0 && (c = opt_next(&prog, argc, argv, &v, status)) > 0) {
 		switch (c) {
 		case 'b': b->backend = v; break;
 		case 'c': b->cmdline = v; break;
+		case 'd': rc = repeat(b->disks, &b->nr_disks, PLAN_DISKS_MAX,
+		    "--disk", v, status); break;
+		case 'f': b->config = v; break;
 		case 'i': b->initrd = v; break;
 		case 'k': b->keep = v; break;
 		case 'm': b->memory = v; break;
 		case 'n': b->name = v; break;
+		case 'v': rc = repeat(b->nics, &b->nr_nics, PLAN_NICS_MAX,
+		    "--nic", v, status); break;
 		case 'C': b->no_cache = 1; break;
+		case 'M': b->maxmem = v; break;
+		case 'N': b->dry_run = 1; break;
 		case 'o': b->out = v; break;
 		case 'P': b->paused = 1; break;
 		case 's': b->scatter = v; break;
 		case 'S': b->sync = 1; break;
+		case 'V': b->vcpus = v; break;
 		}
 	}
-	if (c < 0)
+	if (rc < 0 || c < 0)
 		return -1;
 	if (optind < argc)
 		b->kernel = argv[optind];
-	if (argc - optind > 1)
+	if (argc - optind > 1) {
 		*status = opt_usage(&prog, "too many arguments");
-	else if (b->kernel == NULL)
+		return -1;
+	}
+	return 0;
+}
+
+/* A number of the file for layout: "N" and the unit's letter. */
+static char *
+cfg_number(char *buf, size_t size, const struct xlcfg_num *n,
+    const char *unit)
+{
+	if (!n->set)
+		return NULL;
+	snprintf(buf, size, "%llu%s", (unsigned long long)n->value, unit);
+	return buf;
+}
+
+/*
+ * The file's values where the command line gave none, as `xl create
+ * XLCFG KEY=VALUE` lets the command line's win; a --disk or --nic given
+ * replaces the file's whole list, as disk=[...] there would.
+ */
+static int
+merge_config(struct build *b, int *status)
+{
+	struct xlcfg *c = &b->cfg;
+	struct pv_err e;
+	size_t i;
+
+	if (xlcfg_read(b->config, c, &e) < 0) {
+		*status = pvb_error(&e);
+		return -1;
+	}
+	if (b->kernel == NULL)
+		b->kernel = c->kernel;
+	if (b->initrd == NULL)
+		b->initrd = c->ramdisk;
+	if (b->cmdline == NULL)
+		b->cmdline = c->cmdline;
+	if (b->name == NULL)
+		b->name = c->name;
+	if (b->memory == NULL)
+		b->memory = cfg_number(b->cfg_memory, sizeof(b->cfg_memory),
+		    &c->memory, "M");
+	if (b->maxmem == NULL)
+		b->maxmem = cfg_number(b->cfg_maxmem, sizeof(b->cfg_maxmem),
+		    &c->maxmem, "M");
+	if (b->vcpus == NULL)
+		b->vcpus = cfg_number(b->cfg_vcpus, sizeof(b->cfg_vcpus),
+		    &c->vcpus, "");
+	if (b->nr_disks == 0)
+		for (i = 0; i < c->disk.nr; i++)
+			b->disks[b->nr_disks++] = c->disk.v[i];
+	if (b->nr_nics == 0)
+		for (i = 0; i < c->vif.nr; i++)
+			b->nics[b->nr_nics++] = c->vif.v[i];
+	return 0;
+}
+
+static int
+parse(int argc, char **argv, struct build *b, int *status)
+{
+	if (parse_options(argc, argv, b, status) < 0)
+		return -1;
+	if (b->config != NULL && merge_config(b, status) < 0)
+		return -1;
+	if (b->kernel == NULL)
 		*status = opt_usage(&prog, "no KERNEL given");
 	else if (b->memory == NULL)
 		*status = opt_usage(&prog, "--memory is required");
@@ -110,9 +219,8 @@ parse(int argc, char **argv, struct build *b, int *status)
 	    (b->out != NULL || b->scatter != NULL || b->sync))
 		*status = opt_usage(&prog, "--out, --scatter and --sync are "
 		    "for --backend sim");
-	else if (!b->xen && (b->name != NULL || b->paused))
-		*status = opt_usage(&prog, "--name and --paused are for "
-		    "--backend xen");
+	else if (!b->xen && b->paused)
+		*status = opt_usage(&prog, "--paused is for --backend xen");
 	else if (!b->xen && b->out == NULL)
 		*status = opt_usage(&prog, "--out DIR is required");
 	else
@@ -120,7 +228,10 @@ parse(int argc, char **argv, struct build *b, int *status)
 	return -1;
 }
 
-/* Append to a stage's argv (room is counted: at most 16 are added). */
+/*
+ * Append to a stage's argv. The room is counted: layout, which takes the
+ * most, is given at most 64 with the most disks and NICs.
+ */
 static void
 add(struct run_stage *s, char *arg)
 {
@@ -153,7 +264,7 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 {
 	static char *names[] = { "elfinfo", "layout", "populate",
 	    "pagetables", "finalize", "show" };
-	int i;
+	size_t i;
 
 	memset(s, 0, 6 * sizeof(*s));
 	for (i = 0; i < 6; i++)
@@ -161,6 +272,13 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 	add_value(&s[1], "--memory", b->memory);
 	add_value(&s[1], "--initrd", b->initrd);
 	add_value(&s[1], "--cmdline", b->cmdline);
+	add_value(&s[1], "--vcpus", b->vcpus);
+	add_value(&s[1], "--maxmem", b->maxmem);
+	add_value(&s[1], "--name", b->name);
+	for (i = 0; i < b->nr_disks; i++)
+		add_value(&s[1], "--disk", b->disks[i]);
+	for (i = 0; i < b->nr_nics; i++)
+		add_value(&s[1], "--nic", b->nics[i]);
 	add_value(&s[4], "--backend", b->backend);
 	if (b->xen) {
 		add_value(&s[4], "--name", b->name);
@@ -220,11 +338,11 @@ make_dirs(const char *path, struct pv_err *e)
 }
 
 /*
- * The plan files' names in PLANDIR, and PLANDIR made; a PLANDIR that is
- * there already is a usage error, as it was in pipeline.sh.
+ * The plan files' names in PLANDIR; a PLANDIR that is there already is a
+ * usage error, as it was in pipeline.sh.
  */
 static int
-make_keep(const char *keep, char plans[KEEP_FILES][PATH_MAX], int *status)
+keep_names(const char *keep, char plans[KEEP_FILES][PATH_MAX], int *status)
 {
 	static const char *files[KEEP_FILES] = { "1-elfinfo.json",
 	    "2-layout.json", "3-populate.json", "4-pagetables.json",
@@ -245,10 +363,6 @@ make_keep(const char *keep, char plans[KEEP_FILES][PATH_MAX], int *status)
 			*status = pvb_error(&e);
 			return -1;
 		}
-	}
-	if (make_dirs(keep, &e) < 0) {
-		*status = pvb_error(&e);
-		return -1;
 	}
 	return 0;
 }
@@ -295,43 +409,69 @@ open_std(void)
 			return;
 }
 
-int
-pvb_build(int argc, char **argv)
+/* --dry-run: the command lines, and nothing made. */
+static int
+dry_run(struct build *b, char plans[KEEP_FILES][PATH_MAX])
+{
+	struct run_stage s[6];
+
+	stages(b, b->keep != NULL ? plans : NULL, s);
+	if (run_print(s, b->keep != NULL ? 6 : 5, stdout) < 0 ||
+	    fclose(stdout) != 0)
+		return PV_EXIT_SYSTEM;
+	return PV_EXIT_OK;
+}
+
+static int
+build(struct build *b)
 {
 	static char plans[KEEP_FILES][PATH_MAX];
 	char cache[PATH_MAX] = "";
 	struct run_stage s[6];
 	struct run_result r = { 0, 0 };
-	struct build b;
 	struct pv_err e;
 	const char *dir;
 	int status = PV_EXIT_OK, rc;
 
-	memset(&b, 0, sizeof(b));
-	if (parse(argc, argv, &b, &status) < 0)
+	if (b->keep != NULL && keep_names(b->keep, plans, &status) < 0)
 		return status;
+	if (b->dry_run)
+		return dry_run(b, plans);
 	if ((dir = pvb_exec_path(&e)) == NULL)
 		return pvb_error(&e);
 	open_std();
 	/* From here on a signal is waited for, not taken. */
 	if (run_block_signals(&e) < 0)
 		return pvb_error(&e);
-	if (b.keep != NULL && make_keep(b.keep, plans, &status) < 0)
-		return status;
-	rc = b.no_cache ? private_cache(cache, sizeof(cache), &e) : 0;
+	if (b->keep != NULL && make_dirs(b->keep, &e) < 0)
+		return pvb_error(&e);
+	rc = b->no_cache ? private_cache(cache, sizeof(cache), &e) : 0;
 	if (rc == 0) {
-		stages(&b, b.keep != NULL ? plans : NULL, s);
-		rc = b.keep != NULL ? run_chain(dir, s, 6, &r, &e) :
+		stages(b, b->keep != NULL ? plans : NULL, s);
+		rc = b->keep != NULL ? run_chain(dir, s, 6, &r, &e) :
 		    run_pipe(dir, s, 5, &r, &e);
 	}
 	status = rc < 0 ? pvb_error(&e) : r.status;
 	if (*cache != '\0' && run_remove_tree(cache, &e) < 0 && status == 0)
 		status = pvb_error(&e);
 	/* A failed build leaves no plans behind, as it leaves no domain. */
-	if (b.keep != NULL && (status != 0 || r.stop != 0) &&
-	    run_remove_tree(b.keep, &e) < 0)
+	if (b->keep != NULL && (status != 0 || r.stop != 0) &&
+	    run_remove_tree(b->keep, &e) < 0)
 		pvb_error(&e);
 	if (r.stop != 0)
 		run_die_by(r.stop);
+	return status;
+}
+
+int
+pvb_build(int argc, char **argv)
+{
+	struct build b;
+	int status = PV_EXIT_OK;
+
+	memset(&b, 0, sizeof(b));
+	if (parse(argc, argv, &b, &status) == 0)
+		status = build(&b);
+	xlcfg_free(&b.cfg);
 	return status;
 }

@@ -8,6 +8,8 @@
 #ifndef PVBUILD_H
 #define PVBUILD_H
 
+#include <stdio.h>
+
 #include "pv.h"
 
 /*
@@ -17,8 +19,11 @@
  */
 const char *pvb_exec_path(struct pv_err *e);
 
-/* The most arguments a stage is started with, argv[0] and NULL included. */
-#define RUN_MAX_ARGS 24
+/*
+ * The most arguments a stage is started with, argv[0] and NULL included:
+ * layout's, with the most disks and NICs a plan holds, take 64.
+ */
+#define RUN_MAX_ARGS 72
 
 /* A stage to start: its name (also its argv[0]) and its arguments. */
 struct run_stage {
@@ -69,6 +74,13 @@ int run_remove_tree(const char *path, struct pv_err *e);
 
 /* End as the signal `sig` would have ended pvbuild. */
 void run_die_by(int sig) __attribute__((noreturn));
+
+/*
+ * --dry-run: the `n` stages' command lines, one a line in pipe order,
+ * each word quoted for a shell, with the file a stage's output goes to
+ * after " >". Returns -1 when `fp` could not be written.
+ */
+int run_print(struct run_stage *, int n, FILE *fp);
 
 /* `pvbuild build ARGS`: argv[0] is "build". Returns the exit code. */
 int pvb_build(int argc, char **argv);

@@ -420,3 +420,60 @@ run_remove_tree(const char *path, struct pv_err *e)
 		    strerror(err > 0 ? err : errno));
 	return 0;
 }
+
+/*
+ * One word for a POSIX shell: as it is when it holds nothing the shell
+ * treats apart, else in single quotes; a byte that is not printable ASCII
+ * (the words can come from an untrusted xl.cfg) is written as bash's
+ * $'\xHH', so that none reaches the terminal as it is.
+ */
+static void
+print_word(const char *w, FILE *fp)
+{
+	const unsigned char *p;
+	int quoted = 0;
+
+	if (*w != '\0' && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
+	    "nopqrstuvwxyz0123456789_@%+=:,./-") == strlen(w)) {
+		fputs(w, fp);
+		return;
+	}
+	if (*w == '\0')
+		fputs("''", fp);
+	for (p = (const unsigned char *)w; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			if (!quoted)
+				fputc('\'', fp);
+			quoted = 1;
+			fputs(*p == '\'' ? "'\\''" : (char[]){ (char)*p, 0 },
+			    fp);
+			continue;
+		}
+		if (quoted)
+			fputc('\'', fp);
+		quoted = 0;
+		fprintf(fp, "$'\\x%02x'", *p);
+	}
+	if (quoted)
+		fputc('\'', fp);
+}
+
+int
+run_print(struct run_stage *s, int n, FILE *fp)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < RUN_MAX_ARGS && s[i].argv[j] != NULL; j++) {
+			if (j > 0)
+				fputc(' ', fp);
+			print_word(s[i].argv[j], fp);
+		}
+		if (s[i].out != NULL) {
+			fputs(" >", fp);
+			print_word(s[i].out, fp);
+		}
+		fputc('\n', fp);
+	}
+	return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
+}
