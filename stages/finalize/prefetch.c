@@ -192,7 +192,11 @@ await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 out:
 	follow_stop(&f);
 	free(f.buf);
-	if (in >= 0)
+	/* Closed once the kernel is handed over (prefetch_run): closing a
+	 * watch waits for the kernel's grace period, tens of milliseconds. */
+	if (in >= 0 && pf->inotify < 0)
+		pf->inotify = in;
+	else if (in >= 0)
 		close(in);
 	return rc;
 }
@@ -208,6 +212,14 @@ prefetch_run(void *arg)
 	}
 	pf->ok = img_load(pf->path, IMG_KERNEL, IMG_DEFAULT_CAP, pf->cache,
 	    &pf->ref, &pf->data, &pf->err) == 0;
+	pthread_mutex_lock(&pf->lock);
+	pf->done = 1;
+	pthread_cond_signal(&pf->read_done);
+	pthread_mutex_unlock(&pf->lock);
+	/* The build goes on meanwhile. */
+	if (pf->inotify >= 0)
+		close(pf->inotify);
+	pf->inotify = -1;
 	return NULL;
 }
 
@@ -218,9 +230,15 @@ prefetch_start(struct prefetch *pf)
 		return;
 	if (pipe2(pf->stop, O_CLOEXEC) < 0)
 		return;
+	pf->inotify = -1;
+	pf->done = pf->taken = 0;
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->read_done, NULL);
 	pf->started = pthread_create(&pf->thread, NULL, prefetch_run,
 	    pf) == 0;
 	if (!pf->started) {
+		pthread_mutex_destroy(&pf->lock);
+		pthread_cond_destroy(&pf->read_done);
 		close(pf->stop[0]);
 		close(pf->stop[1]);
 	}
@@ -233,19 +251,31 @@ prefetch_take(struct prefetch *pf, const struct img_ref *want)
 
 	if (!pf->started)
 		return NULL;
-	/* The plan is here: a thread still waiting for the cache stops. */
-	(void)!write(pf->stop[1], "", 1);
-	pthread_join(pf->thread, NULL);
-	close(pf->stop[0]);
-	close(pf->stop[1]);
-	pf->started = 0;
-	if (pf->ok && want != NULL && img_ref_same(want, &pf->ref)) {
-		data = pf->data;
+	if (!pf->taken) {
+		/* The plan is here: a thread still waiting for the cache
+		 * stops. */
+		(void)!write(pf->stop[1], "", 1);
+		pthread_mutex_lock(&pf->lock);
+		while (!pf->done)
+			pthread_cond_wait(&pf->read_done, &pf->lock);
+		pthread_mutex_unlock(&pf->lock);
+		pf->taken = 1;
+		if (pf->ok && want != NULL && img_ref_same(want, &pf->ref)) {
+			data = pf->data;
+			pf->data = NULL;
+		}
+		img_free(pf->data);
 		pf->data = NULL;
+		if (pf->ok)
+			img_ref_free(&pf->ref);
 	}
-	img_free(pf->data);
-	pf->data = NULL;
-	if (pf->ok)
-		img_ref_free(&pf->ref);
+	if (want == NULL) {
+		pthread_join(pf->thread, NULL);
+		pthread_mutex_destroy(&pf->lock);
+		pthread_cond_destroy(&pf->read_done);
+		close(pf->stop[0]);
+		close(pf->stop[1]);
+		pf->started = 0;
+	}
 	return data;
 }
