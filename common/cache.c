@@ -449,7 +449,7 @@ cache_is_fill(const char *name, const char *key)
 
 int
 cache_adopt(struct cache *c, const char *key, int fd, uint64_t len,
-    const char sha256[65], uint8_t *copy, size_t span, uint8_t **data)
+    const char sha256[65], uint8_t *map, size_t span, uint8_t **data)
 {
 	char head[HEADER], named[65];
 	struct stat st, entry;
@@ -464,15 +464,14 @@ cache_adopt(struct cache *c, const char *key, int fd, uint64_t len,
 	    header_ok(head, key, len, named) < 0 ||
 	    strcmp(named, sha256) != 0)
 		return 0;
-	/* The copy becomes the data, and the room reserved past it is
-	 * given back. It stays writable: making 66 MB read-only walked all
-	 * its page table entries, milliseconds, for no reader's sake. */
+	/* The caller's mapping becomes the data, and the room past it is
+	 * given back. */
 	keep = (size_t)(HEADER + len + page - 1) / page * page;
-	if (keep > span || keep_map(copy, keep) < 0)
+	if (keep > span || keep_map(map, keep) < 0)
 		return 0;
 	if (span > keep)
-		munmap(copy + keep, span - keep);
+		munmap(map + keep, span - keep);
 	(void)futimens(fd, NULL);
-	*data = copy + HEADER;
+	*data = map + HEADER;
 	return 1;
 }

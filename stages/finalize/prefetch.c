@@ -28,94 +28,86 @@
 #include "finalize.h"
 
 /*
- * Following elfinfo's fill of the entry. Each piece is read once it is
- * written, into a copy of the data that grows with it, and hashed, so
- * that by the time the entry is renamed into place only its last piece
- * is left to read and hash; the entry is then taken, as the copy, if its
- * header names what was hashed. The copy costs its page faults while
+ * Following elfinfo's fill of the entry. The temporary is mapped, and
+ * each piece is hashed through the mapping once it is written, so that by
+ * the time the entry is renamed into place only its last piece is left to
+ * hash; the entry is then taken, as that mapping, if it is the same file
+ * and its header names what was hashed. The pages are mapped while
  * elfinfo still decompresses, on the other processor, where mapping the
- * entry once it is in place cost them (about 7 ms for Debian's 66 MB
- * kernel) with the plan already on its way.
+ * entry once it is in place (MAP_POPULATE) cost about 7 ms for Debian's
+ * 66 MB kernel with the plan already on its way; and nothing is copied.
  */
-#define STEP ((size_t)4 << 20)
-
 struct follow {
 	int fd;				/* the temporary, or -1 */
 	char name[CACHE_TMP_MAX];
-	uint64_t len;			/* data read and hashed so far */
+	uint64_t len;			/* data hashed so far */
 	uint64_t cap;
 	struct digest md;
-	uint8_t *copy;			/* the header's room, then the data */
-	size_t span;			/* reserved for it: room for cap + 1 */
+	uint8_t *map;			/* the temporary, `span` bytes */
+	size_t span;			/* room for the header, cap + 1 */
 };
-
-static void
-follow_open(struct follow *f, const struct cache *c, const char *name)
-{
-	if (f->fd >= 0 || strlen(name) >= sizeof(f->name))
-		return;
-	f->fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (f->fd < 0)
-		return;
-	strcpy(f->name, name);
-	f->len = 0;
-	digest_init(&f->md);
-}
 
 static void
 follow_stop(struct follow *f)
 {
+	if (f->map != NULL)
+		munmap(f->map, f->span);
+	f->map = NULL;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
 }
 
 /*
- * Room for the copy: the cap and a byte more (to see data past it), only
- * reserved, so that no more is ever backed than the data read.
+ * Follow the temporary `name`: opened and mapped, past its end too, for
+ * the data to come; the cap and a byte more, to see data past the cap.
  */
-static int
-follow_reserve(struct follow *f)
+static void
+follow_open(struct follow *f, const struct cache *c, const char *name)
 {
 	uint64_t span;
 
-	if (pv_add(CACHE_HEADER + 1, f->cap, &span) || span > SIZE_MAX)
-		return -1;
+	if (f->fd >= 0 || strlen(name) >= sizeof(f->name) ||
+	    pv_add(CACHE_HEADER + 1, f->cap, &span) || span > SIZE_MAX)
+		return;
+	f->fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (f->fd < 0)
+		return;
 	f->span = (size_t)span;
-	f->copy = mmap(NULL, f->span, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (f->copy == MAP_FAILED) {
-		f->copy = NULL;
-		return -1;
+	f->map = mmap(NULL, f->span, PROT_READ, MAP_PRIVATE, f->fd, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		follow_stop(f);
+		return;
 	}
-	return 0;
+	strcpy(f->name, name);
+	f->len = 0;
+	digest_init(&f->md);
 }
 
-/* Read and hash what has been written since the last read. */
+/*
+ * Hash what has been written since the last look: the bytes below the
+ * file's size, which elfinfo's writes have filled.
+ */
 static void
 follow_read(struct follow *f)
 {
-	uint8_t *at;
-	uint64_t room;
-	ssize_t n;
+	struct stat st;
+	uint64_t size;
 
-	while (f->fd >= 0) {
-		at = f->copy + CACHE_HEADER + f->len;
-		room = f->cap + 1 - f->len;
-		n = pread(f->fd, at, room < STEP ? (size_t)room : STEP,
-		    (off_t)(CACHE_HEADER + f->len));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			return;
-		if (n < 0 || f->len + (uint64_t)n > f->cap) {
-			follow_stop(f);	/* cache_get will say */
-			return;
-		}
-		digest_update(&f->md, at, (size_t)n);
-		f->len += (uint64_t)n;
+	if (f->fd < 0 || fstat(f->fd, &st) < 0)
+		return;
+	size = (uint64_t)st.st_size;
+	if (size <= CACHE_HEADER + f->len)
+		return;
+	if (size - CACHE_HEADER > f->cap) {
+		follow_stop(f);		/* cache_get will say */
+		return;
 	}
+	digest_update(&f->md, f->map + CACHE_HEADER + f->len,
+	    (size_t)(size - CACHE_HEADER - f->len));
+	f->len = size - CACHE_HEADER;
 }
 
 /* A temporary filling `key` already, from before the watch began. */
@@ -179,7 +171,7 @@ await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
     uint64_t *len, char sha256[65])
 {
 	struct prefetch *pf = c->await_arg;
-	struct follow f = { .fd = -1, .cap = cap };
+	struct follow f = { .fd = -1, .cap = cap, .map = NULL };
 	struct pollfd fds[2];
 	char dir[64], got[65];
 	int in, rc = 0;
@@ -187,7 +179,7 @@ await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", c->fd);
 	in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (in < 0 || inotify_add_watch(in, dir, IN_CREATE | IN_MODIFY |
-	    IN_DELETE | IN_MOVED_TO) < 0 || follow_reserve(&f) < 0)
+	    IN_DELETE | IN_MOVED_TO) < 0)
 		goto out;
 	fds[0] = (struct pollfd){ .fd = in, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pf->stop[0], .events = POLLIN };
@@ -212,9 +204,9 @@ await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 	follow_read(&f);
 	if (f.fd >= 0) {
 		digest_end(&f.md, got);
-		if (cache_adopt(c, key, f.fd, f.len, got, f.copy, f.span,
+		if (cache_adopt(c, key, f.fd, f.len, got, f.map, f.span,
 		    data) == 1) {
-			f.copy = NULL;
+			f.map = NULL;
 			*len = f.len;
 			memcpy(sha256, got, 65);
 			rc = 1;
@@ -225,8 +217,6 @@ await_entry(struct cache *c, const char *key, uint64_t cap, uint8_t **data,
 	rc = cache_get(c, key, cap, data, len, sha256);
 out:
 	follow_stop(&f);
-	if (f.copy != NULL)
-		munmap(f.copy, f.span);
 	/* Closed once the kernel is handed over (prefetch_run): closing a
 	 * watch waits for the kernel's grace period, tens of milliseconds. */
 	if (in >= 0 && pf->inotify < 0)
