@@ -186,19 +186,12 @@ static struct {
 } maps[MAPS];
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/*
- * The entry's data, mapped read-only (nothing writes to an image's data)
- * and at once: its pages are in the page cache, and mapped, not copied.
- */
-static uint8_t *
-map_entry(int fd, size_t len)
+/* Hand out the `len` bytes mapped at `base`: 0, or -1 when too many are. */
+static int
+keep_map(uint8_t *base, size_t len)
 {
-	uint8_t *base;
 	int i;
 
-	base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (base == MAP_FAILED)
-		return NULL;
 	pthread_mutex_lock(&maps_lock);
 	for (i = 0; i < MAPS && maps[i].base != NULL; i++)
 		;
@@ -207,7 +200,22 @@ map_entry(int fd, size_t len)
 		maps[i].len = len;
 	}
 	pthread_mutex_unlock(&maps_lock);
-	if (i == MAPS) {
+	return i < MAPS ? 0 : -1;
+}
+
+/*
+ * The entry's data, mapped read-only (nothing writes to an image's data)
+ * and at once: its pages are in the page cache, and mapped, not copied.
+ */
+static uint8_t *
+map_entry(int fd, size_t len)
+{
+	uint8_t *base;
+
+	base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	if (keep_map(base, len) < 0) {
 		munmap(base, len);
 		return NULL;
 	}
@@ -441,22 +449,29 @@ cache_is_fill(const char *name, const char *key)
 
 int
 cache_adopt(struct cache *c, const char *key, int fd, uint64_t len,
-    const char sha256[65], uint8_t **data)
+    const char sha256[65], uint8_t *map, size_t span, uint8_t **data)
 {
 	char head[HEADER], named[65];
 	struct stat st, entry;
-	uint8_t *buf;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), keep;
 
 	if (c->fd < 0 || fstat(fd, &st) < 0 || fstatat(c->fd, key, &entry,
 	    AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != entry.st_dev ||
 	    st.st_ino != entry.st_ino || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != HEADER + len || len > SIZE_MAX - HEADER ||
+	    (uint64_t)st.st_size != HEADER + len || span < HEADER ||
+	    len > span - HEADER ||
 	    read_at(fd, (uint8_t *)head, HEADER, 0) < 0 ||
 	    header_ok(head, key, len, named) < 0 ||
-	    strcmp(named, sha256) != 0 ||
-	    (buf = map_entry(fd, (size_t)st.st_size)) == NULL)
+	    strcmp(named, sha256) != 0)
 		return 0;
+	/* The caller's mapping becomes the data, and the room past it is
+	 * given back. */
+	keep = (size_t)(HEADER + len + page - 1) / page * page;
+	if (keep > span || keep_map(map, keep) < 0)
+		return 0;
+	if (span > keep)
+		munmap(map + keep, span - keep);
 	(void)futimens(fd, NULL);
-	*data = buf;
+	*data = map + HEADER;
 	return 1;
 }

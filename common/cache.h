@@ -112,15 +112,17 @@ void cache_abort(struct cache *, struct cache_fill *);
  * Following a fill from another program, to have hashed its data by the
  * time it is renamed into place. cache_is_fill: is `name` a temporary
  * filling the entry `key`? cache_adopt: the entry `key` has arrived, and
- * the caller read `len` bytes of data from `fd`, the temporary it
- * followed, which hashed to `sha256`; returns 1, as cache_get does, when
- * the entry is that very file and its header names `key`, `len` and
- * `sha256`, else 0 (the caller then takes the entry with cache_get, which
- * hashes it again). Only what the caller hashed is trusted, as cache_get
- * trusts only what it hashes.
+ * the caller hashed `len` bytes of data from `fd`, the temporary it
+ * followed, through `map` (`span` bytes of `fd` mapped from offset 0),
+ * and they hashed to `sha256`; returns 1, as cache_get does, with *data
+ * in that mapping (cache_free unmaps it), when the entry is that very
+ * file and its header names `key`, `len` and `sha256`; else 0, and the
+ * mapping is still the caller's (who then takes the entry with
+ * cache_get, which hashes it again). Only what the caller hashed is
+ * trusted, as cache_get trusts only what it hashes.
  */
 int cache_is_fill(const char *name, const char *key);
 int cache_adopt(struct cache *, const char *key, int fd, uint64_t len,
-    const char sha256[65], uint8_t **data);
+    const char sha256[65], uint8_t *map, size_t span, uint8_t **data);
 
 #endif

@@ -35,7 +35,10 @@ struct prefetch {
 	struct cache *cache;		/* lookup_only, or NULL: decompress */
 	int stop[2];			/* a pipe: the plan is here */
 	pthread_t thread;
-	int started, ok;
+	pthread_mutex_t lock;
+	pthread_cond_t read_done;	/* signalled when `done` is set */
+	int started, done, taken, ok;
+	int inotify;			/* the cache's watch, or -1 */
 	struct img_ref ref;
 	uint8_t *data;
 	struct pv_err err;
@@ -46,8 +49,10 @@ void prefetch_start(struct prefetch *);
 
 /*
  * The prefetched kernel if it is `want`, the plan's image, else NULL;
- * waits for the read and drops whatever is not taken. `want` NULL: only
- * wait and drop.
+ * waits for the read and drops whatever is not taken. `want` NULL: wait
+ * and drop, and wait for the thread to end (once the domain is built: the
+ * thread may still be closing its watch of the cache, which takes the
+ * kernel tens of milliseconds, and that need not delay the build).
  */
 uint8_t *prefetch_take(struct prefetch *, const struct img_ref *want);
 
