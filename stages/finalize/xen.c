@@ -344,11 +344,8 @@ xen_close(struct hv *hv)
 	unmap_windows(x);
 	if (x->shinfo != NULL)
 		xenforeignmemory_unmap(x->fmem, x->shinfo, 1);
-	if (x->created && !x->committed) {
-		/* xenstored forgets an introduced domain when it dies. */
-		xc_domain_destroy(x->xch, x->domid);
-		xen_remove_nodes(x->xsh, x->domid, x->uuid);
-	}
+	if (x->created && !x->committed)
+		xen_destroy(x);
 	xen_unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);
@@ -370,6 +367,7 @@ static const struct hv_ops xen_ops = {
 	.pin = xen_pin,
 	.hypercall_page = xen_hypercall_page,
 	.commit = xen_commit,
+	.wait = xen_wait,
 	.close = xen_close,
 };
 
@@ -392,6 +390,15 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	x->hv.ops = &xen_ops;
 	x->hv.abi = abi;
 	x->hv.nr_pages = p->layout->nr_pages;
+	/*
+	 * The request as layout recorded it; a plan from before vcpus and
+	 * maxmem were members asks for one vCPU and no balloon room.
+	 */
+	x->vcpus = p->layout->vcpus != 0 ? p->layout->vcpus : 1;
+	x->memory_kb = x->hv.nr_pages * (PV_PAGE_SIZE / 1024);
+	x->maxmem_kb = p->layout->maxmem / 1024;
+	if (x->maxmem_kb < x->memory_kb)
+		x->maxmem_kb = x->memory_kb;
 	x->hv.zeroed = 1;	/* Xen scrubs the frames it hands a domain */
 	x->hv.where = x->where;
 	x->paused = opt->paused;
@@ -406,7 +413,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		    "a Xen dom0?)");
 		goto fail;
 	}
-	if (xen_check_abi(x, e) < 0)
+	if (xen_check_abi(x, e) < 0 || xen_check_vcpus(x, e) < 0)
 		goto fail;
 	if ((x->fmem = xenforeignmemory_open(&x->log.vtable, 0)) == NULL) {
 		xen_fail(e, x, "opening foreign memory");
