@@ -384,6 +384,14 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	refused 2 "--name: 'a/b' is not" "$T/dom" --backend xen --name a/b "$T/4-pagetables.json"
 }
 
+@test "--backend xen: --name and a different layout.name exit 1 naming both, before it looks for Xen" {
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M --name alpha
+	refused 1 "finalize: --name: 'beta', and the plan's layout.name is 'alpha'" "$T/dom" --backend xen --name beta "$T/4-pagetables.json"
+	# The same name twice is no contradiction: it goes on to look for Xen.
+	run --separate-stderr "$BIN/finalize" --backend xen --name alpha "$T/4-pagetables.json"
+	[[ $stderr != *layout.name* ]]
+}
+
 @test "--backend xen refuses a xen-1.3 plan with exit 3 before it looks for Xen" {
 	plan_to pagetables "$GUESTS/basic.elf" --memory 16M
 	refused 3 "xen: Xen builds no xen-1.3 guests (2-level x86_32 paging); use --backend sim" "$T/dom" --backend xen "$T/4-pagetables.json"

@@ -376,6 +376,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
     struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
+	const char *name;
 	xen_pfn_t shinfo;
 	struct xen *x;
 	size_t i;
@@ -384,6 +385,15 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: Xen builds no %s "
 		    "guests (%d-level %s paging); use --backend sim", abi->name,
 		    abi->levels, abi->arch);
+	/*
+	 * The name layout recorded (layout --name) is the domain's unless
+	 * --name gives one; two names for one domain are a contradiction.
+	 */
+	name = opt->name != NULL ? opt->name : p->layout->name;
+	if (opt->name != NULL && p->layout->name != NULL &&
+	    strcmp(opt->name, p->layout->name) != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "--name: '%s', and the plan's "
+		    "layout.name is '%s'", opt->name, p->layout->name);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 	x->claim_fd = -1;
@@ -426,8 +436,8 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	xen_reap_stale(x);
 	if (xen_make_uuid(x, e) < 0 || xen_claim(x, e) < 0)
 		goto fail;
-	if (opt->name != NULL) {
-		if ((x->name = strdup(opt->name)) == NULL) {
+	if (name != NULL) {
+		if ((x->name = strdup(name)) == NULL) {
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}
@@ -442,10 +452,10 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	if (xen_create(x, e) < 0)
 		goto fail;
 	if (x->name == NULL) {
-		char name[32];
+		char made[32];
 
-		snprintf(name, sizeof(name), "pvbuild-%u", x->domid);
-		if ((x->name = strdup(name)) == NULL) {
+		snprintf(made, sizeof(made), "pvbuild-%u", x->domid);
+		if ((x->name = strdup(made)) == NULL) {
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}
