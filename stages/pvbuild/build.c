@@ -29,7 +29,7 @@
     "       pvbuild build KERNEL --memory SIZE [--initrd FILE] " \
     "[--cmdline STRING] [--keep PLANDIR]\n" \
     "                     [--no-cache] --backend xen [--name NAME] " \
-    "[--paused]"
+    "[--paused | --wait]"
 
 static const struct opt options[] = {
 	{ "backend", "sim|xen", "sim: a sim domain in DIR (default)\nxen: a "
@@ -55,6 +55,8 @@ static const struct opt options[] = {
 	{ "seed", "N", NULL, 's' },
 	{ "sync", NULL, "sim: the domain on disk before it appears "
 	    "(finalize --help)", 'S' },
+	{ "wait", NULL, "xen: wait until the guest shuts down, then destroy "
+	    "it\n(finalize --help)", 'W' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -67,7 +69,7 @@ static const struct opt_prog prog = { "pvbuild", SYNOPSIS,
 struct build {
 	char *kernel, *memory, *initrd, *cmdline, *keep, *out, *name;
 	char *backend, *scatter;
-	int xen, paused, sync, no_cache;
+	int xen, paused, wait, sync, no_cache;
 };
 
 static int
@@ -90,6 +92,7 @@ parse(int argc, char **argv, struct build *b, int *status)
 		case 'P': b->paused = 1; break;
 		case 's': b->scatter = v; break;
 		case 'S': b->sync = 1; break;
+		case 'W': b->wait = 1; break;
 		}
 	}
 	if (c < 0)
@@ -110,9 +113,9 @@ parse(int argc, char **argv, struct build *b, int *status)
 	    (b->out != NULL || b->scatter != NULL || b->sync))
 		*status = opt_usage(&prog, "--out, --scatter and --sync are "
 		    "for --backend sim");
-	else if (!b->xen && (b->name != NULL || b->paused))
-		*status = opt_usage(&prog, "--name and --paused are for "
-		    "--backend xen");
+	else if (!b->xen && (b->name != NULL || b->paused || b->wait))
+		*status = opt_usage(&prog, "--name, --paused and --wait are "
+		    "for --backend xen");
 	else if (!b->xen && b->out == NULL)
 		*status = opt_usage(&prog, "--out DIR is required");
 	else
@@ -166,6 +169,8 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 		add_value(&s[4], "--name", b->name);
 		if (b->paused)
 			add(&s[4], "--paused");
+		if (b->wait)
+			add(&s[4], "--wait");
 	} else {
 		add_value(&s[4], "--out", b->out);
 		add_value(&s[4], "--scatter", b->scatter != NULL ? b->scatter :
