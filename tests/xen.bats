@@ -36,13 +36,27 @@ setup_file() {
 	# The guests' initramfs: busybox, and an /init that prints its marker
 	# with the command line (which says which build it is) and powers off,
 	# after a pause that lets xenconsoled log the marker before xl's daemon
-	# destroys a guest that shut down.
+	# destroys a guest that shut down. With "pvshow" on the command line
+	# it prints the machine it was given first (tests/xenvm/machine.sh):
+	# its vCPUs, MemTotal and the memory map Linux logged as it booted,
+	# and pauses longer, for the batch to read xenstore meanwhile.
 	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/guest/bin/"
 	cat >"$b/guest/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
-/bin/busybox echo "@@GUEST $(/bin/busybox cat /proc/cmdline)"
-/bin/busybox sleep 2
+cmdline=$(/bin/busybox cat /proc/cmdline)
+/bin/busybox echo "@@GUEST $cmdline"
+pause=2
+case " $cmdline " in
+*" pvshow "*)
+	/bin/busybox echo "@@GUEST nproc $(/bin/busybox nproc)"
+	/bin/busybox echo "@@GUEST $(/bin/busybox grep MemTotal /proc/meminfo)"
+	/bin/busybox dmesg | /bin/busybox sed -n 's/.*Xen: \(\[mem .*\)/@@GUEST map \1/p'
+	/bin/busybox echo "@@GUEST done"
+	pause=8
+	;;
+esac
+/bin/busybox sleep $pause
 /bin/busybox poweroff -f
 EOF
 	chmod 755 "$b/guest/init"
@@ -56,7 +70,8 @@ EOF
 	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
 	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
-	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
+	cp "$top/tests/xenvm/machine.sh" "$b/"
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 900 \
 		2>"$top/build/xenvm/run.err" || true
 }
 
