@@ -52,6 +52,7 @@ case " $cmdline " in
 	/bin/busybox echo "@@GUEST nproc $(/bin/busybox nproc)"
 	/bin/busybox echo "@@GUEST $(/bin/busybox grep MemTotal /proc/meminfo)"
 	/bin/busybox dmesg | /bin/busybox sed -n 's/.*Xen: \(\[mem .*\)/@@GUEST map \1/p'
+	/bin/busybox dmesg | /bin/busybox grep -E 'Memory:|Freeing|eserve|Released|Remapped|p2m|RAMDISK|initrd' | /bin/busybox sed 's/^\[[ 0-9.]*\] /@@GUEST diag /'
 	/bin/busybox echo "@@GUEST done"
 	pause=8
 	;;
@@ -268,4 +269,71 @@ field() {
 	run mark 's8 next'
 	assert_output 'rc=0 others=0 claims=0'
 	nothing_left 's8'
+}
+
+# guest WHO: what the guest built by WHO (xl, pv) said of its machine.
+guest() {
+	sed -n "s/^@@XENVM s9 guest-$1 //p" "$VMLOG"
+}
+
+# xs WHO: the xenstore nodes of WHO's domain while its guest ran, but for
+# those that must differ between two domains (ids, names, the uuid, the
+# frames and the pty they were given).
+xs() {
+	sed -n "s/^@@XENVM s9 xs-$1 //p" "$VMLOG" |
+		grep -Ev '^D/(domid|name|vm|store/ring-ref|console/ring-ref|console/tty)='
+}
+
+@test "vCPUs and maxmem: Linux built by pvbuild sees the machine xl create gives it: nproc, MemTotal, the memory map" {
+	local xl pv
+	xl=$(mark 's9 xl')
+	[ "$(field rc "$xl")" = 0 ] || fail "xl create failed: $xl / $(mark 's9 xl err')"
+	run mark 's9 xl done'
+	assert_output --regexp '^@@GUEST done\|'
+	run mark 's9 pv done'
+	assert_output --regexp '^@@GUEST done\|' || fail "$(mark 's9 pv err')"
+	run guest pv
+	assert_line 'nproc 2'
+	assert_line --regexp '^MemTotal: [0-9]+ kB$'
+	assert_line --regexp '^map \[mem 0x0+-0x[0-9a-f]+\] usable$'
+	# The map runs to maxmem (512 MiB), where the balloon can grow.
+	assert_line --partial '-0x000000001fffffff] usable'
+	assert_equal "$(guest pv)" "$(guest xl)"
+	echo "# build times in the VM (TCG), 256 MiB, maxmem 512 MiB, 2 vCPUs:" \
+		"xl create $(field build "$xl") s, pvbuild (stages, finalize --wait)" \
+		"$(field build "$(mark 's9 pv build')") s" >&3
+}
+
+@test "the xenstore nodes pvbuild writes for a domain are those xl writes, memory and vCPUs among them" {
+	run xs pv
+	assert_line 'D/memory/static-max=524288'
+	assert_line 'D/memory/target=262144'
+	assert_line 'D/memory/videoram=0'
+	assert_line 'D/cpu/0/availability=online'
+	assert_line 'D/cpu/1/availability=online'
+	refute_line --partial 'D/cpu/2/'
+	diff -u <(xs xl) <(xs pv) >&2 || fail "xl's nodes (-) and pvbuild's (+) differ"
+}
+
+@test "finalize --wait returns once the guest powers off, having destroyed it and its nodes, and says so" {
+	local line
+	line=$(mark 's9 pv wait')
+	[ "$(field rc "$line")" = 0 ] || fail "$line / $(mark 's9 pv err')"
+	[ "$(field listed "$line")" = no ] || fail "still listed: $line"
+	run sed -n 's/^@@XENVM s9 pv out //p' "$VMLOG"
+	assert_line --regexp '^domain: xen domid [0-9]+ \(xen-3.0-x86_64, 65536 pages, '
+	assert_line 'shutdown: poweroff'
+	run mark 's9 xl gone'
+	assert_output yes
+	nothing_left 's9'
+}
+
+@test "--vcpus above the host's physical CPUs exits 1 naming the limit, before a domain is made" {
+	local line
+	line=$(mark 's10 vcpus')
+	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's10 vcpus err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark 's10 vcpus err'
+	assert_output "finalize: --vcpus: 3 vCPUs, and this host's limit is 2 (its physical CPUs)"
+	nothing_left 's10'
 }

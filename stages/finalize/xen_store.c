@@ -49,7 +49,7 @@ int
 xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 {
 	static const char *const rw_dirs[] = {
-		"device", "control/shutdown", "control/feature-poweroff",
+		"device", "device/suspend/event-channel", "control/shutdown", "control/feature-poweroff",
 		"control/feature-reboot", "control/feature-suspend",
 		"control/sysrq", "data", "drivers", "feature", "attr", "error",
 	};

@@ -8,7 +8,7 @@
  * code says how the guest ended.
  */
 #include <errno.h>
-#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,42 +70,39 @@ dom_state(struct xen *x, unsigned int *reason)
  * this waits, without polling, on xenstored's @releaseDomain watch (it
  * fires when any domain shuts down or dies; the first event comes at once
  * and is harmless) and asks Xen each time whether ours is one of them.
- * Once it has shut down it is destroyed with its nodes and the reason is
- * printed. Returns 0 after a poweroff; otherwise fails with exit code
- * XEN_WAIT_EXIT + Xen's shutdown code, XEN_WAIT_EXIT_GONE when someone
- * else destroyed the domain, or PV_EXIT_SYSTEM when a signal ends the
- * wait (the domain is left running).
+ * The wait blocks in libxenstore's xs_read_watch (the library finalize
+ * links reads its socket itself, with no thread to wake a poll, and
+ * retries a read a signal interrupted): the stop signals get their
+ * default action back first, so that one ends finalize and leaves the
+ * domain running. Once the domain has shut down it is destroyed with its
+ * nodes and the reason is printed. Returns 0 after a poweroff; otherwise
+ * fails with exit code XEN_WAIT_EXIT + Xen's shutdown code, or
+ * XEN_WAIT_EXIT_GONE when someone else destroyed the domain.
  */
 int
 xen_wait(struct hv *hv, struct pv_err *e)
 {
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
 	struct xen *x = (struct xen *)hv;
-	unsigned int reason = 0;
+	unsigned int reason = 0, n;
 	enum dom_state st;
-	struct pollfd pfd;
 	char **ev;
+	size_t i;
 
 	if (fflush(stdout) != 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "standard output: %s",
 		    strerror(errno));
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	if (x->stop != NULL && *x->stop)
+		return pv_fail(e, PV_EXIT_SYSTEM, "xen: interrupted before the "
+		    "wait; domain %u (%s) keeps running", x->domid, x->name);
 	if (!xs_watch(x->xsh, "@releaseDomain", WAIT_TOKEN))
 		return xen_fail(e, x, "watching @releaseDomain");
-	pfd.fd = xs_fileno(x->xsh);
-	pfd.events = POLLIN;
-	if (pfd.fd < 0)
-		return xen_fail(e, x, "watching @releaseDomain");
 	while ((st = dom_state(x, &reason)) == DOM_RUNNING) {
-		if (poll(&pfd, 1, -1) < 0) {
-			if (errno != EINTR)
-				return xen_fail(e, x, "waiting for the domain");
-			if (x->stop != NULL && *x->stop)
-				return pv_fail(e, PV_EXIT_SYSTEM, "xen: "
-				    "interrupted while waiting; domain %u "
-				    "(%s) keeps running", x->domid, x->name);
-			continue;
-		}
-		while ((ev = xs_check_watch(x->xsh)) != NULL)
-			free(ev);
+		if ((ev = xs_read_watch(x->xsh, &n)) == NULL)
+			return xen_fail(e, x, "waiting for the domain");
+		free(ev);
 	}
 	xs_unwatch(x->xsh, "@releaseDomain", WAIT_TOKEN);
 	if (st == DOM_GONE) {

@@ -61,6 +61,7 @@ id=$(domid s9-xl)
 mark "s9 xl done $(wait_console s9-xl '^@@GUEST done' 240)"
 xs_dump "$id" | sed 's/^/@@XENVM s9 xs-xl /'
 guest_facts s9-xl | sed 's/^/@@XENVM s9 guest-xl /'
+sed -n 's/^@@GUEST diag /@@XENVM s9 diag-xl /p' "$LOGS/guest-s9-xl.log"
 wait_gone s9-xl 60
 mark "s9 xl gone $(xl list s9-xl >/dev/null 2>&1 && echo no || echo yes)"
 xl destroy s9-xl 2>/dev/null
@@ -85,10 +86,13 @@ mark "s9 pv domid=$id"
 mark "s9 pv done $(wait_console s9-pv '^@@GUEST done' 240)"
 xs_dump "$id" | sed 's/^/@@XENVM s9 xs-pv /'
 guest_facts s9-pv | sed 's/^/@@XENVM s9 guest-pv /'
+sed -n 's/^@@GUEST diag /@@XENVM s9 diag-pv /p' "$LOGS/guest-s9-pv.log"
 t1=$(up)
 while kill -0 $pid 2>/dev/null && before 90 "$t1"; do
 	sleep 0.2
 done
+mark "s9 pv state $(xl list s9-pv 2>&1 | tail -n 1)"
+tail -n 3 "$LOGS/guest-s9-pv.log" | sed 's/^/@@XENVM s9 pv log /'
 kill $pid 2>/dev/null
 wait $pid
 mark "s9 pv wait rc=$? after=$(since "$t1") listed=$(xl list s9-pv >/dev/null 2>&1 && echo yes || echo no)"
