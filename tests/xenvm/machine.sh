@@ -54,9 +54,13 @@ maxmem = $S9_MAXMEM
 vcpus = $S9_VCPUS
 EOF
 t0=$(up)
-xl create /tmp/s9.cfg >/dev/null 2>/tmp/s9-xl.err
+xl -vvv create /tmp/s9.cfg >/dev/null 2>/tmp/s9-xl.err
 mark "s9 xl rc=$? build=$(since "$t0")"
-mark "s9 xl err $(tr '\n' ' ' </tmp/s9-xl.err | tail -c 300)"
+mark "s9 xl err $(grep -v '^xc: \|^libxl: \|^domainbuilder: ' /tmp/s9-xl.err | tr '\n' ' ' | tail -c 300)"
+# libxenguest's layout of the same guest, to set beside pvbuild's.
+grep -E 'domainbuilder: detail: (xc_dom_alloc_segment|alloc_pgtables|count_pgtables|start_info|  [a-z])' \
+	/tmp/s9-xl.err | sed 's/^/@@XENVM s9 xl-layout /'
+
 id=$(domid s9-xl)
 mark "s9 xl done $(wait_console s9-xl '^@@GUEST done' 240)"
 xs_dump "$id" | sed 's/^/@@XENVM s9 xs-xl /'
