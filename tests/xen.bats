@@ -101,6 +101,17 @@ nothing_left() {
 	assert_output 'domains=0 xenstore=0 vm=0'
 }
 
+# refused_in_vm WHAT CODE MESSAGE: the build marked "WHAT" exited CODE,
+# wrote nothing on stdout and said MESSAGE, its one line, on stderr.
+refused_in_vm() {
+	local line
+	line=$(mark "$1")
+	[ "$(field rc "$line")" = "$2" ] || fail "$line / $(mark "$1 err")"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark "$1 err"
+	assert_output "$3"
+}
+
 # field KEY LINE: the value of KEY=VALUE in LINE.
 field() {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1
@@ -206,12 +217,7 @@ field() {
 }
 
 @test "--backend xen refuses a name another domain has with exit 1, building nothing" {
-	local line
-	line=$(mark 's5 taken')
-	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's5 taken err')"
-	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
-	run mark 's5 taken err'
-	assert_output "finalize: --name: a domain named 's5-xl' exists"
+	refused_in_vm 's5 taken' 1 "finalize: --name: a domain named 's5-xl' exists"
 }
 
 @test "side by side: xl create -p and pvbuild --paused build the same Linux, both then boot" {
@@ -342,11 +348,6 @@ xs() {
 }
 
 @test "--vcpus above the host's physical CPUs exits 1 naming the limit, before a domain is made" {
-	local line
-	line=$(mark 's10 vcpus')
-	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's10 vcpus err')"
-	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
-	run mark 's10 vcpus err'
-	assert_output "finalize: --vcpus: 3 vCPUs, and this host's limit is 2 (its physical CPUs)"
+	refused_in_vm 's10 vcpus' 1 "finalize: --vcpus: 3 vCPUs, and this host's limit is 2 (its physical CPUs)"
 	nothing_left 's10'
 }
