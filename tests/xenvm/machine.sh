@@ -25,16 +25,6 @@ xs_dump() {
 		sort
 }
 
-# xen_pages WHO DOMID: the hypervisor's count and maximum of the domain's
-# pages (debug key q), as "s9 pages-WHO ..." lines.
-xen_pages() {
-	xl dmesg -c >/dev/null 2>&1
-	xl debug-keys q 2>/dev/null
-	xl dmesg -c 2>/dev/null | awk -v d="General information for domain $2:" \
-		'index($0, d) { f = 1; next } f && /max_pages/ { print; exit }' |
-		sed "s/^.*\(nr_pages=\)/@@XENVM s9 pages-$1 \1/"
-}
-
 # guest_facts NAME: the "@@GUEST" lines of NAME's console after the
 # command line's.
 guest_facts() {
@@ -74,7 +64,6 @@ grep -E 'domainbuilder: detail: (xc_dom_alloc_segment|alloc_pgtables|count_pgtab
 id=$(domid s9-xl)
 mark "s9 xl done $(wait_console s9-xl '^@@GUEST done' 240)"
 xs_dump "$id" | sed 's/^/@@XENVM s9 xs-xl /'
-xen_pages xl "$id"
 guest_facts s9-xl | sed 's/^/@@XENVM s9 guest-xl /'
 sed -n 's/^@@GUEST diag /@@XENVM s9 diag-xl /p' "$LOGS/guest-s9-xl.log"
 wait_gone s9-xl 60
@@ -100,7 +89,6 @@ id=$(domid s9-pv)
 mark "s9 pv domid=$id"
 mark "s9 pv done $(wait_console s9-pv '^@@GUEST done' 240)"
 xs_dump "$id" | sed 's/^/@@XENVM s9 xs-pv /'
-xen_pages pv "$id"
 guest_facts s9-pv | sed 's/^/@@XENVM s9 guest-pv /'
 sed -n 's/^@@GUEST diag /@@XENVM s9 diag-pv /p' "$LOGS/guest-s9-pv.log"
 t1=$(up)
