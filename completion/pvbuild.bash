@@ -50,7 +50,8 @@ _pvbuild() {
 	elfinfo)
 		opts='--max-size --no-cache' ;;
 	layout)
-		opts='--cmdline --initrd --memory --no-cache' ;;
+		opts='--cmdline --disk --initrd --maxmem --memory --name --nic
+			--no-cache --vcpus' ;;
 	populate | pagetables)
 		opts= ;;
 	finalize)

@@ -107,6 +107,29 @@ request_more(const struct ask *a, const struct plan_elfinfo *ei,
 	return 0;
 }
 
+/*
+ * Which string of the request JSON could not hold: the plan is UTF-8,
+ * and the command line and a disk's target are the strings of the
+ * request that are taken as given.
+ */
+static int
+not_utf8(const struct plan_layout *l, struct pv_err *e)
+{
+	json_t *j;
+	size_t i;
+
+	if ((j = json_string(l->cmdline)) == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "--cmdline: not valid UTF-8");
+	json_decref(j);
+	for (i = 0; i < l->nr_disks; i++) {
+		if ((j = json_string(l->disks[i].target)) == NULL)
+			return pv_fail(e, PV_EXIT_INPUT, "--disk %zu: the "
+			    "target is not valid UTF-8", i + 1);
+		json_decref(j);
+	}
+	return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+}
+
 /* The request, with the initrd `initrd` read already (NULL: none). */
 static int
 request(const char *memory, const struct ask *a, struct img_ref *initrd,
@@ -145,11 +168,10 @@ request(const char *memory, const struct ask *a, struct img_ref *initrd,
 		    (unsigned long long)plan_cmdline_max(ei->abi) - 1);
 	if (ei->abi->ops->layout_solve(ei, &l, e) == 0) {
 		*member = plan_layout_json(&l, ei->abi);
-		if (*member == NULL)
-			pv_fail(e, PV_EXIT_INPUT, "--cmdline or a --disk target: "
-			    "not valid UTF-8");
-		else
+		if (*member != NULL)
 			rc = 0;
+		else
+			not_utf8(&l, e);
 	}
 out:
 	plan_request_free(&l);

@@ -1040,3 +1040,42 @@ print(i["container"], i["compression"], i["payload_offset"] > 0, i["payload_size
 	run -2 "$PY" "$VALIDATE" "$SCHEMAS/elfinfo.json"
 	assert_output --partial 'usage: validate.py SCHEMA JSONFILE...'
 }
+
+# The request beyond memory (issue 15): vCPUs, maxmem, name, disks, NICs.
+
+@test "xen-3.0-x86_64 with 4 vCPUs, maxmem, a name, two disks and two NICs: every plan and domain.json validate" {
+	all_validate "$GUESTS/x64-basic.elf" --memory 32M --maxmem 64M --vcpus 4 \
+	    --name web-1 --disk /srv/root.img,raw,xvda,rw \
+	    --disk 'vdev=xvdb, access=ro, target=/dev/vg/data' \
+	    --nic '' --nic bridge=br1,mac=00:16:3e:00:00:01
+}
+
+@test "layout's request members out of their rules fail schemas/layout.json" {
+	local edit
+	for edit in 'p["layout"]["vcpus"] = 2' 'p["layout"]["maxmem"] = 4097' \
+	    'p["layout"]["name"] = "1234"' 'p["layout"]["name"] = "a/b"' \
+	    'p["layout"]["disks"] = [{"target": "/x", "vdev": "hda", "access": "rw"}]' \
+	    'p["layout"]["disks"] = [{"target": "/x", "vdev": "xvda", "access": "w"}]' \
+	    'p["layout"]["nics"] = [{"mac": "01:16:3e:00:00:01", "bridge": "xenbr0"}]' \
+	    'p["layout"]["nics"] = [{"mac": "00:16:3e:00:00:01", "bridge": "a-bridge-name-too-long"}]' \
+	    'del p["layout"]["nics"]'; do
+		bad_plan layout "$edit"
+		refused_by layout
+		assert_output --partial '$.layout'
+	done
+}
+
+@test "a populate plan with shared_info.vcpus 0 fails schemas/populate.json" {
+	bad_plan_of x64-basic.elf populate 'p["populate"]["shared_info"]["vcpus"] = 0'
+	refused_by populate
+	assert_output --partial 'shared_info.vcpus'
+}
+
+@test "a domain.json without its request, or with a bad disk, fails schemas/domain.json" {
+	bad_domain x64-basic.elf 'del p["maxmem"]'
+	refused_by domain
+	assert_output --partial 'maxmem'
+	bad_domain x64-basic.elf 'p["disks"] = [{"target": "", "vdev": "xvda", "access": "rw"}]'
+	refused_by domain
+	assert_output --partial 'disks[0].target'
+}

@@ -7,6 +7,8 @@
  * would otherwise work out by hand. A part the guest takes outside the
  * region (xen-3.0's MOD_START_PFN initrd and INIT_P2M list) is shown where
  * it is instead of as the empty range the region keeps at its place.
+ * After the memory part come the request's vCPUs, maxmem, name and
+ * devices, when it has more than the seed's domains had.
  */
 #include <errno.h>
 #include <limits.h>
@@ -104,6 +106,68 @@ line(FILE *fp, const char *heading, const char *fmt, ...)
 	fputc('\n', fp);
 }
 
+/*
+ * What the domain is asked for beyond its memory, after the memory part.
+ * A request the seed could have made (one vCPU, maxmem at memory, no
+ * name, no device) adds nothing, so that the seed's report is kept line
+ * for line; otherwise vCPUs and maxmem are both shown, then the name and
+ * each disk and NIC. The target is a path from outside: escaped.
+ */
+static void
+request_lines(FILE *fp, const struct plan_layout *l)
+{
+	char size[ARRANGEMENT_SIZE_LEN], mem[ARRANGEMENT_SIZE_LEN];
+	char heading[32], mac[PLAN_MAC_STRLEN], shown[4 * PLAN_TARGET_MAX + 1];
+	size_t i;
+
+	if (!arrangement_has_request(l))
+		return;
+	line(fp, "vCPUs", "%u", (unsigned)l->vcpus);
+	line(fp, "Max memory", "%s (balloon up from %s)",
+	    arrangement_size(l->maxmem, size), arrangement_size(l->memory, mem));
+	if (l->name != NULL)
+		line(fp, "Name", "%s", l->name);
+	for (i = 0; i < l->nr_disks; i++) {
+		snprintf(heading, sizeof(heading), "Disk %s", l->disks[i].vdev);
+		pv_escape(shown, sizeof(shown), l->disks[i].target,
+		    strlen(l->disks[i].target));
+		line(fp, heading, "%s (%s)", shown,
+		    l->disks[i].writable ? "rw" : "r");
+	}
+	for (i = 0; i < l->nr_nics; i++) {
+		snprintf(heading, sizeof(heading), "NIC %zu", i);
+		plan_mac_string(l->nics[i].mac, mac);
+		line(fp, heading, "%s on bridge %s", mac, l->nics[i].bridge);
+	}
+}
+
+int
+arrangement_has_request(const struct plan_layout *l)
+{
+	return l->vcpus != 1 || l->maxmem != l->memory || l->name != NULL ||
+	    l->nr_disks > 0 || l->nr_nics > 0;
+}
+
+int
+arrangement_request(const struct plan_layout *l, char **text,
+    struct pv_err *e)
+{
+	size_t len;
+	FILE *fp;
+
+	*text = NULL;
+	if ((fp = open_memstream(text, &len)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: %s",
+		    strerror(errno));
+	request_lines(fp, l);
+	if (ferror(fp) | fclose(fp)) {
+		free(*text);
+		*text = NULL;
+		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
+	}
+	return 0;
+}
+
 int
 arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
     char **text, struct pv_err *e)
@@ -151,6 +215,7 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 	    (unsigned long long)l->v_start, w, (unsigned long long)l->v_end,
 	    arrangement_size(l->v_end - l->v_start, size));
 	line(fp, "ENTRY ADDRESS", "%0*llx", w, (unsigned long long)ei->entry);
+	request_lines(fp, l);
 	if (ferror(fp) | fclose(fp)) {
 		free(*text);
 		*text = NULL;

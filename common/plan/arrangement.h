@@ -49,6 +49,17 @@ int arrangement_text(const struct plan_elfinfo *, const struct plan_layout *,
     char **text, struct pv_err *);
 
 /*
+ * Whether the request goes beyond what the seed's domains had (one vCPU,
+ * maxmem at memory, no name, no device), and then the lines of it that
+ * arrangement_text adds after the memory part, in a buffer the caller
+ * frees (empty when there is nothing beyond). Returns 0, or -1 with `e`
+ * filled (out of memory).
+ */
+int arrangement_has_request(const struct plan_layout *);
+int arrangement_request(const struct plan_layout *, char **text,
+    struct pv_err *);
+
+/*
  * The line finalize prints under the arrangement, appended to *text (a
  * buffer arrangement_text made, replaced): "domain: WHERE (ABI, N pages,
  * cr3 0x..., start_info 0x...)", WHERE (untrusted: a name from outside)

@@ -3,7 +3,9 @@
  * devspec.c: the request's own strings (README, "layout"): xl's disk and
  * vif specs (xl-disk-configuration(5), xl-network-configuration(5)) for
  * what pvbuild covers, the rules for a domain name, a vdev, a bridge and
- * a MAC, and the MAC a NIC gets when the request gives none.
+ * a MAC. The MAC a NIC gets when the request gives none is made in
+ * nicmac.c, apart, so that the programs that only read plans need no
+ * digest.
  *
  * Layout is the one parser of the spec strings (the xl.cfg reader passes
  * each list element on unchanged); the plan readers hold the members it
@@ -13,24 +15,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest.h"
 #include "plan.h"
 
 /* The longest spec string layout takes: far above any real one. */
 #define SPEC_MAX 8192
 
+/*
+ * 1 to max bytes, none a control character or one of `banned`; with
+ * `graphic`, printable ASCII without space too.
+ */
+static int
+check_bytes(const char *s, size_t max, int graphic, const char *banned)
+{
+	size_t i, n = strlen(s);
+	unsigned char c;
+
+	if (n == 0 || n > max)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < ' ' || c == 0x7f || strchr(banned, c) != NULL ||
+		    (graphic && (c == ' ' || c > '~')))
+			return -1;
+	}
+	return 0;
+}
+
 int
 plan_name_check(const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n > PLAN_NAME_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
-			return -1;
 	/* xl reads a name of digits alone as a domain id. */
-	return strspn(name, "0123456789") == n ? -1 : 0;
+	return check_bytes(name, PLAN_NAME_MAX, 1, "/") < 0 ||
+	    strspn(name, "0123456789") == strlen(name) ? -1 : 0;
 }
 
 int
@@ -38,36 +54,23 @@ plan_vdev_check(const char *vdev)
 {
 	size_t n = strlen(vdev);
 
-	return strncmp(vdev, "xvd", 3) == 0 && n >= 4 && n <= 3 + PLAN_VDEV_LETTERS &&
+	return strncmp(vdev, "xvd", 3) == 0 && n >= 4 &&
+	    n <= 3 + PLAN_VDEV_LETTERS &&
 	    strspn(vdev + 3, "abcdefghijklmnopqrstuvwxyz") == n - 3 ? 0 : -1;
 }
 
 int
 plan_bridge_check(const char *bridge)
 {
-	size_t i, n = strlen(bridge);
-
-	if (n == 0 || n > PLAN_BRIDGE_MAX || strcmp(bridge, ".") == 0 ||
-	    strcmp(bridge, "..") == 0)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (bridge[i] <= ' ' || bridge[i] > '~' || bridge[i] == '/' ||
-		    bridge[i] == ':')
-			return -1;
-	return 0;
+	/* "." and ".." are no interface's name under /sys/class/net. */
+	return check_bytes(bridge, PLAN_BRIDGE_MAX, 1, "/:") < 0 ||
+	    strcmp(bridge, ".") == 0 || strcmp(bridge, "..") == 0 ? -1 : 0;
 }
 
 int
 plan_target_check(const char *target)
 {
-	size_t i, n = strlen(target);
-
-	if (n == 0 || n > PLAN_TARGET_MAX)
-		return -1;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)target[i] < ' ' || target[i] == 0x7f)
-			return -1;
-	return 0;
+	return check_bytes(target, PLAN_TARGET_MAX, 0, "");
 }
 
 int
@@ -92,38 +95,6 @@ plan_mac_string(const uint8_t mac[6], char out[PLAN_MAC_STRLEN])
 {
 	snprintf(out, PLAN_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x",
 	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
-void
-plan_mac_make(const char *name, const char *kernel_sha256,
-    const char *cmdline, size_t index, uint8_t mac[6])
-{
-	struct digest d;
-	char hex[65], num[24];
-	int i;
-
-	/* The pieces are NUL-separated so that no two requests run
-	 * together into the same bytes. */
-	digest_init(&d);
-	digest_update(&d, (const uint8_t *)"pvbuild-nic", 12);
-	if (name != NULL)
-		digest_update(&d, (const uint8_t *)name, strlen(name) + 1);
-	else {
-		digest_update(&d, (const uint8_t *)"", 1);
-		digest_update(&d, (const uint8_t *)kernel_sha256,
-		    strlen(kernel_sha256) + 1);
-		digest_update(&d, (const uint8_t *)cmdline, strlen(cmdline) + 1);
-	}
-	snprintf(num, sizeof(num), "%zu", index);
-	digest_update(&d, (const uint8_t *)num, strlen(num) + 1);
-	digest_end(&d, hex);
-	/* Xen's OUI, as xl gives the NICs it makes up, then three bytes. */
-	mac[0] = 0x00;
-	mac[1] = 0x16;
-	mac[2] = 0x3e;
-	for (i = 0; i < 3; i++)
-		mac[3 + i] = (uint8_t)strtoul((char[3]){ hex[2 * i],
-		    hex[2 * i + 1], '\0' }, NULL, 16);
 }
 
 /*

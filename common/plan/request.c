@@ -16,81 +16,84 @@ static const char *const nic_keys[] = { "mac", "bridge", NULL };
 static const char *const access_names[] = { "r", "rw" };
 
 static int
-read_disks(json_t *obj, const char *path, struct plan_layout *l,
+read_disk(json_t *d, const char *where, size_t i, struct plan_layout *l,
     struct pv_err *e)
 {
-	char where[64];
+	struct plan_disk *pd = &l->disks[i];
 	const char *s;
-	json_t *arr, *d;
-	size_t i, j, acc;
+	size_t j, acc;
 
-	if (pj_get_array(obj, path, "disks", 0, PLAN_DISKS_MAX, &arr, e) < 0)
+	if (pj_get_str(d, where, "target", &s, e) < 0)
 		return -1;
-	json_array_foreach(arr, i, d) {
-		struct plan_disk *pd = &l->disks[i];
-
-		snprintf(where, sizeof(where), "%s.disks[%zu]", path, i);
-		if (pj_is_object(d, where, e) < 0 ||
-		    pj_only_keys(d, where, disk_keys, e) < 0 ||
-		    pj_get_str(d, where, "target", &s, e) < 0)
-			return -1;
-		if (plan_target_check(s) < 0)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.target: not a path "
-			    "of 1 to %d bytes without control characters",
-			    where, PLAN_TARGET_MAX);
-		if ((pd->target = strdup(s)) == NULL)
-			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-		l->nr_disks = i + 1;
-		if (pj_get_str(d, where, "vdev", &s, e) < 0)
-			return -1;
-		if (plan_vdev_check(s) < 0)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.vdev: \"%s\" is not "
-			    "xvd and 1 to %d letters", where, s,
-			    PLAN_VDEV_LETTERS);
-		strcpy(pd->vdev, s);
-		for (j = 0; j < i; j++)
-			if (strcmp(l->disks[j].vdev, pd->vdev) == 0)
-				return pv_fail(e, PV_EXIT_INPUT, "%s.vdev: \"%s\" "
-				    "is disks[%zu]'s too", where, s, j);
-		if (pj_get_enum(d, where, "access", access_names, 2, &acc,
-		    e) < 0)
-			return -1;
-		pd->writable = acc == 1;
-	}
+	if (plan_target_check(s) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.target: not a path of 1 "
+		    "to %d bytes without control characters", where,
+		    PLAN_TARGET_MAX);
+	if ((pd->target = strdup(s)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	l->nr_disks = i + 1;
+	if (pj_get_str(d, where, "vdev", &s, e) < 0)
+		return -1;
+	if (plan_vdev_check(s) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.vdev: \"%s\" is not xvd "
+		    "and 1 to %d letters", where, s, PLAN_VDEV_LETTERS);
+	strcpy(pd->vdev, s);
+	for (j = 0; j < i; j++)
+		if (strcmp(l->disks[j].vdev, pd->vdev) == 0)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.vdev: \"%s\" is "
+			    "disks[%zu]'s too", where, s, j);
+	if (pj_get_enum(d, where, "access", access_names, 2, &acc, e) < 0)
+		return -1;
+	pd->writable = acc == 1;
 	return 0;
 }
 
 static int
-read_nics(json_t *obj, const char *path, struct plan_layout *l,
+read_nic(json_t *n, const char *where, size_t i, struct plan_layout *l,
+    struct pv_err *e)
+{
+	struct plan_nic *pn = &l->nics[i];
+	const char *s;
+
+	if (pj_get_str(n, where, "mac", &s, e) < 0)
+		return -1;
+	if (plan_mac_parse(s, pn->mac) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.mac: \"%s\" is not a "
+		    "unicast MAC, xx:xx:xx:xx:xx:xx", where, s);
+	if (pj_get_str(n, where, "bridge", &s, e) < 0)
+		return -1;
+	if (plan_bridge_check(s) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "%s.bridge: \"%s\" is not an "
+		    "interface name of 1 to %d bytes", where, s,
+		    PLAN_BRIDGE_MAX);
+	if ((pn->bridge = strdup(s)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	l->nr_nics = i + 1;
+	return 0;
+}
+
+/*
+ * The array `what` of obj, of 0 to max objects of only `keys`, each
+ * read by `one` with its path ("layout.disks[1]").
+ */
+static int
+read_array(json_t *obj, const char *path, const char *what, size_t max,
+    const char *const *keys, int (*one)(json_t *, const char *, size_t,
+    struct plan_layout *, struct pv_err *), struct plan_layout *l,
     struct pv_err *e)
 {
 	char where[64];
-	const char *s;
-	json_t *arr, *n;
+	json_t *arr, *el;
 	size_t i;
 
-	if (pj_get_array(obj, path, "nics", 0, PLAN_NICS_MAX, &arr, e) < 0)
+	if (pj_get_array(obj, path, what, 0, max, &arr, e) < 0)
 		return -1;
-	json_array_foreach(arr, i, n) {
-		struct plan_nic *pn = &l->nics[i];
-
-		snprintf(where, sizeof(where), "%s.nics[%zu]", path, i);
-		if (pj_is_object(n, where, e) < 0 ||
-		    pj_only_keys(n, where, nic_keys, e) < 0 ||
-		    pj_get_str(n, where, "mac", &s, e) < 0)
+	json_array_foreach(arr, i, el) {
+		snprintf(where, sizeof(where), "%s.%s[%zu]", path, what, i);
+		if (pj_is_object(el, where, e) < 0 ||
+		    pj_only_keys(el, where, keys, e) < 0 ||
+		    one(el, where, i, l, e) < 0)
 			return -1;
-		if (plan_mac_parse(s, pn->mac) < 0)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.mac: \"%s\" is not "
-			    "a unicast MAC, xx:xx:xx:xx:xx:xx", where, s);
-		if (pj_get_str(n, where, "bridge", &s, e) < 0)
-			return -1;
-		if (plan_bridge_check(s) < 0)
-			return pv_fail(e, PV_EXIT_INPUT, "%s.bridge: \"%s\" is "
-			    "not an interface name of 1 to %d bytes", where, s,
-			    PLAN_BRIDGE_MAX);
-		if ((pn->bridge = strdup(s)) == NULL)
-			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-		l->nr_nics = i + 1;
 	}
 	return 0;
 }
@@ -131,9 +134,11 @@ plan_request_read(json_t *obj, const char *path, const struct abi *abi,
 		if ((l->name = strdup(name)) == NULL)
 			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
 	}
-	if (read_disks(obj, path, l, e) < 0)
+	if (read_array(obj, path, "disks", PLAN_DISKS_MAX, disk_keys,
+	    read_disk, l, e) < 0)
 		return -1;
-	return read_nics(obj, path, l, e);
+	return read_array(obj, path, "nics", PLAN_NICS_MAX, nic_keys, read_nic,
+	    l, e);
 }
 
 int

@@ -9,7 +9,8 @@
  * outside the region (an initrd passed by pfn, an INIT_P2M list) cannot
  * be drawn to the region's scale: it is a dashed box of its own in a
  * column at the right, and named in the labels at the empty place the
- * region keeps for it.
+ * region keeps for it. The request beyond memory is listed as text under
+ * the picture.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -206,6 +207,32 @@ parts(FILE *fp, const struct plan *p, int w, double *next, double *apart_y)
 	unused(fp, l, used, l->v_end, w, next);
 }
 
+/*
+ * The request beyond memory (vCPUs, maxmem, name, disks, NICs) as the
+ * text report has it, a line each under the picture, from *next down.
+ */
+static int
+request(FILE *fp, const struct plan_layout *l, double *next,
+    struct pv_err *e)
+{
+	char *text, *s, *nl;
+
+	if (!arrangement_has_request(l))
+		return 0;
+	if (arrangement_request(l, &text, e) < 0)
+		return -1;
+	*next += LABEL_STEP;
+	for (s = text; (nl = strchr(s, '\n')) != NULL; s = nl + 1) {
+		*nl = '\0';
+		*next += LABEL_STEP;
+		text_open(fp, 10, *next, "request");
+		put_text(fp, s);
+		fputs("</text>\n", fp);
+	}
+	free(text);
+	return 0;
+}
+
 int
 svg_draw(const struct plan *p, const char *name, char **svg,
     struct pv_err *e)
@@ -250,14 +277,19 @@ svg_draw(const struct plan *p, const char *name, char **svg,
 	if (apart_y > SVG_BAR_TOP + 24)
 		text(fp, APART_X, SVG_BAR_TOP + 12, "label", "outside the "
 		    "region (not to scale)");
-	if (ferror(fp) | fclose(fp)) {
-		free(body);
-		return pv_fail(e, PV_EXIT_SYSTEM, "svg: out of memory");
-	}
 	if (next < SVG_BAR_TOP + SVG_BAR_HEIGHT + 20)
 		next = SVG_BAR_TOP + SVG_BAR_HEIGHT + 20;
 	if (next < apart_y)
 		next = apart_y;
+	if (request(fp, l, &next, e) < 0) {
+		fclose(fp);
+		free(body);
+		return -1;
+	}
+	if (ferror(fp) | fclose(fp)) {
+		free(body);
+		return pv_fail(e, PV_EXIT_SYSTEM, "svg: out of memory");
+	}
 	if (asprintf(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 	    "height=\"%d\" viewBox=\"0 0 %d %d\">\n"

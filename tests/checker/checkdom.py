@@ -2630,7 +2630,10 @@ def parse_args(argv):
     if a.dir is None or a.kernel is None or a.memory is None:
         raise UsageError("DIR, --kernel and --memory are required")
     a.memory = parse_size(a.memory)
-    a.vcpus = 1 if a.vcpus is None else int(a.vcpus)
+    try:
+        a.vcpus = 1 if a.vcpus is None else int(a.vcpus)
+    except ValueError:
+        raise UsageError("--vcpus: not a number: %r" % a.vcpus)
     a.maxmem = a.memory if a.maxmem is None else parse_size(a.maxmem)
     if a.memory < PAGE:
         raise UsageError("--memory is in bytes (or with a K, M or G suffix): "

@@ -59,6 +59,15 @@ def request(plan):
                 str(lay["memory"]), "--cmdline", lay["cmdline"]]
         if lay["initrd"] is not None:
             args += ["--initrd", lay["initrd"]["path"]]
+        # The request beyond memory, as the checker takes it.
+        args += ["--vcpus", str(lay["vcpus"]), "--maxmem", str(lay["maxmem"])]
+        if lay["name"] is not None:
+            args += ["--name", lay["name"]]
+        for d in lay["disks"]:
+            args += ["--disk", "%s,raw,%s,%s" % (d["target"], d["vdev"],
+                                                 d["access"])]
+        for n in lay["nics"]:
+            args += ["--nic", "bridge=%s,mac=%s" % (n["bridge"], n["mac"])]
     except (KeyError, TypeError):
         return None
     if not all(isinstance(a, str) and a and "\0" not in a for a in args[:4]):
