@@ -46,7 +46,7 @@ _pvbuild() {
 	case ${COMP_WORDS[1]} in
 	build)
 		opts='--backend --cmdline --initrd --keep --memory --name --no-cache
-			--out --paused --scatter --sync' ;;
+			--out --paused --scatter --sync --wait' ;;
 	elfinfo)
 		opts='--max-size --no-cache' ;;
 	layout)
@@ -56,7 +56,7 @@ _pvbuild() {
 		opts= ;;
 	finalize)
 		opts='--backend --initrd --json --name --no-cache --out --paused
-			--prefetch --reserve --scatter --sync' ;;
+			--prefetch --reserve --scatter --sync --wait' ;;
 	boot)
 		opts='--timeout --with' ;;
 	show)
