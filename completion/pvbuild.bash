@@ -48,7 +48,7 @@ _pvbuild() {
 	build)
 		opts='--backend --cmdline --config --disk --dry-run --initrd --keep
 			--maxmem --memory --name --nic --no-cache --out --paused --scatter
-			--sync --vcpus' ;;
+			--sync --vcpus --wait' ;;
 	elfinfo)
 		opts='--max-size --no-cache' ;;
 	layout)
@@ -58,7 +58,7 @@ _pvbuild() {
 		opts= ;;
 	finalize)
 		opts='--backend --initrd --json --name --no-cache --out --paused
-			--prefetch --reserve --scatter --sync' ;;
+			--prefetch --reserve --scatter --sync --wait' ;;
 	boot)
 		opts='--timeout --with' ;;
 	show)

@@ -367,8 +367,14 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --scatter 3 "$T/4-pagetables.json"
 	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
-	refused 2 "--name and --paused are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
-	refused 2 "--name and --paused are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --wait --out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "--wait with --paused exits 2: a paused domain never shuts down" {
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M
+	refused 2 "--wait: a paused domain never shuts down; give --paused or --wait" "$T/dom" --backend xen --paused --wait "$T/4-pagetables.json"
 }
 
 @test "--name empty, over 64 characters or with '/' exits 2" {
@@ -376,6 +382,14 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	refused 2 "--name: '' is not 1 to 64 characters without '/'" "$T/dom" --backend xen --name '' "$T/4-pagetables.json"
 	refused 2 "is not 1 to 64 characters" "$T/dom" --backend xen --name "$(printf 'a%.0s' {1..65})" "$T/4-pagetables.json"
 	refused 2 "--name: 'a/b' is not" "$T/dom" --backend xen --name a/b "$T/4-pagetables.json"
+}
+
+@test "--backend xen: --name and a different layout.name exit 1 naming both, before it looks for Xen" {
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M --name alpha
+	refused 1 "finalize: --name: 'beta', and the plan's layout.name is 'alpha'" "$T/dom" --backend xen --name beta "$T/4-pagetables.json"
+	# The same name twice is no contradiction: it goes on to look for Xen.
+	run --separate-stderr "$BIN/finalize" --backend xen --name alpha "$T/4-pagetables.json"
+	[[ $stderr != *layout.name* ]]
 }
 
 @test "--backend xen refuses a xen-1.3 plan with exit 3 before it looks for Xen" {

@@ -183,7 +183,10 @@ same_domain() {
 	local k=(--keep "$T/plans")
 	run -2 --separate-stderr "$BIN/pvbuild" build "$GUESTS/basic.elf" --memory 16M \
 		--out "$T/d" --paused "${k[@]}"
-	assert_stderr --partial 'pvbuild: --paused is for --backend xen'
+	assert_stderr --partial 'pvbuild: --paused and --wait are for --backend xen'
+	run -2 --separate-stderr "$BIN/pvbuild" build "$GUESTS/basic.elf" --memory 16M \
+		--out "$T/d" --wait "${k[@]}"
+	assert_stderr --partial 'pvbuild: --paused and --wait are for --backend xen'
 	local o
 	for o in "--out $T/d" "--scatter 2" --sync "--seed 2"; do
 		# shellcheck disable=SC2086

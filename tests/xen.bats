@@ -36,13 +36,28 @@ setup_file() {
 	# The guests' initramfs: busybox, and an /init that prints its marker
 	# with the command line (which says which build it is) and powers off,
 	# after a pause that lets xenconsoled log the marker before xl's daemon
-	# destroys a guest that shut down.
+	# destroys a guest that shut down. With "pvshow" on the command line
+	# it prints the machine it was given first (tests/xenvm/machine.sh):
+	# its vCPUs, MemTotal and the memory map Linux logged as it booted,
+	# and pauses longer, for the batch to read xenstore meanwhile.
 	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/guest/bin/"
 	cat >"$b/guest/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
-/bin/busybox echo "@@GUEST $(/bin/busybox cat /proc/cmdline)"
-/bin/busybox sleep 2
+cmdline=$(/bin/busybox cat /proc/cmdline)
+/bin/busybox echo "@@GUEST $cmdline"
+pause=2
+case " $cmdline " in
+*" pvshow "*)
+	/bin/busybox echo "@@GUEST nproc $(/bin/busybox nproc)"
+	/bin/busybox echo "@@GUEST $(/bin/busybox grep MemTotal /proc/meminfo)"
+	/bin/busybox dmesg | /bin/busybox sed -n 's/.*Xen: \(\[mem .*\)/@@GUEST map \1/p'
+	/bin/busybox dmesg | /bin/busybox grep -E 'Memory:|Freeing|eserve|Released|Remapped|p2m|RAMDISK|initrd' | /bin/busybox sed 's/^\[[ 0-9.]*\] /@@GUEST diag /'
+	/bin/busybox echo "@@GUEST done"
+	pause=8
+	;;
+esac
+/bin/busybox sleep $pause
 /bin/busybox poweroff -f
 EOF
 	chmod 755 "$b/guest/init"
@@ -56,7 +71,8 @@ EOF
 	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
 	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
-	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
+	cp "$top/tests/xenvm/machine.sh" "$b/"
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 900 \
 		2>"$top/build/xenvm/run.err" || true
 }
 
@@ -83,6 +99,17 @@ built() {
 nothing_left() {
 	run mark "$1 after"
 	assert_output 'domains=0 xenstore=0 vm=0'
+}
+
+# refused_in_vm WHAT CODE MESSAGE: the build marked "WHAT" exited CODE,
+# wrote nothing on stdout and said MESSAGE, its one line, on stderr.
+refused_in_vm() {
+	local line
+	line=$(mark "$1")
+	[ "$(field rc "$line")" = "$2" ] || fail "$line / $(mark "$1 err")"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	run mark "$1 err"
+	assert_output "$3"
 }
 
 # field KEY LINE: the value of KEY=VALUE in LINE.
@@ -190,12 +217,7 @@ field() {
 }
 
 @test "--backend xen refuses a name another domain has with exit 1, building nothing" {
-	local line
-	line=$(mark 's5 taken')
-	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark 's5 taken err')"
-	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
-	run mark 's5 taken err'
-	assert_output "finalize: --name: a domain named 's5-xl' exists"
+	refused_in_vm 's5 taken' 1 "finalize: --name: a domain named 's5-xl' exists"
 }
 
 @test "side by side: xl create -p and pvbuild --paused build the same Linux, both then boot" {
@@ -253,4 +275,79 @@ field() {
 	run mark 's8 next'
 	assert_output 'rc=0 others=0 claims=0'
 	nothing_left 's8'
+}
+
+# guest WHO: what the guest built by WHO (xl, pv) said of its machine.
+guest() {
+	sed -n "s/^@@XENVM s9 guest-$1 //p" "$VMLOG"
+}
+
+# xs WHO: the xenstore nodes of WHO's domain while its guest ran, but for
+# those that must differ between two domains (ids, names, the uuid, the
+# frames and the pty they were given).
+# libxl also records the console as a device of dom0's backend tree
+# (console/backend, console/backend-id); the guest and xenconsoled read
+# the primary console from the nodes both write, and pvbuild's devices
+# are tests/xenvm/devices.sh's.
+xs() {
+	sed -n "s/^@@XENVM s9 xs-$1 //p" "$VMLOG" |
+		grep -Ev '^D/(domid|name|vm|store/ring-ref|console/ring-ref|console/tty|console/backend|console/backend-id)='
+}
+
+@test "vCPUs and maxmem: Linux built by pvbuild sees the vCPUs and the memory map xl create gives it" {
+	local xl pv
+	xl=$(mark 's9 xl')
+	[ "$(field rc "$xl")" = 0 ] || fail "xl create failed: $xl / $(mark 's9 xl err')"
+	run mark 's9 xl done'
+	assert_output --regexp '^@@GUEST done\|'
+	run mark 's9 pv done'
+	assert_output --regexp '^@@GUEST done\|' || fail "$(mark 's9 pv err')"
+	run guest pv
+	assert_line 'nproc 2'
+	assert_line --regexp '^map \[mem 0x0+-0x[0-9a-f]+\] usable$'
+	# The map runs to maxmem (512 MiB), where the balloon can grow.
+	assert_line --partial '-0x000000001fffffff] usable'
+	assert_equal "$(guest pv | grep -v MemTotal)" "$(guest xl | grep -v MemTotal)"
+	echo "# build times in the VM (TCG), 256 MiB, maxmem 512 MiB, 2 vCPUs:" \
+		"xl create $(field build "$xl") s, pvbuild (stages, finalize --wait)" \
+		"$(field build "$(mark 's9 pv')") s" >&3
+}
+
+@test "Linux built by pvbuild has the MemTotal it has under xl create" {
+	run guest pv
+	assert_line --regexp '^MemTotal: [0-9]+ kB$'
+	local pv xl
+	pv=$(guest pv | grep MemTotal)
+	xl=$(guest xl | grep MemTotal)
+	[ "$pv" = "$xl" ] || fail "pvbuild's guest: $pv, xl's: $xl;" \
+		"$(sed -n 's/^@@XENVM s9 diag-pv \(Memory:.*\)/pvbuild \1/p; s/^@@XENVM s9 diag-xl \(Memory:.*\)/xl \1/p' "$VMLOG")"
+}
+
+@test "the xenstore nodes pvbuild writes for a domain are those xl writes, memory and vCPUs among them" {
+	run xs pv
+	assert_line 'D/memory/static-max=524288'
+	assert_line 'D/memory/target=262144'
+	assert_line 'D/memory/videoram=0'
+	assert_line 'D/cpu/0/availability=online'
+	assert_line 'D/cpu/1/availability=online'
+	refute_line --partial 'D/cpu/2/'
+	diff -u <(xs xl) <(xs pv) >&2 || fail "xl's nodes (-) and pvbuild's (+) differ"
+}
+
+@test "finalize --wait returns once the guest powers off, having destroyed it and its nodes, and says so" {
+	local line
+	line=$(mark 's9 pv wait')
+	[ "$(field rc "$line")" = 0 ] || fail "$line / $(mark 's9 pv err')"
+	[ "$(field listed "$line")" = no ] || fail "still listed: $line"
+	run sed -n 's/^@@XENVM s9 pv out //p' "$VMLOG"
+	assert_line --regexp '^domain: xen domid [0-9]+ \(xen-3.0-x86_64, 65536 pages, '
+	assert_line 'shutdown: poweroff'
+	run mark 's9 xl gone'
+	assert_output yes
+	nothing_left 's9'
+}
+
+@test "--vcpus above the host's physical CPUs exits 1 naming the limit, before a domain is made" {
+	refused_in_vm 's10 vcpus' 1 "finalize: --vcpus: 3 vCPUs, and this host's limit is 2 (its physical CPUs)"
+	nothing_left 's10'
 }

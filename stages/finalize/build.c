@@ -263,6 +263,8 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
 	if (report(p, b, hv, cr3, &out, e) < 0 || hv->ops->commit(hv, p, e) < 0)
 		goto out;
 	fputs(out, stdout);
+	if (b->xen && b->x.wait && hv->ops->wait(hv, e) < 0)
+		goto out;
 	rc = 0;
 out:
 	hv->ops->close(hv);

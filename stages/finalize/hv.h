@@ -77,6 +77,11 @@ struct hv_ops {
 	 * is visible before this succeeds.
 	 */
 	int (*commit)(struct hv *, const struct plan *, struct pv_err *);
+	/*
+	 * After commit: wait until the domain shuts down, then destroy it
+	 * (xen --wait). Optional: NULL where there is nothing to wait for.
+	 */
+	int (*wait)(struct hv *, struct pv_err *);
 	/* Undo everything not committed and free the backend. */
 	void (*close)(struct hv *);
 };
@@ -123,6 +128,7 @@ int hv_sim_check_out(const char *out, struct pv_err *);
 struct hv_xen_options {
 	const char *name;	/* the domain's name; NULL: pvbuild-DOMID */
 	int paused;		/* leave it paused after the build */
+	int wait;		/* then wait for it to shut down */
 	/*
 	 * Set (by main's signal handler) to stop the build: the backend
 	 * looks at it between steps and fails, destroying the domain.

@@ -18,7 +18,7 @@
     "[--json] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] " \
     "[--sync] [PLAN]\n" \
     "       finalize --backend xen [--initrd FILE] [--json] [--name NAME] " \
-    "[--no-cache] [--paused] [--prefetch IMAGE] [PLAN]"
+    "[--no-cache] [--paused | --wait] [--prefetch IMAGE] [PLAN]"
 
 static const struct opt options[] = {
 	{ "backend", "sim|xen", "sim: the stand-in hypervisor (default): the "
@@ -47,6 +47,8 @@ static const struct opt options[] = {
 	{ "sync", NULL, "sim: the domain on disk (fsync) before it is renamed "
 	    "into\nplace, so that it survives a power loss whole or not at all",
 	    'S' },
+	{ "wait", NULL, "xen: wait until the guest shuts down, then destroy "
+	    "it\n(exit 0 after a poweroff; finalize(1))", 'W' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -94,6 +96,7 @@ parse(int argc, char **argv, struct args *a, int *status)
 			break;
 		case 'o': a->b.out = v; break;
 		case 'P': a->b.x.paused = 1; break;
+		case 'W': a->b.x.wait = 1; break;
 		case 'p': a->pf.path = v; break;
 		case 'r':
 			a->sim_only = 1;
@@ -145,9 +148,13 @@ check_backend(struct args *a)
 	if (a->b.xen && (a->sim_only || a->b.out != NULL))
 		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
 		    "for --backend sim", a->scatter);
-	if (!a->b.xen && (a->b.x.name != NULL || a->b.x.paused))
-		return opt_usage(&prog, "--name and --paused are for --backend "
-		    "xen");
+	if (!a->b.xen && (a->b.x.name != NULL || a->b.x.paused ||
+	    a->b.x.wait))
+		return opt_usage(&prog, "--name, --paused and --wait are for "
+		    "--backend xen");
+	if (a->b.x.paused && a->b.x.wait)
+		return opt_usage(&prog, "--wait: a paused domain never shuts "
+		    "down; give --paused or --wait");
 	if (!a->b.xen && (a->b.out == NULL || *a->b.out == '\0'))
 		return opt_usage(&prog, "--out DIR is required");
 	/*

@@ -344,11 +344,8 @@ xen_close(struct hv *hv)
 	unmap_windows(x);
 	if (x->shinfo != NULL)
 		xenforeignmemory_unmap(x->fmem, x->shinfo, 1);
-	if (x->created && !x->committed) {
-		/* xenstored forgets an introduced domain when it dies. */
-		xc_domain_destroy(x->xch, x->domid);
-		xen_remove_nodes(x->xsh, x->domid, x->uuid);
-	}
+	if (x->created && !x->committed)
+		xen_destroy(x);
 	xen_unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);
@@ -370,6 +367,7 @@ static const struct hv_ops xen_ops = {
 	.pin = xen_pin,
 	.hypercall_page = xen_hypercall_page,
 	.commit = xen_commit,
+	.wait = xen_wait,
 	.close = xen_close,
 };
 
@@ -378,6 +376,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
     struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
+	const char *name;
 	xen_pfn_t shinfo;
 	struct xen *x;
 	size_t i;
@@ -386,12 +385,30 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: Xen builds no %s "
 		    "guests (%d-level %s paging); use --backend sim", abi->name,
 		    abi->levels, abi->arch);
+	/*
+	 * The name layout recorded (layout --name) is the domain's unless
+	 * --name gives one; two names for one domain are a contradiction.
+	 */
+	name = opt->name != NULL ? opt->name : p->layout->name;
+	if (opt->name != NULL && p->layout->name != NULL &&
+	    strcmp(opt->name, p->layout->name) != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "--name: '%s', and the plan's "
+		    "layout.name is '%s'", opt->name, p->layout->name);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 	x->claim_fd = -1;
 	x->hv.ops = &xen_ops;
 	x->hv.abi = abi;
 	x->hv.nr_pages = p->layout->nr_pages;
+	/*
+	 * The request as layout recorded it; a plan from before vcpus and
+	 * maxmem were members asks for one vCPU and no balloon room.
+	 */
+	x->vcpus = p->layout->vcpus != 0 ? p->layout->vcpus : 1;
+	x->memory_kb = x->hv.nr_pages * (PV_PAGE_SIZE / 1024);
+	x->maxmem_kb = p->layout->maxmem / 1024;
+	if (x->maxmem_kb < x->memory_kb)
+		x->maxmem_kb = x->memory_kb;
 	x->hv.zeroed = 1;	/* Xen scrubs the frames it hands a domain */
 	x->hv.where = x->where;
 	x->paused = opt->paused;
@@ -406,7 +423,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 		    "a Xen dom0?)");
 		goto fail;
 	}
-	if (xen_check_abi(x, e) < 0)
+	if (xen_check_abi(x, e) < 0 || xen_check_vcpus(x, e) < 0)
 		goto fail;
 	if ((x->fmem = xenforeignmemory_open(&x->log.vtable, 0)) == NULL) {
 		xen_fail(e, x, "opening foreign memory");
@@ -419,8 +436,8 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	xen_reap_stale(x);
 	if (xen_make_uuid(x, e) < 0 || xen_claim(x, e) < 0)
 		goto fail;
-	if (opt->name != NULL) {
-		if ((x->name = strdup(opt->name)) == NULL) {
+	if (name != NULL) {
+		if ((x->name = strdup(name)) == NULL) {
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}
@@ -435,10 +452,10 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	if (xen_create(x, e) < 0)
 		goto fail;
 	if (x->name == NULL) {
-		char name[32];
+		char made[32];
 
-		snprintf(name, sizeof(name), "pvbuild-%u", x->domid);
-		if ((x->name = strdup(name)) == NULL) {
+		snprintf(made, sizeof(made), "pvbuild-%u", x->domid);
+		if ((x->name = strdup(made)) == NULL) {
 			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 			goto fail;
 		}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * xen_domain.c: the xen backend's domain (xenbe.h): the hypervisor's
- * offer checked, the domain created paused with its size, handle and
- * event channels, and its memory populated.
+ * offer checked, the domain created paused with its vCPUs, size, handle
+ * and event channels, and its memory populated.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +32,29 @@ xen_check_abi(struct xen *x, struct pv_err *e)
 			return 0;
 	return pv_fail(e, PV_EXIT_SYSTEM, "xen: this hypervisor does not run "
 	    "%s guests (it offers: %s)", want, caps);
+}
+
+/*
+ * Refuse, before anything is created, more vCPUs than the host has
+ * physical CPUs (XEN_SYSCTL_physinfo). Xen itself would create a PV
+ * domain of up to its compiled MAX_VIRT_CPUS, which no call reports;
+ * pvbuild does not overcommit: a vCPU beyond the physical CPUs only
+ * shares them, and a number no host can run is a mistake to name. The
+ * request is the user's, so the error is input's (exit 1).
+ */
+int
+xen_check_vcpus(struct xen *x, struct pv_err *e)
+{
+	xc_physinfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	if (xc_physinfo(x->xch, &info) != 0)
+		return xen_fail(e, x, "asking the hypervisor's physical CPUs");
+	if (x->vcpus < 1 || x->vcpus > info.nr_cpus)
+		return pv_fail(e, PV_EXIT_INPUT, "--vcpus: %u vCPUs, and this "
+		    "host's limit is %u (its physical CPUs)", x->vcpus,
+		    info.nr_cpus);
+	return 0;
 }
 
 static int
@@ -138,7 +161,17 @@ xen_make_uuid(struct xen *x, struct pv_err *e)
 	return 0;
 }
 
-/* Create the domain, paused, and give it its size and address width. */
+/*
+ * Create the domain, paused, and give it its vCPUs, size and address
+ * width as libxl 4.17 does for a PV guest (libxl__build_pre,
+ * libxl__arch_domain_create), so that the guest sees the machine xl
+ * would give it: the hypervisor's maximum is the memory it starts with
+ * plus LIBXL_MAXMEM_CONSTANT (Linux reads it, XENMEM_maximum_reservation,
+ * to size its balloon; whoever raises memory/target, as `xl mem-set`
+ * does, raises it first), and the memory map the guest is given
+ * (XENMEM_memory_map) runs to maxmem plus the PV slack, room the balloon
+ * can grow into.
+ */
 int
 xen_create(struct xen *x, struct pv_err *e)
 {
@@ -149,13 +182,18 @@ xen_create(struct xen *x, struct pv_err *e)
 
 	memset(&config, 0, sizeof(config));
 	memcpy(config.handle, x->handle, sizeof(config.handle));
-	config.max_vcpus = 1;
+	config.max_vcpus = x->vcpus;
 	config.max_evtchn_port = XEN_EVTCHN_PORTS;
 	config.max_grant_frames = -1;		/* the hypervisor's default */
 	config.max_maptrack_frames = -1;
 	config.grant_opts = XEN_DOMCTL_GRANT_version(1);
-	if (xc_domain_create(x->xch, &x->domid, &config) != 0)
+	if (xc_domain_create(x->xch, &x->domid, &config) != 0) {
+		if (errno == EINVAL && x->vcpus > 1)
+			return pv_fail(e, PV_EXIT_INPUT, "--vcpus: the "
+			    "hypervisor refused a PV domain of %u vCPUs",
+			    x->vcpus);
 		return xen_fail(e, x, "creating the domain");
+	}
 	x->created = 1;
 	snprintf(x->where, sizeof(x->where), "xen domid %u", x->domid);
 	memset(&domctl, 0, sizeof(domctl));
@@ -164,13 +202,13 @@ xen_create(struct xen *x, struct pv_err *e)
 	domctl.u.address_size.size = x->hv.abi->word * 8;
 	if (xc_domctl(x->xch, &domctl) != 0)
 		return xen_fail(e, x, "setting the guest's address size");
-	if (xc_domain_max_vcpus(x->xch, x->domid, 1) != 0)
+	if (xc_domain_max_vcpus(x->xch, x->domid, x->vcpus) != 0)
 		return xen_fail(e, x, "setting the vCPUs");
 	if (xc_domain_setmaxmem(x->xch, x->domid,
-	    x->hv.nr_pages * 4 + XEN_MAXMEM_SLACK_KB) != 0)
+	    x->memory_kb + XEN_MAXMEM_SLACK_KB) != 0)
 		return xen_fail(e, x, "setting the maximum memory");
 	if (xc_domain_set_memmap_limit(x->xch, x->domid,
-	    (unsigned long)(x->hv.nr_pages * 4)) != 0)
+	    (unsigned long)(x->maxmem_kb + XEN_PV_SLACK_KB)) != 0)
 		return xen_fail(e, x, "setting the memory map");
 	if (xc_domain_getinfo(x->xch, x->domid, 1, &info) != 1 ||
 	    info.domid != x->domid)

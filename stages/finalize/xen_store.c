@@ -34,17 +34,24 @@ xs_put(struct xen *x, xs_transaction_t t, const char *base, const char *key,
 }
 
 /*
- * The nodes libxl writes for a PV domain that xenconsoled, xl and the
- * guest use, in one transaction: the domain's directory (read-only to it)
- * with name, domid, vm, memory, vCPU, console and store; the directories
- * the guest writes (control/shutdown, device, data, ...); and /vm/UUID.
+ * The nodes libxl 4.17 writes for a PV domain that xenconsoled, xl and
+ * the guest use, in one transaction: the domain's directory (read-only to
+ * it) with name, domid, vm, console and store; memory as the balloon
+ * driver reads it (static-max the ceiling, maxmem; target what it starts
+ * with; videoram none); every vCPU's availability, which Linux reads to
+ * bring the vCPUs up, all online as xl's `vcpus` makes them; the platform
+ * features libxl__domain_make offers (control/platform-feature-*, in
+ * control, which the guest reads); the nodes the guest writes, made for
+ * it (control/shutdown and control/feature-*, device, data, ...); and
+ * /vm/UUID.
  */
 int
 xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 {
 	static const char *const rw_dirs[] = {
-		"device", "control", "control/shutdown", "control/sysrq",
-		"data", "drivers", "feature", "attr", "error",
+		"device", "device/suspend/event-channel", "control/shutdown", "control/feature-poweroff",
+		"control/feature-reboot", "control/feature-suspend",
+		"control/sysrq", "data", "drivers", "feature", "attr", "error",
 	};
 	const struct plan_populate *pp = p->populate;
 	struct xs_permissions ro[2] = {
@@ -55,18 +62,27 @@ xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 		{ .id = x->domid, .perms = XS_PERM_NONE },
 	};
 	char dom[64], vm[64], path[128];
+	uint32_t cpu;
 	size_t i;
 
 	snprintf(dom, sizeof(dom), "/local/domain/%u", x->domid);
 	snprintf(vm, sizeof(vm), "/vm/%s", x->uuid);
+	snprintf(path, sizeof(path), "%s/control", dom);
 	if (!xs_mkdir(x->xsh, t, dom) || !xs_set_permissions(x->xsh, t, dom,
 	    ro, 2) || !xs_mkdir(x->xsh, t, vm) ||
-	    !xs_set_permissions(x->xsh, t, vm, ro, 2))
+	    !xs_set_permissions(x->xsh, t, vm, ro, 2) ||
+	    !xs_mkdir(x->xsh, t, path) ||
+	    !xs_set_permissions(x->xsh, t, path, ro, 2))
 		return -1;
 	for (i = 0; i < sizeof(rw_dirs) / sizeof(rw_dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dom, rw_dirs[i]);
 		if (!xs_mkdir(x->xsh, t, path) ||
 		    !xs_set_permissions(x->xsh, t, path, rw, 1))
+			return -1;
+	}
+	for (cpu = 0; cpu < x->vcpus; cpu++) {
+		snprintf(path, sizeof(path), "cpu/%u/availability", cpu);
+		if (xs_put(x, t, dom, path, "online") < 0)
 			return -1;
 	}
 	if (xs_put(x, t, vm, "name", "%s", x->name) < 0 ||
@@ -75,10 +91,14 @@ xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 	    xs_put(x, t, dom, "domid", "%u", x->domid) < 0 ||
 	    xs_put(x, t, dom, "vm", "%s", vm) < 0 ||
 	    xs_put(x, t, dom, "memory/static-max", "%llu",
-	    (unsigned long long)(x->hv.nr_pages * 4)) < 0 ||
+	    (unsigned long long)x->maxmem_kb) < 0 ||
 	    xs_put(x, t, dom, "memory/target", "%llu",
-	    (unsigned long long)(x->hv.nr_pages * 4)) < 0 ||
-	    xs_put(x, t, dom, "cpu/0/availability", "online") < 0 ||
+	    (unsigned long long)x->memory_kb) < 0 ||
+	    xs_put(x, t, dom, "memory/videoram", "0") < 0 ||
+	    xs_put(x, t, dom, "control/platform-feature-multiprocessor-"
+	    "suspend", "1") < 0 ||
+	    xs_put(x, t, dom, "control/platform-feature-xs_reset_watches",
+	    "1") < 0 ||
 	    xs_put(x, t, dom, "store/port", "%u", x->hv.store_port) < 0 ||
 	    xs_put(x, t, dom, "store/ring-ref", "%llu",
 	    (unsigned long long)x->p2m[pp->start_info.store_pfn]) < 0 ||

@@ -22,8 +22,15 @@
 #define XEN_WINDOW_PAGES 512		/* pfns mapped at once for writes */
 #define XEN_WINDOWS 4			/* mappings kept */
 #define XEN_MAXMEM_SLACK_KB 1024	/* as libxl's LIBXL_MAXMEM_CONSTANT */
+/*
+ * The memory map of a PV domain ends at maxmem plus libxl's PV slack
+ * (b_info.u.pv.slack_memkb), which libxl 4.17 defaults to nothing.
+ */
+#define XEN_PV_SLACK_KB 0
 #define XEN_EVTCHN_PORTS 1023		/* libxl's default event_channels */
 #define XEN_CONSOLE_LIMIT "1048576"	/* libxl's console/limit */
+#define XEN_WAIT_EXIT 10		/* --wait: + the shutdown code */
+#define XEN_WAIT_EXIT_GONE 9		/* --wait: destroyed by another */
 #define XEN_RUN_DIR "/run/pvbuild"	/* the claims of builds in progress */
 #define XEN_CLAIM_PREFIX "xen-"
 
@@ -56,6 +63,8 @@ struct xen {
 	xenforeignmemory_handle *fmem;
 	struct xs_handle *xsh;
 	uint32_t domid;
+	uint32_t vcpus;			/* layout.vcpus */
+	uint64_t memory_kb, maxmem_kb;	/* the domain's, and layout.maxmem */
 	int created, committed, paused;
 	int pinned;			/* tables typed: map page by page */
 	const volatile sig_atomic_t *stop;	/* a signal asks to stop */
@@ -81,6 +90,7 @@ int xen_stopped(struct xen *, struct pv_err *);
 
 /* xen_domain.c */
 int xen_check_abi(struct xen *, struct pv_err *);
+int xen_check_vcpus(struct xen *, struct pv_err *);
 int xen_make_uuid(struct xen *, struct pv_err *);
 int xen_create(struct xen *, struct pv_err *);
 int xen_populate(struct xen *, struct pv_err *);
@@ -93,5 +103,9 @@ void xen_reap_stale(struct xen *);
 int xen_check_name(struct xen *, xs_transaction_t, struct pv_err *);
 int xen_write_nodes(struct xen *, const struct plan *, xs_transaction_t);
 void xen_remove_nodes(struct xs_handle *, uint32_t domid, const char *uuid);
+
+/* xen_wait.c */
+void xen_destroy(struct xen *);
+int xen_wait(struct hv *, struct pv_err *);
 
 #endif

@@ -30,7 +30,7 @@
     "                     [--nic SPEC ...] [--keep PLANDIR] [--no-cache] " \
     "[--dry-run]\n" \
     "                     [--backend sim] --out DIR [--scatter N] " \
-    "[--sync] | --backend xen [--paused]"
+    "[--sync] | --backend xen [--paused | --wait]"
 
 static const struct opt options[] = {
 	{ "backend", "sim|xen", "sim: a sim domain in DIR (default)\nxen: a "
@@ -70,6 +70,8 @@ static const struct opt options[] = {
 	{ "sync", NULL, "sim: the domain on disk before it appears "
 	    "(finalize --help)", 'S' },
 	{ "vcpus", "N", "the domain's vCPUs (default 1)", 'V' },
+	{ "wait", NULL, "xen: wait until the guest shuts down, then destroy "
+	    "it\n(finalize --help)", 'W' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -86,7 +88,7 @@ struct build {
 	char *backend, *scatter, *config, *maxmem, *vcpus;
 	char *disks[PLAN_DISKS_MAX], *nics[PLAN_NICS_MAX];
 	size_t nr_disks, nr_nics;
-	int xen, paused, sync, no_cache, dry_run;
+	int xen, paused, wait, sync, no_cache, dry_run;
 	struct xlcfg cfg;
 	/* The file's numbers as layout's options take them. */
 	char cfg_memory[24], cfg_maxmem[24], cfg_vcpus[24];
@@ -134,6 +136,7 @@ parse_options(int argc, char **argv, struct build *b, int *status)
 		case 's': b->scatter = v; break;
 		case 'S': b->sync = 1; break;
 		case 'V': b->vcpus = v; break;
+		case 'W': b->wait = 1; break;
 		}
 	}
 	if (rc < 0 || c < 0)
@@ -219,8 +222,9 @@ parse(int argc, char **argv, struct build *b, int *status)
 	    (b->out != NULL || b->scatter != NULL || b->sync))
 		*status = opt_usage(&prog, "--out, --scatter and --sync are "
 		    "for --backend sim");
-	else if (!b->xen && b->paused)
-		*status = opt_usage(&prog, "--paused is for --backend xen");
+	else if (!b->xen && (b->paused || b->wait))
+		*status = opt_usage(&prog, "--paused and --wait are for "
+		    "--backend xen");
 	else if (!b->xen && b->out == NULL)
 		*status = opt_usage(&prog, "--out DIR is required");
 	else
@@ -284,6 +288,8 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 		add_value(&s[4], "--name", b->name);
 		if (b->paused)
 			add(&s[4], "--paused");
+		if (b->wait)
+			add(&s[4], "--wait");
 	} else {
 		add_value(&s[4], "--out", b->out);
 		add_value(&s[4], "--scatter", b->scatter != NULL ? b->scatter :

@@ -255,3 +255,6 @@ for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
 	xl destroy "$id"
 done
 rm -f /tmp/big.img
+
+# 9, 10: the machine the guest sees, under pvbuild and under xl.
+. ./machine.sh
