@@ -325,6 +325,8 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 			return xen_fail(e, x, "writing the domain's xenstore "
 			    "nodes");
 	}
+	if (xen_dev_attach(x, p, e) < 0)
+		return -1;
 	if (!xs_introduce_domain(x->xsh, x->domid,
 	    x->p2m[pp->start_info.store_pfn], x->hv.store_port))
 		return xen_fail(e, x, "introducing the domain to xenstored");
@@ -349,6 +351,7 @@ xen_close(struct hv *hv)
 		xc_domain_destroy(x->xch, x->domid);
 		xen_remove_nodes(x->xsh, x->domid, x->uuid);
 	}
+	xen_dev_close(x);
 	xen_unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);

@@ -104,6 +104,7 @@ xen_remove_nodes(struct xs_handle *xsh, uint32_t domid, const char *uuid)
 	xs_rm(xsh, XBT_NULL, path);
 	snprintf(path, sizeof(path), "/vm/%s", uuid);
 	xs_rm(xsh, XBT_NULL, path);
+	xen_dev_remove(xsh, domid);
 }
 
 /*
