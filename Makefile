@@ -47,7 +47,7 @@ STAGES = elfinfo layout populate pagetables finalize
 PROGRAMS = $(addprefix bin/,$(STAGES)) bin/show
 # The plan has a folder of its own (common/plan/), a file per member.
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
-	pagetables.c guard.c document.c arrangement.c)
+	pagetables.c guard.c document.c arrangement.c request.c devspec.c)
 # A file per guest type (common/guest/guest.h).
 GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
 	xen3_members.c)

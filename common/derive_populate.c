@@ -78,7 +78,7 @@ derive_populate(const struct plan *plan, json_t **member, struct pv_err *e)
 	if (p.start_info.cmd_line_length > plan_cmdline_max(ei->abi) - 1)
 		p.start_info.cmd_line_length = plan_cmdline_max(ei->abi) - 1;
 	p.shared_info.upcall_mask = 1;
-	p.shared_info.vcpus = PLAN_VCPUS;
+	p.shared_info.vcpus = l->vcpus;
 	p.shared_info.masked_vcpu_info = ops->shared_info_vcpus;
 	ops->start_info(&p, ei, l);
 	ops->vcpu(&p.vcpu, ei, l);

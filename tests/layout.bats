@@ -425,7 +425,7 @@ print(l["v_start"], l["v_end"], int(l["v_end"], 16) <= 0xfc000000)' "$T/2-layout
 
 @test "--help and --version exit 0" {
 	run -0 "$BIN/layout" --help
-	assert_line --index 0 'usage: layout --memory SIZE [--initrd FILE] [--cmdline STRING] [--no-cache] [PLAN]'
+	assert_line --index 0 'usage: layout --memory SIZE [--maxmem SIZE] [--vcpus N] [--name NAME] [--disk SPEC]... [--nic SPEC]... [--initrd FILE] [--cmdline STRING] [--no-cache] [PLAN]'
 	run -0 "$BIN/layout" --version
 	assert_output --regexp '^layout \(pvbuild\) [0-9]+\.[0-9]+\.[0-9]+( \(git [^ ()]+\))?$'
 }

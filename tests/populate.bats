@@ -436,10 +436,13 @@ r = l["regions"]; r[3]["end"] = hex(int(r[3]["end"], 16) - 4096)'
 	refused pagetables "populate.vcpu.flags: wider than 32 bits" "$T/x.json"
 }
 
-@test "more than one vCPU in shared_info is refused" {
+@test "shared_info.vcpus other than layout.vcpus is refused" {
 	plan_to populate "$GUESTS/basic.elf" --memory 16M
 	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["shared_info"]["vcpus"] = 2'
-	refused pagetables "populate.shared_info.vcpus: pvbuild builds domains of 1 vCPU" "$T/x.json"
+	refused pagetables "populate.shared_info.vcpus: 2, not layout.vcpus (1)" "$T/x.json"
+	plan_to populate "$GUESTS/x64-basic.elf" --memory 32M --vcpus 4
+	edit_plan "$T/3-populate.json" "$T/x.json" 'p["populate"]["shared_info"]["vcpus"] = 1'
+	refused pagetables "populate.shared_info.vcpus: 1, not layout.vcpus (4)" "$T/x.json"
 }
 
 # Xen's builder masks every vcpu_info slot of shared_info, not only the

@@ -48,6 +48,7 @@ struct guest_ops {
 	const enum plan_region_id *regions;
 	size_t nr_regions;
 	uint64_t max_memory;		/* the largest domain, in bytes */
+	uint32_t max_vcpus;		/* the most vCPUs a domain may have */
 	/*
 	 * The hypervisor's hole runs from hv_start (or a lower
 	 * HV_START_LOW) to the top of the address space, as on x86_32;

@@ -19,7 +19,8 @@ static const char *const elfinfo_keys[] = { "abi", "arch", "paging_levels",
 static const char *const segment_keys[] = { "vaddr", "offset", "filesz",
     "memsz", "flags", NULL };
 static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
-    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", NULL };
+    "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", "vcpus",
+    "maxmem", "name", "disks", "nics", NULL };
 static const char *const populate_keys[] = { "writes", "p2m",
     "start_info", "shared_info", "vcpu", NULL };
 static const char *const start_info_keys[] = { "pfn", "va", "nr_pages",
@@ -333,6 +334,8 @@ const struct guest_ops guest_xen13 = {
 	.layout_keys = layout_keys, .regions = regions,
 	.nr_regions = sizeof(regions) / sizeof(regions[0]),
 	.max_memory = X13_MAX_MEMORY, .hole_at_top = 1,
+	/* The seed starts one vCPU, and its shared_info has one slot. */
+	.max_vcpus = 1,
 	.layout_solve = xen13_layout_solve, .layout_check = xen13_layout_check,
 	.layout_read = xen13_layout_read,
 	.layout_json = xen13_layout_json,

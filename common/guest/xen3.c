@@ -16,9 +16,16 @@
 #include "pt.h"
 #include "xenhdr.h"
 
+/*
+ * The ceiling on a domain's vCPUs: the one Xen's public headers give, the
+ * vCPUs an hvm_info_table has room for. A PV guest beyond
+ * XEN_LEGACY_MAX_VCPUS registers its vcpu_info itself, as Linux does.
+ */
+#include <xen/hvm/hvm_info_table.h>
+
 static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
     "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", "initrd_pfn",
-    "p2m_mapping", NULL };
+    "p2m_mapping", "vcpus", "maxmem", "name", "disks", "nics", NULL };
 /* Xen 4.17's order (xc_dom_build_image). */
 static const enum plan_region_id regions[] = {
 	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_START_INFO,
@@ -376,6 +383,7 @@ START_INFO_PAGE(x86_64_start_info_page, start_info_x86_64_t)
 	.layout_read = guest_xen3_layout_read, \
 	.layout_json = guest_xen3_layout_json, \
 	.cmdline_max = 1024, .shared_info_vcpus = XEN_LEGACY_MAX_VCPUS, \
+	.max_vcpus = HVM_MAX_VCPUS, \
 	.start_info = xen3_start_info, .vcpu = xen3_vcpu, \
 	.populate_keys = guest_xen3_populate_keys, \
 	.start_info_keys = guest_xen3_start_info_keys, \

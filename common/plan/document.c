@@ -250,6 +250,7 @@ plan_free(struct plan *p)
 	if (p->layout != NULL) {
 		img_ref_free(&p->layout->initrd);
 		free(p->layout->cmdline);
+		plan_request_free(p->layout);
 		free(p->layout);
 	}
 	if (p->populate != NULL) {

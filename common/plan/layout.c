@@ -69,7 +69,8 @@ plan_layout_read(json_t *obj, const struct plan_elfinfo *ei,
 	    pj_get_uint(obj, "layout", "nr_pt_pages", &l->nr_pt_pages, e) < 0 ||
 	    pj_get_array(obj, "layout", "regions", n, n, &arr, e) < 0)
 		return -1;
-	if (abi->ops->layout_read(obj, l, e) < 0)
+	if (abi->ops->layout_read(obj, l, e) < 0 ||
+	    plan_request_read(obj, "layout", abi, l, e) < 0)
 		return -1;
 	if ((l->v_start & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
 	    ((l->v_end & pt_va_mask(abi)) & ((1ULL << X13_L2_SHIFT) - 1)) != 0 ||
@@ -136,9 +137,15 @@ plan_layout_json(const struct plan_layout *l, const struct abi *abi)
 	    "v_start", plan_hex_json(l->v_start),
 	    "v_end", plan_hex_json(l->v_end),
 	    "nr_pt_pages", (json_int_t)l->nr_pt_pages, "regions", regs);
-	/* What the type adds; a failure is only ever out of memory. */
-	if (o != NULL)
-		(void)abi->ops->layout_json(o, l);
+	/*
+	 * What the type adds, and the request beyond memory; a failure is
+	 * out of memory or a string that is not UTF-8 (a --disk target).
+	 */
+	if (o != NULL && (abi->ops->layout_json(o, l) < 0 ||
+	    plan_request_set(o, l) < 0)) {
+		json_decref(o);
+		o = NULL;
+	}
 	return o;
 }
 

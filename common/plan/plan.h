@@ -88,6 +88,63 @@ struct plan_nic {
 	char *bridge;
 };
 
+/*
+ * The rules of the request's strings (devspec.c), which layout's options
+ * and every plan reader hold them to:
+ * - a name: 1 to PLAN_NAME_MAX printable ASCII bytes, no space or '/',
+ *   not digits alone (xl takes those for a domain id);
+ * - a vdev: "xvd" and 1 to PLAN_VDEV_LETTERS lowercase letters;
+ * - a bridge: an interface name, 1 to PLAN_BRIDGE_MAX (IFNAMSIZ - 1)
+ *   printable bytes, no space, '/' or ':';
+ * - a target: 1 to PLAN_TARGET_MAX bytes, no control character;
+ * - a MAC: "xx:xx:xx:xx:xx:xx" in hex, unicast.
+ * Each check returns 0 when the string keeps its rule, else -1.
+ */
+#define PLAN_NAME_MAX 64
+#define PLAN_VDEV_LETTERS 3
+#define PLAN_BRIDGE_MAX 15
+#define PLAN_BRIDGE_DEFAULT "xenbr0"	/* xl's default bridge */
+#define PLAN_TARGET_MAX 4095
+#define PLAN_MAC_STRLEN 18
+int plan_name_check(const char *);
+int plan_vdev_check(const char *);
+int plan_bridge_check(const char *);
+int plan_target_check(const char *);
+int plan_mac_parse(const char *, uint8_t mac[6]);
+void plan_mac_string(const uint8_t mac[6], char out[PLAN_MAC_STRLEN]);
+
+/*
+ * Parse one untrusted spec string of layout --disk (xl's disk spec:
+ * target, format raw, vdev, access, by position or by key) or --nic
+ * (xl's vif spec: bridge and mac). The message names what is wrong but
+ * not the option; d->target and n->bridge are the caller's to free.
+ * *has_mac says whether the spec gave a MAC (else n->mac is zero).
+ */
+int plan_disk_spec(const char *spec, struct plan_disk *d, struct pv_err *);
+int plan_nic_spec(const char *spec, struct plan_nic *n, int *has_mac,
+    struct pv_err *);
+
+/*
+ * The MAC of NIC `index` when the request gives none: Xen's OUI
+ * 00:16:3e and three bytes of a sha256 of the domain's name, or with no
+ * name (NULL) of the kernel's sha256 and the command line, and the index.
+ * The same request makes the same MAC.
+ */
+void plan_mac_make(const char *name, const char *kernel_sha256,
+    const char *cmdline, size_t index, uint8_t mac[6]);
+
+/*
+ * The request's members (vcpus, maxmem, name, disks, nics) of layout:
+ * read and checked against the ABI (`path` names the object in errors),
+ * and set on an object as JSON (a plan's layout, a sim's domain.json).
+ * plan_request_free frees what reading or layout's options allocated.
+ */
+struct plan_layout;
+int plan_request_read(json_t *obj, const char *path, const struct abi *,
+    struct plan_layout *, struct pv_err *);
+int plan_request_set(json_t *o, const struct plan_layout *);
+void plan_request_free(struct plan_layout *);
+
 struct plan_layout {
 	uint64_t memory, nr_pages;
 	/*
@@ -96,6 +153,7 @@ struct plan_layout {
 	 */
 	uint32_t vcpus;
 	uint64_t maxmem;
+	char *name;			/* the domain's name, or NULL */
 	size_t nr_disks, nr_nics;
 	struct plan_disk disks[PLAN_DISKS_MAX];
 	struct plan_nic nics[PLAN_NICS_MAX];
@@ -154,9 +212,6 @@ struct plan_populate {
 	uint64_t hypercall_pfn;
 	struct plan_vcpu vcpu;
 };
-
-/* The vCPUs of every domain pvbuild builds. */
-#define PLAN_VCPUS 1
 
 /*
  * The longest command line a plan carries, in bytes (layout --cmdline):

@@ -303,9 +303,10 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	    pj_get_uint(o, "populate.shared_info", "upcall_mask",
 	    &p->shared_info.upcall_mask, e) < 0)
 		return -1;
-	if (p->shared_info.vcpus != PLAN_VCPUS)
+	if (p->shared_info.vcpus != l->vcpus)
 		return pv_fail(e, PV_EXIT_INPUT, "populate.shared_info.vcpus: "
-		    "pvbuild builds domains of %d vCPU", PLAN_VCPUS);
+		    "%llu, not layout.vcpus (%u)",
+		    (unsigned long long)p->shared_info.vcpus, (unsigned)l->vcpus);
 	/* Xen's builder masks every slot, whatever the domain's vCPUs. */
 	if (p->shared_info.masked_vcpu_info != ops->shared_info_vcpus ||
 	    p->shared_info.upcall_mask > 1)

@@ -383,8 +383,13 @@ sim_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	    "start_info", "pfn", (json_int_t)si_pfn,
 	    "mfn", (json_int_t)sim_mfn(hv, si_pfn),
 	    "va", plan_hex_json(p->populate->start_info.va));
-	if (dom == NULL)
+	/* What the request asked of the hypervisor beyond the bootstrap:
+	 * the sim holds it as Xen would, for the checker to hold to the
+	 * plan. */
+	if (dom == NULL || plan_request_set(dom, p->layout) < 0) {
+		json_decref(dom);
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+	}
 	if (hv->abi->ops->control_evtchn)
 		json_object_set_new(dom, "control_evtchn",
 		    json_integer(hv->control_evtchn));

@@ -4,7 +4,8 @@
 xen-3.0-x86_64 or xen-3.0-x86_32p (which one: from the kernel itself).
 
     checkdom.py DIR --kernel KERNEL [--initrd INITRD] --memory BYTES
-                [--cmdline STRING] [-v]
+                [--cmdline STRING] [--vcpus N] [--maxmem BYTES] [--name NAME]
+                [--disk TARGET,raw,VDEV,ACCESS]... [--nic KEY=VALUE,...]... [-v]
 
 An independent second opinion on the builder. It shares no code with pvbuild
 and never reads DIR/plan.json: it parses the ELF32 kernel itself, solves the
@@ -22,6 +23,10 @@ INIT_P2M and the initrd given by pfn (MOD_START_PFN); and checks every
 entry of every 4-level or PAE page table, the hypercall page, the whole
 start_info page, shared_info, the vCPU context and the 8- or 4-byte m2p.
 
+The request beyond memory (vCPUs, maxmem, name, disks, NICs) is held to
+what domain.json records, a NIC without mac= to the MAC the README says
+pvbuild makes for it; shared_info has no count of vCPUs to read it from.
+
 Prints one line per check group, `ok NAME` or `FAIL NAME: what (where,
 expected, got)`; exits 0 when every group passes, 1 when one fails, 2 on a
 usage error (bad arguments, unreadable kernel or initrd).
@@ -31,6 +36,7 @@ import bisect
 import bz2
 import errno
 import gzip
+import hashlib
 import json
 import lzma
 import os
@@ -477,8 +483,75 @@ def first_diff(a, b):
 # ---------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------
+# The request beyond memory, as README ("layout") gives its defaults.
+XL_DEFAULT_BRIDGE = "xenbr0"
+# <xen/hvm/hvm_info_table.h> HVM_MAX_VCPUS; a xen-1.3 domain has one.
+MAX_VCPUS = {"xen-1.3": 1}
+MAX_VCPUS_XEN3 = 128
+
+
+def made_mac(name, kernel_sha256, cmdline, index):
+    """The MAC README says pvbuild gives NIC `index` without mac=: Xen's
+    OUI and the first three bytes of a sha256 of NUL-ended pieces."""
+    h = hashlib.sha256(b"pvbuild-nic\0")
+    if name is not None:
+        h.update(os.fsencode(name) + b"\0")
+    else:
+        h.update(b"\0" + kernel_sha256.encode() + b"\0" + cmdline + b"\0")
+    h.update(b"%d\0" % index)
+    return "00:16:3e:" + ":".join("%02x" % b for b in h.digest()[:3])
+
+
+def expected_request(args, cmdline):
+    """domain.json's request members as the command line asks them."""
+    with open(args.kernel, "rb") as f:
+        ksha = hashlib.sha256(f.read()).hexdigest()
+    disks = []
+    for spec in args.disks:
+        parts = spec.rsplit(",", 3)
+        if len(parts) != 4 or parts[1] not in ("", "raw"):
+            raise UsageError("--disk %s: not TARGET,raw,VDEV,ACCESS" % spec)
+        disks.append({"target": parts[0], "vdev": parts[2],
+                      "access": "r" if parts[3] in ("r", "ro") else "rw"})
+    nics = []
+    for i, spec in enumerate(args.nics):
+        kv = dict(p.split("=", 1) for p in spec.split(",") if p)
+        nics.append({"bridge": kv.get("bridge", XL_DEFAULT_BRIDGE),
+                     "mac": kv.get("mac", "").lower() or
+                     made_mac(args.name, ksha, cmdline, i)})
+    return {"vcpus": args.vcpus, "maxmem": args.maxmem, "name": args.name,
+            "disks": disks, "nics": nics}
+
+
 class Checker:
+    # The request: vCPUs, maxmem, name and devices as asked, within what
+    # the ABI allows, each vdev and MAC once.
+    def check_request(self):
+        g = self.report.group("request")
+        doc, want = self.doc, self.want_request
+        for key in ("vcpus", "maxmem", "name", "disks", "nics"):
+            got = doc.get(key, _MISSING)
+            g.check(got == want[key], "domain.json %s: expected %r, got %r"
+                    % (key, want[key], None if got is _MISSING else got))
+        abi = doc.get("abi")
+        cap = MAX_VCPUS.get(abi, MAX_VCPUS_XEN3)
+        vcpus = doc.get("vcpus")
+        g.check(isinstance(vcpus, int) and 1 <= vcpus <= cap,
+                "vcpus %r: a %s domain has 1 to %d" % (vcpus, abi, cap))
+        maxmem = doc.get("maxmem")
+        g.check(isinstance(maxmem, int) and maxmem % PAGE == 0 and
+                maxmem >= self.nr_pages * PAGE,
+                "maxmem %r: not whole pages at least the domain's %d"
+                % (maxmem, self.nr_pages * PAGE))
+        for key, field in (("disks", "vdev"), ("nics", "mac")):
+            seen = [d.get(field) for d in doc.get(key) or []
+                    if isinstance(d, dict)]
+            g.check(len(seen) == len(set(seen)),
+                    "%s: a %s twice in %r" % (key, field, seen))
+        return g.done()
+
     def __init__(self, args, kernel, initrd, cmdline):
+        self.args = args
         self.dir = args.dir
         self.kernel = kernel
         self.initrd = initrd
@@ -1030,6 +1103,7 @@ class Checker:
             for name in later:
                 skipped(rep, name, "domain files unusable")
             return 1
+        self.check_request()
         if not self.check_cr3():
             for name in later[1:]:
                 skipped(rep, name, "no usable cr3")
@@ -1854,6 +1928,7 @@ class Checker3(Checker):
     frames, byte comparisons, reading the region) is inherited."""
 
     def __init__(self, args, kernel, initrd, cmdline):
+        self.args = args
         self.dir = args.dir
         self.kernel = kernel
         self.abi = kernel.abi
@@ -2483,6 +2558,7 @@ class Checker3(Checker):
             for name in later:
                 skipped(rep, name, "domain files unusable")
             return 1
+        self.check_request()
         if not self.check_cr3():
             for name in later[1:]:
                 skipped(rep, name, "no usable cr3")
@@ -2507,7 +2583,9 @@ class Checker3(Checker):
 
 
 USAGE = ("usage: checkdom.py DIR --kernel KERNEL [--initrd INITRD] "
-         "--memory BYTES [--cmdline STRING] [-v]")
+         "--memory BYTES [--cmdline STRING] [--vcpus N] [--maxmem BYTES] "
+         "[--name NAME] [--disk TARGET,raw,VDEV,ACCESS]... "
+         "[--nic KEY=VALUE,...]... [-v]")
 
 
 def parse_args(argv):
@@ -2515,10 +2593,12 @@ def parse_args(argv):
         pass
     a = A()
     a.dir = a.kernel = a.initrd = a.memory = None
-    a.cmdline = None
+    a.cmdline = a.vcpus = a.maxmem = a.name = None
+    a.disks, a.nics = [], []
     a.verbose = False
     opts = {"--kernel": "kernel", "--initrd": "initrd", "--memory": "memory",
-            "--cmdline": "cmdline"}
+            "--cmdline": "cmdline", "--vcpus": "vcpus", "--maxmem": "maxmem",
+            "--name": "name", "--disk": "disks", "--nic": "nics"}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -2534,9 +2614,12 @@ def parse_args(argv):
                 if i >= len(argv):
                     raise UsageError("%s needs a value" % arg)
                 val = argv[i]
-            if getattr(a, opts[name]) is not None:
+            if isinstance(getattr(a, opts[name]), list):
+                getattr(a, opts[name]).append(val)
+            elif getattr(a, opts[name]) is not None:
                 raise UsageError("%s given twice" % name)
-            setattr(a, opts[name], val)
+            else:
+                setattr(a, opts[name], val)
         elif arg.startswith("-") and arg != "-":
             raise UsageError("unknown option %s" % arg)
         elif a.dir is None:
@@ -2547,6 +2630,8 @@ def parse_args(argv):
     if a.dir is None or a.kernel is None or a.memory is None:
         raise UsageError("DIR, --kernel and --memory are required")
     a.memory = parse_size(a.memory)
+    a.vcpus = 1 if a.vcpus is None else int(a.vcpus)
+    a.maxmem = a.memory if a.maxmem is None else parse_size(a.maxmem)
     if a.memory < PAGE:
         raise UsageError("--memory is in bytes (or with a K, M or G suffix): "
                          "%d is less than a page" % a.memory)
@@ -2569,6 +2654,7 @@ def main(argv):
             raise UsageError("%s: not a directory" % args.dir)
         checker = (Checker3 if xen3 else Checker)(args, kernel, initrd,
                                                   cmdline)
+        checker.want_request = expected_request(args, cmdline)
     except UsageError as e:
         print("checkdom: %s" % e, file=sys.stderr)
         print(USAGE, file=sys.stderr)

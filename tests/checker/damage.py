@@ -289,6 +289,42 @@ def d_initrd_tail(d):
     d.xor_byte(d.mod_start + d.mod_len)
 
 
+# The request domain.json records, the same for every ABI: one more vCPU,
+# a page more of maxmem, a disk's vdev or access changed, a NIC's MAC.
+def r_vcpus(d):
+    d.doc["vcpus"] = d.doc.get("vcpus", 0) + 1
+    d.save_json()
+
+
+def r_maxmem(d):
+    d.doc["maxmem"] = d.doc.get("maxmem", 0) + PAGE
+    d.save_json()
+
+
+def r_disk(d):
+    if not d.doc.get("disks"):
+        raise Impossible("the domain has no disk")
+    disk = d.doc["disks"][0]
+    disk["access"] = "r" if disk.get("access") == "rw" else "rw"
+    d.save_json()
+
+
+def r_nic(d):
+    if not d.doc.get("nics"):
+        raise Impossible("the domain has no NIC")
+    mac = d.doc["nics"][0]["mac"]
+    d.doc["nics"][0]["mac"] = mac[:-1] + ("0" if mac[-1] != "0" else "1")
+    d.save_json()
+
+
+REQUEST_KINDS = {
+    "req-vcpus": ("request", r_vcpus),
+    "req-maxmem": ("request", r_maxmem),
+    "req-disk": ("request", r_disk),
+    "req-nic": ("request", r_nic),
+}
+
+
 # ---------------------------------------------------------------------------
 # xen-3.0-x86_64 and xen-3.0-x86_32p domains: 8-byte entries, 4 or 3 levels,
 # the guest-width start_info. Everything is found from cr3, vcpu.si and
@@ -699,6 +735,7 @@ KINDS = {
     "padding": ("region", d_padding),
     "beyond": ("beyond", d_beyond),
     "stray": ("machine", d_stray),
+    **REQUEST_KINDS,
 }
 
 
@@ -742,6 +779,7 @@ KINDS3 = {
     "padding": ("region", e_padding),
     "beyond": ("beyond", e_beyond),
     "stray": ("machine", e_stray),
+    **REQUEST_KINDS,
 }
 
 

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * devspec.c: the request's own strings (README, "layout"): xl's disk and
+ * vif specs (xl-disk-configuration(5), xl-network-configuration(5)) for
+ * what pvbuild covers, the rules for a domain name, a vdev, a bridge and
+ * a MAC, and the MAC a NIC gets when the request gives none.
+ *
+ * Layout is the one parser of the spec strings (the xl.cfg reader passes
+ * each list element on unchanged); the plan readers hold the members it
+ * writes to the same rules, so a plan edited by hand meets them too.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "plan.h"
+
+/* The longest spec string layout takes: far above any real one. */
+#define SPEC_MAX 8192
+
+int
+plan_name_check(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > PLAN_NAME_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] > '~' || name[i] == '/')
+			return -1;
+	/* xl reads a name of digits alone as a domain id. */
+	return strspn(name, "0123456789") == n ? -1 : 0;
+}
+
+int
+plan_vdev_check(const char *vdev)
+{
+	size_t n = strlen(vdev);
+
+	return strncmp(vdev, "xvd", 3) == 0 && n >= 4 && n <= 3 + PLAN_VDEV_LETTERS &&
+	    strspn(vdev + 3, "abcdefghijklmnopqrstuvwxyz") == n - 3 ? 0 : -1;
+}
+
+int
+plan_bridge_check(const char *bridge)
+{
+	size_t i, n = strlen(bridge);
+
+	if (n == 0 || n > PLAN_BRIDGE_MAX || strcmp(bridge, ".") == 0 ||
+	    strcmp(bridge, "..") == 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (bridge[i] <= ' ' || bridge[i] > '~' || bridge[i] == '/' ||
+		    bridge[i] == ':')
+			return -1;
+	return 0;
+}
+
+int
+plan_target_check(const char *target)
+{
+	size_t i, n = strlen(target);
+
+	if (n == 0 || n > PLAN_TARGET_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)target[i] < ' ' || target[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+int
+plan_mac_parse(const char *s, uint8_t mac[6])
+{
+	int i;
+
+	for (i = 0; i < 6; i++, s += 3) {
+		if (!isxdigit((unsigned char)s[0]) ||
+		    !isxdigit((unsigned char)s[1]) ||
+		    s[2] != (i == 5 ? '\0' : ':'))
+			return -1;
+		mac[i] = (uint8_t)strtoul((char[3]){ s[0], s[1], '\0' }, NULL,
+		    16);
+	}
+	/* The group bit: a multicast address is no interface's. */
+	return (mac[0] & 1) != 0 ? -1 : 0;
+}
+
+void
+plan_mac_string(const uint8_t mac[6], char out[PLAN_MAC_STRLEN])
+{
+	snprintf(out, PLAN_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x",
+	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+void
+plan_mac_make(const char *name, const char *kernel_sha256,
+    const char *cmdline, size_t index, uint8_t mac[6])
+{
+	struct digest d;
+	char hex[65], num[24];
+	int i;
+
+	/* The pieces are NUL-separated so that no two requests run
+	 * together into the same bytes. */
+	digest_init(&d);
+	digest_update(&d, (const uint8_t *)"pvbuild-nic", 12);
+	if (name != NULL)
+		digest_update(&d, (const uint8_t *)name, strlen(name) + 1);
+	else {
+		digest_update(&d, (const uint8_t *)"", 1);
+		digest_update(&d, (const uint8_t *)kernel_sha256,
+		    strlen(kernel_sha256) + 1);
+		digest_update(&d, (const uint8_t *)cmdline, strlen(cmdline) + 1);
+	}
+	snprintf(num, sizeof(num), "%zu", index);
+	digest_update(&d, (const uint8_t *)num, strlen(num) + 1);
+	digest_end(&d, hex);
+	/* Xen's OUI, as xl gives the NICs it makes up, then three bytes. */
+	mac[0] = 0x00;
+	mac[1] = 0x16;
+	mac[2] = 0x3e;
+	for (i = 0; i < 3; i++)
+		mac[3 + i] = (uint8_t)strtoul((char[3]){ hex[2 * i],
+		    hex[2 * i + 1], '\0' }, NULL, 16);
+}
+
+/*
+ * The next comma-separated parameter of *p, blanks around it cut, NUL
+ * ended in place; *p moves past its comma (NULL after the last).
+ */
+static char *
+next_param(char **p)
+{
+	char *s = *p, *comma = strchr(s, ','), *end;
+
+	*p = comma != NULL ? comma + 1 : NULL;
+	if (comma != NULL)
+		*comma = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+/* xl's disk spec parameters, positional ones in xl's order. */
+enum { D_TARGET, D_FORMAT, D_VDEV, D_ACCESS, NR_DISK_PARAMS };
+static const char *const disk_params[NR_DISK_PARAMS] = {
+	"target", "format", "vdev", "access",
+};
+
+static int
+disk_set(const char *vals[], int which, const char *v, struct pv_err *e)
+{
+	if (vals[which] != NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "%s given twice",
+		    disk_params[which]);
+	vals[which] = v;
+	return 0;
+}
+
+/*
+ * The deprecated prefixes of a positional target that pvbuild takes:
+ * each says only that the disk is raw ("phy:" a block device, "file:"
+ * a file, which finalize finds out by stat in any case).
+ */
+static const char *
+strip_prefix(const char *t)
+{
+	static const char *const prefixes[] = { "raw:", "phy:", "file:", NULL };
+	size_t i;
+
+	for (i = 0; prefixes[i] != NULL; i++)
+		if (strncmp(t, prefixes[i], strlen(prefixes[i])) == 0)
+			return t + strlen(prefixes[i]);
+	return t;
+}
+
+static int
+disk_parse(char *buf, struct plan_disk *d, struct pv_err *e)
+{
+	const char *vals[NR_DISK_PARAMS] = { NULL };
+	char *p = buf, *s, *eq;
+	int pos = 0, i;
+
+	while (p != NULL) {
+		/* target= takes the rest of the spec, commas and all. */
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncmp(p, "target=", 7) == 0) {
+			if (disk_set(vals, D_TARGET, p + 7, e) < 0)
+				return -1;
+			break;
+		}
+		s = next_param(&p);
+		if ((eq = strchr(s, '=')) != NULL) {
+			*eq = '\0';
+			for (i = 0; i < NR_DISK_PARAMS; i++)
+				if (strcmp(s, disk_params[i]) == 0)
+					break;
+			if (i == NR_DISK_PARAMS)
+				return pv_fail(e, PV_EXIT_INPUT, "unknown key "
+				    "\"%s\" (pvbuild takes target, format, vdev "
+				    "and access)", s);
+			if (disk_set(vals, i, eq + 1, e) < 0)
+				return -1;
+			continue;
+		}
+		/* A bare word is the next positional parameter not given
+		 * yet; an empty one leaves it to its default. */
+		while (pos < NR_DISK_PARAMS && vals[pos] != NULL)
+			pos++;
+		if (pos == NR_DISK_PARAMS)
+			return pv_fail(e, PV_EXIT_INPUT, "\"%s\": more "
+			    "parameters than target, format, vdev and access "
+			    "(xl's flags are not taken)", s);
+		if (*s != '\0')
+			vals[pos] = pos == D_TARGET ? strip_prefix(s) : s;
+		pos++;
+	}
+	if (vals[D_TARGET] == NULL || plan_target_check(vals[D_TARGET]) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "no target, or one that is "
+		    "not a path of printable bytes up to %d", PLAN_TARGET_MAX);
+	if (vals[D_FORMAT] != NULL && strcmp(vals[D_FORMAT], "raw") != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "format \"%s\": pvbuild "
+		    "takes raw disks only", vals[D_FORMAT]);
+	if (vals[D_VDEV] == NULL)
+		return pv_fail(e, PV_EXIT_INPUT, "no vdev (xl requires one)");
+	if (plan_vdev_check(vals[D_VDEV]) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "vdev \"%s\": not a PV disk "
+		    "name, xvd and 1 to %d letters", vals[D_VDEV],
+		    PLAN_VDEV_LETTERS);
+	d->writable = 1;
+	if (vals[D_ACCESS] != NULL) {
+		if (strcmp(vals[D_ACCESS], "r") == 0 ||
+		    strcmp(vals[D_ACCESS], "ro") == 0)
+			d->writable = 0;
+		else if (strcmp(vals[D_ACCESS], "w") != 0 &&
+		    strcmp(vals[D_ACCESS], "rw") != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "access \"%s\": not "
+			    "r, ro, w or rw", vals[D_ACCESS]);
+	}
+	strcpy(d->vdev, vals[D_VDEV]);
+	if ((d->target = strdup(vals[D_TARGET])) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	return 0;
+}
+
+static int
+nic_parse(char *buf, struct plan_nic *n, int *has_mac, struct pv_err *e)
+{
+	const char *bridge = NULL, *mac = NULL;
+	char *p = buf, *s, *eq;
+
+	*has_mac = 0;
+	/* An empty spec is a NIC with every default, as xl's vif=[''] is. */
+	while (p != NULL) {
+		s = next_param(&p);
+		if (*s == '\0' && p == NULL && bridge == NULL && mac == NULL)
+			break;
+		if ((eq = strchr(s, '=')) == NULL)
+			return pv_fail(e, PV_EXIT_INPUT, "\"%s\": not key=value",
+			    s);
+		*eq = '\0';
+		if (strcmp(s, "bridge") == 0 && bridge == NULL)
+			bridge = eq + 1;
+		else if (strcmp(s, "mac") == 0 && mac == NULL)
+			mac = eq + 1;
+		else if (strcmp(s, "bridge") == 0 || strcmp(s, "mac") == 0)
+			return pv_fail(e, PV_EXIT_INPUT, "%s given twice", s);
+		else
+			return pv_fail(e, PV_EXIT_INPUT, "unknown key \"%s\" "
+			    "(pvbuild takes bridge and mac)", s);
+	}
+	if (bridge == NULL)
+		bridge = PLAN_BRIDGE_DEFAULT;
+	if (plan_bridge_check(bridge) < 0)
+		return pv_fail(e, PV_EXIT_INPUT, "bridge \"%s\": not an "
+		    "interface name (1 to %d printable bytes, no '/', ':' or "
+		    "space)", bridge, PLAN_BRIDGE_MAX);
+	if (mac != NULL) {
+		if (plan_mac_parse(mac, n->mac) < 0)
+			return pv_fail(e, PV_EXIT_INPUT, "mac \"%s\": not six "
+			    "hex bytes xx:xx:xx:xx:xx:xx of a unicast address",
+			    mac);
+		*has_mac = 1;
+	}
+	if ((n->bridge = strdup(bridge)) == NULL)
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	return 0;
+}
+
+/* A copy of the spec to cut up, within its cap. */
+static char *
+spec_copy(const char *spec, struct pv_err *e)
+{
+	char *buf;
+
+	if (strlen(spec) > SPEC_MAX) {
+		pv_fail(e, PV_EXIT_INPUT, "longer than %d bytes", SPEC_MAX);
+		return NULL;
+	}
+	if ((buf = strdup(spec)) == NULL)
+		pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	return buf;
+}
+
+int
+plan_disk_spec(const char *spec, struct plan_disk *d, struct pv_err *e)
+{
+	char *buf;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (spec[strspn(spec, " \t")] == '\0')
+		return pv_fail(e, PV_EXIT_INPUT, "an empty spec");
+	if ((buf = spec_copy(spec, e)) == NULL)
+		return -1;
+	rc = disk_parse(buf, d, e);
+	free(buf);
+	return rc;
+}
+
+int
+plan_nic_spec(const char *spec, struct plan_nic *n, int *has_mac,
+    struct pv_err *e)
+{
+	char *buf;
+	int rc;
+
+	memset(n, 0, sizeof(*n));
+	if ((buf = spec_copy(spec, e)) == NULL)
+		return -1;
+	rc = nic_parse(buf, n, has_mac, e);
+	free(buf);
+	return rc;
+}
