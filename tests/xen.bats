@@ -10,6 +10,67 @@ load helper
 # The serial log of the one boot, kept for a look after the run.
 VMLOG=$TOP/build/xenvm/serial.log
 
+# make_device_images BATCH CACHE: what tests/xenvm/devices.sh boots.
+# img/root.ext4, the root disk: an ext4 image made by mke2fs -d from a
+# directory holding busybox and an /init that reports what it runs on,
+# writes the token from its command line into /token, pings dom0 and
+# powers off (pvhold=N: N seconds later). img/devinit.gz: Debian's
+# kernel has xen-blkfront, ext4 and xen-netfront as modules, none built
+# in, so it cannot mount a root disk alone; this initramfs holds those
+# modules (and what ext4 needs), loads them and switches to the disk.
+make_device_images() {
+	local b=$1 cache=$2 m f
+	[ -d "$b" ] || return 1
+	mkdir -p "$b/root/bin" "$b/root/proc" "$b/root/sys" "$b/root/dev" \
+		"$b/devinit/bin" "$b/devinit/lib/modules" || return 1
+	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/root/bin/"
+	cp "$cache/xenvm/pkg/busybox-static/bin/busybox" "$b/devinit/bin/"
+	cat >"$b/root/init" <<'EOF'
+#!/bin/busybox sh
+B=/bin/busybox
+$B mount -t proc proc /proc
+$B mount -t sysfs sys /sys
+arg() { $B sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i + 1)); done
+$B echo "@@GUEST root $($B awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts) nproc=$($B nproc) mac=$($B cat /sys/class/net/eth0/address 2>&1)"
+$B echo "pvtoken-written=$(arg pvtoken)" >/token
+$B sync
+$B ip link set eth0 up
+$B ip addr add 169.254.15.2/24 dev eth0
+$B ping -c 3 -W 3 169.254.15.1 >/dev/null 2>&1
+$B echo "@@GUEST ping rc=$?"
+$B sync
+$B sleep "$(arg pvhold)" 2>/dev/null
+$B sleep 2
+$B poweroff -f
+EOF
+	cat >"$b/devinit/init" <<'EOF'
+#!/bin/busybox sh
+B=/bin/busybox
+$B mkdir -p /proc /dev /newroot
+$B mount -t proc proc /proc
+$B mount -t devtmpfs dev /dev
+for m in crc32c_generic crc16 mbcache jbd2 ext4 xen-blkfront xen-netfront; do
+	$B insmod /lib/modules/$m.ko || $B echo "@@GUEST insmod $m failed"
+done
+i=0
+while [ ! -b /dev/xvda ] && [ $i -lt 100 ]; do $B sleep 0.1; i=$((i + 1)); done
+$B mount -t ext4 /dev/xvda /newroot || { $B echo "@@GUEST no root disk"; $B poweroff -f; }
+$B mount --move /dev /newroot/dev
+$B umount /proc
+exec $B switch_root /newroot /init
+EOF
+	chmod 755 "$b/root/init" "$b/devinit/init"
+	for m in crc32c_generic crc16 mbcache jbd2 ext4 xen-blkfront xen-netfront; do
+		f=$(find "$cache/xenvm/pkg" -path '*linux-image*' -name "$m.ko" | head -n 1)
+		[ -n "$f" ] && cp "$f" "$b/devinit/lib/modules/"
+	done
+	mke2fs -q -t ext4 -d "$b/root" "$b/img/root.ext4" 16M || return 1
+	(cd "$b/devinit" && find . | cpio -o -H newc --quiet | gzip -9) >"$b/img/devinit.gz"
+	rm -rf -- "$b/root" "$b/devinit"
+}
+
 setup_file() {
 	local top b cache images
 	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -55,8 +116,10 @@ EOF
 	mkdir -p "$b/cmdline"
 	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
 	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
+	make_device_images "$b" "$cache" || return 1
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
-	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 600 \
+	cp "$top/tests/xenvm/devices.sh" "$b/devices.sh"
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 900 \
 		2>"$top/build/xenvm/run.err" || true
 }
 

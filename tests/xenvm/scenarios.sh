@@ -255,3 +255,6 @@ for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
 	xl destroy "$id"
 done
 rm -f /tmp/big.img
+
+# The domains' disks and NICs (issue 15), in tests/xenvm/devices.sh.
+. ./devices.sh
