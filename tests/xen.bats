@@ -317,3 +317,86 @@ field() {
 	assert_output 'rc=0 others=0 claims=0'
 	nothing_left 's8'
 }
+
+# Device nodes and loop devices as devices.sh counts them before its
+# first build; every "after" must come back to them.
+devices_before() {
+	mark 'd0 bridge' | sed 's/^rc=[0-9]* //'
+}
+
+@test "Debian's Linux built by pvbuild with a root disk and a NIC boots from the disk, writes its token there and pings dom0 across the bridge" {
+	local line id
+	run mark 'd0 bridge'
+	assert_output --regexp '^rc=0 '
+	line=$(mark 'd1 build')
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 'd1 err')"
+	id=$(field domid "$line")
+	# xvda is device 51712 to the guest; the file's loop device is the
+	# backend's, bound while the domain runs and set to clear itself.
+	run mark 'd1 nodes'
+	assert_output --regexp '^phys=7:[0-9a-f]+ mode=w vdev=51712 mac=00:16:3e:15:00:01 hotplug=connected '
+	assert_output --partial "libxl=/local/domain/0/backend/vbd/$id/51712"
+	run mark 'd1 loop'
+	assert_output '/tmp/d1.ext4 autoclear=1'
+	run mark 'd1 brif'
+	assert_output "vif$id.0 "
+	run mark 'd1 console'
+	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
+	run sed -n 's/^@@XENVM d1 guest //p' "$VMLOG"
+	assert_line --regexp '^ root /dev/xvda nproc=[0-9]+ mac=00:16:3e:15:00:01$'
+	run mark 'd1 state'
+	assert_output shutdown
+	run mark 'd1 token'
+	assert_output 'found=1'
+	run mark 'd1 neigh'
+	assert_output --partial '169.254.15.2 lladdr 00:16:3e:15:00:01'
+	run mark 'd1 destroy'
+	assert_output rc=0
+	run mark 'd1 after'
+	assert_output "domains=0 xenstore=0 vm=0 $(devices_before)"
+}
+
+# refused WHAT MESSAGE: the build marked "d3 WHAT" exited 1 with MESSAGE
+# (a part of it, with --partial first), wrote nothing on stdout and left
+# nothing behind.
+refused() {
+	local line
+	line=$(mark "d3 $1")
+	[ "$(field rc "$line")" = 1 ] || fail "$line / $(mark "d3 $1 err")"
+	[ "$(field stdout "$line")" = 0 ] || fail "a stage wrote to stdout: $line"
+	run mark "d3 $1 err"
+	assert_output "${@:2}"
+	run mark "d3 $1 after"
+	assert_output "domains=0 xenstore=0 vm=0 $(devices_before)"
+}
+
+@test "a disk that does not exist is refused with exit 1 naming it, and leaves no domain, node or loop device" {
+	refused disk 'finalize: disk xvda: /tmp/no-such.ext4: No such file or directory'
+}
+
+@test "a bridge that does not exist is refused with exit 1 naming it, and the loop device made for the disk before it is released" {
+	refused bridge "finalize: nic 0: bridge 'nosuchbr0' does not exist"
+}
+
+@test "a vdev given twice is refused with exit 1 naming it, building nothing" {
+	refused twice --partial 'vdev "xvda" given twice'
+}
+
+@test "xl destroy of a running pvbuild domain with a disk and a NIC leaves no backend node and no loop device" {
+	local line
+	line=$(mark 'd4 build')
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 'd4 err')"
+	run mark 'd4 console'
+	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
+	# Running, and holding one more of each than before.
+	run mark 'd4 running'
+	assert_output --regexp '^state=[-r]b?'
+	line=$(mark 'd4 running')
+	[ "$(field vbd "$line")" = $(($(field vbd "$(devices_before)") + 1)) ] || fail "$line"
+	[ "$(field vif "$line")" = $(($(field vif "$(devices_before)") + 1)) ] || fail "$line"
+	[ "$(field loops "$line")" = 1 ] || fail "$line"
+	run mark 'd4 destroy'
+	assert_output rc=0
+	run mark 'd4 after'
+	assert_output "domains=0 xenstore=0 vm=0 $(devices_before)"
+}

@@ -82,24 +82,22 @@ rm -f /tmp/d1.ext4
 # d3: bad devices are exit 1 naming them, and leave nothing: not a
 # domain, a node, nor the loop device made for the good disk before.
 cp /batch/img/root.ext4 /tmp/d3.ext4
-devbuild d3-disk /batch/img/grub64 "" "" \
-	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.ext4" >/tmp/out
-mark "d3 disk rc=$? stdout=$(wc -c </tmp/out)"
-mark "d3 disk err $(cat /tmp/d3-disk.err)"
-mark "d3 disk after $(leftovers) $(devnodes)"
-devbuild d3-bridge /batch/img/grub64 "" "" \
-	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
-	--nic "bridge=nosuchbr0" >/tmp/out
-mark "d3 bridge rc=$? stdout=$(wc -c </tmp/out)"
-mark "d3 bridge err $(cat /tmp/d3-bridge.err)"
-settle
-mark "d3 bridge after $(leftovers) $(devnodes)"
-devbuild d3-twice /batch/img/grub64 "" "" \
-	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
-	--disk "format=raw,vdev=xvda,access=r,target=/tmp/d3.ext4" >/tmp/out
-mark "d3 twice rc=$? stdout=$(wc -c </tmp/out)"
-mark "d3 twice err $(cat /tmp/d3-twice.err)"
-mark "d3 twice after $(leftovers) $(devnodes)"
+# refused WHAT [layout options]: a build of PV GRUB with them, marked
+# "d3 WHAT": its exit status, its output, its error and what it left.
+refused() {
+	what=$1
+	shift
+	devbuild d3-$what /batch/img/grub64 "" "" "$@" >/tmp/out
+	mark "d3 $what rc=$? stdout=$(wc -c </tmp/out)"
+	mark "d3 $what err $(cat /tmp/d3-$what.err)"
+	settle
+	mark "d3 $what after $(leftovers) $(devnodes)"
+}
+refused disk --disk "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.ext4"
+refused bridge --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
+	--nic "bridge=nosuchbr0"
+refused twice --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
+	--disk "format=raw,vdev=xvda,access=r,target=/tmp/d3.ext4"
 
 # d4: xl destroy of a running domain with a disk and a NIC.
 devbuild d4 /batch/img/linux /batch/img/devinit.gz \
