@@ -38,7 +38,7 @@ $B echo "pvtoken-written=$(arg pvtoken)" >/token
 $B sync
 $B ip link set eth0 up
 $B ip addr add 169.254.15.2/24 dev eth0
-$B ping -c 3 -W 3 169.254.15.1 >/dev/null 2>&1
+$B ping -c 3 -w 20 169.254.15.1 >/dev/null 2>&1
 $B echo "@@GUEST ping rc=$?"
 $B sync
 $B sleep "$(arg pvhold)" 2>/dev/null

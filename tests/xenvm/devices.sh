@@ -30,19 +30,20 @@ settle() {
 }
 
 # devbuild NAME IMAGE INITRD CMDLINE [layout options]: the pipeline into
-# a xen domain of 256 MiB; stderr to /tmp/NAME.err.
+# a xen domain of 256 MiB; every stage's stderr to /tmp/NAME.err.
 devbuild() {
 	name=$1 image=$2 initrd=$3 cmdline=$4
 	shift 4
 	set -o pipefail 2>/dev/null
-	elfinfo "$image" | layout --memory 256M ${initrd:+--initrd "$initrd"} \
+	{ elfinfo "$image" | layout --memory 256M ${initrd:+--initrd "$initrd"} \
 		--cmdline "$cmdline" "$@" | populate | pagetables |
 		finalize --backend xen --name "$name" --prefetch "$image" \
-		${initrd:+--initrd "$initrd"} 2>/tmp/"$name".err
+		${initrd:+--initrd "$initrd"}; } 2>/tmp/"$name".err
 }
 
-brctl addbr $BRIDGE && brctl setfd $BRIDGE 0 &&
-	ip addr add $DOM0_ADDR/24 dev $BRIDGE && ip link set $BRIDGE up
+# Without STP (brctl's default) a port forwards as soon as it is added.
+brctl addbr $BRIDGE && ip addr add $DOM0_ADDR/24 dev $BRIDGE &&
+	ip link set $BRIDGE up
 mark "d0 bridge rc=$? $(devnodes)"
 
 # d1: Debian's Linux with a root disk and a NIC on the bridge.
