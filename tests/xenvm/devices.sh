@@ -73,7 +73,8 @@ if wait_state d1 s 30; then mark "d1 state shutdown"; else mark "d1 state $(xl l
 grep '@@GUEST' "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d1 guest/'
 tail -n 8 "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^/@@XENVM d1 log /'
 mark "d1 token found=$(grep -a -c "pvtoken-written=$token" /tmp/d1.ext4)"
-mark "d1 neigh $(ip neigh show dev $BRIDGE | tr '\n' ' ')"
+# dom0 learnt the guest's MAC on the bridge when it answered the ping.
+mark "d1 arp $(grep -i " $GUEST_MAC " /proc/net/arp | tr -s ' ')"
 xl destroy d1
 mark "d1 destroy rc=$?"
 settle
