@@ -51,7 +51,7 @@ cp /batch/img/root.ext4 /tmp/d1.ext4
 token=tok$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 t0=$(up)
 devbuild d1 /batch/img/linux /batch/img/devinit.gz \
-	"console=hvc0 quiet root=/dev/xvda pvtoken=$token" \
+	"console=hvc0 quiet root=/dev/xvda pvtoken=$token pvhold=10" \
 	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d1.ext4" \
 	--nic "bridge=$BRIDGE,mac=$GUEST_MAC" >/tmp/out
 mark "d1 build rc=$? took=$(since "$t0") domid=$(domid d1)"
@@ -69,12 +69,14 @@ for f in /sys/block/loop*/loop/backing_file; do
 done
 mark "d1 brif $(ls /sys/class/net/$BRIDGE/brif 2>&1 | tr '\n' ' ')"
 mark "d1 console $(wait_console d1 '@@GUEST ping' 150)"
+# dom0 learnt the guest's MAC on the bridge when it answered the ping;
+# asked while the guest holds on, since the bridge forgets its
+# neighbours when its last port goes down with the guest.
+mark "d1 arp $(grep -i " $GUEST_MAC " /proc/net/arp | tr -s ' ')"
 if wait_state d1 s 30; then mark "d1 state shutdown"; else mark "d1 state $(xl list d1 2>&1 | tail -n 1)"; fi
 grep '@@GUEST' "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d1 guest/'
 tail -n 8 "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^/@@XENVM d1 log /'
 mark "d1 token found=$(grep -a -c "pvtoken-written=$token" /tmp/d1.ext4)"
-# dom0 learnt the guest's MAC on the bridge when it answered the ping.
-mark "d1 arp $(grep -i " $GUEST_MAC " /proc/net/arp | tr -s ' ')"
 xl destroy d1
 mark "d1 destroy rc=$?"
 settle
