@@ -325,6 +325,8 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 			return xen_fail(e, x, "writing the domain's xenstore "
 			    "nodes");
 	}
+	if (xen_dev_attach(x, p, e) < 0)
+		return -1;
 	if (!xs_introduce_domain(x->xsh, x->domid,
 	    x->p2m[pp->start_info.store_pfn], x->hv.store_port))
 		return xen_fail(e, x, "introducing the domain to xenstored");
@@ -346,6 +348,7 @@ xen_close(struct hv *hv)
 		xenforeignmemory_unmap(x->fmem, x->shinfo, 1);
 	if (x->created && !x->committed)
 		xen_destroy(x);
+	xen_dev_close(x);
 	xen_unclaim(x);
 	if (x->xsh != NULL)
 		xs_close(x->xsh);

@@ -19,19 +19,8 @@
 #include "xenbe.h"
 
 /* Write one xenstore node under `base` in transaction t. */
-static int
-xs_put(struct xen *x, xs_transaction_t t, const char *base, const char *key,
-    const char *fmt, ...)
-{
-	char path[256], val[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/%s", base, key);
-	return xs_write(x->xsh, t, path, val, strlen(val)) ? 0 : -1;
-}
+#define xs_put(x, t, base, key, ...) \
+	xen_dev_put((x)->xsh, (t), (base), (key), __VA_ARGS__)
 
 /*
  * The nodes libxl 4.17 writes for a PV domain that xenconsoled, xl and
@@ -124,6 +113,7 @@ xen_remove_nodes(struct xs_handle *xsh, uint32_t domid, const char *uuid)
 	xs_rm(xsh, XBT_NULL, path);
 	snprintf(path, sizeof(path), "/vm/%s", uuid);
 	xs_rm(xsh, XBT_NULL, path);
+	xen_dev_remove(xsh, domid);
 }
 
 /*

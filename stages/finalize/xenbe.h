@@ -33,6 +33,28 @@
 #define XEN_WAIT_EXIT_GONE 9		/* --wait: destroyed by another */
 #define XEN_RUN_DIR "/run/pvbuild"	/* the claims of builds in progress */
 #define XEN_CLAIM_PREFIX "xen-"
+#define XEN_BACKEND_DOMID 0u		/* dom0 serves the devices */
+#define XEN_DEV_WAIT_MS 10000		/* for a backend driver to answer */
+/*
+ * The hotplug script the backend directories name. libxl runs a
+ * device's script when `xl destroy` takes it down and keeps the nodes
+ * if it cannot; the network backend will not probe a vif without one.
+ * pvbuild's devices have nothing to undo (the loop device clears itself,
+ * the vif leaves its bridge as it goes), so the script does nothing.
+ */
+#define XEN_HOTPLUG_SCRIPT "/bin/true"
+
+/* A disk's block device: the target's own, or a loop device over it. */
+struct xen_disk {
+	uint32_t devid;			/* xl's number for the vdev */
+	unsigned int major, minor;
+	char loop[32];			/* /dev/loopN; "" for a device */
+	int loop_fd;			/* held until the backend has it; -1 */
+};
+
+struct xen_devs {
+	struct xen_disk disk[PLAN_DISKS_MAX];
+};
 
 /*
  * libxenctrl and libxenforeignmemory report through a logger; this one
@@ -80,6 +102,7 @@ struct xen {
 	uint64_t clock;
 	uint8_t *shinfo;		/* the shared_info frame, mapped */
 	char where[64];
+	struct xen_devs *dev;		/* the disks' state; NULL: none */
 };
 
 /* Fail with errno's text, and the library's own words when it said any. */
@@ -107,5 +130,29 @@ void xen_remove_nodes(struct xs_handle *, uint32_t domid, const char *uuid);
 /* xen_wait.c */
 void xen_destroy(struct xen *);
 int xen_wait(struct hv *, struct pv_err *);
+
+/* xen_dev.c, xen_vbd.c, xen_vif.c: the domain's disks and NICs */
+int xen_dev_attach(struct xen *, const struct plan *, struct pv_err *);
+void xen_dev_remove(struct xs_handle *, uint32_t domid);
+void xen_dev_close(struct xen *);
+int xen_dev_put(struct xs_handle *, xs_transaction_t, const char *dir,
+    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int xen_dev_mkdir(struct xs_handle *, xs_transaction_t, const char *dir,
+    uint32_t owner, uint32_t reader);
+int xen_dev_dirs(struct xen *, xs_transaction_t, const char *kind,
+    uint32_t devid, char *fe, char *be, size_t size);
+int xen_dev_wait(struct xen *, int (*ready)(const void *), const void *);
+int xen_vbd_prepare(struct xen *, size_t, const struct plan_disk *,
+    struct pv_err *);
+int xen_vbd_write(struct xen *, xs_transaction_t, size_t,
+    const struct plan_disk *);
+int xen_vbd_wait(struct xen *, size_t, const struct plan_disk *,
+    struct pv_err *);
+int xen_vif_check(const struct plan_nic *, size_t, struct pv_err *);
+int xen_vif_write(struct xen *, xs_transaction_t, size_t,
+    const struct plan_nic *);
+int xen_vif_connect(struct xen *, size_t, const struct plan_nic *,
+    struct pv_err *);
 
 #endif

@@ -258,3 +258,6 @@ rm -f /tmp/big.img
 
 # 9, 10: the machine the guest sees, under pvbuild and under xl.
 . ./machine.sh
+
+# The domains' disks and NICs (issue 15), in tests/xenvm/devices.sh.
+. ./devices.sh

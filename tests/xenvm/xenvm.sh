@@ -143,7 +143,11 @@ prepare() {
 		exit 3
 	fetch xenstore-utils '/usr/bin/xenstore$' || exit 3
 	fetch busybox-static '/bin/busybox$' || exit 3
-	fetch "$kpkg" '/kernel/drivers/xen/(xen-evtchn|xen-privcmd|xen-gntdev|xen-gntalloc|xenfs/xenfs)\.ko' ||
+	# dom0's Xen drivers, and the backends of the guests' disks and NICs
+	# with what they stand on (loop devices, the bridge); and what a
+	# guest needs to mount an ext4 root disk and use its NIC, which
+	# Debian builds as modules too (tests/xenvm/devices.sh).
+	fetch "$kpkg" '/kernel/(drivers/xen/(xen-evtchn|xen-privcmd|xen-gntdev|xen-gntalloc|xenfs/xenfs)|drivers/block/(loop|xen-blkback/xen-blkback|xen-blkfront)|drivers/net/(xen-netback/xen-netback|xen-netfront)|net/(llc/llc|802/stp|bridge/bridge)|fs/(ext4/ext4|jbd2/jbd2|mbcache)|lib/crc16|crypto/crc32c_generic)\.ko' ||
 		exit 3
 
 	key=$( (for p in "xen-hypervisor-$XENVER-amd64" "xen-utils-$XENVER" \

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: ISC
+# devices.sh: the disks and NICs of issue 15 on real Xen, sourced by
+# scenarios.sh in the same dom0 (its helpers: mark, up, since, domid,
+# wait_console, wait_state, leftovers). Facts go out as "@@XENVM dN ..."
+# lines for tests/xen.bats; every wait is bounded.
+#
+# /batch/img/root.ext4 is the guest's root disk (mke2fs -d of busybox and
+# an /init that reports, writes the token its command line carries into
+# /token, pings dom0 and powers off); /batch/img/devinit.gz the initramfs
+# that loads the modules Debian's kernel needs for it (xen-blkfront,
+# ext4, xen-netfront are modules there) and switches to it.
+
+BRIDGE=xenbr0
+DOM0_ADDR=169.254.15.1		# link-local: the bridge lives in this VM only
+GUEST_MAC=00:16:3e:15:00:01
+DISK_ID=51712			# xvda: 202 << 8
+
+# Loop devices bound to a file, and device nodes in xenstore.
+loops() { ls /sys/block/loop*/loop/backing_file 2>/dev/null | wc -l; }
+devnodes() {
+	echo "vbd=$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null | wc -l)" \
+		"vif=$(xenstore-list /local/domain/0/backend/vif 2>/dev/null | wc -l)" \
+		"libxl=$(xenstore-list /libxl 2>/dev/null | wc -l) loops=$(loops)"
+}
+# settle: the backend drivers let go after the nodes are gone; wait for
+# the loop devices to clear, up to 10 seconds.
+settle() {
+	t0=$(up)
+	while [ "$(loops)" != 0 ] && before 10 "$t0"; do sleep 0.2; done
+}
+
+# devbuild NAME IMAGE INITRD CMDLINE [layout options]: the pipeline into
+# a xen domain of 256 MiB; every stage's stderr to /tmp/NAME.err.
+devbuild() {
+	name=$1 image=$2 initrd=$3 cmdline=$4
+	shift 4
+	set -o pipefail 2>/dev/null
+	{ elfinfo "$image" | layout --memory 256M ${initrd:+--initrd "$initrd"} \
+		--cmdline "$cmdline" "$@" | populate | pagetables |
+		finalize --backend xen --name "$name" --prefetch "$image" \
+		${initrd:+--initrd "$initrd"}; } 2>/tmp/"$name".err
+}
+
+# Without STP (brctl's default) a port forwards as soon as it is added.
+brctl addbr $BRIDGE && ip addr add $DOM0_ADDR/24 dev $BRIDGE &&
+	ip link set $BRIDGE up
+mark "d0 bridge rc=$? $(devnodes)"
+
+# d1: Debian's Linux with a root disk and a NIC on the bridge.
+cp /batch/img/root.ext4 /tmp/d1.ext4
+token=tok$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+t0=$(up)
+devbuild d1 /batch/img/linux /batch/img/devinit.gz \
+	"console=hvc0 quiet root=/dev/xvda pvtoken=$token pvhold=10" \
+	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d1.ext4" \
+	--nic "bridge=$BRIDGE,mac=$GUEST_MAC" >/tmp/out
+mark "d1 build rc=$? took=$(since "$t0") domid=$(domid d1)"
+mark "d1 err $(cat /tmp/d1.err)"
+id=$(domid d1)
+be=/local/domain/0/backend
+mark "d1 nodes phys=$(xenstore-read $be/vbd/$id/$DISK_ID/physical-device 2>&1)" \
+	"mode=$(xenstore-read $be/vbd/$id/$DISK_ID/mode 2>&1)" \
+	"vdev=$(xenstore-read /local/domain/$id/device/vbd/$DISK_ID/virtual-device 2>&1)" \
+	"mac=$(xenstore-read /local/domain/$id/device/vif/0/mac 2>&1)" \
+	"hotplug=$(xenstore-read $be/vif/$id/0/hotplug-status 2>&1)" \
+	"libxl=$(xenstore-read /libxl/$id/device/vbd/$DISK_ID/backend 2>&1)"
+for f in /sys/block/loop*/loop/backing_file; do
+	[ -e "$f" ] && mark "d1 loop $(cat "$f") autoclear=$(cat "${f%backing_file}autoclear")"
+done
+mark "d1 brif $(ls /sys/class/net/$BRIDGE/brif 2>&1 | tr '\n' ' ')"
+mark "d1 console $(wait_console d1 '@@GUEST ping' 150)"
+# dom0 learnt the guest's MAC on the bridge when it answered the ping;
+# asked while the guest holds on, since the bridge forgets its
+# neighbours when its last port goes down with the guest.
+mark "d1 arp $(grep -i " $GUEST_MAC " /proc/net/arp | tr -s ' ')"
+if wait_state d1 s 30; then mark "d1 state shutdown"; else mark "d1 state $(xl list d1 2>&1 | tail -n 1)"; fi
+grep '@@GUEST' "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d1 guest/'
+tail -n 8 "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^/@@XENVM d1 log /'
+mark "d1 token found=$(grep -a -c "pvtoken-written=$token" /tmp/d1.ext4)"
+xl destroy d1
+mark "d1 destroy rc=$?"
+settle
+mark "d1 after $(leftovers) $(devnodes)"
+rm -f /tmp/d1.ext4
+
+# d3: bad devices are exit 1 naming them, and leave nothing: not a
+# domain, a node, nor the loop device made for the good disk before.
+cp /batch/img/root.ext4 /tmp/d3.ext4
+# refused WHAT [layout options]: a build of PV GRUB with them, marked
+# "d3 WHAT": its exit status, its output, its error and what it left.
+refused() {
+	what=$1
+	shift
+	devbuild d3-$what /batch/img/grub64 "" "" "$@" >/tmp/out
+	mark "d3 $what rc=$? stdout=$(wc -c </tmp/out)"
+	mark "d3 $what err $(cat /tmp/d3-$what.err)"
+	settle
+	mark "d3 $what after $(leftovers) $(devnodes)"
+}
+refused disk --disk "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.ext4"
+refused bridge --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
+	--nic "bridge=nosuchbr0"
+refused twice --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
+	--disk "format=raw,vdev=xvda,access=r,target=/tmp/d3.ext4"
+
+# d4: xl destroy of a running domain with a disk and a NIC.
+devbuild d4 /batch/img/linux /batch/img/devinit.gz \
+	"console=hvc0 quiet root=/dev/xvda pvtoken=d4 pvhold=60" \
+	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
+	--nic "bridge=$BRIDGE" >/tmp/out
+mark "d4 build rc=$? domid=$(domid d4)"
+mark "d4 err $(cat /tmp/d4.err)"
+mark "d4 console $(wait_console d4 '@@GUEST ping' 150)"
+mark "d4 running state=$(xl list d4 2>/dev/null | awk 'NR == 2 { print $5 }') $(devnodes)"
+xl destroy d4
+mark "d4 destroy rc=$?"
+settle
+mark "d4 after $(leftovers) $(devnodes)"
+rm -f /tmp/d3.ext4
