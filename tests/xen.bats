@@ -426,7 +426,7 @@ devices_before() {
 	mark 'd0 bridge' | sed 's/^rc=[0-9]* //'
 }
 
-@test "Debian's Linux built by pvbuild with a root disk and a NIC boots from the disk, writes its token there and pings dom0 across the bridge" {
+@test "Debian's Linux built by pvbuild with 2 vCPUs, 512 MiB maxmem, a root disk and a NIC boots from the disk, writes its token there and pings dom0 across the bridge" {
 	local line id
 	run mark 'd0 bridge'
 	assert_output --regexp '^rc=0 '
@@ -445,7 +445,7 @@ devices_before() {
 	run mark 'd1 console'
 	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
 	run sed -n 's/^@@XENVM d1 guest //p' "$VMLOG"
-	assert_line --regexp '^root /dev/xvda nproc=[0-9]+ mac=00:16:3e:15:00:01$'
+	assert_line --regexp '^root /dev/xvda nproc=2 mac=00:16:3e:15:00:01$'
 	run mark 'd1 state'
 	assert_output shutdown
 	run mark 'd1 token'

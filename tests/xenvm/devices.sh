@@ -46,12 +46,14 @@ brctl addbr $BRIDGE && ip addr add $DOM0_ADDR/24 dev $BRIDGE &&
 	ip link set $BRIDGE up
 mark "d0 bridge rc=$? $(devnodes)"
 
-# d1: Debian's Linux with a root disk and a NIC on the bridge.
+# d1: Debian's Linux with 2 vCPUs, 256 MiB and 512 MiB maxmem, a root
+# disk and a NIC on the bridge.
 cp /batch/img/root.ext4 /tmp/d1.ext4
 token=tok$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 t0=$(up)
 devbuild d1 /batch/img/linux /batch/img/devinit.gz \
 	"console=hvc0 quiet root=/dev/xvda pvtoken=$token pvhold=10" \
+	--vcpus 2 --maxmem 512M \
 	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d1.ext4" \
 	--nic "bridge=$BRIDGE,mac=$GUEST_MAC" >/tmp/out
 mark "d1 build rc=$? took=$(since "$t0") domid=$(domid d1)"
