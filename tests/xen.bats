@@ -420,6 +420,8 @@ xs() {
 @test "--vcpus above the host's physical CPUs exits 1 naming the limit, before a domain is made" {
 	refused_in_vm 's10 vcpus' 1 "finalize: --vcpus: 3 vCPUs, and this host's limit is 2 (its physical CPUs)"
 	nothing_left 's10'
+}
+
 # Device nodes and loop devices as devices.sh counts them before its
 # first build; every "after" must come back to them.
 devices_before() {
