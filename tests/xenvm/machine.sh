@@ -41,6 +41,9 @@ wait_gone() {
 	[ -z "$(domid "$1")" ]
 }
 
+# xl's half only compares: the sanitizer pass (a file san in the
+# batch) leaves it out.
+if [ ! -e /batch/san ]; then
 # 9, under xl: xl create returns once the domain runs; its daemon stays
 # to destroy it when it powers off.
 cat >/tmp/s9.cfg <<EOF
@@ -69,6 +72,7 @@ sed -n 's/^@@GUEST diag /@@XENVM s9 diag-xl /p' "$LOGS/guest-s9-xl.log"
 wait_gone s9-xl 60
 mark "s9 xl gone $(xl list s9-xl >/dev/null 2>&1 && echo no || echo yes)"
 xl destroy s9-xl 2>/dev/null
+fi
 
 # 9, under pvbuild: the stages with the same request; finalize --wait
 # returns once the guest has powered off and it has destroyed it.
