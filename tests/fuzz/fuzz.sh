@@ -43,21 +43,26 @@ run() {
 	seconds=$1
 	shift
 	status=0
+	# The targets run side by side, one a CPU, each for SECONDS.
 	for t in "$@"; do
 		mkdir -p "build/fuzz/work/$t" "build/fuzz/artifacts/$t" \
 			"tests/fuzz/corpus/$t"
 		d=$(dict "$t")
 		echo "fuzz: $t for ${seconds}s"
-		"build/fuzz/$t" -max_total_time="$seconds" -timeout=30 \
+		("build/fuzz/$t" -max_total_time="$seconds" -timeout=30 \
 			-rss_limit_mb=4096 -max_len="$(max_len "$t")" \
 			${d:+-dict="$d"} -print_final_stats=1 \
 			-artifact_prefix="build/fuzz/artifacts/$t/" \
 			"build/fuzz/work/$t" "build/fuzz/seeds/$t" \
 			"tests/fuzz/corpus/$t" >"build/fuzz/$t.log" 2>&1
-		rc=$?
+		echo $? >"build/fuzz/$t.rc") &
+	done
+	wait
+	for t in "$@"; do
+		rc=$(cat "build/fuzz/$t.rc")
 		grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' \
 			"build/fuzz/$t.log"
-		if [ $rc -ne 0 ]; then
+		if [ "$rc" -ne 0 ]; then
 			echo "fuzz: $t FAILED (exit $rc): see build/fuzz/$t.log and build/fuzz/artifacts/$t/" >&2
 			grep -E 'ERROR|SUMMARY|runtime error|Test unit written' \
 				"build/fuzz/$t.log" >&2
