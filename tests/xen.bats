@@ -295,35 +295,6 @@ field() {
 	nothing_left 's4'
 }
 
-@test "--backend xen refuses a name another domain has with exit 1, building nothing" {
-	xl_side
-	refused_in_vm 's5 taken' 1 "finalize: --name: a domain named 's5-xl' exists"
-}
-
-@test "side by side: xl create -p and pvbuild --paused build the same Linux, both then boot" {
-	xl_side
-	local xl pv
-	xl=$(mark 's5 xl')
-	pv=$(mark 's5 pvbuild')
-	[ "$(field rc "$xl")" = 0 ] || fail "xl create failed: $xl"
-	[ "$(field rc "$pv")" = 0 ] || fail "pvbuild failed: $pv / $(mark 's5 err')"
-	run mark 's5 paused'
-	assert_output --regexp '^xl=[-a-z]*p[-a-z]* pvbuild=[-a-z]*p[-a-z]*$'
-	run mark 's5 console-xl'
-	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
-	run mark 's5 console-pvbuild'
-	assert_output --regexp '^@@GUEST .*pvtag=s5.*\|[0-9.]+$'
-	local st
-	st=$(mark 's5 stages')
-	echo "# build times in the VM (TCG): xl create -p $(field build "$xl") s," \
-		"pvbuild --paused $(field build "$pv") s; stage by stage: elfinfo" \
-		"$(field elfinfo "$st"), layout $(field layout "$st"), populate" \
-		"$(field populate "$st"), pagetables $(field pagetables "$st")," \
-		"finalize $(field finalize "$st") s" >&3
-	[ "$(field rc "$st")" = 0 ] || fail "the stage-by-stage build failed: $st"
-	nothing_left 's5'
-}
-
 @test "two builds racing for one name: exactly one gets it, the other exits 1 and leaves nothing" {
 	local line
 	line=$(mark 's7 race')

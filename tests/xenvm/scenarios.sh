@@ -155,51 +155,9 @@ for run in good wrong; do
 	mark "s3 $run after $(leftovers)"
 done
 
-# 5 compares and measures xl beside pvbuild: the sanitizer pass, whose
-# batch has a file san, leaves it out (the builds of the other
-# scenarios run every part of finalize that 5 does).
-if [ ! -e /batch/san ]; then
-# 5: the same kernel, memory and command line by xl create -p and by
-# pvbuild --paused, each build timed alone; then both run.
-cat >/tmp/s5.cfg <<EOF
-name = "s5-xl"
-type = "pv"
-kernel = "/batch/img/linux"
-ramdisk = "/batch/img/initrd.gz"
-extra = "console=hvc0 quiet pvtag=s5"
-memory = $XLMEM
-EOF
-t0=$(up)
-xl create -p /tmp/s5.cfg >/dev/null 2>/tmp/s5-xl.err
-mark "s5 xl rc=$? build=$(since "$t0")"
-t0=$(up)
-build s5-pvbuild /batch/img/linux $MEM "console=hvc0 quiet pvtag=s5" --paused >/dev/null
-mark "s5 pvbuild rc=$? build=$(since "$t0")"
-mark "s5 err $(cat /tmp/s5-pvbuild.err)"
-build s5-xl /batch/img/grub64 64M "" >/tmp/out
-mark "s5 taken rc=$? stdout=$(wc -c </tmp/out)"
-mark "s5 taken err $(cat /tmp/s5-xl.err)"
-mark "s5 paused xl=$(xl list s5-xl 2>/dev/null | awk 'NR == 2 { print $5 }') pvbuild=$(xl list s5-pvbuild 2>/dev/null | awk 'NR == 2 { print $5 }')"
-xl unpause s5-xl
-xl unpause s5-pvbuild
-mark "s5 console-xl $(wait_console s5-xl '@@GUEST' 90)"
-mark "s5 console-pvbuild $(wait_console s5-pvbuild '@@GUEST' 90)"
-xl destroy s5-xl 2>/dev/null
-xl destroy s5-pvbuild
-mark "s5 after $(leftovers)"
-
-# 5, broken down: each stage alone on the same kernel, from files, so the
-# time finalize takes can be set beside xl's whole build.
-t0=$(up); elfinfo /batch/img/linux >/tmp/1.json; e=$(since "$t0")
-t0=$(up); layout --memory $MEM --initrd /batch/img/initrd.gz \
-	--cmdline "console=hvc0 quiet pvtag=s5" /tmp/1.json >/tmp/2.json; l=$(since "$t0")
-t0=$(up); populate /tmp/2.json >/tmp/3.json; p=$(since "$t0")
-t0=$(up); pagetables /tmp/3.json >/tmp/4.json; g=$(since "$t0")
-t0=$(up); finalize --backend xen --name s5-stages --paused --prefetch /batch/img/linux \
-	--initrd /batch/img/initrd.gz /tmp/4.json >/dev/null
-mark "s5 stages rc=$? elfinfo=$e layout=$l populate=$p pagetables=$g finalize=$(since "$t0")"
-xl destroy s5-stages
-fi
+# 5, xl create -p beside pvbuild --paused, timed, is make bench's now
+# (tests/bench/xenbatch.sh); 9 (machine.sh) sets xl's guest beside
+# pvbuild's, and 7 refuses a name that is taken.
 
 # 7: two builds racing for one name, started together: both pass the
 # early check, both build; exactly one may name its domain so.
