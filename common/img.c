@@ -89,6 +89,21 @@ open_failed(const char *path, int rc, enum img_trust trust, struct pv_err *e)
 	return pv_fail(e, PV_EXIT_INPUT, "%s: %s", path, strerror(errno));
 }
 
+int
+img_open_as(const char *path, int flags, enum img_trust trust,
+    struct pv_err *e)
+{
+	int fd, err;
+
+	if ((fd = open_as(path, flags, trust, e)) < 0) {
+		err = errno;
+		open_failed(path, fd, trust, e);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * Open a regular file for reading. O_NONBLOCK, so that a FIFO returns at
  * once instead of waiting for a writer, and O_NOCTTY; what is not a

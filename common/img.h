@@ -29,6 +29,16 @@
 enum img_trust { IMG_AS_CALLER, IMG_AS_ANYONE };
 
 /*
+ * open(2) of `path` with `flags`, with the caller's rights or, for
+ * IMG_AS_ANYONE, with those of a user who owns nothing and is in no group,
+ * so that it opens only what every user may open so. Returns the
+ * descriptor, or -1 with `e` set naming the file (and the rule, when it
+ * is the rights that refused it) and errno open(2)'s.
+ */
+int img_open_as(const char *path, int flags, enum img_trust trust,
+    struct pv_err *e);
+
+/*
  * What a file is for. A kernel may be compressed whole in any format or be
  * a bzImage; a module (the initrd) is gunzipped, as the seed and Xen do,
  * and otherwise handed to the guest as it is: a Linux guest unpacks its

@@ -472,6 +472,10 @@ refused() {
 	refused disk 'finalize: disk xvda: /tmp/no-such.ext4: No such file or directory'
 }
 
+@test "a disk only root may read is refused with exit 1, since a plan's disk is opened with no user's rights, and leaves nothing" {
+	refused secret 'finalize: disk xvda: /tmp/secret.ext4: not readable by every user (finalize opens a plan'"'"'s disk with no user'"'"'s rights)'
+}
+
 @test "a bridge that does not exist is refused with exit 1 naming it, and the loop device made for the disk before it is released" {
 	refused bridge "finalize: nic 0: bridge 'nosuchbr0' does not exist"
 }

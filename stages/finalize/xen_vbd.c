@@ -22,6 +22,7 @@
 
 #include <linux/loop.h>
 
+#include "img.h"
 #include "xenbe.h"
 
 #define XVD_MAJOR 202		/* the Xen virtual disk's major number */
@@ -118,10 +119,21 @@ xen_vbd_prepare(struct xen *x, size_t i, const struct plan_disk *pd,
 	if ((d->devid = vbd_number(pd->vdev)) == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "layout.disks[%zu].vdev: "
 		    "'%s' is not a xvd name", i, pd->vdev);
-	if ((fd = open(pd->target, (pd->writable ? O_RDWR : O_RDONLY) |
-	    O_CLOEXEC | O_NOCTTY)) < 0)
-		return pv_fail(e, PV_EXIT_INPUT, "disk %s: %s: %s", pd->vdev,
-		    pd->target, strerror(errno));
+	/*
+	 * Only the plan names the target, and finalize runs as root: it is
+	 * opened with the rights of a user who owns nothing, as a kernel or
+	 * initrd only the plan names is, so that a plan cannot hand a guest
+	 * a file or device its author could not open (README, "Trust").
+	 */
+	if ((fd = img_open_as(pd->target, (pd->writable ? O_RDWR : O_RDONLY) |
+	    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, IMG_AS_ANYONE, e)) < 0) {
+		if (errno == EACCES || errno == EPERM)
+			return pv_fail(e, PV_EXIT_INPUT, "disk %s: %s: not %s "
+			    "by every user (finalize opens a plan's disk with no "
+			    "user's rights)", pd->vdev, pd->target,
+			    pd->writable ? "writable" : "readable");
+		return pv_wrap(e, "disk %s", pd->vdev);
+	}
 	if (fstat(fd, &st) < 0) {
 		close(fd);
 		return pv_fail(e, PV_EXIT_SYSTEM, "disk %s: %s: %s", pd->vdev,

@@ -49,6 +49,9 @@ mark "d0 bridge rc=$? $(devnodes)"
 # d1: Debian's Linux with 2 vCPUs, 256 MiB and 512 MiB maxmem, a root
 # disk and a NIC on the bridge.
 cp /batch/img/root.ext4 /tmp/d1.ext4
+# A disk only the plan names is opened with the rights of a user who
+# owns nothing (README, "Trust"): this one every user may write.
+chmod 666 /tmp/d1.ext4
 token=tok$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 t0=$(up)
 devbuild d1 /batch/img/linux /batch/img/devinit.gz \
@@ -88,6 +91,7 @@ rm -f /tmp/d1.ext4
 # d3: bad devices are exit 1 naming them, and leave nothing: not a
 # domain, a node, nor the loop device made for the good disk before.
 cp /batch/img/root.ext4 /tmp/d3.ext4
+chmod 666 /tmp/d3.ext4
 # refused WHAT [layout options]: a build of PV GRUB with them, marked
 # "d3 WHAT": its exit status, its output, its error and what it left.
 refused() {
@@ -100,6 +104,10 @@ refused() {
 	mark "d3 $what after $(leftovers) $(devnodes)"
 }
 refused disk --disk "format=raw,vdev=xvda,access=rw,target=/tmp/no-such.ext4"
+cp /batch/img/root.ext4 /tmp/secret.ext4
+chmod 600 /tmp/secret.ext4
+refused secret --disk "format=raw,vdev=xvda,access=r,target=/tmp/secret.ext4"
+rm -f /tmp/secret.ext4
 refused bridge --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
 	--nic "bridge=nosuchbr0"
 refused twice --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
