@@ -157,7 +157,9 @@ done
 
 # 5, xl create -p beside pvbuild --paused, timed, is make bench's now
 # (tests/bench/xenbatch.sh); 9 (machine.sh) sets xl's guest beside
-# pvbuild's, and 7 refuses a name that is taken.
+# pvbuild's, and 7 refuses a name that is taken. Its elfinfo plan of
+# Debian's kernel is the one 6 and 8 build from.
+elfinfo /batch/img/linux >/tmp/1.json
 
 # 7: two builds racing for one name, started together: both pass the
 # early check, both build; exactly one may name its domain so.
