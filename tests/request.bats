@@ -89,15 +89,18 @@ assert d["nics"][1] == {"mac": "00:16:3e:0a:0b:0c", "bridge": "br1"}, d["nics"]'
 	[ "$(member "$T/2-layout.json" nics)" = '[]' ]
 }
 
-@test "xl's disk spec: positional, by key, with empty positions and the deprecated phy: and file: prefixes give the same disk" {
+@test "xl's disk spec: positional, by key, with empty positions, and xl's old form with its prefixes give the same disk" {
 	local spec want=
+	# After a prefix the positions are xl's old TARGET,VDEV,ACCESS.
 	for spec in '/srv/a.img,raw,xvdc,rw' '/srv/a.img,,xvdc' \
 	    'format=raw, vdev=xvdc, access=w, target=/srv/a.img' \
-	    'vdev=xvdc,/srv/a.img' 'phy:/srv/a.img,raw,xvdc' 'file:/srv/a.img,,xvdc,rw'; do
+	    'vdev=xvdc,/srv/a.img' 'phy:/srv/a.img,xvdc,w' 'file:/srv/a.img,xvdc' \
+	    'tap:aio:/srv/a.img,xvdc:disk,rw' 'raw:/srv/a.img,xvdc,' 'phy:/srv/a.img,vdev=xvdc'; do
 		"$BIN/layout" --memory 32M --disk "$spec" "$T/x64.json" >"$T/l.json"
 		[ "$(member "$T/l.json" disks)" = '[{"access": "rw", "target": "/srv/a.img", "vdev": "xvdc"}]' ]
 	done
-	for spec in '/srv/a.img,raw,xvdc,r' '/srv/a.img,,xvdc,ro' 'access=r,vdev=xvdc,target=/srv/a.img'; do
+	for spec in '/srv/a.img,raw,xvdc,r' '/srv/a.img,,xvdc,ro' 'access=r,vdev=xvdc,target=/srv/a.img' \
+	    'phy:/srv/a.img,xvdc,r'; do
 		"$BIN/layout" --memory 32M --disk "$spec" "$T/x64.json" >"$T/l.json"
 		[ "$(member "$T/l.json" disks)" = '[{"access": "r", "target": "/srv/a.img", "vdev": "xvdc"}]' ]
 	done
@@ -195,6 +198,19 @@ assert d["nics"][1] == {"mac": "00:16:3e:0a:0b:0c", "bridge": "br1"}, d["nics"]'
 	refused '--disk 1: "cdrom": more parameters than target, format, vdev and access' \
 	    --disk /a,raw,xvda,r,cdrom
 	refused '--disk 1: vdev given twice' --disk /a,,xvda,vdev=xvdb
+}
+
+@test "xl's old form: a format among its positions, a prefix xl has no use for, a cdrom, or a second format is refused by name" {
+	# xl reads this as vdev "raw" and access "xvdc", and refuses it too.
+	refused '--disk 1: vdev "raw": not a PV disk name' --disk phy:/a,raw,xvdc
+	refused '--disk 1: prefix "nbd:": not one of xl'"'"'s that pvbuild takes' --disk nbd:/a,xvda
+	refused '--disk 1: prefix "foo:": not one of xl'"'"'s that pvbuild takes' --disk foo:/a,xvda
+	refused '--disk 1: vdev "xvda:cdrom": device type "cdrom" (pvbuild makes disks only)' --disk phy:/a,xvda:cdrom,r
+	refused '--disk 1: format "vhd": pvbuild takes raw disks only' --disk vhd:/a,xvda
+	refused '--disk 1: format given twice' --disk format=raw,raw:/a,xvda
+	# A file whose name has a colon before a letter is no prefix.
+	"$BIN/layout" --memory 32M --disk 'srv:a.img,,xvda' "$T/x64.json" >"$T/l.json"
+	[ "$(member "$T/l.json" disks)" = '[{"access": "rw", "target": "srv:a.img", "vdev": "xvda"}]' ]
 }
 
 @test "a vdev given twice is refused naming both --disks" {

@@ -134,28 +134,102 @@ disk_set(const char *vals[], int which, const char *v, struct pv_err *e)
 }
 
 /*
- * The deprecated prefixes of a positional target that pvbuild takes:
- * each says only that the disk is raw ("phy:" a block device, "file:"
- * a file, which finalize finds out by stat in any case).
+ * xl's deprecated prefixes (xl-disk-configuration(5), "Deprecated
+ * parameters, prefixes and syntaxes"), which xl strips from the front of
+ * a parameter, several in a row if need be (`tap:aio:`). A format prefix
+ * sets the format; the others only said which backend xend should use and
+ * are ignored, as xl ignores them (finalize stats the target in any case).
+ * The script prefixes (iscsi:, nbd:, ...) name hotplug scripts, which
+ * pvbuild does not run.
  */
-static const char *
-strip_prefix(const char *t)
+static const char *const format_prefixes[] = { "raw", "qcow", "qcow2", "vhd",
+	NULL };
+static const char *const ignored_prefixes[] = { "phy", "file", "aio", "tap",
+	"tap2", "tapdisk", "ioemu", NULL };
+
+static int
+in_list(const char *const list[], const char *word, size_t n)
 {
-	static const char *const prefixes[] = { "raw:", "phy:", "file:", NULL };
 	size_t i;
 
-	for (i = 0; prefixes[i] != NULL; i++)
-		if (strncmp(t, prefixes[i], strlen(prefixes[i])) == 0)
-			return t + strlen(prefixes[i]);
-	return t;
+	for (i = 0; list[i] != NULL; i++)
+		if (strlen(list[i]) == n && strncmp(list[i], word, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Strip the prefixes at the front of *s. xl takes one of its words and a
+ * colon for a prefix whatever follows, and any other lowercase word and a
+ * colon for a prefix it does not know when no letter or digit follows
+ * the colon (so that a file named "a:b" stays a target); *depr says a
+ * prefix was seen, which makes the spec xl's old form TARGET,VDEV,ACCESS.
+ */
+static int
+strip_prefixes(char **s, const char *vals[], int *depr,
+    struct pv_err *e)
+{
+	char *p = *s;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		if (!islower((unsigned char)p[0]))
+			break;
+		while (islower((unsigned char)p[n]) ||
+		    isdigit((unsigned char)p[n]))
+			n++;
+		if (p[n] != ':')
+			break;
+		if (in_list(format_prefixes, p, n)) {
+			if (vals[D_FORMAT] != NULL)
+				return pv_fail(e, PV_EXIT_INPUT, "format "
+				    "given twice");
+			/* A format is a word of its own in the spec
+			 * buffer: cut the prefix's colon. */
+			vals[D_FORMAT] = p;
+			p[n] = '\0';
+		} else if (!in_list(ignored_prefixes, p, n)) {
+			/* A word xl does not know is a prefix only when
+			 * no letter or digit follows its colon. */
+			if (isalnum((unsigned char)p[n + 1]))
+				break;
+			return pv_fail(e, PV_EXIT_INPUT, "prefix \"%.*s:\": "
+			    "not one of xl's that pvbuild takes (raw:, phy:, "
+			    "file:, aio:, tap:, tap2:, tapdisk:, ioemu:; no "
+			    "hotplug scripts)", (int)n, p);
+		}
+		*depr = 1;
+		p += n + 1;
+	}
+	*s = p;
+	return 0;
+}
+
+/*
+ * A positional vdev may end in xl's deprecated ":disk" or ":cdrom", the
+ * device type; a disk is what pvbuild makes.
+ */
+static int
+strip_devtype(char *vdev, struct pv_err *e)
+{
+	char *colon = strrchr(vdev, ':');
+
+	if (colon == NULL)
+		return 0;
+	if (strcmp(colon + 1, "disk") != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "vdev \"%s\": device type "
+		    "\"%s\" (pvbuild makes disks only)", vdev, colon + 1);
+	*colon = '\0';
+	return 0;
 }
 
 static int
 disk_parse(char *buf, struct plan_disk *d, struct pv_err *e)
 {
 	const char *vals[NR_DISK_PARAMS] = { NULL };
-	char *p = buf, *s, *eq;
-	int pos = 0, i;
+	char *p = buf, *s, *eq, *word;
+	int pos = 0, depr = 0, i;
 
 	while (p != NULL) {
 		/* target= takes the rest of the spec, commas and all. */
@@ -180,16 +254,27 @@ disk_parse(char *buf, struct plan_disk *d, struct pv_err *e)
 				return -1;
 			continue;
 		}
-		/* A bare word is the next positional parameter not given
-		 * yet; an empty one leaves it to its default. */
-		while (pos < NR_DISK_PARAMS && vals[pos] != NULL)
+		word = s;
+		if (strip_prefixes(&word, vals, &depr, e) < 0)
+			return -1;
+		/*
+		 * A bare word is the next positional parameter not given
+		 * yet; an empty one leaves it to its default. After a
+		 * prefix the spec is xl's old TARGET,VDEV,ACCESS, with no
+		 * format among the positions.
+		 */
+		while (pos < NR_DISK_PARAMS && (vals[pos] != NULL ||
+		    (pos == D_FORMAT && depr)))
 			pos++;
 		if (pos == NR_DISK_PARAMS)
 			return pv_fail(e, PV_EXIT_INPUT, "\"%s\": more "
 			    "parameters than target, format, vdev and access "
-			    "(xl's flags are not taken)", s);
-		if (*s != '\0')
-			vals[pos] = pos == D_TARGET ? strip_prefix(s) : s;
+			    "(xl's flags are not taken)", word);
+		if (pos == D_VDEV && depr &&
+		    strip_devtype(word, e) < 0)
+			return -1;
+		if (*word != '\0')
+			vals[pos] = word;
 		pos++;
 	}
 	if (vals[D_TARGET] == NULL || plan_target_check(vals[D_TARGET]) < 0)
