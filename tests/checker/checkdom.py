@@ -1152,7 +1152,7 @@ STRING_NOTES = (N_XEN_VERSION, N_GUEST_OS, 7, N_LOADER, N_PAE_MODE, 10,
 PAE_NO, PAE_YES, PAE_EXTCR3, PAE_BIMODAL = 0, 1, 2, 3
 PAE_NAMES = {PAE_NO: "no", PAE_YES: "yes", PAE_EXTCR3: "extended-cr3",
              PAE_BIMODAL: "bimodal"}
-SIF_MOD_START_PFN, SIF_VIRT_P2M_4TOOLS = 8, 16
+SIF_MOD_START_PFN = 8
 VMASST_PAE_EXTENDED_CR3 = 1 << 3
 SPAN_4M = 1 << 22
 # Pages the page-table solver reserves besides the tables: the boot stack
@@ -2364,7 +2364,9 @@ class Checker3(Checker):
         si_mfn = as_int(lookup(self.doc, K_SHARED_INFO_MFN))
         store_ev = get_int(self.doc, K_STORE_EVTCHN, g)
         cons_ev = get_int(self.doc, K_CONSOLE_EVTCHN, g)
-        flags = SIF_VIRT_P2M_4TOOLS
+        # As xl builds a PV guest: libxl clears the flags libxenguest
+        # would start with, and only an initrd by pfn sets one.
+        flags = 0
         if L.initrd_pfn is not None:
             flags |= SIF_MOD_START_PFN
         if L.initrd_mapped:
