@@ -45,6 +45,11 @@ $B sleep "$(arg pvhold)" 2>/dev/null
 $B sleep 2
 $B poweroff -f
 EOF
+	# What Linux runs when xl shutdown asks it to power off.
+	mkdir -p "$b/root/sbin"
+	printf '#!/bin/busybox sh\n/bin/busybox echo "@@GUEST poweroff asked"\n/bin/busybox sync\nexec /bin/busybox poweroff -f\n' \
+		>"$b/root/sbin/poweroff"
+	chmod 755 "$b/root/sbin/poweroff"
 	cat >"$b/devinit/init" <<'EOF'
 #!/bin/busybox sh
 B=/bin/busybox
@@ -69,6 +74,22 @@ EOF
 	mke2fs -q -t ext4 -d "$b/root" "$b/img/root.ext4" 16M || return 1
 	(cd "$b/devinit" && find . | cpio -o -H newc --quiet | gzip -9) >"$b/img/devinit.gz"
 	rm -rf -- "$b/root" "$b/devinit"
+}
+
+# readme_config README: README's worked example of an xl.cfg ("From an
+# xl.cfg"), as the batch runs it: its kernel, ramdisk and disk made the
+# batch's, and the command line given the token and the hold the root
+# disk's /init reads (tests/xenvm/devices.sh, d2). Fails if the example
+# is not found whole.
+readme_config() {
+	local f=$BATS_FILE_TMPDIR/web.cfg
+	sed -n '/^    # \/etc\/xen\/web.cfg$/,/^$/p' "$1" | sed 's/^    //' | sed \
+		-e 's|^kernel *=.*|kernel  = "/batch/img/linux"|' \
+		-e 's|^ramdisk *=.*|ramdisk = "/batch/img/devinit.gz"|' \
+		-e 's|/srv/web.img|/tmp/web.img|' \
+		-e 's|^extra *= *"\(.*\)"|extra   = "\1 quiet pvtoken=web pvhold=60"|' >"$f"
+	grep -q '^vif *= \[' "$f" && grep -q '^disk *= \[ "/tmp/web.img' "$f" &&
+		grep -q 'pvhold=60"$' "$f" && grep -q '^kernel  = "/batch' "$f" && cat "$f"
 }
 
 setup_file() {
@@ -139,6 +160,7 @@ EOF
 	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
 	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
 	make_device_images "$b" "$cache" || return 1
+	readme_config "$top/README.md" >"$b/web.cfg" || return 1
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
 	# The sanitizer pass (make check SAN=1) leaves out what only compares
 	# or measures xl beside pvbuild; make check runs it.
@@ -360,17 +382,17 @@ xs() {
 	assert_line --regexp '^map \[mem 0x0+-0x[0-9a-f]+\] usable$'
 	# The map runs to maxmem (512 MiB), where the balloon can grow.
 	assert_line --partial '-0x000000001fffffff] usable'
-	assert_equal "$(guest pv | grep -v MemTotal)" "$(guest xl | grep -v MemTotal)"
+	assert_equal "$(guest pv)" "$(guest xl)"
 	echo "# build times in the VM (TCG), 256 MiB, maxmem 512 MiB, 2 vCPUs:" \
 		"xl create $(field build "$xl") s, pvbuild (stages, finalize --wait)" \
 		"$(field build "$(mark 's9 pv')") s" >&3
 }
 
-# The one figure that still differs (README, "the 16 kB"): Linux reserves
-# 16 kB more at boot under xl, with the same layout, map and nodes. Until
-# it is explained the test holds the gap where it was measured, so that
-# any change of it shows.
-@test "Linux built by pvbuild has the MemTotal it has under xl create, but for the 16 kB not yet explained" {
+# MemTotal is the finest figure of the machine a guest was given: a page
+# of its own reserved at boot shows. It once differed by 16 kB, the four
+# pages Linux spends on its p2m's frame list for the tools when
+# start_info lacks SIF_VIRT_P2M_4TOOLS, as it does under xl.
+@test "Linux built by pvbuild has the MemTotal it has under xl create, to the kB" {
 	xl_side
 	run guest pv
 	assert_line --regexp '^MemTotal: [0-9]+ kB$'
@@ -379,7 +401,7 @@ xs() {
 	xl=$(guest xl | sed -n 's/^MemTotal: \([0-9]*\) kB$/\1/p')
 	[ -n "$xl" ] || fail "xl's guest reported no MemTotal"
 	echo "# MemTotal: pvbuild's guest $pv kB, xl's $xl kB" >&3
-	[ $((pv - xl)) -ge 0 ] && [ $((pv - xl)) -le 16 ] ||
+	[ "$pv" = "$xl" ] ||
 		fail "pvbuild's guest: $pv kB, xl's: $xl kB;" \
 		"$(sed -n 's/^@@XENVM s9 diag-pv \(Memory:.*\)/pvbuild \1/p; s/^@@XENVM s9 diag-xl \(Memory:.*\)/xl \1/p' "$VMLOG")"
 }
@@ -442,12 +464,19 @@ devices_before() {
 	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
 	run sed -n 's/^@@XENVM d1 guest //p' "$VMLOG"
 	assert_line --regexp '^root /dev/xvda nproc=2 mac=00:16:3e:15:00:01$'
+	run mark 'd1 arp'
+	assert_output '169.254.15.2 0x1 0x2 00:16:3e:15:00:01 * xenbr0'
+}
+
+@test "xl shutdown of a pvbuild domain asks its Linux to power off, and it does" {
+	run mark 'd1 xl-shutdown'
+	assert_output --regexp '^rc=0 '
+	run sed -n 's/^@@XENVM d1 guest //p' "$VMLOG"
+	assert_line 'poweroff asked'
 	run mark 'd1 state'
 	assert_output shutdown
 	run mark 'd1 token'
 	assert_output 'found=1'
-	run mark 'd1 arp'
-	assert_output '169.254.15.2 0x1 0x2 00:16:3e:15:00:01 * xenbr0'
 	run mark 'd1 destroy'
 	assert_output rc=0
 	run mark 'd1 after'
@@ -484,14 +513,27 @@ refused() {
 	refused twice --partial 'vdev "xvda" given twice'
 }
 
+@test "README's xl.cfg example, built by pvbuild build --config on a dom0, boots from its disk with its 2 vCPUs and made MAC and reaches dom0" {
+	local line mac
+	line=$(mark 'd2 build')
+	[ "$(field rc "$line")" = 0 ] || fail "pvbuild build failed: $line / $(mark 'd2 err')"
+	echo "# README's example by pvbuild build --config: $(field took "$line") s (xl create cannot run it here: the test dom0 has no hotplug scripts)" >&3
+	run mark 'd2 console'
+	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
+	mac=$(mark 'd2 nodes' | sed -n 's/^mac=\([^ ]*\) .*/\1/p')
+	[[ $mac == 00:16:3e:* ]] || fail "no made MAC: $(mark 'd2 nodes')"
+	run sed -n 's/^@@XENVM d2 guest //p' "$VMLOG"
+	assert_line "root /dev/xvda nproc=2 mac=$mac"
+	run mark 'd2 nodes'
+	assert_output --partial 'static-max=524288'
+	run mark 'd2 token'
+	assert_output 'found=1'
+}
+
 @test "xl destroy of a running pvbuild domain with a disk and a NIC leaves no backend node and no loop device" {
 	local line
-	line=$(mark 'd4 build')
-	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 'd4 err')"
 	# The guest is up from its disk (it holds on after its ping), running
 	# or blocked, and holds one more of each than before.
-	run mark 'd4 console'
-	assert_output --regexp '^@@GUEST ping rc=[0-9]+\|[0-9.]+$'
 	run mark 'd4 running'
 	assert_output --regexp '^state=(r-|-b)---- '
 	line=$(mark 'd4 running')

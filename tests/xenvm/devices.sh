@@ -9,6 +9,11 @@
 # /token, pings dom0 and powers off); /batch/img/devinit.gz the initramfs
 # that loads the modules Debian's kernel needs for it (xen-blkfront,
 # ext4, xen-netfront are modules there) and switches to it.
+#
+# d1: the stages with a disk and a NIC; the guest reports, pings, and is
+#     powered off by xl shutdown. d3: bad devices refused, nothing left.
+# d2: README's xl.cfg example by pvbuild build --config; d4: xl destroy
+#     of that domain while it runs.
 
 BRIDGE=xenbr0
 DOM0_ADDR=169.254.15.1		# link-local: the bridge lives in this VM only
@@ -55,7 +60,7 @@ chmod 666 /tmp/d1.ext4
 token=tok$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 t0=$(up)
 devbuild d1 /batch/img/linux /batch/img/devinit.gz \
-	"console=hvc0 quiet root=/dev/xvda pvtoken=$token pvhold=10" \
+	"console=hvc0 quiet root=/dev/xvda pvtoken=$token pvhold=90" \
 	--vcpus 2 --maxmem 512M \
 	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d1.ext4" \
 	--nic "bridge=$BRIDGE,mac=$GUEST_MAC" >/tmp/out
@@ -78,7 +83,11 @@ mark "d1 console $(wait_console d1 '@@GUEST ping' 150)"
 # asked while the guest holds on, since the bridge forgets its
 # neighbours when its last port goes down with the guest.
 mark "d1 arp $(grep -i " $GUEST_MAC " /proc/net/arp | tr -s ' ')"
-if wait_state d1 s 30; then mark "d1 state shutdown"; else mark "d1 state $(xl list d1 2>&1 | tail -n 1)"; fi
+# The guest holds on after its ping; xl shutdown asks it to power off
+# (control/shutdown), and its Linux runs the disk's /sbin/poweroff.
+xl shutdown d1 >/tmp/d1-shutdown.out 2>&1
+mark "d1 xl-shutdown rc=$? said $(tr '\n' ' ' </tmp/d1-shutdown.out)"
+if wait_state d1 s 60; then mark "d1 state shutdown"; else mark "d1 state $(xl list d1 2>&1 | tail -n 1)"; fi
 grep '@@GUEST' "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d1 guest/'
 tail -n 8 "$LOGS/guest-d1.log" 2>/dev/null | sed 's/^/@@XENVM d1 log /'
 mark "d1 token found=$(grep -a -c "pvtoken-written=$token" /tmp/d1.ext4)"
@@ -113,17 +122,24 @@ refused bridge --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
 refused twice --disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
 	--disk "format=raw,vdev=xvda,access=r,target=/tmp/d3.ext4"
 
-# d4: xl destroy of a running domain with a disk and a NIC.
-devbuild d4 /batch/img/linux /batch/img/devinit.gz \
-	"console=hvc0 quiet root=/dev/xvda pvtoken=d4 pvhold=60" \
-	--disk "format=raw,vdev=xvda,access=rw,target=/tmp/d3.ext4" \
-	--nic "bridge=$BRIDGE" >/tmp/out
-mark "d4 build rc=$? domid=$(domid d4)"
-mark "d4 err $(cat /tmp/d4.err)"
-mark "d4 console $(wait_console d4 '@@GUEST ping' 150)"
-mark "d4 running state=$(xl list d4 2>/dev/null | awk 'NR == 2 { print $5 }') $(devnodes)"
-xl destroy d4
+# d2: README's xl.cfg example (tests/xen.bats puts it in /batch/web.cfg
+# with the batch's kernel, initrd and disk) as README says to run it on a
+# dom0; then, d4, xl destroy of the domain while it runs.
+cp /batch/img/root.ext4 /tmp/web.img
+chmod 666 /tmp/web.img
+t0=$(up)
+pvbuild build --config /batch/web.cfg --backend xen >/tmp/out 2>/tmp/web.err
+mark "d2 build rc=$? took=$(since "$t0") domid=$(domid web)"
+mark "d2 err $(cat /tmp/web.err)"
+mark "d2 console $(wait_console web '@@GUEST ping' 150)"
+grep '@@GUEST' "$LOGS/guest-web.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d2 guest/'
+mark "d2 nodes mac=$(xenstore-read /local/domain/$(domid web)/device/vif/0/mac 2>&1)" \
+	"static-max=$(xenstore-read /local/domain/$(domid web)/memory/static-max 2>&1)"
+mark "d4 running state=$(xl list web 2>/dev/null | awk 'NR == 2 { print $5 }') $(devnodes)"
+xl destroy web
 mark "d4 destroy rc=$?"
 settle
 mark "d4 after $(leftovers) $(devnodes)"
+mark "d2 token found=$(grep -a -c "pvtoken-written=web" /tmp/web.img)"
+rm -f /tmp/web.img
 rm -f /tmp/d3.ext4
