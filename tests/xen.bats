@@ -45,9 +45,10 @@ $B sleep "$(arg pvhold)" 2>/dev/null
 $B sleep 2
 $B poweroff -f
 EOF
-	# What Linux runs when xl shutdown asks it to power off.
+	# What Linux runs when xl shutdown asks it to power off; the kernel
+	# starts it with no terminal, so it says so on the console itself.
 	mkdir -p "$b/root/sbin"
-	printf '#!/bin/busybox sh\n/bin/busybox echo "@@GUEST poweroff asked"\n/bin/busybox sync\nexec /bin/busybox poweroff -f\n' \
+	printf '#!/bin/busybox sh\n/bin/busybox echo "@@GUEST poweroff asked" >/dev/console\n/bin/busybox sync\nexec /bin/busybox poweroff -f\n' \
 		>"$b/root/sbin/poweroff"
 	chmod 755 "$b/root/sbin/poweroff"
 	cat >"$b/devinit/init" <<'EOF'
