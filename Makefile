@@ -622,7 +622,7 @@ demo:
 check:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all guests xenparse
-	bats --timing --print-output-on-failure tests
+	tests/check.sh
 
 # make test: the same suite without installing or fetching anything
 # (tests/offline.sh): what is missing is named and its tests skip.

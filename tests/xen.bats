@@ -99,13 +99,6 @@ setup_file() {
 	rm -rf "$top/build/xenvm"
 	mkdir -p "$top/build/xenvm"
 	: >"$top/build/xenvm/skip"
-	# The sanitizer pass leaves the VM out: its batch takes seven minutes
-	# of CI's thirty, and make check runs it whole with the same sources.
-	if [ "${PVBUILD_SAN:-0}" = 1 ]; then
-		echo "the sanitizer pass leaves out the Xen VM (make check runs it)" \
-			>"$top/build/xenvm/skip"
-		return 0
-	fi
 	local rc=0
 	images=$("$top/tests/xenvm/xenvm.sh" prepare 2>"$top/build/xenvm/run.err") || rc=$?
 	# 77: what the VM needs cannot be had, and the tests skip saying why;
