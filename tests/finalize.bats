@@ -438,36 +438,9 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	[ ! -e "$T/dom" ]
 }
 
-# ZEROS_IN_FILE IN OUT: IN (x64-basic.elf) with its data segment moved to
-# the end of the file and followed there by zeros up to 0x6000 bytes of
-# file: the same guest in memory (the zeros were .bss), with pages 3 to 5
-# of the segment all zeros in the file. Prints the segment's address.
-ZEROS_IN_FILE='
-import struct, sys
-elf = bytearray(open(sys.argv[1], "rb").read())
-phoff, = struct.unpack_from("<Q", elf, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
-for i in range(phnum):
-    at = phoff + i * phentsize
-    kind, flags, off, va, pa, filesz, memsz, align = struct.unpack_from("<IIQQQQQQ", elf, at)
-    if kind == 1 and flags & 2:
-        break
-assert filesz < 0x3000 and memsz >= 0x6000 and va % 0x1000 == 0, (filesz, memsz)
-data = bytes(elf[off:off + filesz])
-elf += bytes(-len(elf) % 0x1000)
-struct.pack_into("<Q", elf, at + 8, len(elf))
-struct.pack_into("<Q", elf, at + 32, 0x6000)
-elf += data + bytes(0x6000 - filesz)
-open(sys.argv[2], "wb").write(elf)
-print("0x%x" % va)
-'
-
 @test "finalize writes no page of the kernel that is all zeros: its frame in machine.mem stays a hole" {
-	"$PY" -c 'import os, sys
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); os.ftruncate(fd, 1 << 20)
-try: sys.exit(os.lseek(fd, 0, os.SEEK_DATA) == 0)
-except OSError: sys.exit(0)' "$T/sparse" || skip "the file system of $T does not tell holes (SEEK_DATA)"
-	va=$("$PY" -c "$ZEROS_IN_FILE" "$GUESTS/x64-basic.elf" "$T/zeros.elf")
+	holes_told "$T" || skip "the file system of $T does not tell holes (SEEK_DATA)"
+	read -r va off < <("$PY" -c "$ZEROS_IN_FILE" "$GUESTS/x64-basic.elf" "$T/zeros.elf")
 	plan_to pagetables "$T/zeros.elf" --memory 64M
 	"$BIN/finalize" --out "$T/dom" --prefetch "$T/zeros.elf" \
 		"$T/4-pagetables.json" >/dev/null
