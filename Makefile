@@ -634,13 +634,15 @@ test:
 build/bench-floor: tests/bench/floor.c build/libpvbuild.a
 	$(Q)$(CC) $(PV_CPPFLAGS) $(CPPFLAGS) $(PV_CFLAGS) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -o $@ $< build/libpvbuild.a $(PV_LIBS)
 
-# make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6]: the issue's
-# table of targets (tests/bench/bench.sh); XENVM=1 adds the rows on real
-# Xen, from one boot of the Xen VM (a few minutes).
+# make bench [BENCH_RUNS=3] [XENVM=1] [BENCH_BASE=ea6a8a6] [BENCH_ROWS=...]:
+# the issue's table of targets (tests/bench/bench.sh); XENVM=1 adds the
+# rows on real Xen, from one boot of the Xen VM (a few minutes);
+# BENCH_ROWS='1G-cold 1G-warm' measures only those rows beside the floor.
 BENCH_RUNS ?= 3
 XENVM ?= 0
+BENCH_ROWS ?=
 bench: all guests build/bench-floor
-	XENVM=$(XENVM) tests/bench/bench.sh $(BENCH_RUNS)
+	XENVM=$(XENVM) BENCH_ROWS="$(BENCH_ROWS)" tests/bench/bench.sh $(BENCH_RUNS)
 
 install: all build/install/pvbuild
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)

@@ -421,8 +421,13 @@ cache_end(struct cache *c, struct cache_fill *f, const uint8_t *data,
 	memset(head, 0, sizeof(head));
 	n = snprintf(head, sizeof(head), "%s %s %" PRIu64 " %s\n", MAGIC,
 	    f->key, len, sha256);
-	/* An entry larger than the whole cache is not kept. */
+	/*
+	 * An entry larger than the whole cache is not kept. Its size is set
+	 * first: the data written as it was made (`data` NULL) may end in a
+	 * hole, blocks of zeros left out (digest.h).
+	 */
 	if (n < 0 || n >= HEADER || c->cap < HEADER || len > c->cap - HEADER ||
+	    ftruncate(f->fd, (off_t)(HEADER + len)) < 0 ||
 	    pv_pwrite_all(f->fd, head, HEADER, 0) < 0 || (data != NULL &&
 	    pv_pwrite_all(f->fd, data, (size_t)len, HEADER) < 0)) {
 		cache_abort(c, f);

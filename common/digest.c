@@ -93,6 +93,45 @@ struct digest_job {
 	uint64_t off;
 };
 
+/* The file blocks a sparse write leaves out when they hold only zeros. */
+#define BLOCK ((uint64_t)4096)
+
+static const uint8_t zero_block[BLOCK];
+
+/*
+ * Write the `n` bytes at `data` to `fd` at `off`, leaving out each whole
+ * block of the file (BLOCK bytes at a multiple of BLOCK) that they would
+ * fill with zeros: the file reads zeros there all the same, as a hole,
+ * once its size reaches past it (the caller sets the size at the end).
+ * A kernel is much zeros (half the pages of Debian's), and each block
+ * left out is a page the page cache need not take. Returns 0 or -1.
+ */
+static int
+write_sparse(int fd, const uint8_t *data, size_t n, uint64_t off)
+{
+	size_t done = 0, run = 0, k;
+
+	while (done + run < n) {
+		k = (size_t)(BLOCK - (off + done + run) % BLOCK);
+		if (k > n - done - run)
+			k = n - done - run;
+		if (k == BLOCK && memcmp(data + done + run, zero_block,
+		    BLOCK) == 0) {
+			/* The run of data before this block goes out; the
+			 * block is skipped. */
+			if (run > 0 && pv_pwrite_all(fd, data + done, run,
+			    off + done) < 0)
+				return -1;
+			done += run + k;
+			run = 0;
+		} else
+			run += k;
+	}
+	if (run > 0 && pv_pwrite_all(fd, data + done, run, off + done) < 0)
+		return -1;
+	return 0;
+}
+
 static void *
 digest_run(void *arg)
 {
@@ -115,7 +154,7 @@ digest_run(void *arg)
 			return NULL;
 		digest_update(&j->md, p->data, p->n);
 		if (j->fd >= 0 && !j->failed) {
-			if (pv_pwrite_all(j->fd, p->data, p->n, j->off) < 0)
+			if (write_sparse(j->fd, p->data, p->n, j->off) < 0)
 				j->failed = 1;
 			j->off += p->n;
 		}

@@ -42,7 +42,9 @@ digest_valid(const char *s)
  * Hashing on a thread of its own, so that data is hashed (and written
  * out) while it is still being made: digest_start, digest_feed each piece
  * in order (it is copied), digest_finish for the sha256. With `fd` >= 0
- * every piece is also written to it, from offset `off`. digest_start
+ * every piece is also written to it, from offset `off`, but for whole
+ * blocks of zeros, left as holes: the caller sets the file's size once
+ * the data is all written (ftruncate). digest_start
  * returns NULL when no thread can be had; the caller then hashes the
  * whole at the end itself.
  */

@@ -99,6 +99,40 @@ reference() {
 	assert_output "$(basename "$e")"
 }
 
+@test "an entry leaves the kernel's blocks of zeros out as holes, and a cold build follows it and takes it" {
+	holes_told "$T" || skip "the file system of $T does not tell holes (SEEK_DATA)"
+	local va off e
+	read -r va off < <("$PY" -c "$ZEROS_IN_FILE" "$GUESTS/x64-basic.elf" "$T/zeros.elf")
+	gzip -n -c "$T/zeros.elf" >"$T/zeros.elf.gz"
+	counted ./pipeline.sh "$T/zeros.elf.gz" --memory 64M --out "$T/dom"
+	# Decompressed once, by elfinfo: finalize took the entry it followed.
+	run cat "$T/count"
+	assert_output elfinfo
+	e=$(entry "$T/zeros.elf.gz")
+	tail -c +257 "$e" | cmp - "$T/zeros.elf"
+	# Behind the 256-byte header, the segment's three pages of zeros are
+	# the file's blocks at off + 0x3000 to off + 0x5fff, and the last
+	# block, at off + 0x6000, is zeros to the end: all four are holes,
+	# the block before them data, and the file is its whole length.
+	"$PY" - "$e" "$off" "$(stat -c %s "$T/zeros.elf")" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+off, size = int(sys.argv[2], 16), int(sys.argv[3])
+assert os.fstat(fd).st_size == 256 + size, os.fstat(fd).st_size
+def data_at(at):
+    try:
+        return os.lseek(fd, at, os.SEEK_DATA) == at
+    except OSError:
+        return False
+got = [data_at(off + k * 0x1000) for k in range(2, 7)]
+assert got == [True, False, False, False, False], got
+EOF
+	run "$PY" "$TOP/tests/checker/checkdom.py" "$T/dom" \
+		--kernel "$T/zeros.elf.gz" --cmdline "" --memory $((64 << 20))
+	assert_success
+	refute_output --partial FAIL
+}
+
 @test "pipeline.sh --no-cache: still one decompression, and nothing kept" {
 	mkdir "$T/tmp"
 	TMPDIR=$T/tmp counted ./pipeline.sh "$GUESTS/basic.elf.gz" --memory 16M \

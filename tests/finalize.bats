@@ -438,6 +438,39 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	[ ! -e "$T/dom" ]
 }
 
+@test "finalize writes no page of the kernel that is all zeros: its frame in machine.mem stays a hole" {
+	holes_told "$T" || skip "the file system of $T does not tell holes (SEEK_DATA)"
+	read -r va off < <("$PY" -c "$ZEROS_IN_FILE" "$GUESTS/x64-basic.elf" "$T/zeros.elf")
+	plan_to pagetables "$T/zeros.elf" --memory 64M
+	"$BIN/finalize" --out "$T/dom" --prefetch "$T/zeros.elf" \
+		"$T/4-pagetables.json" >/dev/null
+	"$PY" - "$T/dom" "$T/4-pagetables.json" "$va" <<EOF
+$P2M_OF
+import os
+dom, plan = sys.argv[1], json.load(open(sys.argv[2]))
+p2m = p2m_of(dom)
+first = (int(sys.argv[3], 16) - int(plan["layout"]["v_start"], 16)) >> 12
+mem = os.open(dom + "/machine.mem", os.O_RDONLY)
+def data_at(pfn):
+    off = p2m[pfn] << 12
+    try:
+        return os.lseek(mem, off, os.SEEK_DATA) == off
+    except OSError:
+        return False
+# The segment's three pages of data are written, its three of zeros are
+# not, and read as zeros all the same.
+got = [data_at(first + i) for i in range(6)]
+assert got == [True] * 3 + [False] * 3, got
+assert all(os.pread(mem, 4096, p2m[first + i] << 12) == bytes(4096) for i in range(3, 6))
+assert os.pread(mem, 4096, p2m[first] << 12) != bytes(4096)
+EOF
+	# The domain is the guest all the same: the checker holds it to the plan.
+	run "$PY" "$TOP/tests/checker/checkdom.py" "$T/dom" \
+		--kernel "$T/zeros.elf" --cmdline "" --memory $((64 << 20))
+	assert_success
+	refute_output --partial FAIL
+}
+
 @test "--prefetch of the plan's own kernel builds the same machine as without it" {
 	plan_to pagetables "$GUESTS/multiseg.elf.gz" --memory 16M
 	"$BIN/finalize" --out "$T/a" "$T/4-pagetables.json" >/dev/null

@@ -23,7 +23,12 @@
 # them alike. The cache is always a directory of this run ($PVBUILD_CACHE
 # for the commands timed), never the user's.
 #
-#   tests/bench/bench.sh [RUNS]   (make bench [BENCH_RUNS=3] [XENVM=1])
+# BENCH_ROWS limits the rows measured, beside the floor, to those it
+# names (1G-cold 1G-warm 64G-cold 64G-warm grub; default all of them),
+# for a quick look at one target on a busy machine.
+#
+#   tests/bench/bench.sh [RUNS]   (make bench [BENCH_RUNS=3] [XENVM=1]
+#                                  [BENCH_ROWS='1G-cold ...'])
 set -o errexit -o nounset -o pipefail
 export LC_ALL=C
 
@@ -42,6 +47,16 @@ die() {
 
 [[ $runs =~ ^[0-9]+$ ]] && [ "$runs" -ge 3 ] && [ "$runs" -le 99 ] ||
 	{ echo "bench: RUNS must be 3 to 99 (each figure is a median)" >&2; exit 2; }
+all_rows="1G-cold 1G-warm 64G-cold 64G-warm grub"
+rows=${BENCH_ROWS:-$all_rows}
+for r in $rows; do
+	[[ " $all_rows " == *" $r "* ]] ||
+		{ echo "bench: BENCH_ROWS: unknown row '$r' (rows: $all_rows)" >&2; exit 2; }
+done
+# wanted ROW: is ROW among those to measure?
+wanted() {
+	[[ " $rows " == *" $1 "* ]]
+}
 
 # The images are fetched before PVBUILD_CACHE means anything here: the
 # download cache is the test infrastructure's own business.
@@ -61,6 +76,16 @@ warm=$work/cache-warm
 mkdir -m 700 "$warm"
 
 declare -A samples skipped
+for r in $all_rows; do
+	wanted "$r" && continue
+	if [ "$r" = grub ]; then
+		skipped[grub-base]="skipped: not in BENCH_ROWS"
+		skipped[grub-cold]="skipped: not in BENCH_ROWS"
+		skipped[grub-warm]="skipped: not in BENCH_ROWS"
+	else
+		skipped[$r]="skipped: not in BENCH_ROWS"
+	fi
+done
 
 # timed KEY CACHE CMD...: one run of CMD, its wall time in microseconds
 # added to KEY's samples. CACHE is cold (a new empty cache directory),
@@ -178,7 +203,9 @@ row() {
 		"$whole" "$ratio" "$verdict"
 }
 
-build_base
+if wanted grub; then
+	build_base
+fi
 plans "$bin" "$work/1G" 1G "$kernel" --initrd "$initrd" --cmdline "$cmdline"
 plans "$bin" "$work/64G" 64G "$kernel" --initrd "$initrd" --cmdline "$cmdline"
 plans "$bin" "$work/grub" 256M "$grub"
@@ -203,6 +230,7 @@ for ((r = 1; r <= runs; r++)); do
 	samples[floor:whole]+="$(awk -v t="$t" 'BEGIN { printf "%d", t * 1e6 }') "
 	for mem in 1G 64G; do
 		for cache in cold warm; do
+			wanted "$mem-$cache" || continue
 			build "$mem-$cache" "$cache" "$bin" "$work/$mem" "$kernel" "$mem" \
 				--initrd "$initrd" --cmdline "$cmdline"
 		done
@@ -210,6 +238,7 @@ for ((r = 1; r <= runs; r++)); do
 	# Each of the three PV GRUB builds goes first as often as the others,
 	# lest whatever the one before leaves (in the caches of the CPU, the
 	# kernel, the disk) fall on one of them only.
+	wanted grub || continue
 	for ((i = 0; i < tiny_reps; i++)); do
 		for ((j = 0; j < 3; j++)); do
 			case $(((i + j) % 3)) in
