@@ -21,4 +21,13 @@
 int elf_guest_inspect(uint8_t *buf, uint64_t size,
     struct plan_elfinfo *ei, struct pv_err *e);
 
+/*
+ * The same image read as a PVH guest (elfguest_pvh.c): the ABI "pvh",
+ * the entry the PHYS32_ENTRY note gives (a 4-byte note; a kernel without
+ * one is refused), segments at their physical addresses, below the MMIO
+ * hole under 4 GiB and overlapping nothing. Returns 0 or -1, as above.
+ */
+int elf_guest_inspect_pvh(uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e);
+
 #endif

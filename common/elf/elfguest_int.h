@@ -34,6 +34,7 @@ struct decl {
 	json_t *warnings;
 	unsigned nr_notes;	/* all notes seen, any owner */
 	unsigned nr_xen;	/* notes named Xen, of any type */
+	uint64_t phys32_size;	/* PHYS32_ENTRY's description, in bytes */
 };
 
 /* elfguest_headers.c: the ELF header, section headers, loadable segments. */

@@ -189,6 +189,8 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	char path[64];
 	size_t i, idx = 0;
 
+	if (ops->populate_whole_read != NULL)
+		return ops->populate_whole_read(obj, ei, l, e);
 	if (pj_is_object(obj, "populate", e) < 0 ||
 	    pj_only_keys(obj, "populate", ops->populate_keys, e) < 0 ||
 	    pj_get_array(obj, "populate", "writes", 0, MAX_WRITES, &arr, e) < 0)
