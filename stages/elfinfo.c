@@ -27,8 +27,8 @@ inspect(const char *path, uint64_t cap, int pvh, struct cache *cache,
 	memset(&ei, 0, sizeof(ei));
 	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, data, e) < 0)
 		return -1;
-	rc = pvh ? elf_guest_inspect_pvh(*data, ei.image.data_size, &ei, e) :
-	    elf_guest_inspect(*data, ei.image.data_size, &ei, e);
+	rc = elf_guest_inspect_as(pvh ? &abi_table[ABI_PVH] : NULL, *data,
+	    ei.image.data_size, &ei, e);
 	if (rc < 0)
 		pv_wrap(e, "%s", path);
 	else

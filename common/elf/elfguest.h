@@ -30,4 +30,11 @@ int elf_guest_inspect(uint8_t *buf, uint64_t size,
 int elf_guest_inspect_pvh(uint8_t *buf, uint64_t size,
     struct plan_elfinfo *ei, struct pv_err *e);
 
+/*
+ * The image read as the type `as` when the type is one a user chooses
+ * (pvh), or as what it declares when `as` is NULL. Returns 0 or -1.
+ */
+int elf_guest_inspect_as(const struct abi *as, uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e);
+
 #endif

@@ -84,3 +84,12 @@ out:
 	elf_end(im.elf);
 	return rc;
 }
+
+int
+elf_guest_inspect_as(const struct abi *as, uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e)
+{
+	if (as != NULL && as->id == ABI_PVH)
+		return elf_guest_inspect_pvh(buf, size, ei, e);
+	return elf_guest_inspect(buf, size, ei, e);
+}

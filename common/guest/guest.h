@@ -34,10 +34,9 @@ struct guest_ops {
 	int segment_paddr;
 	/* A loadable segment has at least one of these flags. */
 	const char *load_flags;
-	/* Read a kernel image as this type (pvh: elfinfo --pvh), for
-	 * finalize's check of elfinfo; NULL: by what the kernel declares. */
-	int (*inspect)(uint8_t *buf, uint64_t size, struct plan_elfinfo *,
-	    struct pv_err *);
+	/* The type is chosen (elfinfo --pvh), not declared by the kernel:
+	 * a kernel is read as this type (elf_guest_inspect_as). */
+	int chosen;
 	/* Read and write what elfinfo holds beyond what every type has. */
 	int (*elfinfo_read)(json_t *obj, struct plan_elfinfo *,
 	    struct pv_err *);

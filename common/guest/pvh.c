@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elfguest.h"
 #include "guest.h"
 #include "xenhdr.h"
 
@@ -325,7 +324,7 @@ pvh_pagetables(const struct plan *p, json_t **member, struct pv_err *e)
 const struct guest_ops guest_pvh = {
 	.elfinfo_keys = elfinfo_keys,
 	.segment_keys = guest_xen3_segment_keys, .segment_paddr = 1,
-	.load_flags = "rwx", .inspect = elf_guest_inspect_pvh,
+	.load_flags = "rwx", .chosen = 1,
 	.elfinfo_read = pvh_elfinfo_read, .elfinfo_json = pvh_elfinfo_json,
 	.physical = 1, .layout_keys = layout_keys, .regions = regions,
 	.nr_regions = NR_PVH_REGIONS,

@@ -83,9 +83,9 @@ check_elfinfo(const struct plan *p, uint8_t *kernel, struct pv_err *e)
 	int rc;
 
 	memset(&ei, 0, sizeof(ei));
-	if ((p->elfinfo->abi->ops->inspect != NULL ?
-	    p->elfinfo->abi->ops->inspect : elf_guest_inspect)(kernel,
-	    p->elfinfo->image.data_size, &ei, e) < 0)
+	if (elf_guest_inspect_as(p->elfinfo->abi->ops->chosen ?
+	    p->elfinfo->abi : NULL, kernel, p->elfinfo->image.data_size, &ei,
+	    e) < 0)
 		return pv_wrap(e, "elfinfo.image");
 	ei.image = p->elfinfo->image;
 	got = plan_elfinfo_json(&ei);
