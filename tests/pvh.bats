@@ -260,3 +260,23 @@ print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"]
 	run -0 "$BIN/pvbuild" build --pvh "$(IMG good.elf)" --memory 16M --out x --dry-run
 	assert_line -n 0 "elfinfo --pvh -- $(IMG good.elf)"
 }
+
+@test "every PVH stage's plan and the sim domain.json validate against schemas/; an edited one does not" {
+	local d=$BATS_TEST_TMPDIR s n=1
+	pvh_plan "$(IMG good.elf)" --memory 16M --initrd "$BATS_FILE_TMPDIR/initrd" --cmdline x
+	for s in elfinfo layout populate pagetables; do
+		run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/$s.json" "$d/$n.json"
+		assert_output ''
+		n=$((n + 1))
+	done
+	"$BIN/finalize" --out "$d/dom" --prefetch "$(IMG good.elf)" \
+		--initrd "$BATS_FILE_TMPDIR/initrd" "$d/4.json" >/dev/null
+	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/domain.json" "$d/dom/domain.json"
+	assert_output ''
+	edit_plan "$d/4.json" "$d/x.json" 'p["pagetables"] = {"levels": 0}'
+	run -1 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/pagetables.json" "$d/x.json"
+	assert_output --partial 'pagetables'
+	edit_plan "$d/3.json" "$d/x.json" 'del p["populate"]["vcpu"]["cr0"]'
+	run -1 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/populate.json" "$d/x.json"
+	assert_output --partial 'cr0'
+}
