@@ -13,83 +13,47 @@
 #include "xenhdr.h"
 
 int
-elf_guest_inspect_pvh(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
-    struct pv_err *e)
+eg_inspect_pvh(struct image *im, struct decl *d, const char *by,
+    struct plan_elfinfo *ei, struct pv_err *e)
 {
 	const struct abi *abi = &abi_table[ABI_PVH];
-	struct image im;
-	struct decl d = { 0 };
-	const char *by = NULL;
-	int rc = -1;
 
-	if (eg_open(&im, buf, size, e) < 0)
-		return -1;
-	d.notes = json_object();
-	d.warnings = json_array();
-	if (eg_find_notes(&im, &d, &by, e) < 0)
-		goto out;
-	if (by == NULL || !eg_note_num(&d, "PHYS32_ENTRY", &ei->entry)) {
-		pv_fail(e, PV_EXIT_INPUT, "no XEN_ELFNOTE_PHYS32_ENTRY note: "
-		    "not a PVH kernel");
-		goto out;
-	}
+	if (by == NULL || !eg_note_num(d, "PHYS32_ENTRY", &ei->entry))
+		return pv_fail(e, PV_EXIT_INPUT, "no XEN_ELFNOTE_PHYS32_ENTRY "
+		    "note: not a PVH kernel");
 	/*
 	 * Linux writes the note as a pointer (_ASM_PTR): 8 bytes in a 64-bit
 	 * kernel, which Xen reads as it reads any numeric note. Either width
 	 * is taken; the value must be a 32-bit address, since the vCPU
 	 * starts in 32-bit protected mode.
 	 */
-	if (d.phys32_size != 4 && d.phys32_size != 8) {
-		pv_fail(e, PV_EXIT_INPUT, "note PHYS32_ENTRY: %llu bytes, not "
-		    "a 4 or 8-byte address", (unsigned long long)d.phys32_size);
-		goto out;
-	}
-	if (ei->entry > UINT32_MAX) {
-		pv_fail(e, PV_EXIT_INPUT, "note PHYS32_ENTRY: 0x%llx is not a "
-		    "32-bit physical address", (unsigned long long)ei->entry);
-		goto out;
-	}
+	if (d->phys32_size != 4 && d->phys32_size != 8)
+		return pv_fail(e, PV_EXIT_INPUT, "note PHYS32_ENTRY: %llu bytes, "
+		    "not a 4 or 8-byte address",
+		    (unsigned long long)d->phys32_size);
+	if (ei->entry > UINT32_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "note PHYS32_ENTRY: 0x%llx is "
+		    "not a 32-bit physical address",
+		    (unsigned long long)ei->entry);
 	ei->abi = abi;
 	ei->x3.declared_by = by;
 	/* Segments at p_paddr, below 4 GiB (the ABI's va_limit). */
-	if (eg_read_segments(&im, 0, ei, e) < 0)
-		goto out;
-	if ((ei->kernel_start & (PV_PAGE_SIZE - 1)) != 0) {
-		pv_fail(e, PV_EXIT_INPUT, "the kernel's start 0x%llx is not "
-		    "page aligned", (unsigned long long)ei->kernel_start);
-		goto out;
-	}
-	if (ei->kernel_end > abi->hv_start) {
-		pv_fail(e, PV_EXIT_INPUT, "the kernel [0x%llx, 0x%llx) reaches "
-		    "the MMIO hole below 4 GiB at 0x%llx",
+	if (eg_read_segments(im, 0, ei, e) < 0)
+		return -1;
+	if ((ei->kernel_start & (PV_PAGE_SIZE - 1)) != 0)
+		return pv_fail(e, PV_EXIT_INPUT, "the kernel's start 0x%llx is "
+		    "not page aligned", (unsigned long long)ei->kernel_start);
+	if (ei->kernel_end > abi->hv_start)
+		return pv_fail(e, PV_EXIT_INPUT, "the kernel [0x%llx, 0x%llx) "
+		    "reaches the MMIO hole below 4 GiB at 0x%llx",
 		    (unsigned long long)ei->kernel_start,
 		    (unsigned long long)ei->kernel_end,
 		    (unsigned long long)abi->hv_start);
-		goto out;
-	}
-	if (ei->entry < ei->kernel_start || ei->entry >= ei->kernel_end) {
-		pv_fail(e, PV_EXIT_INPUT, "PHYS32_ENTRY 0x%llx is outside the "
-		    "loaded kernel [0x%llx, 0x%llx)",
+	if (ei->entry < ei->kernel_start || ei->entry >= ei->kernel_end)
+		return pv_fail(e, PV_EXIT_INPUT, "PHYS32_ENTRY 0x%llx is outside "
+		    "the loaded kernel [0x%llx, 0x%llx)",
 		    (unsigned long long)ei->entry,
 		    (unsigned long long)ei->kernel_start,
 		    (unsigned long long)ei->kernel_end);
-		goto out;
-	}
-	ei->x3.notes = json_incref(d.notes);
-	ei->x3.warnings = json_incref(d.warnings);
-	rc = 0;
-out:
-	json_decref(d.notes);
-	json_decref(d.warnings);
-	elf_end(im.elf);
-	return rc;
-}
-
-int
-elf_guest_inspect_as(const struct abi *as, uint8_t *buf, uint64_t size,
-    struct plan_elfinfo *ei, struct pv_err *e)
-{
-	if (as != NULL && as->id == ABI_PVH)
-		return elf_guest_inspect_pvh(buf, size, ei, e);
-	return elf_guest_inspect(buf, size, ei, e);
+	return 0;
 }
