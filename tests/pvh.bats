@@ -203,6 +203,10 @@ print(v["eip"], v["ebx"], v["cr0"], v["cs_ar"], v["ds_ar"], v["tr_ar"], v["tr_li
 	run -0 "$BIN/pvbuild" build --pvh "$(IMG good.elf)" --memory 64M --vcpus 2 \
 		--initrd "$BATS_FILE_TMPDIR/initrd" --cmdline "console=hvc0" --out "$d/dom"
 	assert_line "domain: $d/dom (pvh, 16384 pages, entry 0x100010, start_info 0x106000)"
+	printf '%s\n' "$output" >"$d/printed"
+	# show DIR prints what finalize printed.
+	run -0 "$BIN/show" "$d/dom"
+	assert_output "$(cat "$d/printed")"
 	run -0 "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

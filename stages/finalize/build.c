@@ -4,7 +4,6 @@
  * writes, the p2m list, the page tables, start_info, shared_info and the
  * hypercall page, then the record and the report.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,26 +257,20 @@ build_physical(struct plan *p, const struct backend *b, const uint8_t *kernel,
 			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
 			goto out;
 		}
-	} else {
-		char where[4 * PATH_MAX + 1];
-
-		pv_escape(where, sizeof(where), b->out, strlen(b->out));
-		if (asprintf(&shown, "%sdomain: %s (%s, %llu pages, entry "
-		    "0x%llx, start_info 0x%llx)", arrangement, where,
-		    p->elfinfo->abi->name,
-		    (unsigned long long)p->layout->nr_pages,
-		    (unsigned long long)p->elfinfo->entry,
-		    (unsigned long long)
-		    p->layout->regions[REGION_START_INFO].start) < 0) {
-			shown = NULL;
+	} else if ((shown = strdup(arrangement)) == NULL ||
+	    arrangement_domain_physical(&shown, b->out, p->elfinfo->abi->name,
+	    p->layout->nr_pages, p->elfinfo->entry,
+	    p->layout->regions[REGION_START_INFO].start, e) < 0) {
+		if (shown == NULL)
 			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-			goto out;
-		}
+		goto out;
 	}
 	if (hv_sim_build_physical(b->out, &b->sim, p, kernel, initrd,
 	    arrangement, e) < 0)
 		goto out;
-	printf("%s\n", shown);
+	fputs(shown, stdout);
+	if (b->json)
+		fputc('\n', stdout);
 	rc = 0;
 out:
 	free(arrangement);
