@@ -284,3 +284,15 @@ print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"]
 	run -1 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/populate.json" "$d/x.json"
 	assert_output --partial 'cr0'
 }
+
+@test "finalize --json of a PVH plan prints its entry and hvm_start_info, valid by schemas/result.json" {
+	local d=$BATS_TEST_TMPDIR
+	pvh_plan "$(IMG good.elf)" --memory 16M
+	run -0 --separate-stderr "$BIN/finalize" --json --out "$d/dom" \
+		--prefetch "$(IMG good.elf)" "$d/4.json"
+	printf '%s\n' "$output" >"$d/r.json"
+	run -0 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["abi"], r["entry"], r["start_info"], r["pages"])' "$d/r.json"
+	assert_output "pvh 0x100010 0x105000 4096"
+	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/result.json" "$d/r.json"
+	assert_output ''
+}
