@@ -252,6 +252,10 @@ class PvhCheck:
                 off += elen
             enabled = [e for e in lapics
                        if struct.unpack_from("<I", e, 4)[0] & 1]
+            # libxl's acpi_lapic_id: vCPU n has APIC ID 2n.
+            ids = [(e[2], e[3]) for e in enabled]
+            if ids != [(n, 2 * n) for n in range(len(ids))]:
+                p.append("MADT (UID, APIC ID) %r, not (n, 2n)" % ids[:4])
             if len(enabled) != self.vcpus:
                 p.append("the MADT has %d enabled local APICs for %d vCPUs"
                          % (len(enabled), self.vcpus))
