@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -216,14 +217,18 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 {
 	const struct plan_layout *l = p->layout;
 	json_t *pop = json_object_get(p->root, "populate"), *dom = NULL;
+	struct stat st;
 	struct sim *s;
 	char path[4096];
 	int rc = -1;
 
 	if (hv_sim_check_out(out, e) < 0)
 		return -1;
-	if (access(out, F_OK) == 0)
+	if (lstat(out, &st) == 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
+	if (errno != ENOENT)
+		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: %s", out,
+		    strerror(errno));
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 	s->mem_fd = -1;
