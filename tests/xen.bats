@@ -524,6 +524,26 @@ refused() {
 	assert_output 'found=1'
 }
 
+@test "the same xl.cfg under xl create gives the guest pvbuild's gave it: its disk, 2 vCPUs, the ping, the token" {
+	xl_side
+	local line mac
+	line=$(mark 'd2 xl build')
+	[ "$(field rc "$line")" = 0 ] || fail "xl create failed: $line / $(mark 'd2 xl err')"
+	echo "# README's example: xl create $(field took "$line") s, pvbuild build --config $(field took "$(mark 'd2 build')") s" >&3
+	run mark 'd2 xl console'
+	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
+	mac=$(mark 'd2 xl nodes' | sed -n 's/^mac=\([^ ]*\)$/\1/p')
+	[[ $mac == 00:16:3e:* ]] || fail "$(mark 'd2 xl nodes')"
+	# The same lines as pvbuild's guest printed, but for xl's own MAC.
+	diff -u <(sed -n "s/^@@XENVM d2 guest //p" "$VMLOG" | sed 's/mac=.*/mac=M/') \
+		<(sed -n "s/^@@XENVM d2 xl-guest //p" "$VMLOG" | sed 's/mac=.*/mac=M/') >&2 ||
+		fail "pvbuild's guest (-) and xl's (+) said different things"
+	run mark 'd2 xl token'
+	assert_output 'found=1'
+	run mark 'd2 xl after'
+	assert_output "domains=0 xenstore=0 vm=0 $(devices_before)"
+}
+
 @test "xl destroy of a running pvbuild domain with a disk and a NIC leaves no backend node and no loop device" {
 	local line
 	# The guest is up from its disk (it holds on after its ping), running

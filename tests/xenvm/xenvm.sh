@@ -142,6 +142,12 @@ prepare() {
 	fetch "xen-utils-$XENVER" "/bin/(xl|xenstored|xenconsoled|xenconsole|xen-init-dom0)\$" ||
 		exit 3
 	fetch xenstore-utils '/usr/bin/xenstore$' || exit 3
+	# xl's hotplug scripts for a file-backed disk and a vif on a bridge,
+	# which it runs itself (run_hotplug_scripts); they are bash scripts,
+	# and lock with util-linux's flock, which busybox lacks (both are
+	# taken from this machine, as the libraries are).
+	fetch xen-utils-common '/etc/xen/scripts/(block|block-common\.sh|hotplugpath\.sh|locking\.sh|logging\.sh|vif-bridge|vif-common\.sh|xen-hotplug-common\.sh|xen-network-common\.sh|xen-script-common\.sh)$' ||
+		exit 3
 	fetch busybox-static '/bin/busybox$' || exit 3
 	# dom0's Xen drivers, and the backends of the guests' disks and NICs
 	# with what they stand on (loop devices, the bridge); and what a
@@ -151,10 +157,10 @@ prepare() {
 		exit 3
 
 	key=$( (for p in "xen-hypervisor-$XENVER-amd64" "xen-utils-$XENVER" \
-		xenstore-utils busybox-static "$kpkg"; do
+		xenstore-utils xen-utils-common busybox-static "$kpkg"; do
 		echo "$p $(cat "$VMC/pkg/$p/.version")"
 	done
-	dpkg-query -W 'libxen*' libc6 2>/dev/null
+	dpkg-query -W 'libxen*' libc6 bash util-linux 2>/dev/null
 	cat "$0" "$HERE/dom0-init") | sha256sum | cut -c1-16)
 	dom0=$VMC/dom0-$key.cpio.gz
 	xen=$VMC/xen-$(cat "$VMC/pkg/xen-hypervisor-$XENVER-amd64/.version").elf
@@ -177,6 +183,9 @@ prepare() {
 		done
 		cp "$VMC/pkg/xenstore-utils/usr/bin/xenstore" "$root/usr/bin/" &&
 			copy_with_libs "$root" "$root/usr/bin/xenstore" || exit 3
+		mkdir -p "$root/etc/xen" &&
+			cp -R "$VMC/pkg/xen-utils-common/etc/xen/scripts" "$root/etc/xen/" &&
+			copy_with_libs "$root" /bin/bash "$(command -v flock)" || exit 3
 		# xl's threads unwind through libgcc_s, which it loads itself.
 		copy_with_libs "$root" /lib/x86_64-linux-gnu/libgcc_s.so.1 || exit 3
 		for v in read write ls rm list exists; do
