@@ -307,6 +307,14 @@ build/guests/x64-nop2m.elf: $(X64_CODE) build/guests/x64-nop2m-notes.o \
 		tests/guests/x64-kernel.ld
 	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
 
+# pvh-check: the self-checking PVH guest (tests/guests/pvh-*), an ELF32
+# entered at its PHYS32_ENTRY note, for QEMU's PVH loader and bin/boot.
+guests: build/guests/pvh-check.elf
+
+build/guests/pvh-check.elf: build/guests/pvh-entry.o build/guests/pvh-guest.o \
+		tests/guests/pvh.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/pvh.ld -o $@ $(filter %.o,$^)
+
 # x64-xen: the same checks on the real hypervisor (tests/guests/x64-xen.h),
 # for the Xen scenarios (tests/xenvm/scenarios.sh).
 guests: build/guests/x64-xen.elf
