@@ -92,11 +92,11 @@ copy_data(const struct boot_domain *d, int fd)
 /*
  * The machine as QEMU's RAM: `size` bytes (on shmem, as QEMU's first
  * write to each page of a disk file would allocate a block) with the
- * domain's non-zero frames, and the firmware.
+ * domain's non-zero frames, and the firmware, `rom_size` bytes at `rom`.
  */
 static int
 write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
-    struct pv_err *e)
+    const uint8_t *rom, size_t rom_size, struct pv_err *e)
 {
 	uint64_t f;
 
@@ -121,8 +121,7 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 	 */
 	if (copy_data(d, q->mem) < 0)
 		goto fail;
-	if (pv_pwrite_all(q->rom, boot_rom_image, (size_t)(boot_rom_image_end -
-	    boot_rom_image), 0) < 0)
+	if (pv_pwrite_all(q->rom, rom, rom_size, 0) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "the firmware's memfd: %s",
 		    strerror(errno));
 	return 0;
@@ -172,11 +171,11 @@ fail:
 }
 
 static int
-spawn(const struct qfiles *q, uint64_t size, int out_fd, pid_t *pid,
-    struct pv_err *e)
+spawn(const struct boot_domain *d, const struct qfiles *q, uint64_t size,
+    int out_fd, pid_t *pid, struct pv_err *e)
 {
 	char *log = getenv(BOOT_QEMU_LOG_ENV);
-	char mib[32], backend[256], rom[128];
+	char mib[32], backend[256], rom[128], smp[32];
 	char *argv[40];
 	int argc = 0, status[2], err = 0;
 	pid_t parent;
@@ -195,7 +194,19 @@ spawn(const struct qfiles *q, uint64_t size, int out_fd, pid_t *pid,
 	ARG("-m"); ARG(mib); ARG("-object"); ARG(backend);
 	ARG("-bios"); ARG(rom);
 	ARG("-chardev"); ARG("stdio,id=console,signal=off");
-	ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
+	/*
+	 * A PVH domain's console is the PC's COM1, which Linux takes
+	 * (console=ttyS0) and the test guest writes; it may have several
+	 * vCPUs. A PV domain's is the debug port, on one vCPU.
+	 */
+	if (d->is_pvh) {
+		snprintf(smp, sizeof(smp), "%llu",
+		    (unsigned long long)d->pvh.vcpus);
+		ARG("-smp"); ARG(smp);
+		ARG("-serial"); ARG("chardev:console");
+	} else {
+		ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
+	}
 	ARG("-device"); ARG("isa-debug-exit,iobase=0xf4,iosize=1");
 	/* For whoever debugs the firmware: QEMU's log of every exception. */
 	if (log != NULL && *log != '\0') {
@@ -355,22 +366,51 @@ stopped(struct boot_result *r, enum boot_end end, const char *fmt, ...)
 }
 
 /*
+ * How a PVH domain's run ended. Its guest writes the verdict port itself
+ * (the isa-debug-exit device: QEMU exits (verdict << 1) | 1), as nothing
+ * of boot's runs beside it to keep a record; QEMU's own failures, which
+ * exit 1 too, are told from a verdict of 0 by what QEMU said on stderr.
+ */
+static int
+ended_pvh(int status, const char *line, struct boot_result *r,
+    struct pv_err *e)
+{
+	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) && line[0] == '\0') {
+		r->end = BOOT_END_VERDICT;
+		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && line[0] == '\0')
+		return stopped(r, BOOT_END_STOPPED, "the guest reset or shut "
+		    "down (a triple fault?) without a verdict, after %.3f s",
+		    r->seconds);
+	if (WIFEXITED(status))
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s exited %d without a "
+		    "verdict%s%s", BOOT_QEMU_PROGRAM, WEXITSTATUS(status),
+		    line[0] ? ": " : "", line);
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s was killed by signal %d%s%s",
+	    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "", line);
+}
+
+/*
  * How QEMU's run ended, from its exit status and the handlers' record: a
  * verdict only when both agree, so that QEMU's own failures never read as
  * one.
  */
 static int
-ended(const struct qfiles *q, int status, struct boot_result *r,
-    struct pv_err *e)
+ended(const struct boot_domain *d, const struct qfiles *q, int status,
+    struct boot_result *r, struct pv_err *e)
 {
 	uint8_t rec[PV_PAGE_SIZE];
 	char line[200];
 	uint32_t magic;
 
+	first_error_line(q->err, line, sizeof(line));
+	if (d->is_pvh)
+		return ended_pvh(status, line, r, e);
 	if (read_record(q, rec, e) < 0)
 		return -1;
 	magic = (uint32_t)pv_get64(rec + DATA_MAGIC);
-	first_error_line(q->err, line, sizeof(line));
 	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
 	    magic == DATA_VERDICT &&
 	    (unsigned)WEXITSTATUS(status) >> 1 == (pv_get64(rec + DATA_VALUE) & 0xff)) {
@@ -394,12 +434,9 @@ ended(const struct qfiles *q, int status, struct boot_result *r,
 	    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "", line);
 }
 
-/*
- * Run the prepared domain: the machine and the firmware into memfds,
- * QEMU started on them, its console relayed until the end.
- */
-static int
-run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
+int
+boot_qemu_run(struct boot_domain *d, const struct boot_run *how,
+    struct boot_result *r, const uint8_t *rom, size_t rom_size,
     struct pv_err *e)
 {
 	struct qfiles q = { -1, -1, -1 };
@@ -413,7 +450,7 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
 	if (size < (2 << 20))
 		size = 2 << 20;
-	if (write_files(d, &q, size, e) < 0)
+	if (write_files(d, &q, size, rom, rom_size, e) < 0)
 		goto out;
 	if (*how->stop) {
 		rc = stopped(r, BOOT_END_SIGNAL, "stopped by signal %d; QEMU "
@@ -425,7 +462,7 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 		goto out;
 	}
 	t0 = pv_now();
-	if (spawn(&q, size, pipefd[1], &pid, e) < 0)
+	if (spawn(d, &q, size, pipefd[1], &pid, e) < 0)
 		goto out;
 	close(pipefd[1]);
 	pipefd[1] = -1;
@@ -450,7 +487,7 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 		}
 	pid = -1;
 	r->seconds = pv_now() - t0;
-	rc = ended(&q, status, r, e);
+	rc = ended(d, &q, status, r, e);
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);
@@ -477,5 +514,6 @@ boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
 	    "the hypervisor's hole from 0x%llx",
 	    (unsigned long long)d->abi->hv_start);
 	how->ready(how, d, where);
-	return run(d, how, r, e);
+	return boot_qemu_run(d, how, r, boot_rom_image,
+	    (size_t)(boot_rom_image_end - boot_rom_image), e);
 }

@@ -42,4 +42,22 @@ boot_path_fn boot_qemu_path;
  */
 int boot_qemu_prepare(struct boot_domain *, struct pv_err *);
 
+/*
+ * Run the prepared domain, PV or PVH: the machine and `rom` (the
+ * firmware, rom_size bytes) into memfds, QEMU started on them, its
+ * console relayed until the end, which *r says.
+ */
+int boot_qemu_run(struct boot_domain *, const struct boot_run *,
+    struct boot_result *r, const uint8_t *rom, size_t rom_size,
+    struct pv_err *e);
+
+/*
+ * Run a PVH domain in QEMU (pvh_qemu.c): boot's PVH firmware
+ * (pvh_rom.S), filled in with the domain's entry state, as the BIOS of
+ * a pc machine with the domain's vCPUs and its memory as RAM, console on
+ * COM1; the guest's verdict on BOOT_PORT_VERDICT ends the run. Fails as
+ * boot_qemu_path does.
+ */
+boot_path_fn boot_pvh_qemu_path;
+
 #endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pvh.h: a PVH sim domain as bin/boot sees it (README, "PVH domains"):
+ * what domain.json says of the first vCPU, named after Xen's struct
+ * vcpu_hvm_x86_32 (<xen/hvm/hvm_vcpu.h>), of hvm_start_info and of the
+ * memory map. qemu.h's boot_pvh_qemu_path runs it, entered by boot's PVH
+ * firmware (pvh_rom.S) as Xen enters a PVH guest (docs/misc/pvh.pandoc):
+ * 32-bit protected mode, paging off.
+ */
+#ifndef BOOT_PVH_H
+#define BOOT_PVH_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "pv.h"
+
+/* A segment register, in vcpu_hvm_x86_32's terms. */
+struct boot_pvh_seg {
+	uint64_t base, limit, ar;
+};
+
+/* The entries of the memory map boot takes, at most. */
+#define BOOT_PVH_MAX_MAP	128
+/* Frames of a PVH machine, at most: 3.5 GiB, QEMU's pc RAM below 4 GiB. */
+#define BOOT_PVH_MAX_FRAMES	0xe0000U
+/* The vCPUs boot gives QEMU, at most (its pc machine takes 255). */
+#define BOOT_PVH_MAX_VCPUS	128
+
+struct boot_pvh {
+	uint64_t eip, ebx, eflags, cr0, cr3, cr4, efer;
+	struct boot_pvh_seg cs, ds, es, ss, tr;
+	uint64_t start_info;		/* start_info.gpa */
+	uint64_t vcpus, nr_pages;
+	uint64_t ram_end;		/* the end of the map's last RAM */
+};
+
+/*
+ * Read domain.json's PVH members (root, untrusted) into *p: the vCPU
+ * (every register and segment checked to be one boot's firmware can
+ * load, 32-bit protected mode with paging off), start_info, the memory
+ * map (sorted, RAM only where the machine has frames, as many RAM pages
+ * as nr_pages) and vcpus, against the machine's `frames`. Returns 0, or
+ * -1 with e set (PV_EXIT_INPUT, naming the member).
+ */
+int boot_pvh_read(json_t *root, uint64_t frames, struct boot_pvh *p,
+    struct pv_err *e);
+
+#endif
