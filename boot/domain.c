@@ -104,8 +104,7 @@ read_machine(json_t *machine, struct boot_domain *d, char *file,
 
 /*
  * A PVH domain: its machine is its guest-physical memory (frame g at byte
- * g * 4096, no frames of the hypervisor's), which boot runs in QEMU's pc
- * machine with all of its RAM below 4 GiB: at most BOOT_PVH_MAX_FRAMES.
+ * g * 4096, no frames of the hypervisor's), below 4 GiB (pvh.h).
  */
 static int
 read_pvh(json_t *root, struct boot_domain *d, char *file, size_t filesz,
@@ -119,8 +118,7 @@ read_pvh(json_t *root, struct boot_domain *d, char *file, size_t filesz,
 		return -1;
 	if (d->frames == 0 || d->frames > BOOT_PVH_MAX_FRAMES)
 		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.frames "
-		    "%llu is not in 1..%u (3.5 GiB, all of which QEMU's pc "
-		    "machine keeps below 4 GiB)", (unsigned long long)d->frames,
+		    "%llu is not in 1..%u (4 GiB)", (unsigned long long)d->frames,
 		    BOOT_PVH_MAX_FRAMES);
 	return boot_pvh_read(root, d->frames, &d->pvh, e);
 }

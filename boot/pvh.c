@@ -210,6 +210,11 @@ read_map(json_t *root, uint64_t frames, struct boot_pvh *p,
 			    "is not whole frames of the machine's %llu", where,
 			    (unsigned long long)addr, (unsigned long long)end,
 			    (unsigned long long)frames);
+		if (end > BOOT_PVH_MAX_RAM)
+			return pv_fail(e, PV_EXIT_INPUT, "%s: RAM up to 0x%llx, "
+			    "where boot runs PVH domains with RAM below 0x%llx",
+			    where, (unsigned long long)end,
+			    BOOT_PVH_MAX_RAM);
 		ram += size / PV_PAGE_SIZE;
 		p->ram_end = end;
 	}

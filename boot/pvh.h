@@ -23,8 +23,15 @@ struct boot_pvh_seg {
 
 /* The entries of the memory map boot takes, at most. */
 #define BOOT_PVH_MAX_MAP	128
-/* Frames of a PVH machine, at most: 3.5 GiB, QEMU's pc RAM below 4 GiB. */
-#define BOOT_PVH_MAX_FRAMES	0xe0000U
+/*
+ * A PVH machine lies below 4 GiB, its RAM below 3.5 GiB, all of which
+ * QEMU's pc machine keeps below 4 GiB; what lies above its RAM (Xen's
+ * ACPI and special pages) in the top BOOT_PVH_MAX_ROM bytes, which boot
+ * maps as ROM (qemu.h).
+ */
+#define BOOT_PVH_MAX_FRAMES	0x100000U
+#define BOOT_PVH_MAX_RAM	0xe0000000ULL
+#define BOOT_PVH_MAX_ROM	0x20000000ULL
 /* The vCPUs boot gives QEMU, at most (its pc machine takes 255). */
 #define BOOT_PVH_MAX_VCPUS	128
 

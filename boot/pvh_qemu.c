@@ -10,8 +10,10 @@
  * Descriptor format: Intel SDM vol. 3A, 3.4.5; the attribute bits are
  * <xen/hvm/hvm_vcpu.h>'s "ar" (type, S, DPL, P, then AVL, L, D/B, G).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pvh_rom.h"
 #include "qemu.h"
@@ -70,11 +72,85 @@ fill_rom(const struct boot_pvh *p, uint8_t *rom)
 	pv_put64(gdt + PVH_SEL_ROM_DS, descriptor(&rom_data, 0));
 }
 
+/* The end of machine.mem's last data extent in [from, to), or from. */
+static int
+data_end(const struct boot_domain *d, uint64_t from, uint64_t to,
+    uint64_t *end, struct pv_err *e)
+{
+	off_t at = (off_t)from, hole;
+
+	*end = from;
+	while ((uint64_t)at < to) {
+		if ((at = lseek(d->mem_fd, at, SEEK_DATA)) < 0) {
+			if (errno == ENXIO)
+				break;
+			return pv_fail(e, PV_EXIT_SYSTEM, "machine.mem: lseek: "
+			    "%s", strerror(errno));
+		}
+		if ((uint64_t)at >= to)
+			break;
+		if ((hole = lseek(d->mem_fd, at, SEEK_HOLE)) < 0)
+			return pv_fail(e, PV_EXIT_SYSTEM, "machine.mem: lseek: "
+			    "%s", strerror(errno));
+		*end = (uint64_t)hole < to ? (uint64_t)hole : to;
+		at = hole;
+	}
+	return 0;
+}
+
+#define MIB		(1ULL << 20)
+#define ROM_ALIGN	0x10000ULL
+
+/*
+ * QEMU's RAM: the map's RAM and any data of the machine's below the ROM
+ * region, in whole MiB (at least 2); its ROM: the firmware, and below it
+ * whatever the machine holds in the top BOOT_PVH_MAX_ROM bytes, from the
+ * 64 KiB block of its first byte. Data where the firmware goes is
+ * refused.
+ */
+static int
+plan_machine(const struct boot_domain *d, struct boot_qemu_machine *m,
+    struct pv_err *e)
+{
+	const uint64_t rom_low = BOOT_QEMU_4G - BOOT_PVH_MAX_ROM;
+	uint64_t end, size = d->mem_size;
+	off_t data;
+
+	if (data_end(d, d->pvh.ram_end, rom_low < size ? rom_low : size, &end,
+	    e) < 0)
+		return -1;
+	m->ram_size = (end + MIB - 1) & ~(MIB - 1);
+	if (m->ram_size < 2 * MIB)
+		m->ram_size = 2 * MIB;
+	m->rom_size = m->fw_size;
+	if (size <= rom_low)
+		return 0;
+	if ((data = lseek(d->mem_fd, (off_t)rom_low, SEEK_DATA)) < 0) {
+		if (errno == ENXIO)
+			return 0;
+		return pv_fail(e, PV_EXIT_SYSTEM, "machine.mem: lseek: %s",
+		    strerror(errno));
+	}
+	if (size > BOOT_QEMU_4G - m->fw_size) {
+		if (data_end(d, BOOT_QEMU_4G - m->fw_size, size, &end, e) < 0)
+			return -1;
+		if (end > BOOT_QEMU_4G - m->fw_size)
+			return pv_fail(e, PV_EXIT_INPUT, "machine.mem: data at "
+			    "0x%llx, where boot's PVH firmware goes",
+			    BOOT_QEMU_4G - m->fw_size);
+	}
+	if ((uint64_t)data < size)
+		m->rom_size = BOOT_QEMU_4G - ((uint64_t)data & ~(ROM_ALIGN - 1));
+	return 0;
+}
+
 int
 boot_pvh_qemu_path(struct boot_domain *d, const struct boot_run *how,
     struct boot_result *r, struct pv_err *e)
 {
 	static uint8_t rom[PVH_ROM_SIZE];
+	struct boot_qemu_machine m;
+	char where[PV_MSG_SIZE];
 
 	memset(r, 0, sizeof(*r));
 	if ((size_t)(boot_pvh_rom_image_end - boot_pvh_rom_image) !=
@@ -83,6 +159,13 @@ boot_pvh_qemu_path(struct boot_domain *d, const struct boot_run *how,
 		    "%zu bytes", sizeof(rom));
 	memcpy(rom, boot_pvh_rom_image, sizeof(rom));
 	fill_rom(&d->pvh, rom);
-	how->ready(how, d, "; boot's PVH firmware at 0xffff0000 enters it");
-	return boot_qemu_run(d, how, r, rom, sizeof(rom), e);
+	m.fw = rom;
+	m.fw_size = sizeof(rom);
+	if (plan_machine(d, &m, e) < 0)
+		return -1;
+	snprintf(where, sizeof(where), "; RAM 0x0-0x%llx, ROM from 0x%llx "
+	    "(boot's PVH firmware at 0x%x)", (unsigned long long)m.ram_size,
+	    (unsigned long long)(BOOT_QEMU_4G - m.rom_size), PVH_ROM_BASE);
+	how->ready(how, d, where);
+	return boot_qemu_run(d, how, r, &m, e);
 }

@@ -63,12 +63,18 @@ zero_page(const uint8_t *p)
 	return 1;
 }
 
-/* Copy machine.mem's data extents above the reserved frames to fd. */
+/*
+ * Copy machine.mem's data extents in [start, size) to fd, each at its
+ * offset less `base`.
+ */
 static int
-copy_data(const struct boot_domain *d, int fd)
+copy_data(const struct boot_domain *d, int fd, off_t start, off_t size,
+    off_t base)
 {
-	off_t start = (off_t)(d->reserved_frames * PV_PAGE_SIZE), end;
-	const off_t size = (off_t)d->mem_size;
+	off_t end;
+
+	if (size > (off_t)d->mem_size)
+		size = (off_t)d->mem_size;
 
 	while (start < size) {
 		start = lseek(d->mem_fd, start, SEEK_DATA);
@@ -82,7 +88,7 @@ copy_data(const struct boot_domain *d, int fd)
 			end = size;
 		start &= ~(off_t)(PV_PAGE_SIZE - 1);
 		if (pv_pwrite_all(fd, d->mem + start, (size_t)(end - start),
-		    start) < 0)
+		    start - base) < 0)
 			return -1;
 		start = end;
 	}
@@ -90,15 +96,17 @@ copy_data(const struct boot_domain *d, int fd)
 }
 
 /*
- * The machine as QEMU's RAM: `size` bytes (on shmem, as QEMU's first
- * write to each page of a disk file would allocate a block) with the
- * domain's non-zero frames, and the firmware, `rom_size` bytes at `rom`.
+ * The machine as QEMU's RAM: m->ram_size bytes (on shmem, as QEMU's
+ * first write to each page of a disk file would allocate a block) with
+ * the domain's non-zero frames, and the ROM: the firmware at its top and
+ * the machine's data below it.
  */
 static int
-write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
-    const uint8_t *rom, size_t rom_size, struct pv_err *e)
+write_files(const struct boot_domain *d, struct qfiles *q,
+    const struct boot_qemu_machine *m, struct pv_err *e)
 {
-	uint64_t f;
+	const uint64_t rom_base = BOOT_QEMU_4G - m->rom_size;
+	uint64_t f, size = m->ram_size;
 
 	if ((q->mem = memfd_create("pvboot-machine", MFD_CLOEXEC)) < 0 ||
 	    (q->rom = memfd_create("pvboot-rom", MFD_CLOEXEC)) < 0 ||
@@ -119,9 +127,14 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 	 * changes to the domain's tables. Reading the holes would cost a
 	 * page each.
 	 */
-	if (copy_data(d, q->mem) < 0)
+	if (copy_data(d, q->mem, (off_t)(d->reserved_frames * PV_PAGE_SIZE),
+	    (off_t)size, 0) < 0)
 		goto fail;
-	if (pv_pwrite_all(q->rom, rom, rom_size, 0) < 0)
+	if (ftruncate(q->rom, (off_t)m->rom_size) < 0 ||
+	    copy_data(d, q->rom, (off_t)rom_base, (off_t)(BOOT_QEMU_4G -
+	    m->fw_size), (off_t)rom_base) < 0 ||
+	    pv_pwrite_all(q->rom, m->fw, m->fw_size, (off_t)(m->rom_size -
+	    m->fw_size)) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "the firmware's memfd: %s",
 		    strerror(errno));
 	return 0;
@@ -436,7 +449,7 @@ ended(const struct boot_domain *d, const struct qfiles *q, int status,
 
 int
 boot_qemu_run(struct boot_domain *d, const struct boot_run *how,
-    struct boot_result *r, const uint8_t *rom, size_t rom_size,
+    struct boot_result *r, const struct boot_qemu_machine *m,
     struct pv_err *e)
 {
 	struct qfiles q = { -1, -1, -1 };
@@ -446,11 +459,8 @@ boot_qemu_run(struct boot_domain *d, const struct boot_run *how,
 	pid_t pid = -1;
 	double t0;
 
-	/* Whole MiB, as QEMU's -m takes them. */
-	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
-	if (size < (2 << 20))
-		size = 2 << 20;
-	if (write_files(d, &q, size, rom, rom_size, e) < 0)
+	size = m->ram_size;
+	if (write_files(d, &q, m, e) < 0)
 		goto out;
 	if (*how->stop) {
 		rc = stopped(r, BOOT_END_SIGNAL, "stopped by signal %d; QEMU "
@@ -505,6 +515,7 @@ int
 boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
     struct boot_result *r, struct pv_err *e)
 {
+	struct boot_qemu_machine m;
 	char where[PV_MSG_SIZE];
 
 	memset(r, 0, sizeof(*r));
@@ -514,6 +525,11 @@ boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
 	    "the hypervisor's hole from 0x%llx",
 	    (unsigned long long)d->abi->hv_start);
 	how->ready(how, d, where);
-	return boot_qemu_run(d, how, r, boot_rom_image,
-	    (size_t)(boot_rom_image_end - boot_rom_image), e);
+	/* Whole MiB, as QEMU's -m takes them. */
+	m.ram_size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	if (m.ram_size < (2 << 20))
+		m.ram_size = 2 << 20;
+	m.fw = boot_rom_image;
+	m.fw_size = m.rom_size = (size_t)(boot_rom_image_end - boot_rom_image);
+	return boot_qemu_run(d, how, r, &m, e);
 }

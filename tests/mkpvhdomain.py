@@ -12,9 +12,10 @@ libxl, it lays the guest out as Xen's PVH ABI has it
 physical addresses, the initrd after them, then one page of
 hvm_start_info (<xen/arch-x86/hvm/start_info.h>) with the module list,
 the memory map and the command line, and the ACPI tables (RSDP, XSDT,
-FADT, DSDT, MADT: one local APIC per vCPU, no IO-APIC) in an ACPI
-region right above the RAM, then the xenstore and console pages,
-reserved. Exit 0, or 1 with a message.
+FADT, DSDT, MADT: one local APIC per vCPU, at APIC ID 2 * vCPU as Xen
+numbers them, no IO-APIC) in an ACPI region where libxl puts it,
+0xfc000000 (--acpi-at: elsewhere, or right above the RAM if that is
+higher), then the xenstore and console pages, reserved. Exit 0, or 1 with a message.
 """
 import argparse
 import json
@@ -26,6 +27,7 @@ PAGE = 4096
 PHYS32_ENTRY = 18
 MAGIC = 0x336EC578
 ACPI_PAGES = 4
+ACPI_AT = 0xFC000000    # libacpi's ACPI_INFO_PHYSICAL_ADDRESS
 
 
 def die(msg):
@@ -114,6 +116,7 @@ def main():
     ap.add_argument("--vcpus", type=int, default=1)
     ap.add_argument("--initrd")
     ap.add_argument("--cmdline", default="")
+    ap.add_argument("--acpi-at", type=lambda v: int(v, 0), default=ACPI_AT)
     ap.add_argument("elf")
     ap.add_argument("dir")
     a = ap.parse_args()
@@ -135,7 +138,7 @@ def main():
         modules = struct.pack("<QQQQ", top, len(initrd), 0, 0)
         top = (top + len(initrd) + PAGE - 1) & ~(PAGE - 1)
     si = top
-    acpi_base = ram_end
+    acpi_base = max(a.acpi_at, ram_end)
     rsdp, tables = acpi(acpi_base, a.vcpus)
     special = acpi_base + ACPI_PAGES * PAGE
     memmap = [(0, ram_end, 1), (acpi_base, ACPI_PAGES * PAGE, 3),
@@ -154,7 +157,7 @@ def main():
                (cmd_a, cmd)] + tables
     if si + PAGE > ram_end:
         die("the kernel and initrd do not fit %d MiB" % a.memory)
-    frames = ram_pages + ACPI_PAGES + 2
+    frames = special // PAGE + 2
     os.makedirs(a.dir)
     with open(os.path.join(a.dir, "machine.mem"), "wb") as f:
         f.truncate(frames * PAGE)
