@@ -32,8 +32,8 @@ struct boot_pvh_seg {
 #define BOOT_PVH_MAX_FRAMES	0x100000U
 #define BOOT_PVH_MAX_RAM	0xe0000000ULL
 #define BOOT_PVH_MAX_ROM	0x20000000ULL
-/* The vCPUs boot gives QEMU, at most (its pc machine takes 255). */
-#define BOOT_PVH_MAX_VCPUS	128
+/* The vCPUs boot gives QEMU, at most: each is an argument (qemu.c). */
+#define BOOT_PVH_MAX_VCPUS	32
 
 struct boot_pvh {
 	uint64_t eip, ebx, eflags, cr0, cr3, cr4, efer;

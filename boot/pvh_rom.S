@@ -9,8 +9,8 @@
  *
  * On the way it makes the whole low MiB the domain's RAM (the i440FX's
  * PAM registers to DRAM, its SMRAM window open), which a PC otherwise
- * keeps for the VGA window and the BIOS, and masks both 8259s, as a
- * firmware leaves them. It writes no memory but one word of the domain's
+ * keeps for the VGA window and the BIOS, masks both 8259s and puts the
+ * local APIC in virtual-wire mode, as a PC's firmware leaves them. It writes no memory but one word of the domain's
  * RAM, which it puts back: POPF is the only way to load EFLAGS whole,
  * and it takes a stack. Architecture: Intel SDM vol. 3A, 9.1.4 (the
  * reset vector), 9.9.1 (switching to protected mode), 3.4.5 (segment
@@ -68,6 +68,16 @@ start32:
 	movb	$0xff, %al
 	outb	%al, $0x21
 	outb	%al, $0xa1
+	/*
+	 * The local APIC in virtual-wire mode, as a PC's firmware leaves
+	 * it (MultiProcessor Specification 1.4, 3.6.2.2): enabled, LINT0
+	 * taking the 8259's interrupts (ExtINT), LINT1 the NMI. Linux keeps
+	 * LINT0 as it finds it when the MADT has no IO-APIC, and without
+	 * it no interrupt of the 8259s' (the PIT's tick) would arrive.
+	 */
+	movl	$0x1ff, PVH_LAPIC + PVH_LAPIC_SVR	/* enabled, vector 0xff */
+	movl	$0x700, PVH_LAPIC + PVH_LAPIC_LVT0	/* ExtINT */
+	movl	$0x400, PVH_LAPIC + PVH_LAPIC_LVT1	/* NMI */
 	movl	(PVH_ROM_BASE + PVH_P_CR4), %eax
 	movl	%eax, %cr4
 	movl	(PVH_ROM_BASE + PVH_P_CR3), %eax

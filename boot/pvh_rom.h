@@ -45,6 +45,12 @@
 #define PVH_SEL_ROM_DS		0x38
 #define PVH_GDT_ENTRIES		8
 
+/* The local APIC's registers (Intel SDM vol. 3A, 11.4.1, 11.5.1). */
+#define PVH_LAPIC		0xfee00000
+#define PVH_LAPIC_SVR		0xf0
+#define PVH_LAPIC_LVT0		0x350
+#define PVH_LAPIC_LVT1		0x360
+
 /* PCI configuration mechanism 1 (the i440FX of QEMU's pc machine). */
 #define PVH_PCI_ADDR		0xcf8
 #define PVH_PCI_DATA		0xcfc

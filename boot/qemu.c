@@ -143,14 +143,25 @@ fail:
 	    (unsigned long long)(size >> 20), strerror(errno));
 }
 
-/* QEMU's first line of complaint, for an error message. */
+/*
+ * QEMU's first line of complaint, for an error message: not a warning,
+ * which it gives and runs on.
+ */
 static void
 first_error_line(int fd, char *buf, size_t size)
 {
 	ssize_t n = pread(fd, buf, size - 1, 0);
+	char *line = buf, *next;
 
 	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	for (; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		if (strstr(line, "warning: ") == NULL)
+			break;
+	}
+	memmove(buf, line, strlen(line) + 1);
 }
 
 /*
@@ -188,8 +199,10 @@ spawn(const struct boot_domain *d, const struct qfiles *q, uint64_t size,
     int out_fd, pid_t *pid, struct pv_err *e)
 {
 	char *log = getenv(BOOT_QEMU_LOG_ENV);
-	char mib[32], backend[256], rom[128], smp[32];
-	char *argv[40];
+	char mib[32], backend[256], rom[128], smp[96];
+	char cpus[BOOT_PVH_MAX_VCPUS][64];
+	char *argv[40 + 2 * BOOT_PVH_MAX_VCPUS];
+	uint64_t i;
 	int argc = 0, status[2], err = 0;
 	pid_t parent;
 	ssize_t n;
@@ -202,7 +215,12 @@ spawn(const struct boot_domain *d, const struct qfiles *q, uint64_t size,
 	ARG(BOOT_QEMU_PROGRAM);
 	ARG("-nographic"); ARG("-nodefaults"); ARG("-no-reboot");
 	ARG("-display"); ARG("none");
-	ARG("-accel"); ARG("tcg"); ARG("-cpu"); ARG("qemu64");
+	/*
+	 * A PVH domain's vCPUs are two threads a core (below), which QEMU
+	 * warns an AMD family 6 CPU, qemu64's own, cannot have.
+	 */
+	ARG("-accel"); ARG("tcg"); ARG("-cpu");
+	ARG(d->is_pvh ? "qemu64,vendor=GenuineIntel" : "qemu64");
 	ARG("-machine"); ARG("pc,memory-backend=ram");
 	ARG("-m"); ARG(mib); ARG("-object"); ARG(backend);
 	ARG("-bios"); ARG(rom);
@@ -213,9 +231,22 @@ spawn(const struct boot_domain *d, const struct qfiles *q, uint64_t size,
 	 * vCPUs. A PV domain's is the debug port, on one vCPU.
 	 */
 	if (d->is_pvh) {
-		snprintf(smp, sizeof(smp), "%llu",
-		    (unsigned long long)d->pvh.vcpus);
+		/*
+		 * Xen numbers vCPU i's local APIC 2 * i, and so does the
+		 * domain's MADT: here, vCPU i is thread 0 of core i, two
+		 * threads a core, the first started with the machine, the
+		 * rest added as devices, so that each has that APIC ID.
+		 */
+		snprintf(smp, sizeof(smp), "1,sockets=1,cores=%llu,threads=2,"
+		    "maxcpus=%llu", (unsigned long long)d->pvh.vcpus,
+		    (unsigned long long)d->pvh.vcpus * 2);
 		ARG("-smp"); ARG(smp);
+		for (i = 1; i < d->pvh.vcpus; i++) {
+			snprintf(cpus[i], sizeof(cpus[i]), "qemu64-x86_64-cpu,"
+			    "socket-id=0,core-id=%llu,thread-id=0",
+			    (unsigned long long)i);
+			ARG("-device"); ARG(cpus[i]);
+		}
 		ARG("-serial"); ARG("chardev:console");
 	} else {
 		ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");

@@ -5,11 +5,11 @@
  * %ebx the address of struct hvm_start_info
  * (<xen/arch-x86/hvm/start_info.h>, Xen's docs/misc/pvh.pandoc), which
  * leads to everything else it is given: its command line, its modules,
- * its memory map and the ACPI tables. The guest checks each, in order,
- * one line "check NAME ok" or "check NAME FAIL: reason" per check, then
- * "PASS", or "FAIL NAME" naming the first check that failed; a check
- * that stands on one that failed says so rather than read through a bad
- * pointer. The checks:
+ * its memory map and the ACPI tables. After a line naming itself, the
+ * guest checks each, in order, one line "check NAME ok" or "check NAME
+ * FAIL: reason" per check, then "PASS", or "FAIL NAME" naming the first
+ * check that failed; a check that stands on one that failed says so
+ * rather than read through a bad pointer. The checks:
  *
  *   entry       the registers at entry (pvh-entry.S saw them): %ds, %es,
  *               %ss flat; of %cr0's writable bits only PE; %cr4 clear;
@@ -459,8 +459,8 @@ check_memmap(void)
 		    (u32)(uintptr_t)pvh_start, (u32)(uintptr_t)pvh_image_end);
 	pages = ram / PAGE;
 	if (pages > expect_pages || pages + MEMMAP_SLACK_PAGES < expect_pages)
-		return fail("%q pages of RAM, expected %q (or up to %u fewer)",
-		    pages, expect_pages, MEMMAP_SLACK_PAGES);
+		return fail("%u pages of RAM, expected %u (or up to %u fewer)",
+		    (u32)pages, (u32)expect_pages, MEMMAP_SLACK_PAGES);
 	return 1;
 }
 
@@ -630,8 +630,8 @@ check_vcpus(void)
 		off += elen;
 	}
 	if (cpus != expect_vcpus)
-		return fail("%u enabled local APICs, expected %q vCPUs", cpus,
-		    expect_vcpus);
+		return fail("%u enabled local APICs, expected %u vCPUs", cpus,
+		    (u32)expect_vcpus);
 	return 1;
 }
 
@@ -643,6 +643,9 @@ pvh_main(u32 ebx, u32 badseg, u32 eflags, u32 cr0, u32 cr4, u32 efer)
 {
 	int si_ok, cmdline_ok, memmap_ok = 0, acpi_ok;
 
+	/* On a line of its own, whatever a firmware wrote before. */
+	putf("\npvh-check: entered at %x, ebx %x\n", (u32)(uintptr_t)pvh_start,
+	    ebx);
 	report("entry", check_entry(badseg, eflags, cr0, cr4, efer));
 	current = "start_info";
 	report("start_info", si_ok = check_start_info(ebx));
