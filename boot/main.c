@@ -57,16 +57,15 @@ static const struct opt options[] = {
 	    STR(DEFAULT_TIMEOUT) ")", 't' },
 	{ "with", "kvm|qemu", "run it in a KVM virtual machine, or in QEMU ("
 	    BOOT_QEMU_PROGRAM ");\nby default KVM for an x86_64 domain when "
-	    "/dev/kvm opens,\nelse QEMU", 'w' },
+	    "/dev/kvm opens,\nelse QEMU (always for a PVH domain)", 'w' },
 	{ NULL, NULL, NULL, 0 },
 };
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
-	"Starts the sim domain in DIR and relays its console (port 0xE9; COM1\n"
-	"for a PVH domain) to\n"
-	"standard output. The guest's verdict (port 0xF4) is the exit status;\n"
-	"a guest that stops without one exits " STR(BOOT_EXIT_NO_VERDICT)
-	", showing its registers.", options };
+	"Starts the sim domain in DIR and relays its console (port 0xE9, or\n"
+	"COM1 for a PVH domain) to standard output. The guest's verdict (port\n"
+	"0xF4) is the exit status; a guest that stops without one exits "
+	STR(BOOT_EXIT_NO_VERDICT) ",\nshowing its registers.", options };
 
 /*
  * The two paths, by the names --with and "boot: path" give them. QEMU's
