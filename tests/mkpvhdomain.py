@@ -12,7 +12,7 @@ libxl, it lays the guest out as Xen's PVH ABI has it
 physical addresses, the initrd after them, then one page of
 hvm_start_info (<xen/arch-x86/hvm/start_info.h>) with the module list,
 the memory map and the command line, and the ACPI tables (RSDP, XSDT,
-FADT, DSDT, MADT: one local APIC per vCPU, at APIC ID 2 * vCPU as Xen
+FADT, hardware-reduced as Xen's for PVH, DSDT, MADT: one local APIC per vCPU, at APIC ID 2 * vCPU as Xen
 numbers them, no IO-APIC) in an ACPI region where libxl puts it,
 0xfc000000 (--acpi-at: elsewhere, or right above the RAM if that is
 higher), then the xenstore and console pages, reserved. Exit 0, or 1 with a message.
@@ -94,6 +94,7 @@ def acpi(base, vcpus):
     dsdt = sdt(b"DSDT", b"", 2)
     fadt_body = bytearray(276 - 36)
     struct.pack_into("<I", fadt_body, 40 - 36, dsdt_a)          # DSDT
+    struct.pack_into("<I", fadt_body, 112 - 36, 1 << 20)        # HW_REDUCED
     struct.pack_into("<B", fadt_body, 131 - 36, 5)              # minor rev
     struct.pack_into("<Q", fadt_body, 140 - 36, dsdt_a)         # X_DSDT
     fadt = sdt(b"FACP", bytes(fadt_body), 6)
