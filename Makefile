@@ -49,7 +49,8 @@ PROGRAMS = $(addprefix bin/,$(STAGES)) bin/show
 PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 	pagetables.c guard.c document.c arrangement.c request.c devspec.c nicmac.c)
 # A file per guest type (common/guest/guest.h).
-GTYPE_SRCS = $(addprefix common/guest/,place.c xen13.c xen3.c \
+GTYPE_SRCS = $(addprefix common/guest/,place.c pvh.c pvh_populate.c \
+	xen13.c xen3.c \
 	xen3_members.c)
 LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
 	common/cache.c common/digest.c common/cli_cache.c \
@@ -59,14 +60,15 @@ LIB_SRCS = common/abi.c common/opt.c common/pt.c common/pv.c common/img.c \
 # The ELF reader, a file per concern as in Xen's libelf, behind one public
 # header, elfguest.h.
 LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
-	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c
+	common/elf/elfguest_notes.c common/elf/elfguest_legacy.c \
+	common/elf/elfguest_pvh.c
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 # finalize has a folder of its own (stages/finalize/): its main, its jobs,
 # its backends and the hypervisor's rules, which no other program uses.
 FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/verify.c stages/finalize/build.c \
 	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
-	stages/finalize/simframes.c \
+	stages/finalize/simframes.c stages/finalize/simpvh.c \
 	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c \
 	stages/finalize/xen_wait.c stages/finalize/xen_dev.c \
 	stages/finalize/xen_vbd.c stages/finalize/xen_vif.c

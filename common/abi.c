@@ -40,6 +40,19 @@ const struct abi abi_table[NR_ABIS] = {
 		.cs = FLAT_KERNEL_CS_X86_64, .ds = FLAT_KERNEL_DS_X86_64,
 		.ss = FLAT_KERNEL_SS_X86_64, .ops = &guest_xen3_x86_64,
 	},
+	/*
+	 * A PVH guest runs with paging off at its entry, in guest-physical
+	 * terms: its "addresses" are physical ones below 4 GiB, and the
+	 * hole is the MMIO hole Xen's toolstack leaves below 4 GiB. It has
+	 * no PV selectors: its segments are the flat ones of its vCPU state.
+	 */
+	[ABI_PVH] = {
+		.id = ABI_PVH, .name = "pvh", .arch = "x86_32",
+		.levels = 0, .pte_size = 0, .word = 4, .index_bits = 0,
+		.va_bits = 32, .va_limit = 1ULL << 32,
+		.hv_start = PVH_HOLE_START, .hv_end = 1ULL << 32,
+		.mfn_bits = 0, .ops = &guest_pvh,
+	},
 };
 
 const struct abi *

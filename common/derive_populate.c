@@ -36,6 +36,11 @@ derive_populate(const struct plan *plan, json_t **member, struct pv_err *e)
 	uint64_t initrd_va;
 	size_t i;
 
+	if (ops->populate_whole != NULL) {
+		if ((*member = ops->populate_whole(ei, l)) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		return 0;
+	}
 	memset(&p, 0, sizeof(p));
 	p.writes = calloc(2 * ei->nr_segments + 1, sizeof(*p.writes));
 	if (p.writes == NULL)

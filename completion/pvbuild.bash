@@ -47,10 +47,10 @@ _pvbuild() {
 	case ${COMP_WORDS[1]} in
 	build)
 		opts='--backend --cmdline --config --disk --dry-run --initrd --keep
-			--maxmem --memory --name --nic --no-cache --out --paused --scatter
-			--sync --vcpus --wait' ;;
+			--maxmem --memory --name --nic --no-cache --out --paused --pvh
+			--scatter --sync --vcpus --wait' ;;
 	elfinfo)
-		opts='--max-size --no-cache' ;;
+		opts='--max-size --no-cache --pvh' ;;
 	layout)
 		opts='--cmdline --disk --initrd --maxmem --memory --name --nic
 			--no-cache --vcpus' ;;

@@ -10,7 +10,7 @@
 #include "opt.h"
 
 #define PROG "elfinfo"
-#define SYNOPSIS "elfinfo [--max-size SIZE] [--no-cache] IMAGE"
+#define SYNOPSIS "elfinfo [--max-size SIZE] [--no-cache] [--pvh] IMAGE"
 
 /*
  * The kernel's member into *member; its data stays in *data, for main to
@@ -18,8 +18,8 @@
  * next stage need not wait for it.
  */
 static int
-inspect(const char *path, uint64_t cap, struct cache *cache, json_t **member,
-    uint8_t **data, struct pv_err *e)
+inspect(const char *path, uint64_t cap, int pvh, struct cache *cache,
+    json_t **member, uint8_t **data, struct pv_err *e)
 {
 	struct plan_elfinfo ei;
 	int rc;
@@ -27,7 +27,8 @@ inspect(const char *path, uint64_t cap, struct cache *cache, json_t **member,
 	memset(&ei, 0, sizeof(ei));
 	if (img_load(path, IMG_KERNEL, cap, cache, &ei.image, data, e) < 0)
 		return -1;
-	rc = elf_guest_inspect(*data, ei.image.data_size, &ei, e);
+	rc = elf_guest_inspect_as(pvh ? &abi_table[ABI_PVH] : NULL, *data,
+	    ei.image.data_size, &ei, e);
 	if (rc < 0)
 		pv_wrap(e, "%s", path);
 	else
@@ -41,6 +42,8 @@ static const struct opt options[] = {
 	    "(default 1G)", 'm' },
 	{ "no-cache", NULL, "decompress IMAGE, without the cache of "
 	    "decompressed kernels\n(README, The cache)", 'C' },
+	{ "pvh", NULL, "read IMAGE as a PVH guest, entered at its "
+	    "PHYS32_ENTRY note\n(README, PVH)", 'p' },
 	{ NULL, NULL, NULL, 0 },
 };
 
@@ -56,7 +59,7 @@ main(int argc, char **argv)
 	json_t *member = NULL;
 	uint8_t *data = NULL;
 	struct cache cache;
-	int no_cache = 0;
+	int no_cache = 0, pvh = 0;
 	char *value;
 	struct pv_err e;
 	struct plan p;
@@ -68,6 +71,8 @@ main(int argc, char **argv)
 			    "size", value);
 		if (c == 'C')
 			no_cache = 1;
+		if (c == 'p')
+			pvh = 1;
 	}
 	if (c < 0)
 		return rc;
@@ -76,7 +81,7 @@ main(int argc, char **argv)
 		    "too many arguments");
 	cli_cache(PROG, no_cache, 1, &cache);
 	if (plan_new(&p, &e) < 0 ||
-	    inspect(argv[optind], cap, &cache, &member, &data, &e) < 0)
+	    inspect(argv[optind], cap, pvh, &cache, &member, &data, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = cli_emit(PROG, &p, "elfinfo", member);

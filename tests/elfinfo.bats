@@ -406,7 +406,7 @@ print(e["segments"][-1]["memsz"], e["kernel_end"])' "$T/h.json"
 	run -2 --separate-stderr "$BIN/elfinfo"
 	assert_output ''
 	assert_stderr --partial 'elfinfo: no IMAGE given'
-	assert_stderr --partial 'usage: elfinfo [--max-size SIZE] [--no-cache] IMAGE'
+	assert_stderr --partial 'usage: elfinfo [--max-size SIZE] [--no-cache] [--pvh] IMAGE'
 }
 
 @test "usage: two images exit 2" {
@@ -441,7 +441,7 @@ print(e["segments"][-1]["memsz"], e["kernel_end"])' "$T/h.json"
 @test "--help and --version exit 0 and print on stdout" {
 	run -0 --separate-stderr "$BIN/elfinfo" --help
 	[ -z "$stderr" ]
-	assert_line -n 0 'usage: elfinfo [--max-size SIZE] [--no-cache] IMAGE'
+	assert_line -n 0 'usage: elfinfo [--max-size SIZE] [--no-cache] [--pvh] IMAGE'
 	assert_output --partial '--max-size SIZE'
 	run -0 --separate-stderr "$BIN/elfinfo" --version
 	[ -z "$stderr" ]

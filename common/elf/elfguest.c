@@ -235,9 +235,17 @@ int
 elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
     struct pv_err *e)
 {
+	return elf_guest_inspect_as(NULL, buf, size, ei, e);
+}
+
+int
+elf_guest_inspect_as(const struct abi *as, uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e)
+{
 	struct image im;
 	struct decl d = { 0 };
 	const char *by = NULL;
+	const int pvh = as != NULL && as->id == ABI_PVH;
 	char val[64];
 	int rc = -1;
 
@@ -247,7 +255,11 @@ elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
 	d.warnings = json_array();
 	if (eg_find_notes(&im, &d, &by, e) < 0)
 		goto out;
-	if (by == NULL) {
+	/* A type the user chose is read as that type (elfguest_pvh.c). */
+	if (pvh) {
+		if (eg_inspect_pvh(&im, &d, by, ei, e) < 0)
+			goto out;
+	} else if (by == NULL) {
 		if (im.eh.e_shnum == 0) {
 			pv_fail(e, PV_EXIT_INPUT, "no Xen ELF notes and no "
 			    "sections: not a Xen guest kernel");
@@ -279,9 +291,11 @@ elf_guest_inspect(uint8_t *buf, uint64_t size, struct plan_elfinfo *ei,
 		if (eg_guest_info_notes(ei->guest_info, &d, e) < 0)
 			goto out;
 	}
-	ei->x3.declared_by = by;
-	if (inspect_xen3(&im, &d, ei, e) < 0)
-		goto out;
+	if (!pvh) {
+		ei->x3.declared_by = by;
+		if (inspect_xen3(&im, &d, ei, e) < 0)
+			goto out;
+	}
 	ei->x3.notes = json_incref(d.notes);
 	ei->x3.warnings = json_incref(d.warnings);
 	rc = 0;

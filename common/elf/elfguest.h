@@ -21,4 +21,15 @@
 int elf_guest_inspect(uint8_t *buf, uint64_t size,
     struct plan_elfinfo *ei, struct pv_err *e);
 
+/*
+ * The image read as the type `as` when the type is one a user chooses
+ * (pvh: the ABI "pvh", the entry the PHYS32_ENTRY note gives, a 4 or
+ * 8-byte note holding a 32-bit address, a kernel without one refused;
+ * segments at their physical addresses, below the MMIO hole under 4 GiB
+ * and overlapping nothing), or as what it declares when `as` is NULL, as
+ * elf_guest_inspect does. Returns 0 or -1, as above.
+ */
+int elf_guest_inspect_as(const struct abi *as, uint8_t *buf, uint64_t size,
+    struct plan_elfinfo *ei, struct pv_err *e);
+
 #endif

@@ -34,6 +34,7 @@ struct decl {
 	json_t *warnings;
 	unsigned nr_notes;	/* all notes seen, any owner */
 	unsigned nr_xen;	/* notes named Xen, of any type */
+	uint64_t phys32_size;	/* PHYS32_ENTRY's description, in bytes */
 };
 
 /* elfguest_headers.c: the ELF header, section headers, loadable segments. */
@@ -112,5 +113,15 @@ int eg_guest_info_notes(const char *info, struct decl *d, struct pv_err *e);
 
 /* A printable excerpt of the untrusted text s[0, n) for a message. */
 const char *eg_excerpt(const char *s, size_t n, char *buf, size_t bufsz);
+
+/* elfguest_pvh.c: the image as a PVH guest (elf_guest_inspect_as). */
+
+/*
+ * With the notes found (`by` as eg_find_notes set it), check the image
+ * as a PVH kernel and fill ei: the ABI, the entry (PHYS32_ENTRY), the
+ * segments and the extent. Returns 0 or -1.
+ */
+int eg_inspect_pvh(struct image *im, struct decl *d, const char *by,
+    struct plan_elfinfo *ei, struct pv_err *e);
 
 #endif

@@ -200,6 +200,9 @@ parse_notes(struct image *im, uint64_t start, uint64_t end, const char *what,
 				    "at 0x%llx", where, (unsigned long long)descsz,
 				    (unsigned long long)end);
 			desc = im->buf + descoff;
+			/* A PVH reading wants it 4 bytes (elfguest_pvh.c). */
+			if (type == XEN_ELFNOTE_PHYS32_ENTRY)
+				d->phys32_size = descsz;
 			if (type == XEN_ELFNOTE_SUPPORTED_FEATURES) {
 				/* Xen reads 0 from any other size. */
 				if (descsz < 4 || descsz % 4 != 0)

@@ -34,6 +34,9 @@ struct guest_ops {
 	int segment_paddr;
 	/* A loadable segment has at least one of these flags. */
 	const char *load_flags;
+	/* The type is chosen (elfinfo --pvh), not declared by the kernel:
+	 * a kernel is read as this type (elf_guest_inspect_as). */
+	int chosen;
 	/* Read and write what elfinfo holds beyond what every type has. */
 	int (*elfinfo_read)(json_t *obj, struct plan_elfinfo *,
 	    struct pv_err *);
@@ -42,6 +45,10 @@ struct guest_ops {
 	int takes_init_p2m;
 	/* xen-3.0: PAE_MODE may ask for the extended-cr3 assist. */
 	int extended_cr3;
+
+	/* The plan is in guest-physical terms, paging off (pvh): the
+	 * arrangement is a physical one, with the memory map. */
+	int physical;
 
 	/* layout: the member's keys and the regions, in address order. */
 	const char *const *layout_keys;
@@ -86,6 +93,16 @@ struct guest_ops {
 	    const struct plan_layout *, struct plan_populate *,
 	    struct pv_err *);
 	int (*populate_json)(json_t *o, const struct plan_populate *);
+	/*
+	 * A type whose populate member is its own (pvh: hvm_start_info,
+	 * ACPI, an HVM vCPU) plans it whole from elfinfo and layout, and
+	 * reads a plan's by holding it to that; the hooks above are then
+	 * unused. NULL for the PV types.
+	 */
+	json_t *(*populate_whole)(const struct plan_elfinfo *,
+	    const struct plan_layout *);
+	int (*populate_whole_read)(json_t *obj, const struct plan_elfinfo *,
+	    const struct plan_layout *, struct pv_err *);
 
 	/*
 	 * What Xen 4.17 lets a domU of the type start with, for the checks
@@ -136,7 +153,7 @@ struct guest_ops {
 };
 
 extern const struct guest_ops guest_xen13, guest_xen3_x86_32p,
-    guest_xen3_x86_64;
+    guest_xen3_x86_64, guest_pvh;
 
 /*
  * What the layout solvers share: place a region of `size` bytes at *va,
@@ -147,6 +164,12 @@ int guest_place(struct plan_layout *, enum plan_region_id, uint64_t *va,
 int guest_hole(const struct plan_layout *, uint64_t at, struct pv_err *);
 int guest_too_small(const struct plan_layout *, uint64_t need,
     struct pv_err *);
+
+/* The PVH populate member (pvh_populate.c). */
+json_t *guest_pvh_populate(const struct plan_elfinfo *,
+    const struct plan_layout *);
+int guest_pvh_populate_read(json_t *obj, const struct plan_elfinfo *,
+    const struct plan_layout *, struct pv_err *);
 
 /* The xen-3.0 page tables (derive_pagetables.c). */
 int guest_xen3_pagetables(const struct plan *, json_t **member,

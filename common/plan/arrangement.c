@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "arrangement.h"
+#include "guest.h"
 
 static const char *const label[NR_REGIONS] = {
 	[REGION_KERNEL] = "Loaded kernel",
@@ -28,6 +29,7 @@ static const char *const label[NR_REGIONS] = {
 	[REGION_STACK] = "Boot stack",
 	[REGION_XENSTORE] = "Xenstore",
 	[REGION_CONSOLE] = "Console",
+	[REGION_ACPI] = "ACPI tables",
 };
 
 size_t
@@ -168,6 +170,18 @@ arrangement_request(const struct plan_layout *l, char **text,
 	return 0;
 }
 
+/* A memory map entry's heading, by its E820 type. */
+static const char *
+memmap_label(uint32_t type)
+{
+	static const char *const names[] = { "Map: type ?", "Map: RAM",
+	    "Map: reserved", "Map: ACPI", "Map: ACPI NVS", "Map: unusable",
+	    "Map: disabled", "Map: PMEM" };
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] :
+	    names[0];
+}
+
 int
 arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
     char **text, struct pv_err *e)
@@ -184,7 +198,8 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: %s",
 		    strerror(errno));
 	n = arrangement_rows(ei, l, rows);
-	fprintf(fp, "VIRTUAL MEMORY ARRANGEMENT:\n");
+	fprintf(fp, "%s MEMORY ARRANGEMENT:\n", ei->abi->ops->physical ?
+	    "PHYSICAL" : "VIRTUAL");
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
 		arrangement_size(r->size, size);
@@ -211,9 +226,21 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 			break;
 		}
 	}
-	line(fp, "TOTAL", "%0*llx->%0*llx  %s", w,
-	    (unsigned long long)l->v_start, w, (unsigned long long)l->v_end,
-	    arrangement_size(l->v_end - l->v_start, size));
+	/*
+	 * A type planned in guest-physical terms has no bootstrap region
+	 * to total: its memory map says what the guest is given instead.
+	 */
+	if (l->nr_memmap == 0)
+		line(fp, "TOTAL", "%0*llx->%0*llx  %s", w,
+		    (unsigned long long)l->v_start, w,
+		    (unsigned long long)l->v_end,
+		    arrangement_size(l->v_end - l->v_start, size));
+	for (i = 0; i < l->nr_memmap; i++)
+		line(fp, memmap_label(l->memmap[i].type), "%0*llx->%0*llx  %s",
+		    w, (unsigned long long)l->memmap[i].addr, w,
+		    (unsigned long long)(l->memmap[i].addr +
+		    l->memmap[i].size),
+		    arrangement_size(l->memmap[i].size, size));
 	line(fp, "ENTRY ADDRESS", "%0*llx", w, (unsigned long long)ei->entry);
 	request_lines(fp, l);
 	if (ferror(fp) | fclose(fp)) {
@@ -224,9 +251,11 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 	return 0;
 }
 
-int
-arrangement_domain(char **text, const char *where, const char *abi,
-    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+/* The domain line of either kind: `what` names the register it shows. */
+static int
+domain_line(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, const char *what, uint64_t reg, uint64_t si,
+    struct pv_err *e)
 {
 	/* Room for any --out finalize takes, escaped whole. */
 	char shown[4 * PATH_MAX + 1], *joined;
@@ -236,12 +265,26 @@ arrangement_domain(char **text, const char *where, const char *abi,
 	 * escaped, so that this is one line whatever it holds.
 	 */
 	pv_escape(shown, sizeof(shown), where, strlen(where));
-	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, cr3 0x%llx, "
+	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, %s 0x%llx, "
 	    "start_info 0x%llx)\n", *text, shown, abi,
-	    (unsigned long long)nr_pages, (unsigned long long)cr3,
+	    (unsigned long long)nr_pages, what, (unsigned long long)reg,
 	    (unsigned long long)si) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
 	free(*text);
 	*text = joined;
 	return 0;
+}
+
+int
+arrangement_domain(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+{
+	return domain_line(text, where, abi, nr_pages, "cr3", cr3, si, e);
+}
+
+int
+arrangement_domain_physical(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t entry, uint64_t si, struct pv_err *e)
+{
+	return domain_line(text, where, abi, nr_pages, "entry", entry, si, e);
 }

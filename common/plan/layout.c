@@ -12,7 +12,7 @@
 
 const char *const plan_region_names[NR_REGIONS] = {
 	"kernel", "initrd", "p2m", "pagetables", "start_info", "stack",
-	"xenstore", "console",
+	"xenstore", "console", "acpi",
 };
 
 const enum plan_region_id *

@@ -38,6 +38,16 @@ plan_pagetables_read(json_t *obj, const struct abi *abi,
 	char path[80];
 	size_t i, j;
 
+	/* A guest entered with paging off (pvh) has none: an empty member. */
+	if (abi->levels == 0) {
+		if (pj_is_object(obj, "pagetables", e) < 0)
+			return -1;
+		if (json_object_size(obj) != 0)
+			return pv_fail(e, PV_EXIT_INPUT, "pagetables: a %s guest "
+			    "starts with paging off: the member is empty",
+			    abi->name);
+		return 0;
+	}
 	if (pj_is_object(obj, "pagetables", e) < 0 ||
 	    pj_only_keys(obj, "pagetables", keys, e) < 0 ||
 	    pj_get_uint(obj, "pagetables", "levels", &v, e) < 0)
@@ -192,9 +202,13 @@ fail:
 json_t *
 plan_pagetables_json(const struct plan_pagetables *pt)
 {
-	json_t *tables = json_array(), *maps;
+	json_t *tables, *maps;
 	size_t i, j;
 
+	/* No paging levels (pvh): the member is empty. */
+	if (pt->levels == 0)
+		return json_object();
+	tables = json_array();
 	for (i = 0; i < pt->nr_tables; i++) {
 		const struct plan_table *t = &pt->tables[i];
 

@@ -51,13 +51,14 @@ struct plan_elfinfo {
 	uint64_t kernel_start, kernel_end, entry;
 	size_t nr_segments;
 	struct plan_segment *segments;
-	struct plan_xen3 x3;		/* xen-3.0 ABIs only */
+	struct plan_xen3 x3;		/* xen-3.0 ABIs; pvh uses
+					 * declared_by, notes, warnings */
 };
 
 enum plan_region_id {
 	REGION_KERNEL, REGION_INITRD, REGION_P2M, REGION_PAGETABLES,
 	REGION_START_INFO, REGION_STACK, REGION_XENSTORE, REGION_CONSOLE,
-	NR_REGIONS
+	REGION_ACPI, NR_REGIONS
 };
 extern const char *const plan_region_names[NR_REGIONS];
 
@@ -145,6 +146,18 @@ int plan_request_read(json_t *obj, const char *path, const struct abi *,
 int plan_request_set(json_t *o, const struct plan_layout *);
 void plan_request_free(struct plan_layout *);
 
+/*
+ * An entry of a PVH guest's memory map (hvm_start_info's, of
+ * <xen/arch-x86/hvm/start_info.h>): a range and its E820 type
+ * (XEN_HVM_MEMMAP_TYPE_*). Low RAM, the ACPI info page, the tables,
+ * the RSDP and high RAM are the most a map has.
+ */
+#define PLAN_MEMMAP_MAX 8
+struct plan_memmap {
+	uint64_t addr, size;
+	uint32_t type;
+};
+
 struct plan_layout {
 	uint64_t memory, nr_pages;
 	/*
@@ -169,6 +182,9 @@ struct plan_layout {
 		int present;		/* INIT_P2M: p2m list mapped apart */
 		uint64_t va, pfn, pages, pt_pages;
 	} p2m_map;
+	/* pvh: the guest-physical memory map, in address order. */
+	size_t nr_memmap;
+	struct plan_memmap memmap[PLAN_MEMMAP_MAX];
 };
 
 /* Pages of the bootstrap region. */
@@ -208,6 +224,12 @@ struct plan_populate {
 	 * masks them whatever the domain's vCPUs.
 	 */
 	struct { uint64_t vcpus, masked_vcpu_info, upcall_mask; } shared_info;
+	/*
+	 * A type whose member is read whole (pvh, guest.h populate_whole):
+	 * the member as read, held to its derivation; the fields above
+	 * stay zero.
+	 */
+	json_t *whole;
 	int has_hypercall_page;		/* xen-3.0: the backend fills it */
 	uint64_t hypercall_pfn;
 	struct plan_vcpu vcpu;

@@ -219,12 +219,63 @@ report(const struct plan *p, const struct backend *b, const struct hv *hv,
 static json_t *
 record(const struct backend *b, const struct hv *hv)
 {
-	if (b->xen)
+	if (b->xen && hv != NULL)
 		return json_pack("{s:s, s:s}", "backend", "xen", "domain",
 		    hv->where);
 	return json_pack("{s:s, s:I, s:I}", "backend", "sim", "seed",
 	    (json_int_t)b->sim.scatter, "reserve",
 	    (json_int_t)b->sim.reserved);
+}
+
+/*
+ * A type planned in guest-physical terms (pvh): no frames to translate,
+ * no tables to pin. The sim builds it (simpvh.c); verify refused it for
+ * Xen, which does not yet.
+ */
+static int
+build_physical(struct plan *p, const struct backend *b, const uint8_t *kernel,
+    const uint8_t *initrd, struct pv_err *e)
+{
+	char *arrangement = NULL, *shown = NULL;
+	json_t *j;
+	int rc = -1;
+
+	if (plan_set(p, "finalize", record(b, NULL), e) < 0 ||
+	    arrangement_text(p->elfinfo, p->layout, &arrangement, e) < 0)
+		goto out;
+	if (b->json) {
+		j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:s}", "abi",
+		    p->elfinfo->abi->name, "backend", "sim", "pages",
+		    (json_int_t)p->layout->nr_pages, "entry",
+		    plan_hex_json(p->elfinfo->entry), "start_info",
+		    plan_hex_json(p->layout->regions[REGION_START_INFO].start),
+		    "dir", b->out);
+		shown = j == NULL ? NULL : json_dumps(j, JSON_INDENT(2) |
+		    JSON_SORT_KEYS);
+		json_decref(j);
+		if (shown == NULL) {
+			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+			goto out;
+		}
+	} else if ((shown = strdup(arrangement)) == NULL ||
+	    arrangement_domain_physical(&shown, b->out, p->elfinfo->abi->name,
+	    p->layout->nr_pages, p->elfinfo->entry,
+	    p->layout->regions[REGION_START_INFO].start, e) < 0) {
+		if (shown == NULL)
+			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		goto out;
+	}
+	if (hv_sim_build_physical(b->out, &b->sim, p, kernel, initrd,
+	    arrangement, e) < 0)
+		goto out;
+	fputs(shown, stdout);
+	if (b->json)
+		fputc('\n', stdout);
+	rc = 0;
+out:
+	free(arrangement);
+	free(shown);
+	return rc;
 }
 
 int
@@ -236,6 +287,8 @@ build(struct plan *p, const struct backend *b, const uint8_t *kernel,
 	uint64_t cr3;
 	int rc = -1;
 
+	if (p->elfinfo->abi->ops->physical)
+		return build_physical(p, b, kernel, initrd, e);
 	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
 	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
 		return -1;

@@ -146,4 +146,13 @@ struct hv_xen_options {
 int hv_xen_open(const struct hv_xen_options *, const struct plan *,
     struct hv **, struct pv_err *);
 
+/*
+ * The sim's domain of a type planned in guest-physical terms (pvh,
+ * simpvh.c): machine.mem as the guest-physical image, domain.json, the
+ * plan and the arrangement, in DIR made whole or not at all.
+ */
+int hv_sim_build_physical(const char *out, const struct hv_sim_options *,
+    const struct plan *, const uint8_t *kernel, const uint8_t *initrd,
+    const char *arrangement, struct pv_err *);
+
 #endif

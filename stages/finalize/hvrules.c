@@ -444,6 +444,12 @@ hvrules_check(const struct plan *p, struct pv_err *e)
 	struct walk w = { .abi = abi, .pt = p->pagetables };
 	int rc = -1;
 
+	/*
+	 * These are PV's rules. A type whose populate member is held whole
+	 * to its derivation (pvh) starts in the state its rules make.
+	 */
+	if (abi->ops->populate_whole != NULL)
+		return 0;
 	if (check_flags(v, e) < 0 || check_selectors(abi, v, e) < 0 ||
 	    check_vm_assist(abi, v, e) < 0 ||
 	    check_start_info(abi, p->populate, e) < 0)

@@ -28,7 +28,7 @@
     "                     [--initrd FILE] [--cmdline STRING] [--name NAME] " \
     "[--disk SPEC ...]\n" \
     "                     [--nic SPEC ...] [--keep PLANDIR] [--no-cache] " \
-    "[--dry-run]\n" \
+    "[--dry-run] [--pvh]\n" \
     "                     [--backend sim] --out DIR [--scatter N] " \
     "[--sync] | --backend xen [--paused | --wait]"
 
@@ -38,7 +38,7 @@ static const struct opt options[] = {
 	    'b' },
 	{ "cmdline", "STRING", "the kernel command line", 'c' },
 	{ "config", "XLCFG", "an xl domain configuration (xl.cfg(5)): its "
-	    "name, type\n(\"pv\"), kernel, ramdisk, cmdline, root, extra, "
+	    "name, type\n(\"pv\", \"pvh\"), kernel, ramdisk, cmdline, root, extra, "
 	    "memory,\nmaxmem, vcpus, disk and vif; any other key is "
 	    "refused.\nThe options given here override the file's values",
 	    'f' },
@@ -62,6 +62,8 @@ static const struct opt options[] = {
 	    "(README, The\ncache): the stages share a cache removed at the end",
 	    'C' },
 	{ "out", "DIR", "sim: where the domain goes; must not exist", 'o' },
+	{ "pvh", NULL, "build KERNEL as a PVH guest (elfinfo --pvh; README, "
+	    "PVH)", 'H' },
 	{ "paused", NULL, "xen: leave the domain paused", 'P' },
 	{ "scatter", "N", "sim: how it scatters machine frames (default 1)",
 	    's' },
@@ -88,7 +90,7 @@ struct build {
 	char *backend, *scatter, *config, *maxmem, *vcpus;
 	char *disks[PLAN_DISKS_MAX], *nics[PLAN_NICS_MAX];
 	size_t nr_disks, nr_nics;
-	int xen, paused, wait, sync, no_cache, dry_run;
+	int xen, paused, wait, sync, no_cache, dry_run, pvh;
 	struct xlcfg cfg;
 	/* The file's numbers as layout's options take them. */
 	char cfg_memory[24], cfg_maxmem[24], cfg_vcpus[24];
@@ -129,6 +131,7 @@ parse_options(int argc, char **argv, struct build *b, int *status)
 		case 'v': rc = repeat(b->nics, &b->nr_nics, PLAN_NICS_MAX,
 		    "--nic", v, status); break;
 		case 'C': b->no_cache = 1; break;
+		case 'H': b->pvh = 1; break;
 		case 'M': b->maxmem = v; break;
 		case 'N': b->dry_run = 1; break;
 		case 'o': b->out = v; break;
@@ -179,6 +182,8 @@ merge_config(struct build *b, int *status)
 	}
 	if (b->kernel == NULL)
 		b->kernel = c->kernel;
+	if (c->pvh)
+		b->pvh = 1;
 	if (b->initrd == NULL)
 		b->initrd = c->ramdisk;
 	if (b->cmdline == NULL)
@@ -305,6 +310,8 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 	add_value(&s[4], "--prefetch", b->kernel);
 	add_value(&s[4], "--initrd", b->initrd);
 	/* Operands after "--": a file named "-x" is a file. */
+	if (b->pvh)
+		add(&s[0], "--pvh");
 	add(&s[0], "--");
 	add(&s[0], b->kernel);
 	for (i = 0; plans != NULL && i < 4; i++) {

@@ -40,6 +40,7 @@ static const char *const fill[NR_REGIONS] = {
 	[REGION_STACK] = "#fc9272",
 	[REGION_XENSTORE] = "#c7e9c0",
 	[REGION_CONSOLE] = "#c6dbef",
+	[REGION_ACPI] = "#dadaeb",
 };
 
 /*

@@ -2641,7 +2641,23 @@ def parse_args(argv):
     return a
 
 
+def pvh_domain(argv):
+    """Is the DIR of argv a PVH domain? checkpvh.py checks those."""
+    for a in argv:
+        if not a.startswith("-"):
+            try:
+                with open(os.path.join(a, DOMAIN_JSON)) as f:
+                    return json.load(f).get("abi") == "pvh"
+            except (OSError, ValueError, AttributeError):
+                return False
+    return False
+
+
 def main(argv):
+    if pvh_domain(argv):
+        sys.dont_write_bytecode = True      # no __pycache__ in the tree
+        import checkpvh
+        return checkpvh.main(argv)
     try:
         args = parse_args(argv)
         data = read_image(args.kernel, "kernel")

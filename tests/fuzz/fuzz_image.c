@@ -76,8 +76,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct plan_elfinfo ei;
+	struct img_ref ref;
 	struct pv_err e;
 	uint8_t *elf = NULL;
+	int pass;
 
 	memset(&ei, 0, sizeof(ei));
 	if (img_decode(data, size, IMG_KERNEL, FUZZ_IMAGE_CAP, &ei.image, &elf,
@@ -89,13 +91,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ei.image.data_size > FUZZ_IMAGE_CAP)
 		abort();
-	if (elf_guest_inspect(elf, ei.image.data_size, &ei, &e) == 0)
-		round_trip(&ei);
-	else if (e.code != PV_EXIT_INPUT)
-		abort();
-	else
-		check_message(&e);
+	ref = ei.image;
+	/* As what it declares, then as a PVH guest (elfinfo --pvh). */
+	for (pass = 0; pass < 2; pass++) {
+		memset(&ei, 0, sizeof(ei));
+		ei.image = ref;
+		if (elf_guest_inspect_as(pass ? &abi_table[ABI_PVH] : NULL, elf,
+		    ref.data_size, &ei, &e) == 0)
+			round_trip(&ei);
+		else if (e.code != PV_EXIT_INPUT)
+			abort();
+		else
+			check_message(&e);
+		plan_elfinfo_clear(&ei);
+	}
 	free(elf);
-	plan_elfinfo_clear(&ei);
 	return 0;
 }
