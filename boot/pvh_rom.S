@@ -10,9 +10,9 @@
  * On the way it makes the whole low MiB the domain's RAM (the i440FX's
  * PAM registers to DRAM, its SMRAM window open), which a PC otherwise
  * keeps for the VGA window and the BIOS, masks both 8259s and puts the
- * local APIC in virtual-wire mode, as a PC's firmware leaves them. It writes no memory but one word of the domain's
- * RAM, which it puts back: POPF is the only way to load EFLAGS whole,
- * and it takes a stack. Architecture: Intel SDM vol. 3A, 9.1.4 (the
+ * local APIC in virtual-wire mode, as a PC's firmware leaves them. It
+ * writes no memory but one word of the domain's RAM, which it puts back:
+ * POPF is the only way to load EFLAGS whole, and it takes a stack. Architecture: Intel SDM vol. 3A, 9.1.4 (the
  * reset vector), 9.9.1 (switching to protected mode), 3.4.5 (segment
  * descriptors); the i440FX datasheet, 3.2 (PAM, SMRAM).
  */

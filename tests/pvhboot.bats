@@ -104,6 +104,27 @@ refute_stderr_path() {
 	}
 }
 
+# refuses 'EDIT' MESSAGE: boot refuses a copy of the shared domain edited
+# by pvh_edit's EDIT before it runs: exit 1, the message, no output.
+refuses() {
+	local dom
+	dom=$(damaged)
+	pvh_edit "$dom" "$1"
+	run --separate-stderr "$BIN/boot" "$dom"
+	assert_refused "$2"
+}
+
+# guest_fails 'EDIT' CHECK TEXT: in a copy of the shared domain edited by
+# EDIT, the guest's first failed check is CHECK, for a reason with TEXT.
+guest_fails() {
+	need_qemu
+	local dom
+	dom=$(damaged)
+	pvh_edit "$dom" "$1"
+	run --separate-stderr "$BIN/boot" "$dom"
+	assert_guest_fails "$2" "$3"
+}
+
 setup_file() {
 	command -v qemu-system-x86_64 >/dev/null || return 0
 	make_pvh "$BATS_FILE_TMPDIR/pvh32" 32 2 --acpi-at 0
@@ -213,174 +234,109 @@ setup() {
 }
 
 @test "a PVH domain whose hvm_start_info magic is edited fails start_info" {
-	need_qemu
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'wr(si, struct.pack("<I", 0x336ec579))'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails start_info "magic 0x336ec579"
+	guest_fails 'wr(si, struct.pack("<I", 0x336ec579))' \
+		start_info "magic 0x336ec579"
 	refute_line --partial "check cmdline"
 }
 
 @test "a PVH domain whose EBX is not hvm_start_info's address fails start_info" {
-	need_qemu
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["ebx"] = "0x%x" % (si + 0x1000)'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails start_info "at ebx"
+	guest_fails 'doc["vcpu"]["ebx"] = "0x%x" % (si + 0x1000)' \
+		start_info "at ebx"
 }
 
 @test "a PVH domain whose MADT checksum is wrong fails acpi" {
-	need_qemu
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'a = table(b"APIC"); wr(a + 9, bytes([rd(a + 9, 1)[0] ^ 1]))'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails acpi "APIC at"
+	guest_fails 'a = table(b"APIC"); wr(a + 9, bytes([rd(a + 9, 1)[0] ^ 1]))' \
+		acpi "APIC at"
 	assert_line --partial "checksum"
 	assert_line "check vcpus FAIL: not checked: acpi failed"
 }
 
 @test "a PVH domain whose command line contradicts its expectation fails cmdline" {
-	need_qemu
-	local dom
-	dom=$(damaged)
 	# expect_pages=8192 becomes 8193: the sum no longer matches.
-	pvh_edit "$dom" 'c, = struct.unpack("<Q", rd(si + 24, 8))
+	guest_fails 'c, = struct.unpack("<Q", rd(si + 24, 8))
 line = rd(c, 200)
 at = line.index(b"expect_pages=8192") + len("expect_pages=819")
-wr(c + at, b"3")'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails cmdline "is not the command line whose sum is"
+wr(c + at, b"3")' cmdline "is not the command line whose sum is"
 	assert_line "check memmap FAIL: not checked: cmdline failed"
 }
 
 @test "a PVH domain entered with a writable CR0 bit beyond PE fails entry" {
-	need_qemu
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["cr0"] = "0x21"'
-	run --separate-stderr "$BIN/boot" "$dom"
 	# 0x31: ET reads as 1 whatever is written.
-	assert_guest_fails entry "cr0 0x31: of its writable bits only PE"
+	guest_fails 'doc["vcpu"]["cr0"] = "0x21"' \
+		entry "cr0 0x31: of its writable bits only PE"
 }
 
 @test "a PVH domain entered with a data segment based above 0 fails entry" {
-	need_qemu
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["es_base"] = "0x1000"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails entry "es not flat"
+	guest_fails 'doc["vcpu"]["es_base"] = "0x1000"' \
+		entry "es not flat"
 }
 
 @test "a PVH domain whose MADT enables fewer CPUs than it has vCPUs fails vcpus" {
-	need_qemu
-	local dom
-	dom=$(damaged)
 	# The second local APIC's flags, 0: disabled; the checksum made good.
-	pvh_edit "$dom" 'a = table(b"APIC"); n = struct.unpack("<I", rd(a + 4, 4))[0]
+	guest_fails 'a = table(b"APIC"); n = struct.unpack("<I", rd(a + 4, 4))[0]
 wr(a + 52 + 4, struct.pack("<I", 0))
-t = bytearray(rd(a, n)); t[9] = 0; t[9] = (-sum(t)) & 0xff; wr(a, bytes(t))'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_guest_fails vcpus "1 enabled local APICs, expected 2 vCPUs"
+t = bytearray(rd(a, n)); t[9] = 0; t[9] = (-sum(t)) & 0xff; wr(a, bytes(t))' \
+		vcpus "1 enabled local APICs, expected 2 vCPUs"
 }
 
 @test "boot refuses a PVH domain whose vcpu.cr0 turns paging on" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["cr0"] = "0x80000001"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.cr0 0x80000001 is not protected mode with paging off"
+	refuses 'doc["vcpu"]["cr0"] = "0x80000001"' \
+		"domain.json: vcpu.cr0 0x80000001 is not protected mode with paging off"
 }
 
 @test "boot refuses a PVH domain whose cs is a data segment" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["cs_ar"] = "0xc93"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.cs_ar 0xc93: not 32-bit ring-0 code"
+	refuses 'doc["vcpu"]["cs_ar"] = "0xc93"' \
+		"domain.json: vcpu.cs_ar 0xc93: not 32-bit ring-0 code"
 }
 
 @test "boot refuses a PVH domain whose segment limit a descriptor cannot hold" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["ds_limit"] = "0xfffff000"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.ds_limit 0xfffff000 is not one a descriptor holds"
+	refuses 'doc["vcpu"]["ds_limit"] = "0xfffff000"' \
+		"domain.json: vcpu.ds_limit 0xfffff000 is not one a descriptor holds"
 }
 
 @test "boot refuses a PVH domain whose tr is not a 32-bit TSS" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["tr_ar"] = "0x83"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.tr_ar 0x83: not a 32-bit TSS"
+	refuses 'doc["vcpu"]["tr_ar"] = "0x83"' \
+		"domain.json: vcpu.tr_ar 0x83: not a 32-bit TSS"
 }
 
 @test "boot refuses a PVH domain whose eip is not a 32-bit value" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["eip"] = "0x100000000"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.eip 0x100000000 is not a 32-bit value"
+	refuses 'doc["vcpu"]["eip"] = "0x100000000"' \
+		"domain.json: vcpu.eip 0x100000000 is not a 32-bit value"
 }
 
 @test "boot refuses a PVH domain whose vcpu lacks a register" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'del doc["vcpu"]["ebx"]'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.ebx"
+	refuses 'del doc["vcpu"]["ebx"]' \
+		"domain.json: vcpu.ebx"
 }
 
 @test "boot refuses a PVH domain with EFLAGS' TF set" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpu"]["eflags"] = "0x102"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpu.eflags 0x102"
+	refuses 'doc["vcpu"]["eflags"] = "0x102"' \
+		"domain.json: vcpu.eflags 0x102"
 }
 
 @test "boot refuses a PVH domain whose memory map is out of order" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["memory_map"].reverse()'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: memory_map[1]: addr 0x2000000 is below the end of the entry before it, 0x2006000"
+	refuses 'doc["memory_map"].reverse()' \
+		"domain.json: memory_map[1]: addr 0x2000000 is below the end of the entry before it, 0x2006000"
 }
 
 @test "boot refuses a PVH domain whose RAM runs past its machine" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["memory_map"][0]["size"] = "0x10000000"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: memory_map[0]: RAM 0x0-0x10000000 is not whole frames of the machine's"
+	refuses 'doc["memory_map"][0]["size"] = "0x10000000"' \
+		"domain.json: memory_map[0]: RAM 0x0-0x10000000 is not whole frames of the machine's"
 }
 
 @test "boot refuses a PVH domain whose nr_pages is not its map's RAM" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["nr_pages"] += 1'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: memory_map: 8192 pages of RAM, not nr_pages 8193"
+	refuses 'doc["nr_pages"] += 1' \
+		"domain.json: memory_map: 8192 pages of RAM, not nr_pages 8193"
 }
 
 @test "boot refuses a PVH domain whose start_info lies outside its machine" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["start_info"]["gpa"] = "0xfffff000"'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: start_info.gpa 0xfffff000 is not an aligned address of the machine's"
+	refuses 'doc["start_info"]["gpa"] = "0xfffff000"' \
+		"domain.json: start_info.gpa 0xfffff000 is not an aligned address of the machine's"
 }
 
 @test "boot refuses a PVH domain with no vCPU" {
-	local dom
-	dom=$(damaged)
-	pvh_edit "$dom" 'doc["vcpus"] = 0'
-	run --separate-stderr "$BIN/boot" "$dom"
-	assert_refused "domain.json: vcpus 0 is not in 1..32"
+	refuses 'doc["vcpus"] = 0' \
+		"domain.json: vcpus 0 is not in 1..32"
 }
 
 @test "boot refuses a PVH domain whose machine.mem is shorter than its frames" {

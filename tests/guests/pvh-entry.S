@@ -88,7 +88,9 @@ pvh_vectors:
 	vector = 0
 	.rept	32
 	.balign	8
-	.if vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 || vector == 29 || vector == 30
+	/* The vectors that push an error code (Intel SDM vol. 3A, 6.15). */
+	.if vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || \
+	    vector == 21 || vector == 29 || vector == 30
 	nop
 	nop
 	.else

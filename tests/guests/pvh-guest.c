@@ -46,6 +46,8 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
+#include "check-text.h"
+
 #define PAGE			4096U
 #define SERIAL			0x3f8
 #define SERIAL_LSR		(SERIAL + 5)
@@ -107,61 +109,6 @@ emit_console(char c)
 	outb(DEBUG_PORT, (u8)c);
 }
 
-/*
- * A small printf: %s, %c, %u (u32, decimal), %x (u32) and %q (u64), both
- * hex with "0x": a 32-bit guest has no libgcc for 64-bit division, and
- * addresses read better in hex anyway.
- */
-static void
-format(void (*emit)(char), const char *f, __builtin_va_list ap)
-{
-	char buf[20];
-	const char *s;
-	u64 v;
-	u32 d;
-	int i;
-
-	for (; *f != '\0'; f++) {
-		if (*f != '%') {
-			emit(*f);
-			continue;
-		}
-		i = 0;
-		switch (*++f) {
-		case 's':
-			for (s = __builtin_va_arg(ap, const char *); *s; s++)
-				emit(*s);
-			continue;
-		case 'c':
-			emit((char)__builtin_va_arg(ap, int));
-			continue;
-		case 'u':
-			d = __builtin_va_arg(ap, u32);
-			do {
-				buf[i++] = (char)('0' + d % 10);
-				d /= 10;
-			} while (d != 0);
-			break;
-		case 'x':
-		case 'q':
-			v = *f == 'x' ? __builtin_va_arg(ap, u32) :
-			    __builtin_va_arg(ap, u64);
-			do {
-				buf[i++] = "0123456789abcdef"[v & 15];
-				v >>= 4;
-			} while (v != 0);
-			buf[i++] = 'x';
-			buf[i++] = '0';
-			break;
-		default:
-			emit(*f);
-			continue;
-		}
-		while (i > 0)
-			emit(buf[--i]);
-	}
-}
-
 static void
 putf(const char *f, ...)
 {
@@ -170,33 +117,6 @@ putf(const char *f, ...)
 	__builtin_va_start(ap, f);
 	format(emit_console, f, ap);
 	__builtin_va_end(ap);
-}
-
-/* Why the current check failed: its first reason only. */
-static char why_buf[200];
-static unsigned why_len;
-static int why_done;
-
-static void
-emit_why(char c)
-{
-	if (why_len < sizeof(why_buf) - 1)
-		why_buf[why_len++] = c;
-}
-
-/* Give the reason a check failed; returns 0, the check's result. */
-static int
-fail(const char *f, ...)
-{
-	__builtin_va_list ap;
-
-	if (!why_done) {
-		__builtin_va_start(ap, f);
-		format(emit_why, f, ap);
-		__builtin_va_end(ap);
-		why_done = 1;
-	}
-	return 0;
 }
 
 /* The check running, for an exception's report, and the first failed. */
@@ -238,8 +158,8 @@ void __attribute__((noreturn, used)) pvh_trap(u32 vector, u32 error, u32 eip);
 void
 pvh_trap(u32 vector, u32 error, u32 eip)
 {
-	report(current, fail("exception %u (error code %x) at eip %x", vector,
-	    error, eip));
+	report(current, fail("exception %d (error code %x) at eip %x",
+	    (u64)vector, (u64)error, (u64)eip));
 	finish();
 }
 
@@ -266,15 +186,6 @@ sum_bytes(const u8 *p, u32 n)
 	return s;
 }
 
-/* FNV-1a, 32 bits: the sums the test passes on the command line. */
-static u32
-fnv_add(u32 h, const u8 *p, u64 n)
-{
-	while (n-- > 0)
-		h = (h ^ *p++) * 0x01000193u;
-	return h;
-}
-
 static u32
 get32(const u8 *p)
 {
@@ -298,13 +209,13 @@ check_entry(u32 badseg, u32 eflags, u32 cr0, u32 cr4, u32 efer)
 		    badseg & SEG_ES ? "es " : "", badseg & SEG_SS ? "ss " : "");
 	if ((cr0 & CR0_WRITABLE) != CR0_PE)
 		return fail("cr0 %x: of its writable bits only PE may be set "
-		    "(paging off)", cr0);
+		    "(paging off)", (u64)cr0);
 	if (cr4 != 0)
-		return fail("cr4 %x is not clear", cr4);
+		return fail("cr4 %x is not clear", (u64)cr4);
 	if (efer & (EFER_LME | EFER_LMA))
-		return fail("efer %x: long mode enabled", efer);
+		return fail("efer %x: long mode enabled", (u64)efer);
 	if (eflags & (EFLAGS_IF | EFLAGS_TF | EFLAGS_VM))
-		return fail("eflags %x: IF, TF or VM set", eflags);
+		return fail("eflags %x: IF, TF or VM set", (u64)eflags);
 	return 1;
 }
 
@@ -314,16 +225,16 @@ static int
 check_start_info(u32 ebx)
 {
 	if (ebx == 0 || !reachable(ebx, sizeof(*si)))
-		return fail("ebx %x cannot hold hvm_start_info", ebx);
+		return fail("ebx %x cannot hold hvm_start_info", (u64)ebx);
 	si = phys(ebx);
 	if (si->magic != XEN_HVM_START_MAGIC_VALUE)
-		return fail("magic %x at ebx %x, not %x", si->magic, ebx,
-		    (u32)XEN_HVM_START_MAGIC_VALUE);
+		return fail("magic %x at ebx %x, not %x", (u64)si->magic,
+		    (u64)ebx, (u64)XEN_HVM_START_MAGIC_VALUE);
 	if (si->version < 1)
-		return fail("version %u: no memory map (1 or later expected)",
-		    si->version);
+		return fail("version %d: no memory map (1 or later expected)",
+		    (u64)si->version);
 	if (si->reserved != 0)
-		return fail("reserved %x is not zero", si->reserved);
+		return fail("reserved %x is not zero", (u64)si->reserved);
 	return 1;
 }
 
@@ -331,50 +242,6 @@ check_start_info(u32 ebx)
 static const char *cmdline;
 static u64 expect_pages, initrd_len, initrd_sum, expect_vcpus;
 static int has_initrd_sum;
-
-/* The length of `key` if `p` starts with it followed by '=', else 0. */
-static unsigned
-key_at(const char *p, const char *key)
-{
-	unsigned n;
-
-	for (n = 0; key[n] != '\0'; n++)
-		if (p[n] != key[n])
-			return 0;
-	return p[n] == '=' ? n : 0;
-}
-
-/*
- * The value of "KEY=" in the command line (at its start or after a
- * space), in `base` 10 or 16, up to the next space; *at is where the key
- * starts. Returns 1 if found and well formed.
- */
-static int
-cmdline_value(const char *key, unsigned base, u64 *v, const char **at)
-{
-	const char *p, *s = cmdline;
-	unsigned n, d;
-
-	for (p = s; *p != '\0'; p++) {
-		if ((p != s && p[-1] != ' ') || (n = key_at(p, key)) == 0)
-			continue;
-		*at = p;
-		*v = 0;
-		for (p += n + 1; *p != '\0' && *p != ' '; p++) {
-			if (*p >= '0' && *p <= '9')
-				d = (unsigned)(*p - '0');
-			else if (base == 16 && *p >= 'a' && *p <= 'f')
-				d = (unsigned)(*p - 'a' + 10);
-			else
-				return 0;
-			if (*v >> 59 != 0)
-				return 0;
-			*v = *v * base + d;
-		}
-		return p != *at + n + 1;
-	}
-	return 0;
-}
 
 static int
 check_cmdline(void)
@@ -384,27 +251,28 @@ check_cmdline(void)
 	u32 n;
 
 	if (si->cmdline_paddr == 0 || !reachable(si->cmdline_paddr, 1))
-		return fail("cmdline_paddr %q: no command line",
-		    si->cmdline_paddr);
+		return fail("cmdline_paddr %x: no command line",
+		    (u64)si->cmdline_paddr);
 	cmdline = phys(si->cmdline_paddr);
 	for (n = 0; n < MAX_CMDLINE && cmdline[n] != '\0'; n++)
 		if (!reachable(si->cmdline_paddr, n + 2))
 			return fail("the command line runs past 4 GiB");
 	if (n == MAX_CMDLINE)
-		return fail("no NUL in the command line's first %u bytes",
-		    MAX_CMDLINE);
-	if (!cmdline_value("cmdline_sum", 16, &sum, &at))
+		return fail("no NUL in the command line's first %d bytes",
+		    (u64)MAX_CMDLINE);
+	if (!cmdline_value(cmdline, "cmdline_sum", 16, &sum, &at))
 		return fail("no cmdline_sum=HEX in \"%s\"", cmdline);
-	if (at == cmdline || fnv_add(0x811c9dc5u, (const u8 *)cmdline,
+	if (at == cmdline || fnv_add(FNV_OFFSET, (const u8 *)cmdline,
 	    (u64)(at - cmdline - 1)) != (u32)sum)
 		return fail("\"%s\" is not the command line whose sum is %x",
-		    cmdline, (u32)sum);
-	if (!cmdline_value("expect_pages", 10, &expect_pages, &at) ||
-	    !cmdline_value("initrd_len", 10, &initrd_len, &at) ||
-	    !cmdline_value("expect_vcpus", 10, &expect_vcpus, &at))
+		    cmdline, (u64)sum);
+	if (!cmdline_value(cmdline, "expect_pages", 10, &expect_pages, &at) ||
+	    !cmdline_value(cmdline, "initrd_len", 10, &initrd_len, &at) ||
+	    !cmdline_value(cmdline, "expect_vcpus", 10, &expect_vcpus, &at))
 		return fail("expect_pages, initrd_len or expect_vcpus missing "
 		    "from \"%s\"", cmdline);
-	has_initrd_sum = cmdline_value("initrd_sum", 16, &initrd_sum, &at);
+	has_initrd_sum = cmdline_value(cmdline, "initrd_sum", 16, &initrd_sum,
+	    &at);
 	return 1;
 }
 
@@ -433,22 +301,22 @@ check_memmap(void)
 
 	map_entries = si->memmap_entries;
 	if (map_entries == 0 || map_entries > MAX_MEMMAP)
-		return fail("memmap_entries %u is not in 1..%u", map_entries,
-		    MAX_MEMMAP);
+		return fail("memmap_entries %d is not in 1..%d",
+		    (u64)map_entries, (u64)MAX_MEMMAP);
 	if (si->memmap_paddr == 0 || !reachable(si->memmap_paddr,
 	    (u64)map_entries * sizeof(*map)))
-		return fail("memmap_paddr %q cannot hold %u entries",
-		    si->memmap_paddr, map_entries);
+		return fail("memmap_paddr %x cannot hold %d entries",
+		    (u64)si->memmap_paddr, (u64)map_entries);
 	map = phys(si->memmap_paddr);
 	for (i = 0; i < map_entries; i++) {
 		if (map[i].size == 0 || map[i].addr + map[i].size < map[i].addr)
-			return fail("entry %u: addr %q size %q", i, map[i].addr,
-			    map[i].size);
+			return fail("entry %d: addr %x size %x", (u64)i,
+			    map[i].addr, map[i].size);
 		if (map[i].type == 0)
-			return fail("entry %u: type 0", i);
+			return fail("entry %d: type 0", (u64)i);
 		if (i > 0 && map[i].addr < end)
-			return fail("entry %u at %q: not after the one before, "
-			    "which ends at %q", i, map[i].addr, end);
+			return fail("entry %d at %x: not after the one before, "
+			    "which ends at %x", (u64)i, map[i].addr, end);
 		end = map[i].addr + map[i].size;
 		if (map[i].type == XEN_HVM_MEMMAP_TYPE_RAM)
 			ram += map[i].size;
@@ -456,11 +324,11 @@ check_memmap(void)
 	if (!in_map((uintptr_t)pvh_start, (u64)(pvh_image_end - pvh_start),
 	    XEN_HVM_MEMMAP_TYPE_RAM))
 		return fail("the guest, %x-%x, is not in one RAM entry",
-		    (u32)(uintptr_t)pvh_start, (u32)(uintptr_t)pvh_image_end);
+		    (u64)(uintptr_t)pvh_start, (u64)(uintptr_t)pvh_image_end);
 	pages = ram / PAGE;
 	if (pages > expect_pages || pages + MEMMAP_SLACK_PAGES < expect_pages)
-		return fail("%u pages of RAM, expected %u (or up to %u fewer)",
-		    (u32)pages, (u32)expect_pages, MEMMAP_SLACK_PAGES);
+		return fail("%d pages of RAM, expected %d (or up to %d fewer)",
+		    (u64)pages, (u64)expect_pages, (u64)MEMMAP_SLACK_PAGES);
 	return 1;
 }
 
@@ -472,31 +340,32 @@ check_module(int memmap_ok)
 
 	if (initrd_len == 0)
 		return si->nr_modules == 0 ? 1 :
-		    fail("nr_modules %u, and no initrd given", si->nr_modules);
+		    fail("nr_modules %d, and no initrd given",
+		    (u64)si->nr_modules);
 	if (si->nr_modules == 0 || si->nr_modules > MAX_MODULES)
-		return fail("nr_modules %u: not the initrd given",
-		    si->nr_modules);
+		return fail("nr_modules %d: not the initrd given",
+		    (u64)si->nr_modules);
 	if (si->modlist_paddr == 0 || !reachable(si->modlist_paddr,
 	    (u64)si->nr_modules * sizeof(*mod)))
-		return fail("modlist_paddr %q cannot hold %u entries",
-		    si->modlist_paddr, si->nr_modules);
+		return fail("modlist_paddr %x cannot hold %d entries",
+		    (u64)si->modlist_paddr, (u64)si->nr_modules);
 	mod = phys(si->modlist_paddr);
 	if (mod->size != initrd_len)
-		return fail("module 0: %q bytes, not the initrd's %q",
-		    mod->size, initrd_len);
+		return fail("module 0: %x bytes, not the initrd's %x",
+		    (u64)mod->size, (u64)initrd_len);
 	if (mod->paddr == 0 || !reachable(mod->paddr, mod->size))
-		return fail("module 0 at %q: not below 4 GiB", mod->paddr);
+		return fail("module 0 at %x: not below 4 GiB", (u64)mod->paddr);
 	if (memmap_ok && !in_map(mod->paddr, mod->size,
 	    XEN_HVM_MEMMAP_TYPE_RAM))
-		return fail("module 0, %q bytes at %q: not in RAM", mod->size,
+		return fail("module 0, %x bytes at %x: not in RAM", mod->size,
 		    mod->paddr);
 	if (mod->paddr < (uintptr_t)pvh_image_end &&
 	    mod->paddr + mod->size > (uintptr_t)pvh_start)
-		return fail("module 0 at %q overlaps the guest", mod->paddr);
-	if (has_initrd_sum && (sum = fnv_add(0x811c9dc5u, phys(mod->paddr),
+		return fail("module 0 at %x overlaps the guest", mod->paddr);
+	if (has_initrd_sum && (sum = fnv_add(FNV_OFFSET, phys(mod->paddr),
 	    mod->size)) != (u32)initrd_sum)
-		return fail("module 0's bytes sum to %x, not %x", sum,
-		    (u32)initrd_sum);
+		return fail("module 0's bytes sum to %x, not %x", (u64)sum,
+		    (u64)initrd_sum);
 	return 1;
 }
 
@@ -513,24 +382,24 @@ acpi_table(u64 addr, const char *sig)
 	int i;
 
 	if (addr == 0 || !reachable(addr, 36)) {
-		fail("%s at %q: not below 4 GiB", sig, addr);
+		fail("%s at %x: not below 4 GiB", sig, (u64)addr);
 		return 0;
 	}
 	t = phys(addr);
 	for (i = 0; i < 4; i++)
 		if (t[i] != (u8)sig[i]) {
-			fail("no %s signature at %q: \"%c%c%c%c\"", sig, addr,
+			fail("no %s signature at %x: \"%c%c%c%c\"", sig, addr,
 			    t[0], t[1], t[2], t[3]);
 			return 0;
 		}
 	len = get32(t + 4);
 	if (len < 36 || len > MAX_TABLE || !reachable(addr, len)) {
-		fail("%s at %q: length %u", sig, addr, len);
+		fail("%s at %x: length %d", sig, (u64)addr, (u64)len);
 		return 0;
 	}
 	if (sum_bytes(t, len) != 0) {
-		fail("%s at %q: checksum %x does not sum the table to zero",
-		    sig, addr, (u32)t[9]);
+		fail("%s at %x: checksum %x does not sum the table to zero",
+		    sig, (u64)addr, (u64)((u32)t[9]));
 		return 0;
 	}
 	return t;
@@ -554,23 +423,23 @@ check_acpi(void)
 	int xsdt;
 
 	if (si->rsdp_paddr == 0 || !reachable(si->rsdp_paddr, 36))
-		return fail("rsdp_paddr %q: no RSDP", si->rsdp_paddr);
+		return fail("rsdp_paddr %x: no RSDP", (u64)si->rsdp_paddr);
 	rsdp = phys(si->rsdp_paddr);
 	for (i = 0; i < 8; i++)
 		if (rsdp[i] != (u8)rsdp_sig[i])
-			return fail("no \"RSD PTR \" at rsdp_paddr %q",
-			    si->rsdp_paddr);
+			return fail("no \"RSD PTR \" at rsdp_paddr %x",
+			    (u64)si->rsdp_paddr);
 	if (sum_bytes(rsdp, 20) != 0)
 		return fail("RSDP: checksum %x does not sum its first 20 bytes "
-		    "to zero", (u32)rsdp[8]);
+		    "to zero", (u64)((u32)rsdp[8]));
 	xsdt = rsdp[15] >= 2;
 	if (xsdt) {
 		len = get32(rsdp + 20);
 		if (len < 36 || len > 4096 || !reachable(si->rsdp_paddr, len))
-			return fail("RSDP: length %u", len);
+			return fail("RSDP: length %d", (u64)len);
 		if (sum_bytes(rsdp, len) != 0)
 			return fail("RSDP: extended checksum %x does not sum it "
-			    "to zero", (u32)rsdp[32]);
+			    "to zero", (u64)((u32)rsdp[32]));
 		root = acpi_table(get64(rsdp + 24), "XSDT");
 	} else {
 		root = acpi_table(get32(rsdp + 16), "RSDT");
@@ -580,11 +449,12 @@ check_acpi(void)
 	width = xsdt ? 8 : 4;
 	n = (get32(root + 4) - 36) / width;
 	if (n > MAX_SDT_ENTRIES)
-		return fail("%s: %u entries", xsdt ? "XSDT" : "RSDT", n);
+		return fail("%s: %d entries", xsdt ? "XSDT" : "RSDT", (u64)n);
 	for (i = 0; i < n; i++) {
-		addr = xsdt ? get64(root + 36 + 8 * i) : get32(root + 36 + 4 * i);
+		addr = xsdt ? get64(root + 36 + 8 * i) :
+		    get32(root + 36 + 4 * i);
 		if (addr == 0 || !reachable(addr, 36))
-			return fail("entry %u: %q", i, addr);
+			return fail("entry %d: %x", (u64)i, (u64)addr);
 		t = phys(addr);
 		if (get32(t) == get32((const u8 *)"FACP")) {
 			if ((fadt = acpi_table(addr, "FACP")) == 0)
@@ -604,7 +474,7 @@ check_acpi(void)
 	if (acpi_table(dsdt_addr, "DSDT") == 0)
 		return 0;
 	if (get32(madt + 4) < 44)
-		return fail("APIC: length %u", get32(madt + 4));
+		return fail("APIC: length %d", (u64)(get32(madt + 4)));
 	return 1;
 }
 
@@ -617,12 +487,12 @@ check_vcpus(void)
 
 	while (off < len) {
 		if (len - off < 2)
-			return fail("APIC: a truncated entry at %u", off);
+			return fail("APIC: a truncated entry at %d", (u64)off);
 		type = madt[off];
 		elen = madt[off + 1];
 		if (elen < 2 || elen > len - off)
-			return fail("APIC: entry at %u: length %u", off,
-			    (u32)elen);
+			return fail("APIC: entry at %d: length %d", (u64)off,
+			    (u64)elen);
 		if (type == 0 && elen >= 8 && (get32(madt + off + 4) & 1))
 			cpus++;
 		else if (type == 9 && elen >= 16 && (get32(madt + off + 8) & 1))
@@ -630,8 +500,9 @@ check_vcpus(void)
 		off += elen;
 	}
 	if (cpus != expect_vcpus)
-		return fail("%u enabled local APICs, expected %u vCPUs", cpus,
-		    (u32)expect_vcpus);
+		return fail("%d enabled local APICs, expected %d vCPUs",
+		    (u64)cpus,
+		    (u64)expect_vcpus);
 	return 1;
 }
 
@@ -644,8 +515,9 @@ pvh_main(u32 ebx, u32 badseg, u32 eflags, u32 cr0, u32 cr4, u32 efer)
 	int si_ok, cmdline_ok, memmap_ok = 0, acpi_ok;
 
 	/* On a line of its own, whatever a firmware wrote before. */
-	putf("\npvh-check: entered at %x, ebx %x\n", (u32)(uintptr_t)pvh_start,
-	    ebx);
+	putf("\npvh-check: entered at %x, ebx %x\n",
+	    (u64)(uintptr_t)pvh_start,
+	    (u64)ebx);
 	report("entry", check_entry(badseg, eflags, cr0, cr4, efer));
 	current = "start_info";
 	report("start_info", si_ok = check_start_info(ebx));
