@@ -17,7 +17,8 @@
  *   start_info  %ebx: the magic, version 1 or later, reserved zero
  *   cmdline     the command line, against its own cmdline_sum
  *   memmap      the memory map: entries sane, sorted, not overlapping,
- *               RAM where the guest lies, its RAM the expected size
+ *               RAM where the guest lies, each RAM entry memory where
+ *               probed, its RAM the expected size
  *   module      the initrd: count, address in RAM, size, checksum
  *   acpi        RSDP, XSDT (RSDT for an ACPI 1.0 RSDP), FACP, DSDT and
  *               APIC found, each with its signature and checksum
@@ -293,6 +294,49 @@ in_map(u64 addr, u64 len, u32 type)
 	return 0;
 }
 
+/*
+ * Whether the word at `addr` is memory: a pattern written there reads
+ * back, and the word is put back as it was. Interrupts are off and
+ * nothing else runs, so nothing sees the pattern.
+ */
+static int
+is_memory(u32 addr)
+{
+	volatile u32 *w = (volatile u32 *)(uintptr_t)addr;
+	u32 old = *w, ok;
+
+	*w = 0x5a3cc3a5;
+	ok = *w == 0x5a3cc3a5;
+	*w = ~0x5a3cc3a5u;
+	ok = ok && *w == ~0x5a3cc3a5u;
+	*w = old;
+	return ok;
+}
+
+/*
+ * A RAM entry is memory where the guest probes it: its first and last
+ * word below 4 GiB, and each page of it in the first MiB, which a PC
+ * keeps for VGA and its firmware unless told otherwise.
+ */
+static int
+ram_is_memory(u64 addr, u64 size)
+{
+	u64 end = addr + size, a;
+
+	if (addr >= 0x100000000ULL)
+		return 1;
+	if (end > 0x100000000ULL)
+		end = 0x100000000ULL;
+	if (!is_memory((u32)addr))
+		return fail("RAM at %x is not memory", addr);
+	if (!is_memory((u32)(end - 4)))
+		return fail("RAM at %x is not memory", end - 4);
+	for (a = addr; a < end && a < 0x100000; a += PAGE)
+		if (!is_memory((u32)a))
+			return fail("RAM at %x is not memory", a);
+	return 1;
+}
+
 static int
 check_memmap(void)
 {
@@ -318,8 +362,11 @@ check_memmap(void)
 			return fail("entry %d at %x: not after the one before, "
 			    "which ends at %x", (u64)i, map[i].addr, end);
 		end = map[i].addr + map[i].size;
-		if (map[i].type == XEN_HVM_MEMMAP_TYPE_RAM)
-			ram += map[i].size;
+		if (map[i].type != XEN_HVM_MEMMAP_TYPE_RAM)
+			continue;
+		ram += map[i].size;
+		if (!ram_is_memory(map[i].addr, map[i].size))
+			return 0;
 	}
 	if (!in_map((uintptr_t)pvh_start, (u64)(pvh_image_end - pvh_start),
 	    XEN_HVM_MEMMAP_TYPE_RAM))
