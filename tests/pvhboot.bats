@@ -31,6 +31,20 @@ pvh_cmdline() {
 		"$GUESTS/initrd.img"
 }
 
+# qemu_loader VCPUS PAGES EXPECT_VCPUS [QEMU ARGS...]: pvh-check and the
+# initrd under QEMU's own PVH loader (SeaBIOS, QEMU's ACPI), 64 MiB and
+# VCPUS vCPUs, told to expect PAGES pages and EXPECT_VCPUS vCPUs, its
+# COM1 on standard output. isa-debug-exit: the verdict v exits QEMU with
+# (v << 1) | 1.
+qemu_loader() {
+	local vcpus=$1 pages=$2 expect=$3
+	shift 3
+	qemu-system-x86_64 -nographic -nodefaults -no-reboot -accel tcg \
+		-m 64M -smp "$vcpus" -kernel "$GUESTS/pvh-check.elf" \
+		-initrd "$GUESTS/initrd.img" -append "$(pvh_cmdline "$pages" "$expect")" \
+		-serial stdio -device isa-debug-exit,iobase=0xf4,iosize=1 "$@"
+}
+
 # make_pvh DIR MIB VCPUS [mkpvhdomain options...]: a pvh-check domain
 # with the initrd fixture, expecting what it is given.
 make_pvh() {
@@ -142,13 +156,8 @@ setup() {
 
 @test "pvh-check passes under QEMU's own PVH loader, on COM1 and on port 0xE9" {
 	need_qemu
-	# isa-debug-exit: the verdict v exits QEMU with (v << 1) | 1.
-	run -1 --separate-stderr qemu-system-x86_64 -nographic -nodefaults \
-		-no-reboot -accel tcg -m 64M -smp 3 \
-		-kernel "$GUESTS/pvh-check.elf" -initrd "$GUESTS/initrd.img" \
-		-append "$(pvh_cmdline 16384 3)" -serial stdio \
-		-debugcon "file:$BATS_TEST_TMPDIR/e9" \
-		-device isa-debug-exit,iobase=0xf4,iosize=1
+	run -1 --separate-stderr qemu_loader 3 16384 3 \
+		-debugcon "file:$BATS_TEST_TMPDIR/e9"
 	for c in $CHECKS; do
 		assert_line "check $c ok"
 	done
@@ -161,11 +170,7 @@ setup() {
 
 @test "pvh-check under QEMU's loader fails vcpus when it has fewer vCPUs than it expects" {
 	need_qemu
-	run -3 --separate-stderr qemu-system-x86_64 -nographic -nodefaults \
-		-no-reboot -accel tcg -m 64M -smp 1 \
-		-kernel "$GUESTS/pvh-check.elf" -initrd "$GUESTS/initrd.img" \
-		-append "$(pvh_cmdline 16384 2)" -serial stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=1
+	run -3 --separate-stderr qemu_loader 1 16384 2
 	assert_line "check acpi ok"
 	assert_line "check vcpus FAIL: 1 enabled local APICs, expected 2 vCPUs"
 	assert_line "FAIL vcpus"
@@ -173,11 +178,7 @@ setup() {
 
 @test "pvh-check under QEMU's loader fails memmap when it has more memory than it expects" {
 	need_qemu
-	run -3 --separate-stderr qemu-system-x86_64 -nographic -nodefaults \
-		-no-reboot -accel tcg -m 64M \
-		-kernel "$GUESTS/pvh-check.elf" -initrd "$GUESTS/initrd.img" \
-		-append "$(pvh_cmdline 8192 1)" -serial stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=1
+	run -3 --separate-stderr qemu_loader 1 8192 1
 	assert_line --partial "check memmap FAIL: "
 	assert_line "FAIL memmap"
 }

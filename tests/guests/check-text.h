@@ -4,8 +4,8 @@
  * freestanding kernel has no library for: a small printf, the reason a
  * check failed, the command line's key=value expectations and FNV-1a
  * sums. Included once by x64-check.h (the PV guests) and pvh-guest.c,
- * after u8, u32 and u64 are defined; the guest defines putf on top of
- * format with its own console.
+ * after u8, u32 and u64 are defined; putf writes to emit_console, which
+ * each guest defines for its own console.
  */
 #ifndef CHECK_TEXT_H
 #define CHECK_TEXT_H
@@ -86,6 +86,20 @@ format(void (*emit)(char), const char *f, __builtin_va_list ap)
 		while (i > 0)
 			emit(buf[--i]);
 	}
+}
+
+/* The guest's console, one character at a time: its own. */
+static void	emit_console(char);
+
+/* Format onto the guest's console. */
+static void
+putf(const char *f, ...)
+{
+	__builtin_va_list ap;
+
+	__builtin_va_start(ap, f);
+	format(emit_console, f, ap);
+	__builtin_va_end(ap);
 }
 
 /*

@@ -110,16 +110,6 @@ emit_console(char c)
 	outb(DEBUG_PORT, (u8)c);
 }
 
-static void
-putf(const char *f, ...)
-{
-	__builtin_va_list ap;
-
-	__builtin_va_start(ap, f);
-	format(emit_console, f, ap);
-	__builtin_va_end(ap);
-}
-
 /* The check running, for an exception's report, and the first failed. */
 static const char *current = "entry";
 static const char *first_failed;

@@ -33,16 +33,6 @@ emit_console(char c)
 }
 #endif
 
-static void
-putf(const char *f, ...)
-{
-	__builtin_va_list ap;
-
-	__builtin_va_start(ap, f);
-	format(emit_console, f, ap);
-	__builtin_va_end(ap);
-}
-
 static int verdict;
 
 /* "check NAME ok" or "check NAME FAIL: reason", one line per check. */
