@@ -296,3 +296,19 @@ print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"]
 	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/result.json" "$d/r.json"
 	assert_output ''
 }
+
+@test "a PVH request keeps --maxmem, --name, --disk and --nic, into the plan and domain.json" {
+	local d=$BATS_TEST_TMPDIR
+	printf 'disk' >"$d/disk.img"
+	run -0 "$BIN/pvbuild" build --pvh "$(IMG good.elf)" --memory 16M --maxmem 32M \
+		--name web --disk "$d/disk.img,raw,xvda,rw" --nic "bridge=br1,mac=00:16:3e:00:00:01" \
+		--out "$d/dom"
+	assert_line " Max memory:    32 MiB (balloon up from 16 MiB)"
+	assert_line " Name:          web"
+	run -0 "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["maxmem"], d["name"], d["disks"][0]["vdev"], d["nics"][0]["bridge"], d["nics"][0]["mac"])' \
+		"$d/dom/domain.json"
+	assert_output "33554432 web xvda br1 00:16:3e:00:00:01"
+}

@@ -441,22 +441,10 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 {
 	const struct abi *abi = p->elfinfo->abi;
 	uint64_t nr_pages = p->layout->nr_pages, extra, max_frames;
-	struct stat st;
 	struct sim *s;
-	char path[4096];
 
-	if (hv_sim_check_out(out, e) < 0)
+	if ((s = sim_new(out, opt->sync, e)) == NULL)
 		return -1;
-	if (lstat(out, &st) == 0)
-		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
-	if (errno != ENOENT)
-		return pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: %s", out,
-		    strerror(errno));
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	s->mem_fd = -1;
-	s->tmp_lock = -1;
-	s->m2p_fd = -1;
 	s->stage_ext = UINT64_MAX;
 	s->hv.ops = &sim_ops;
 	s->hv.abi = abi;
@@ -466,7 +454,6 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	s->hv.store_port = 1;
 	s->hv.console_port = 2;
 	s->scatter = opt->scatter;
-	s->sync = opt->sync;
 	s->reserved = (opt->reserved + PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT;
 	/*
 	 * The machine: several times the domain and its shared_info frame
@@ -494,15 +481,8 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 		goto fail;
 	}
-	if (sim_dir_create(s, out, e) < 0)
+	if (sim_dir_create_mem(s, out, e) < 0)
 		goto fail;
-	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
-	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (s->mem_fd < 0 || ftruncate(s->mem_fd,
-	    (off_t)(s->frames << PV_PAGE_SHIFT)) < 0) {
-		sim_sys_fail(e, s, "machine.mem");
-		goto fail;
-	}
 	*hvp = &s->hv;
 	return 0;
 fail:

@@ -74,6 +74,18 @@ int sim_sys_fail(struct pv_err *, const struct sim *, const char *what);
  */
 int sim_dir_create(struct sim *, const char *out, struct pv_err *);
 
+/*
+ * A new sim for --out (refused if it exists or cannot be built under),
+ * with no file open yet; NULL with `e` filled.
+ */
+struct sim *sim_new(const char *out, int sync, struct pv_err *);
+
+/*
+ * sim_dir_create, then the temporary's machine.mem, a sparse file of
+ * s->frames frames, open in s->mem_fd. Returns 0 or -1.
+ */
+int sim_dir_create_mem(struct sim *, const char *out, struct pv_err *);
+
 /* The file `name` of the temporary (0600): the `len` bytes at buf. */
 int sim_dir_write_file(const struct sim *, const char *name, const void *buf,
     size_t len, struct pv_err *);

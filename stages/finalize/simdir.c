@@ -333,3 +333,46 @@ done:
 	free(bcopy);
 	return rc;
 }
+
+struct sim *
+sim_new(const char *out, int sync, struct pv_err *e)
+{
+	struct stat st;
+	struct sim *s;
+
+	if (hv_sim_check_out(out, e) < 0)
+		return NULL;
+	if (lstat(out, &st) == 0) {
+		pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
+		return NULL;
+	}
+	if (errno != ENOENT) {
+		pv_fail(e, PV_EXIT_SYSTEM, "--out: %s: %s", out,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
+		return NULL;
+	}
+	s->mem_fd = -1;
+	s->tmp_lock = -1;
+	s->m2p_fd = -1;
+	s->sync = sync;
+	return s;
+}
+
+int
+sim_dir_create_mem(struct sim *s, const char *out, struct pv_err *e)
+{
+	char path[4096];
+
+	if (sim_dir_create(s, out, e) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
+	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->mem_fd < 0 || ftruncate(s->mem_fd,
+	    (off_t)(s->frames << PV_PAGE_SHIFT)) < 0)
+		return sim_sys_fail(e, s, "machine.mem");
+	return 0;
+}

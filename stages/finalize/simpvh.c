@@ -16,7 +16,6 @@
  * plan reader, so what it says is what the layout makes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -217,29 +216,13 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 	const struct plan_layout *l = p->layout;
 	json_t *pop = json_object_get(p->root, "populate"), *dom = NULL;
 	struct sim *s;
-	char path[4096];
 	int rc = -1;
 
-	if (hv_sim_check_out(out, e) < 0)
+	if ((s = sim_new(out, opt->sync, e)) == NULL)
 		return -1;
-	if (access(out, F_OK) == 0)
-		return pv_fail(e, PV_EXIT_INPUT, "--out: %s already exists", out);
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	s->mem_fd = -1;
-	s->tmp_lock = -1;
-	s->m2p_fd = -1;
-	s->sync = opt->sync;
 	s->frames = frames_of(l);
-	if (sim_dir_create(s, out, e) < 0)
+	if (sim_dir_create_mem(s, out, e) < 0)
 		goto done;
-	snprintf(path, sizeof(path), "%s/machine.mem", s->tmp);
-	s->mem_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (s->mem_fd < 0 || ftruncate(s->mem_fd,
-	    (off_t)(s->frames << PV_PAGE_SHIFT)) < 0) {
-		sim_sys_fail(e, s, "machine.mem");
-		goto done;
-	}
 	if (load(s, json_object_get(pop, "writes"), p, kernel, initrd, e) < 0 ||
 	    write_start_info(s, json_object_get(pop, "start_info"), l, e) < 0 ||
 	    write_acpi(s, json_object_get(pop, "acpi"), e) < 0)
