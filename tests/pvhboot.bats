@@ -457,3 +457,31 @@ assert_marker() {
 	assert_marker 2 256
 	echo "# QEMU's PVH loader: the same in $(echo "$t1 - $t0" | bc) s" >&3
 }
+
+@test "a PVH domain that faults at its first instruction ends without a verdict, exit 4" {
+	need_qemu
+	local dom
+	dom=$(damaged)
+	# A 4 KiB code segment: eip 0x100000 lies past its limit (#GP, and
+	# with no IDT of the guest's, a triple fault).
+	pvh_edit "$dom" 'doc["vcpu"]["cs_limit"] = "0xfff"'
+	run -4 --separate-stderr "$BIN/boot" "$dom"
+	assert_output ""
+	assert_stderr --partial "boot: the guest reset or shut down (a triple fault?) without a verdict"
+}
+
+@test "a QEMU that fails to start is no pass of a PVH domain's, though it exits 1 as verdict 0 does" {
+	local fake=$BATS_TEST_TMPDIR/fake
+	mkdir -p "$fake"
+	cat >"$fake/qemu-system-x86_64" <<'EOF'
+#!/bin/sh
+echo "qemu-system-x86_64: warning: only a warning" >&2
+echo "qemu-system-x86_64: cannot start" >&2
+exit 1
+EOF
+	chmod 755 "$fake/qemu-system-x86_64"
+	PATH=$fake:$PATH run -3 --separate-stderr "$BIN/boot" "$BATS_FILE_TMPDIR/pvh32"
+	assert_output ""
+	assert_stderr --partial "boot: qemu-system-x86_64 exited 1 without a verdict: qemu-system-x86_64: cannot start"
+	[[ "$stderr" != *"boot: verdict"* ]]
+}
