@@ -246,11 +246,15 @@ boot_pvh_read(json_t *root, uint64_t frames, struct boot_pvh *p,
 		return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpus %llu is "
 		    "not in 1..%d", (unsigned long long)p->vcpus,
 		    BOOT_PVH_MAX_VCPUS);
-	/* The firmware borrows a word of it to load EFLAGS (pvh_rom.S). */
-	if ((p->start_info & 3) != 0 || p->start_info / PV_PAGE_SIZE >= frames)
+	/*
+	 * The firmware borrows a word of it to load EFLAGS (pvh_rom.S), so
+	 * it must lie in what QEMU has as RAM, below the map's last RAM.
+	 */
+	if ((p->start_info & 3) != 0 || p->ram_end < 8 ||
+	    p->start_info > p->ram_end - 8)
 		return pv_fail(e, PV_EXIT_INPUT, "domain.json: start_info.gpa "
-		    "0x%llx is not an aligned address of the machine's %llu "
-		    "frames", (unsigned long long)p->start_info,
-		    (unsigned long long)frames);
+		    "0x%llx is not an aligned address below the memory map's "
+		    "last RAM, 0x%llx", (unsigned long long)p->start_info,
+		    (unsigned long long)p->ram_end);
 	return 0;
 }

@@ -330,9 +330,9 @@ t = bytearray(rd(a, n)); t[9] = 0; t[9] = (-sum(t)) & 0xff; wr(a, bytes(t))' \
 		"domain.json: memory_map: 8192 pages of RAM, not nr_pages 8193"
 }
 
-@test "boot refuses a PVH domain whose start_info lies outside its machine" {
+@test "boot refuses a PVH domain whose start_info lies above its RAM" {
 	refuses 'doc["start_info"]["gpa"] = "0xfffff000"' \
-		"domain.json: start_info.gpa 0xfffff000 is not an aligned address of the machine's"
+		"domain.json: start_info.gpa 0xfffff000 is not an aligned address below the memory map's last RAM, 0x2000000"
 }
 
 @test "boot refuses a PVH domain with no vCPU" {
