@@ -203,6 +203,10 @@ print(v["eip"], v["ebx"], v["cr0"], v["cs_ar"], v["ds_ar"], v["tr_ar"], v["tr_li
 	run -0 "$BIN/pvbuild" build --pvh "$(IMG good.elf)" --memory 64M --vcpus 2 \
 		--initrd "$BATS_FILE_TMPDIR/initrd" --cmdline "console=hvc0" --out "$d/dom"
 	assert_line "domain: $d/dom (pvh, 16384 pages, entry 0x100010, start_info 0x106000)"
+	printf '%s\n' "$output" >"$d/printed"
+	# show DIR prints what finalize printed.
+	run -0 "$BIN/show" "$d/dom"
+	assert_output "$(cat "$d/printed")"
 	run -0 "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -281,4 +285,16 @@ print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"]
 	edit_plan "$d/3.json" "$d/x.json" 'del p["populate"]["vcpu"]["cr0"]'
 	run -1 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/populate.json" "$d/x.json"
 	assert_output --partial 'cr0'
+}
+
+@test "finalize --json of a PVH plan prints its entry and hvm_start_info, valid by schemas/result.json" {
+	local d=$BATS_TEST_TMPDIR
+	pvh_plan "$(IMG good.elf)" --memory 16M
+	run -0 --separate-stderr "$BIN/finalize" --json --out "$d/dom" \
+		--prefetch "$(IMG good.elf)" "$d/4.json"
+	printf '%s\n' "$output" >"$d/r.json"
+	run -0 "$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["abi"], r["entry"], r["start_info"], r["pages"])' "$d/r.json"
+	assert_output "pvh 0x100010 0x105000 4096"
+	run -0 "$PY" "$TOP/tests/validate.py" "$TOP/schemas/result.json" "$d/r.json"
+	assert_output ''
 }

@@ -221,17 +221,19 @@ print(l["vcpus"], l["maxmem"], len(l["disks"]), l["disks"][1]["access"], l["nics
 	refused "$T/m.cfg" 'line 3: "maxvcpus" is not supported'
 }
 
-@test "type: pv is taken; hvm and pvh are refused, saying why" {
+@test "type: pv is taken, pvh builds with elfinfo --pvh; hvm is refused, saying why" {
 	printf 'type = "pv"\nkernel = "k"\nmemory = 16\n' >"$T/pv.cfg"
 	dry "$T/pv.cfg"
-	printf 'kernel = "k"\nmemory = 16\ntype = "hvm"\n' >"$T/hvm.cfg"
-	refused "$T/hvm.cfg" 'line 3: type "hvm" is not supported: pvbuild builds PV guests'
+	assert_line -n 0 "elfinfo -- k"
 	printf 'type = "pvh"\nkernel = "k"\nmemory = 16\n' >"$T/pvh.cfg"
-	refused "$T/pvh.cfg" 'line 1: type "pvh" is not supported yet: pvbuild builds PV guests'
+	dry "$T/pvh.cfg"
+	assert_line -n 0 "elfinfo --pvh -- k"
+	printf 'kernel = "k"\nmemory = 16\ntype = "hvm"\n' >"$T/hvm.cfg"
+	refused "$T/hvm.cfg" 'line 3: type "hvm" is not supported: pvbuild builds PV and PVH guests'
 	printf 'type = "\e[2J"\n' >"$T/x.cfg"
-	refused "$T/x.cfg" 'line 1: type must be "pv"'
+	refused "$T/x.cfg" 'line 1: type must be "pv" or "pvh"'
 	printf 'type = ["pv"]\n' >"$T/l.cfg"
-	refused "$T/l.cfg" 'line 1: type must be the string "pv"'
+	refused "$T/l.cfg" 'line 1: type must be the string "pv" or "pvh"'
 }
 
 @test "a syntax error names the line and the column" {

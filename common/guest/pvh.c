@@ -115,10 +115,12 @@ static int
 pvh_elfinfo_json(json_t *o, const struct plan_elfinfo *ei)
 {
 	const struct plan_xen3 *x = &ei->x3;
+	json_t *more = json_pack("{s:s, s:O, s:O}", "declared_by",
+	    x->declared_by, "notes", x->notes, "warnings", x->warnings);
+	int rc = more != NULL && json_object_update(o, more) == 0 ? 0 : -1;
 
-	return json_object_update(o, json_pack("{s:s, s:O, s:O}",
-	    "declared_by", x->declared_by, "notes", x->notes,
-	    "warnings", x->warnings)) == 0 ? 0 : -1;
+	json_decref(more);
+	return rc;
 }
 
 /* The bytes of the hvm_start_info segment for a map of nr_map entries. */

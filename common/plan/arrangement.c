@@ -251,9 +251,11 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 	return 0;
 }
 
-int
-arrangement_domain(char **text, const char *where, const char *abi,
-    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+/* The domain line of either kind: `what` names the register it shows. */
+static int
+domain_line(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, const char *what, uint64_t reg, uint64_t si,
+    struct pv_err *e)
 {
 	/* Room for any --out finalize takes, escaped whole. */
 	char shown[4 * PATH_MAX + 1], *joined;
@@ -263,12 +265,26 @@ arrangement_domain(char **text, const char *where, const char *abi,
 	 * escaped, so that this is one line whatever it holds.
 	 */
 	pv_escape(shown, sizeof(shown), where, strlen(where));
-	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, cr3 0x%llx, "
+	if (asprintf(&joined, "%sdomain: %s (%s, %llu pages, %s 0x%llx, "
 	    "start_info 0x%llx)\n", *text, shown, abi,
-	    (unsigned long long)nr_pages, (unsigned long long)cr3,
+	    (unsigned long long)nr_pages, what, (unsigned long long)reg,
 	    (unsigned long long)si) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "arrangement: out of memory");
 	free(*text);
 	*text = joined;
 	return 0;
+}
+
+int
+arrangement_domain(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *e)
+{
+	return domain_line(text, where, abi, nr_pages, "cr3", cr3, si, e);
+}
+
+int
+arrangement_domain_physical(char **text, const char *where, const char *abi,
+    uint64_t nr_pages, uint64_t entry, uint64_t si, struct pv_err *e)
+{
+	return domain_line(text, where, abi, nr_pages, "entry", entry, si, e);
 }

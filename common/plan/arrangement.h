@@ -67,6 +67,12 @@ int arrangement_request(const struct plan_layout *, char **text,
  */
 int arrangement_domain(char **text, const char *where, const char *abi,
     uint64_t nr_pages, uint64_t cr3, uint64_t si, struct pv_err *);
+/* The same for a domain with paging off (pvh): "domain: WHERE (ABI, N
+ * pages, entry 0x..., start_info 0x...)", start_info its physical
+ * address. */
+int arrangement_domain_physical(char **text, const char *where,
+    const char *abi, uint64_t nr_pages, uint64_t entry, uint64_t si,
+    struct pv_err *);
 
 /*
  * A size in bytes as the report shows it, exact: in the largest of GiB,

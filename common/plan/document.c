@@ -254,6 +254,7 @@ plan_free(struct plan *p)
 		free(p->layout);
 	}
 	if (p->populate != NULL) {
+		json_decref(p->populate->whole);
 		free(p->populate->writes);
 		free(p->populate);
 	}

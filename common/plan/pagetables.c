@@ -202,9 +202,13 @@ fail:
 json_t *
 plan_pagetables_json(const struct plan_pagetables *pt)
 {
-	json_t *tables = json_array(), *maps;
+	json_t *tables, *maps;
 	size_t i, j;
 
+	/* No paging levels (pvh): the member is empty. */
+	if (pt->levels == 0)
+		return json_object();
+	tables = json_array();
 	for (i = 0; i < pt->nr_tables; i++) {
 		const struct plan_table *t = &pt->tables[i];
 

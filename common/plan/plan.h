@@ -224,6 +224,12 @@ struct plan_populate {
 	 * masks them whatever the domain's vCPUs.
 	 */
 	struct { uint64_t vcpus, masked_vcpu_info, upcall_mask; } shared_info;
+	/*
+	 * A type whose member is read whole (pvh, guest.h populate_whole):
+	 * the member as read, held to its derivation; the fields above
+	 * stay zero.
+	 */
+	json_t *whole;
 	int has_hypercall_page;		/* xen-3.0: the backend fills it */
 	uint64_t hypercall_pfn;
 	struct plan_vcpu vcpu;

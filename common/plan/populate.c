@@ -189,8 +189,12 @@ plan_populate_read(json_t *obj, const struct plan_elfinfo *ei,
 	char path[64];
 	size_t i, idx = 0;
 
-	if (ops->populate_whole_read != NULL)
-		return ops->populate_whole_read(obj, ei, l, e);
+	if (ops->populate_whole_read != NULL) {
+		if (ops->populate_whole_read(obj, ei, l, e) < 0)
+			return -1;
+		p->whole = json_incref(obj);
+		return 0;
+	}
 	if (pj_is_object(obj, "populate", e) < 0 ||
 	    pj_only_keys(obj, "populate", ops->populate_keys, e) < 0 ||
 	    pj_get_array(obj, "populate", "writes", 0, MAX_WRITES, &arr, e) < 0)
@@ -330,9 +334,13 @@ json_t *
 plan_populate_json(const struct plan_populate *p, const struct abi *abi)
 {
 	const struct plan_vcpu *v = &p->vcpu;
-	json_t *ws = json_array(), *o;
+	json_t *ws, *o;
 	size_t i;
 
+	/* Read whole, it is written as it was read (and derived). */
+	if (abi->ops->populate_whole != NULL)
+		return json_deep_copy(p->whole);
+	ws = json_array();
 	for (i = 0; i < p->nr_writes; i++) {
 		const struct plan_write *w = &p->writes[i];
 

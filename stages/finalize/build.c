@@ -4,7 +4,6 @@
  * writes, the p2m list, the page tables, start_info, shared_info and the
  * hypercall page, then the record and the report.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +244,6 @@ physical_shown(const struct hv *hv, void *arg, char **out, struct pv_err *e)
 	const struct physical_report *r = arg;
 	const struct plan *p = r->p;
 	uint64_t si = p->layout->regions[REGION_START_INFO].start;
-	char where[4 * PATH_MAX + 1];
 	char *text;
 	json_t *j;
 	int n;
@@ -268,17 +266,16 @@ physical_shown(const struct hv *hv, void *arg, char **out, struct pv_err *e)
 		n = text == NULL ? -1 : asprintf(out, "%s\n", text);
 		free(text);
 	} else {
-		if (hv != NULL)
-			snprintf(where, sizeof(where), "%s", hv->where);
-		else
-			pv_escape(where, sizeof(where), r->b->out,
-			    strlen(r->b->out));
-		n = asprintf(out, "%sdomain: %s (%s, %llu pages, entry 0x%llx, "
-		    "start_info 0x%llx)\n", r->arrangement, where,
-		    p->elfinfo->abi->name,
-		    (unsigned long long)p->layout->nr_pages,
-		    (unsigned long long)p->elfinfo->entry,
-		    (unsigned long long)si);
+		if ((*out = strdup(r->arrangement)) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		if (arrangement_domain_physical(out, hv != NULL ? hv->where :
+		    r->b->out, p->elfinfo->abi->name, p->layout->nr_pages,
+		    p->elfinfo->entry, si, e) < 0) {
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		n = 0;
 	}
 	if (n < 0) {
 		*out = NULL;

@@ -38,7 +38,7 @@ static const struct opt options[] = {
 	    'b' },
 	{ "cmdline", "STRING", "the kernel command line", 'c' },
 	{ "config", "XLCFG", "an xl domain configuration (xl.cfg(5)): its "
-	    "name, type\n(\"pv\"), kernel, ramdisk, cmdline, root, extra, "
+	    "name, type\n(\"pv\", \"pvh\"), kernel, ramdisk, cmdline, root, extra, "
 	    "memory,\nmaxmem, vcpus, disk and vif; any other key is "
 	    "refused.\nThe options given here override the file's values",
 	    'f' },
@@ -182,6 +182,8 @@ merge_config(struct build *b, int *status)
 	}
 	if (b->kernel == NULL)
 		b->kernel = c->kernel;
+	if (c->pvh)
+		b->pvh = 1;
 	if (b->initrd == NULL)
 		b->initrd = c->ramdisk;
 	if (b->cmdline == NULL)

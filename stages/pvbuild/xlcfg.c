@@ -367,15 +367,15 @@ value(struct lex *lx, const struct key *k, int add, unsigned line,
 	case K_TYPE:
 		if (lx->tok != T_STRING || add)
 			return at_line(lx, e, line, k->name, "must be the "
-			    "string \"pv\"");
-		if (strcmp(lx->text, "pvh") == 0)
-			return at_line(lx, e, line, NULL, "type \"pvh\" is not "
-			    "supported yet: pvbuild builds PV guests");
+			    "string \"pv\" or \"pvh\"");
 		if (strcmp(lx->text, "hvm") == 0)
 			return at_line(lx, e, line, NULL, "type \"hvm\" is not "
-			    "supported: pvbuild builds PV guests");
-		if (strcmp(lx->text, "pv") != 0)
-			return at_line(lx, e, line, k->name, "must be \"pv\"");
+			    "supported: pvbuild builds PV and PVH guests");
+		if (strcmp(lx->text, "pv") != 0 && strcmp(lx->text, "pvh") != 0)
+			return at_line(lx, e, line, k->name, "must be \"pv\" or "
+			    "\"pvh\"");
+		/* The last setting wins, as for every key. */
+		c->pvh = strcmp(lx->text, "pvh") == 0;
 		return 0;
 	case K_STRING:
 		if (lx->tok != T_STRING)

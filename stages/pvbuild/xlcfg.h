@@ -37,6 +37,7 @@ struct xlcfg {
 	char *cmdline;
 	struct xlcfg_num memory, maxmem, vcpus;	/* MiB, MiB, count */
 	struct xlcfg_list disk, vif;
+	int pvh;			/* type = "pvh": elfinfo --pvh */
 };
 
 /*

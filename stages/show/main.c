@@ -42,7 +42,7 @@ domain_line(const char *dir, char **text, struct pv_err *e)
 	char path[PATH_MAX];
 	uint64_t nr_pages, cr3, si;
 	json_error_t je;
-	json_t *root = NULL, *vcpu;
+	json_t *root = NULL, *vcpu, *si_obj;
 	const char *abi;
 	FILE *fp;
 	int rc;
@@ -63,11 +63,24 @@ domain_line(const char *dir, char **text, struct pv_err *e)
 	rc = pj_is_object(root, "domain.json", e) < 0 ||
 	    pj_get_str(root, "domain.json", "abi", &abi, e) < 0 ||
 	    pj_get_uint(root, "domain.json", "nr_pages", &nr_pages, e) < 0 ||
-	    pj_get(root, "domain.json", "vcpu", JSON_OBJECT, &vcpu, e) < 0 ||
-	    pj_get_hex(vcpu, "domain.json.vcpu", "cr3", &cr3, e) < 0 ||
-	    pj_get_hex(vcpu, "domain.json.vcpu", "si", &si, e) < 0 ?
-	    pv_wrap(e, "%s", dir) :
-	    arrangement_domain(text, dir, abi, nr_pages, cr3, si, e);
+	    pj_get(root, "domain.json", "vcpu", JSON_OBJECT, &vcpu, e) < 0;
+	/*
+	 * A domain started with paging off (pvh) has an entry point and
+	 * hvm_start_info's address where a PV one has cr3 and start_info.
+	 */
+	if (rc == 0 && json_object_get(vcpu, "eip") != NULL)
+		rc = pj_get_hex(vcpu, "domain.json.vcpu", "eip", &cr3, e) < 0 ||
+		    pj_get(root, "domain.json", "start_info", JSON_OBJECT, &si_obj,
+		    e) < 0 || pj_get_hex(si_obj, "domain.json.start_info", "gpa",
+		    &si, e) < 0 ? pv_wrap(e, "%s", dir) :
+		    arrangement_domain_physical(text, dir, abi, nr_pages, cr3, si,
+		    e);
+	else
+		rc = rc != 0 ||
+		    pj_get_hex(vcpu, "domain.json.vcpu", "cr3", &cr3, e) < 0 ||
+		    pj_get_hex(vcpu, "domain.json.vcpu", "si", &si, e) < 0 ?
+		    pv_wrap(e, "%s", dir) :
+		    arrangement_domain(text, dir, abi, nr_pages, cr3, si, e);
 	json_decref(root);
 	return rc;
 }

@@ -154,6 +154,12 @@ def plan_seeds(outdir, dictpath, real):
     acc = set()
     tmp = tempfile.mkdtemp(prefix="mkseeds.")
     try:
+        # A PVH plan of each stage too (tests/mkpvh.py's small kernel).
+        subprocess.run([sys.executable, os.path.join(TOP, "tests/mkpvh.py"),
+                        os.path.join(tmp, "pvh")], check=True)
+        runs.append((os.path.join(tmp, "pvh/good.elf"),
+                     ["--pvh", "--memory", "16M", "--vcpus", "2", "--initrd",
+                      g + "/initrd.img", "--cmdline", "console=hvc0"]))
         for i, (image, args) in enumerate(runs):
             keep = os.path.join(tmp, "plans%d" % i)
             r = subprocess.run([os.path.join(TOP, "pipeline.sh"), image] + args +
