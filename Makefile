@@ -309,6 +309,14 @@ build/guests/x64-nop2m.elf: $(X64_CODE) build/guests/x64-nop2m-notes.o \
 		tests/guests/x64-kernel.ld
 	$(Q)$(GUEST_CC) $(X64_LDFLAGS) -T tests/guests/x64-kernel.ld -o $@ $(filter %.o,$^)
 
+# pvh-check: the self-checking PVH guest (tests/guests/pvh-*), an ELF32
+# entered at its PHYS32_ENTRY note, for QEMU's PVH loader and bin/boot.
+guests: build/guests/pvh-check.elf
+
+build/guests/pvh-check.elf: build/guests/pvh-entry.o build/guests/pvh-guest.o \
+		tests/guests/pvh.ld
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T tests/guests/pvh.ld -o $@ $(filter %.o,$^)
+
 # x64-xen: the same checks on the real hypervisor (tests/guests/x64-xen.h),
 # for the Xen scenarios (tests/xenvm/scenarios.sh).
 guests: build/guests/x64-xen.elf
@@ -509,25 +517,26 @@ fuzz-corpus:
 # modules are linked into it alone, beside the library every program
 # shares.
 BOOT_SRCS = boot/main.c boot/run.c boot/domain.c boot/x86.c boot/kvm.c \
-	boot/kvm_api.c boot/qemu.c boot/qemu_hole.c boot/paging.c
+	boot/kvm_api.c boot/qemu.c boot/qemu_hole.c boot/paging.c boot/pvh.c \
+	boot/pvh_qemu.c
 BOOT_OBJS = $(BOOT_SRCS:%.c=build/%.o)
 all: bin/boot
 
-# The QEMU firmware (boot/rom.S): freestanding, 64 KiB, linked into
-# bin/boot as data (boot/rom_blob.S).
-build/boot/rom.o: boot/rom.S
+# The QEMU firmwares (boot/rom.S, and boot/pvh_rom.S for PVH domains):
+# freestanding, 64 KiB each, linked into bin/boot as data (boot/rom_blob.S).
+build/boot/rom.o build/boot/pvh_rom.o: build/boot/%.o: boot/%.S
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(GUEST_CC) -m64 -c -Iboot -MMD -MP -o $@ $<
 
-# The ROM is never linked: a symbol it names but does not define (a
+# A ROM is never linked: a symbol it names but does not define (a
 # constant its headers lost) would silently read as 0, so none may be left.
-build/boot/rom.bin: build/boot/rom.o
+build/boot/rom.bin build/boot/pvh_rom.bin: build/boot/%.bin: build/boot/%.o
 	$(Q)test -z "$$(nm -u $<)" || { echo "$<: undefined: $$(nm -u $< | tr -s ' \n' ' ')" >&2; exit 1; }
 	$(Q)objcopy -O binary -j .text $< $@
 	$(Q)test "$$(stat -c %s $@)" = 65536 || { echo "$@: not 64 KiB" >&2; rm -f $@; exit 1; }
 
-build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin
+build/boot/rom_blob.o: boot/rom_blob.S build/boot/rom.bin build/boot/pvh_rom.bin
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
@@ -535,7 +544,7 @@ bin/boot: $(BOOT_OBJS) build/boot/rom_blob.o build/libpvbuild.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(PV_LDFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PV_LIBS)
 
--include $(BOOT_OBJS:.o=.d) build/boot/rom.d
+-include $(BOOT_OBJS:.o=.d) build/boot/rom.d build/boot/pvh_rom.d
 
 # As the other programs under "Sanitizers" above.
 $(BOOT_OBJS): build/.cflags

@@ -75,6 +75,55 @@ open_in_domain(const char *path, struct pv_err *e)
 }
 
 /*
+ * machine.frames, .page_size and .file, which names the machine file: a
+ * plain name inside DIR, never a path that leaves it.
+ */
+static int
+read_machine(json_t *machine, struct boot_domain *d, char *file,
+    size_t filesz, struct pv_err *e)
+{
+	const char *s;
+	uint64_t page;
+
+	if (pj_get_uint(machine, "domain.json: machine", "frames", &d->frames,
+	    e) < 0 ||
+	    pj_get_uint(machine, "domain.json: machine", "page_size", &page,
+	    e) < 0 ||
+	    pj_get_str(machine, "domain.json: machine", "file", &s, e) < 0)
+		return -1;
+	if (*s == '\0' || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0 || strlen(s) >= filesz)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.file "
+		    "\"%s\" is not a file name in the domain directory", s);
+	strcpy(file, s);
+	if (page != PV_PAGE_SIZE)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.page_size "
+		    "%llu is not 4096", (unsigned long long)page);
+	return 0;
+}
+
+/*
+ * A PVH domain: its machine is its guest-physical memory (frame g at byte
+ * g * 4096, no frames of the hypervisor's), below 4 GiB (pvh.h).
+ */
+static int
+read_pvh(json_t *root, struct boot_domain *d, char *file, size_t filesz,
+    struct pv_err *e)
+{
+	json_t *machine;
+
+	d->is_pvh = 1;
+	if (pj_get(root, "domain.json: domain", "machine", JSON_OBJECT,
+	    &machine, e) < 0 || read_machine(machine, d, file, filesz, e) < 0)
+		return -1;
+	if (d->frames == 0 || d->frames > BOOT_PVH_MAX_FRAMES)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.frames "
+		    "%llu is not in 1..%u (4 GiB)", (unsigned long long)d->frames,
+		    BOOT_PVH_MAX_FRAMES);
+	return boot_pvh_read(root, d->frames, &d->pvh, e);
+}
+
+/*
  * The members are read with the plan's strict getters (json.h), their
  * object named "domain.json: machine" and so on, so that a message names
  * the file and the member, as boot's always have.
@@ -86,7 +135,6 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 	json_t *root, *machine;
 	char path[PATH_MAX];
 	json_error_t je;
-	uint64_t page;
 	const char *s;
 	int rc = -1, fd;
 
@@ -106,6 +154,10 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 	}
 	if (pj_get_str(root, "domain.json: domain", "abi", &s, e) < 0)
 		goto out;
+	if (strcmp(s, "pvh") == 0) {
+		rc = read_pvh(root, d, file, filesz, e);
+		goto out;
+	}
 	if ((d->abi = abi_by_name(s)) == NULL) {
 		pv_fail(e, PV_EXIT_INPUT, "domain.json: abi \"%s\" is not one "
 		    "pvbuild builds", s);
@@ -119,32 +171,42 @@ read_json(const char *dir, struct boot_domain *d, char *file, size_t filesz,
 	}
 	if (pj_get(root, "domain.json: domain", "machine", JSON_OBJECT,
 	    &machine, e) < 0 ||
-	    pj_get_uint(machine, "domain.json: machine", "frames", &d->frames,
-	    e) < 0 ||
+	    read_machine(machine, d, file, filesz, e) < 0 ||
 	    pj_get_uint(machine, "domain.json: machine", "reserved_frames",
 	    &d->reserved_frames, e) < 0 ||
-	    pj_get_uint(machine, "domain.json: machine", "page_size", &page,
-	    e) < 0 ||
-	    pj_get_str(machine, "domain.json: machine", "file", &s, e) < 0 ||
 	    read_vcpu(root, &d->vcpu, e) < 0)
 		goto out;
-	/* A plain name inside DIR: never a path that leaves it. */
-	if (*s == '\0' || strchr(s, '/') != NULL || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0 || strlen(s) >= filesz) {
-		pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.file \"%s\" is "
-		    "not a file name in the domain directory", s);
-		goto out;
-	}
-	strcpy(file, s);
-	if (page != PV_PAGE_SIZE) {
-		pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.page_size %llu "
-		    "is not 4096", (unsigned long long)page);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(root);
 	return rc;
+}
+
+/*
+ * A PV domain's machine: frame numbers that fit the paging mode and whose
+ * bytes (*size) fit a size_t, the hypervisor's frames below the rest, and
+ * cr3 a frame of the machine.
+ */
+static int
+check_pv_machine(const struct boot_domain *d, uint64_t *size,
+    struct pv_err *e)
+{
+	if (d->frames == 0 || d->frames >> d->abi->mfn_bits != 0 ||
+	    pv_mul(d->frames, PV_PAGE_SIZE, size) < 0 || *size > SIZE_MAX)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.frames "
+		    "%llu is out of range", (unsigned long long)d->frames);
+	if (d->reserved_frames >= d->frames)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine."
+		    "reserved_frames %llu is not below frames %llu",
+		    (unsigned long long)d->reserved_frames,
+		    (unsigned long long)d->frames);
+	if ((d->vcpu.cr3 & (PV_PAGE_SIZE - 1)) != 0 ||
+	    d->vcpu.cr3 >> PV_PAGE_SHIFT >= d->frames)
+		return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.cr3 0x%llx "
+		    "is not a frame of the machine (%llu frames)",
+		    (unsigned long long)d->vcpu.cr3,
+		    (unsigned long long)d->frames);
+	return 0;
 }
 
 int
@@ -160,22 +222,9 @@ boot_domain_open(const char *dir, struct boot_domain *d, struct pv_err *e)
 	d->mem_fd = -1;
 	if (read_json(dir, d, file, sizeof(file), e) < 0)
 		return -1;
-	/* Frame numbers must fit the paging mode and their bytes a size_t. */
-	if (d->frames == 0 || d->frames >> d->abi->mfn_bits != 0 ||
-	    pv_mul(d->frames, PV_PAGE_SIZE, &size) < 0 || size > SIZE_MAX)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine.frames "
-		    "%llu is out of range", (unsigned long long)d->frames);
-	if (d->reserved_frames >= d->frames)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: machine."
-		    "reserved_frames %llu is not below frames %llu",
-		    (unsigned long long)d->reserved_frames,
-		    (unsigned long long)d->frames);
-	if ((d->vcpu.cr3 & (PV_PAGE_SIZE - 1)) != 0 ||
-	    d->vcpu.cr3 >> PV_PAGE_SHIFT >= d->frames)
-		return pv_fail(e, PV_EXIT_INPUT, "domain.json: vcpu.cr3 0x%llx "
-		    "is not a frame of the machine (%llu frames)",
-		    (unsigned long long)d->vcpu.cr3,
-		    (unsigned long long)d->frames);
+	size = d->frames * PV_PAGE_SIZE;	/* read_pvh capped frames */
+	if (!d->is_pvh && check_pv_machine(d, &size, e) < 0)
+		return -1;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
 	    sizeof(path))
 		return pv_fail(e, PV_EXIT_INPUT, "%s: path too long", dir);

@@ -14,6 +14,11 @@
  *   2-level or PAE paging), and x86_64 --with qemu: QEMU's TCG as a
  *   child, on a copy of the machine with boot's hole added, and boot's
  *   own firmware, whose handlers are the hole's hypervisor.
+ * - QEMU for a PVH domain (pvh.h, pvh_rom.S): the domain's memory as
+ *   QEMU's RAM and a firmware that only enters it, in protected mode
+ *   with paging off, as Xen enters a PVH guest; the guest writes the
+ *   verdict port itself, and its console is COM1. KVM does not run PVH
+ *   domains yet.
  *
  * The guest writes its console to port 0xE9 and its verdict to port 0xF4,
  * and calls on boot through port 0xF6 (ports.h); the verdict is boot's
@@ -52,15 +57,15 @@ static const struct opt options[] = {
 	    STR(DEFAULT_TIMEOUT) ")", 't' },
 	{ "with", "kvm|qemu", "run it in a KVM virtual machine, or in QEMU ("
 	    BOOT_QEMU_PROGRAM ");\nby default KVM for an x86_64 domain when "
-	    "/dev/kvm opens,\nelse QEMU", 'w' },
+	    "/dev/kvm opens,\nelse QEMU (always for a PVH domain)", 'w' },
 	{ NULL, NULL, NULL, 0 },
 };
 
 static const struct opt_prog prog = { PROG, SYNOPSIS,
-	"Starts the sim domain in DIR and relays its console (port 0xE9) to\n"
-	"standard output. The guest's verdict (port 0xF4) is the exit status;\n"
-	"a guest that stops without one exits " STR(BOOT_EXIT_NO_VERDICT)
-	", showing its registers.", options };
+	"Starts the sim domain in DIR and relays its console (port 0xE9, or\n"
+	"COM1 for a PVH domain) to standard output. The guest's verdict (port\n"
+	"0xF4) is the exit status; a guest that stops without one exits "
+	STR(BOOT_EXIT_NO_VERDICT) ",\nshowing its registers.", options };
 
 /*
  * The two paths, by the names --with and "boot: path" give them. QEMU's
@@ -70,10 +75,11 @@ static const struct opt_prog prog = { PROG, SYNOPSIS,
 static const struct path {
 	const char *name;
 	boot_path_fn *boot;
+	boot_path_fn *boot_pvh;		/* NULL: it runs no PVH domain */
 	int catch_stop;
 } paths[] = {
-	{ "kvm", boot_kvm_path, 0 },
-	{ "qemu", boot_qemu_path, 1 },
+	{ "kvm", boot_kvm_path, NULL, 0 },
+	{ "qemu", boot_qemu_path, boot_pvh_qemu_path, 1 },
 };
 
 static const struct path *
@@ -101,6 +107,10 @@ choose_path(const struct path *with, const struct boot_domain *d,
 	if (with != NULL) {
 		snprintf(why, whysz, "--with %s", with->name);
 		return with;
+	}
+	if (d->is_pvh) {
+		snprintf(why, whysz, "pvh: boot runs PVH domains in QEMU");
+		return find_path("qemu");
 	}
 	if (!d->paging->kvm) {
 		snprintf(why, whysz, "%s: %s, which this host's KVM does not "
@@ -136,6 +146,18 @@ banner(const struct boot_run *how, const struct boot_domain *d,
     const char *where)
 {
 	const struct boot_vcpu *v = &d->vcpu;
+	const struct boot_pvh *p = &d->pvh;
+
+	if (d->is_pvh) {
+		cli_say(PROG, "%s: pvh domain %s (%llu frames, %llu vCPUs): "
+		    "eip 0x%llx, ebx 0x%llx, cr0 0x%llx, eflags 0x%llx%s",
+		    how->path, how->dir, (unsigned long long)d->frames,
+		    (unsigned long long)p->vcpus, (unsigned long long)p->eip,
+		    (unsigned long long)p->ebx, (unsigned long long)p->cr0,
+		    (unsigned long long)p->eflags, where);
+		fflush(stderr);
+		return;
+	}
 
 	cli_say(PROG, "%s: %s domain %s (%llu frames): cr3 0x%llx, rip 0x%llx, "
 	    "rsp 0x%llx, rsi 0x%llx, rflags 0x%llx", how->path, d->abi->name,
@@ -248,6 +270,7 @@ int
 main(int argc, char **argv)
 {
 	const struct path *with = NULL, *path;
+	boot_path_fn *boot;
 	double timeout = DEFAULT_TIMEOUT;
 	struct boot_result r;
 	struct boot_domain d;
@@ -286,10 +309,17 @@ main(int argc, char **argv)
 	cli_say(PROG, "path %s (%s)", path->name, why);
 	how = (struct boot_run){ timeout, console, banner, path->name,
 	    argv[optind], &cli_stop_signal };
-	if (path->catch_stop && cli_catch_stop() < 0) {
+	boot = d.is_pvh ? path->boot_pvh : path->boot;
+	memset(&r, 0, sizeof(r));
+	if (boot == NULL) {
+		pv_fail(&e, PV_EXIT_SYSTEM, "the %s path does not run PVH "
+		    "domains", path->name);
+		r.failure = BOOT_FAILED_KVM;
+		rc = refused(&r, &e);
+	} else if (path->catch_stop && cli_catch_stop() < 0) {
 		cli_say(PROG, "sigaction: %s", strerror(errno));
 		rc = PV_EXIT_SYSTEM;
-	} else if (path->boot(&d, &how, &r, &e) < 0) {
+	} else if (boot(&d, &how, &r, &e) < 0) {
 		rc = refused(&r, &e);
 	} else {
 		rc = report(&r);

@@ -63,12 +63,18 @@ zero_page(const uint8_t *p)
 	return 1;
 }
 
-/* Copy machine.mem's data extents above the reserved frames to fd. */
+/*
+ * Copy machine.mem's data extents in [start, size) to fd, each at its
+ * offset less `base`.
+ */
 static int
-copy_data(const struct boot_domain *d, int fd)
+copy_data(const struct boot_domain *d, int fd, off_t start, off_t size,
+    off_t base)
 {
-	off_t start = (off_t)(d->reserved_frames * PV_PAGE_SIZE), end;
-	const off_t size = (off_t)d->mem_size;
+	off_t end;
+
+	if (size > (off_t)d->mem_size)
+		size = (off_t)d->mem_size;
 
 	while (start < size) {
 		start = lseek(d->mem_fd, start, SEEK_DATA);
@@ -82,7 +88,7 @@ copy_data(const struct boot_domain *d, int fd)
 			end = size;
 		start &= ~(off_t)(PV_PAGE_SIZE - 1);
 		if (pv_pwrite_all(fd, d->mem + start, (size_t)(end - start),
-		    start) < 0)
+		    start - base) < 0)
 			return -1;
 		start = end;
 	}
@@ -90,15 +96,17 @@ copy_data(const struct boot_domain *d, int fd)
 }
 
 /*
- * The machine as QEMU's RAM: `size` bytes (on shmem, as QEMU's first
- * write to each page of a disk file would allocate a block) with the
- * domain's non-zero frames, and the firmware.
+ * The machine as QEMU's RAM: m->ram_size bytes (on shmem, as QEMU's
+ * first write to each page of a disk file would allocate a block) with
+ * the domain's non-zero frames, and the ROM: the firmware at its top and
+ * the machine's data below it.
  */
 static int
-write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
-    struct pv_err *e)
+write_files(const struct boot_domain *d, struct qfiles *q,
+    const struct boot_qemu_machine *m, struct pv_err *e)
 {
-	uint64_t f;
+	const uint64_t rom_base = BOOT_QEMU_4G - m->rom_size;
+	uint64_t f, size = m->ram_size;
 
 	if ((q->mem = memfd_create("pvboot-machine", MFD_CLOEXEC)) < 0 ||
 	    (q->rom = memfd_create("pvboot-rom", MFD_CLOEXEC)) < 0 ||
@@ -119,10 +127,14 @@ write_files(const struct boot_domain *d, struct qfiles *q, uint64_t size,
 	 * changes to the domain's tables. Reading the holes would cost a
 	 * page each.
 	 */
-	if (copy_data(d, q->mem) < 0)
+	if (copy_data(d, q->mem, (off_t)(d->reserved_frames * PV_PAGE_SIZE),
+	    (off_t)size, 0) < 0)
 		goto fail;
-	if (pv_pwrite_all(q->rom, boot_rom_image, (size_t)(boot_rom_image_end -
-	    boot_rom_image), 0) < 0)
+	if (ftruncate(q->rom, (off_t)m->rom_size) < 0 ||
+	    copy_data(d, q->rom, (off_t)rom_base, (off_t)(BOOT_QEMU_4G -
+	    m->fw_size), (off_t)rom_base) < 0 ||
+	    pv_pwrite_all(q->rom, m->fw, m->fw_size, (off_t)(m->rom_size -
+	    m->fw_size)) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "the firmware's memfd: %s",
 		    strerror(errno));
 	return 0;
@@ -131,14 +143,25 @@ fail:
 	    (unsigned long long)(size >> 20), strerror(errno));
 }
 
-/* QEMU's first line of complaint, for an error message. */
+/*
+ * QEMU's first line of complaint, for an error message: not a warning,
+ * which it gives and runs on.
+ */
 static void
 first_error_line(int fd, char *buf, size_t size)
 {
 	ssize_t n = pread(fd, buf, size - 1, 0);
+	char *line = buf, *next;
 
 	buf[n > 0 ? n : 0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
+	for (; *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		if (strstr(line, "warning: ") == NULL)
+			break;
+	}
+	memmove(buf, line, strlen(line) + 1);
 }
 
 /*
@@ -172,12 +195,14 @@ fail:
 }
 
 static int
-spawn(const struct qfiles *q, uint64_t size, int out_fd, pid_t *pid,
-    struct pv_err *e)
+spawn(const struct boot_domain *d, const struct qfiles *q, uint64_t size,
+    int out_fd, pid_t *pid, struct pv_err *e)
 {
 	char *log = getenv(BOOT_QEMU_LOG_ENV);
-	char mib[32], backend[256], rom[128];
-	char *argv[40];
+	char mib[32], backend[256], rom[128], smp[96];
+	char cpus[BOOT_PVH_MAX_VCPUS][64];
+	char *argv[40 + 2 * BOOT_PVH_MAX_VCPUS];
+	uint64_t i;
 	int argc = 0, status[2], err = 0;
 	pid_t parent;
 	ssize_t n;
@@ -190,12 +215,42 @@ spawn(const struct qfiles *q, uint64_t size, int out_fd, pid_t *pid,
 	ARG(BOOT_QEMU_PROGRAM);
 	ARG("-nographic"); ARG("-nodefaults"); ARG("-no-reboot");
 	ARG("-display"); ARG("none");
-	ARG("-accel"); ARG("tcg"); ARG("-cpu"); ARG("qemu64");
+	/*
+	 * A PVH domain's vCPUs are two threads a core (below), which QEMU
+	 * warns an AMD family 6 CPU, qemu64's own, cannot have.
+	 */
+	ARG("-accel"); ARG("tcg"); ARG("-cpu");
+	ARG(d->is_pvh ? "qemu64,vendor=GenuineIntel" : "qemu64");
 	ARG("-machine"); ARG("pc,memory-backend=ram");
 	ARG("-m"); ARG(mib); ARG("-object"); ARG(backend);
 	ARG("-bios"); ARG(rom);
 	ARG("-chardev"); ARG("stdio,id=console,signal=off");
-	ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
+	/*
+	 * A PVH domain's console is the PC's COM1, which Linux takes
+	 * (console=ttyS0) and the test guest writes; it may have several
+	 * vCPUs. A PV domain's is the debug port, on one vCPU.
+	 */
+	if (d->is_pvh) {
+		/*
+		 * Xen numbers vCPU i's local APIC 2 * i, and so does the
+		 * domain's MADT: here, vCPU i is thread 0 of core i, two
+		 * threads a core, the first started with the machine, the
+		 * rest added as devices, so that each has that APIC ID.
+		 */
+		snprintf(smp, sizeof(smp), "1,sockets=1,cores=%llu,threads=2,"
+		    "maxcpus=%llu", (unsigned long long)d->pvh.vcpus,
+		    (unsigned long long)d->pvh.vcpus * 2);
+		ARG("-smp"); ARG(smp);
+		for (i = 1; i < d->pvh.vcpus; i++) {
+			snprintf(cpus[i], sizeof(cpus[i]), "qemu64-x86_64-cpu,"
+			    "socket-id=0,core-id=%llu,thread-id=0",
+			    (unsigned long long)i);
+			ARG("-device"); ARG(cpus[i]);
+		}
+		ARG("-serial"); ARG("chardev:console");
+	} else {
+		ARG("-device"); ARG("isa-debugcon,iobase=0xe9,chardev=console");
+	}
 	ARG("-device"); ARG("isa-debug-exit,iobase=0xf4,iosize=1");
 	/* For whoever debugs the firmware: QEMU's log of every exception. */
 	if (log != NULL && *log != '\0') {
@@ -355,22 +410,51 @@ stopped(struct boot_result *r, enum boot_end end, const char *fmt, ...)
 }
 
 /*
+ * How a PVH domain's run ended. Its guest writes the verdict port itself
+ * (the isa-debug-exit device: QEMU exits (verdict << 1) | 1), as nothing
+ * of boot's runs beside it to keep a record; QEMU's own failures, which
+ * exit 1 too, are told from a verdict of 0 by what QEMU said on stderr.
+ */
+static int
+ended_pvh(int status, const char *line, struct boot_result *r,
+    struct pv_err *e)
+{
+	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) && line[0] == '\0') {
+		r->end = BOOT_END_VERDICT;
+		r->verdict = (unsigned)WEXITSTATUS(status) >> 1;
+		return 0;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && line[0] == '\0')
+		return stopped(r, BOOT_END_STOPPED, "the guest reset or shut "
+		    "down (a triple fault?) without a verdict, after %.3f s",
+		    r->seconds);
+	if (WIFEXITED(status))
+		return pv_fail(e, PV_EXIT_SYSTEM, "%s exited %d without a "
+		    "verdict%s%s", BOOT_QEMU_PROGRAM, WEXITSTATUS(status),
+		    line[0] ? ": " : "", line);
+	return pv_fail(e, PV_EXIT_SYSTEM, "%s was killed by signal %d%s%s",
+	    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "", line);
+}
+
+/*
  * How QEMU's run ended, from its exit status and the handlers' record: a
  * verdict only when both agree, so that QEMU's own failures never read as
  * one.
  */
 static int
-ended(const struct qfiles *q, int status, struct boot_result *r,
-    struct pv_err *e)
+ended(const struct boot_domain *d, const struct qfiles *q, int status,
+    struct boot_result *r, struct pv_err *e)
 {
 	uint8_t rec[PV_PAGE_SIZE];
 	char line[200];
 	uint32_t magic;
 
+	first_error_line(q->err, line, sizeof(line));
+	if (d->is_pvh)
+		return ended_pvh(status, line, r, e);
 	if (read_record(q, rec, e) < 0)
 		return -1;
 	magic = (uint32_t)pv_get64(rec + DATA_MAGIC);
-	first_error_line(q->err, line, sizeof(line));
 	if (WIFEXITED(status) && (WEXITSTATUS(status) & 1) &&
 	    magic == DATA_VERDICT &&
 	    (unsigned)WEXITSTATUS(status) >> 1 == (pv_get64(rec + DATA_VALUE) & 0xff)) {
@@ -394,12 +478,9 @@ ended(const struct qfiles *q, int status, struct boot_result *r,
 	    BOOT_QEMU_PROGRAM, WTERMSIG(status), line[0] ? ": " : "", line);
 }
 
-/*
- * Run the prepared domain: the machine and the firmware into memfds,
- * QEMU started on them, its console relayed until the end.
- */
-static int
-run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
+int
+boot_qemu_run(struct boot_domain *d, const struct boot_run *how,
+    struct boot_result *r, const struct boot_qemu_machine *m,
     struct pv_err *e)
 {
 	struct qfiles q = { -1, -1, -1 };
@@ -409,11 +490,8 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 	pid_t pid = -1;
 	double t0;
 
-	/* Whole MiB, as QEMU's -m takes them. */
-	size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
-	if (size < (2 << 20))
-		size = 2 << 20;
-	if (write_files(d, &q, size, e) < 0)
+	size = m->ram_size;
+	if (write_files(d, &q, m, e) < 0)
 		goto out;
 	if (*how->stop) {
 		rc = stopped(r, BOOT_END_SIGNAL, "stopped by signal %d; QEMU "
@@ -425,7 +503,7 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 		goto out;
 	}
 	t0 = pv_now();
-	if (spawn(&q, size, pipefd[1], &pid, e) < 0)
+	if (spawn(d, &q, size, pipefd[1], &pid, e) < 0)
 		goto out;
 	close(pipefd[1]);
 	pipefd[1] = -1;
@@ -450,7 +528,7 @@ run(struct boot_domain *d, const struct boot_run *how, struct boot_result *r,
 		}
 	pid = -1;
 	r->seconds = pv_now() - t0;
-	rc = ended(&q, status, r, e);
+	rc = ended(d, &q, status, r, e);
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);
@@ -468,6 +546,7 @@ int
 boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
     struct boot_result *r, struct pv_err *e)
 {
+	struct boot_qemu_machine m;
 	char where[PV_MSG_SIZE];
 
 	memset(r, 0, sizeof(*r));
@@ -477,5 +556,11 @@ boot_qemu_path(struct boot_domain *d, const struct boot_run *how,
 	    "the hypervisor's hole from 0x%llx",
 	    (unsigned long long)d->abi->hv_start);
 	how->ready(how, d, where);
-	return run(d, how, r, e);
+	/* Whole MiB, as QEMU's -m takes them. */
+	m.ram_size = (d->mem_size + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	if (m.ram_size < (2 << 20))
+		m.ram_size = 2 << 20;
+	m.fw = boot_rom_image;
+	m.fw_size = m.rom_size = (size_t)(boot_rom_image_end - boot_rom_image);
+	return boot_qemu_run(d, how, r, &m, e);
 }

@@ -42,4 +42,38 @@ boot_path_fn boot_qemu_path;
  */
 int boot_qemu_prepare(struct boot_domain *, struct pv_err *);
 
+#define BOOT_QEMU_4G		0x100000000ULL
+
+/*
+ * What QEMU is given of a domain: its machine's first ram_size bytes as
+ * RAM (whole MiB), and a ROM of rom_size bytes (a multiple of 64 KiB)
+ * ending at 4 GiB: the firmware (fw, fw_size bytes) at its top and, below
+ * it, the machine's own bytes at those addresses (a PVH domain's ACPI
+ * tables, where Xen puts them, 0xfc000000, in a hole QEMU's pc keeps for
+ * devices, where it has no RAM).
+ */
+struct boot_qemu_machine {
+	uint64_t ram_size, rom_size;
+	const uint8_t *fw;
+	size_t fw_size;
+};
+
+/*
+ * Run the prepared domain, PV or PVH: the machine and the ROM into
+ * memfds, QEMU started on them, its console relayed until the end, which
+ * *r says.
+ */
+int boot_qemu_run(struct boot_domain *, const struct boot_run *,
+    struct boot_result *r, const struct boot_qemu_machine *,
+    struct pv_err *e);
+
+/*
+ * Run a PVH domain in QEMU (pvh_qemu.c): boot's PVH firmware
+ * (pvh_rom.S), filled in with the domain's entry state, as the BIOS of
+ * a pc machine with the domain's vCPUs and its memory as RAM, console on
+ * COM1; the guest's verdict on BOOT_PORT_VERDICT ends the run. Fails as
+ * boot_qemu_path does.
+ */
+boot_path_fn boot_pvh_qemu_path;
+
 #endif

@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: ISC
-"""guest-cmdline.py PAGES [INITRD]: the command line a self-checking test
-guest (x64-guest.c, check32.c) checks itself against:
+"""guest-cmdline.py [--vcpus N] PAGES [INITRD]: the command line a
+self-checking test guest (x64-guest.c, check32.c, pvh-guest.c) checks
+itself against:
 
-    expect_pages=PAGES initrd_len=N [initrd_sum=HEX] cmdline_sum=HEX
+    expect_pages=PAGES initrd_len=N [initrd_sum=HEX] [expect_vcpus=N] cmdline_sum=HEX
 
 initrd_sum is the FNV-1a (32 bits) of the bytes the guest gets, gunzipped
-as the builder does; cmdline_sum that of everything before it. Used by
+as the builder does; cmdline_sum that of everything before it;
+expect_vcpus (the PVH guest's, which counts its MADT's CPUs) with --vcpus. Used by
 tests/boot.bats and make demo.
 """
 import gzip
@@ -21,18 +23,25 @@ def fnv(b):
 
 
 def main():
-    if len(sys.argv) not in (2, 3) or not sys.argv[1].isdigit():
-        sys.stderr.write("usage: guest-cmdline.py PAGES [INITRD]\n")
+    args = sys.argv[1:]
+    vcpus = None
+    if args[:1] == ["--vcpus"] and len(args) > 1 and args[1].isdigit():
+        vcpus = args[1]
+        args = args[2:]
+    if len(args) not in (1, 2) or not args[0].isdigit():
+        sys.stderr.write("usage: guest-cmdline.py [--vcpus N] PAGES [INITRD]\n")
         return 2
-    parts = ["expect_pages=%s" % sys.argv[1]]
-    if len(sys.argv) > 2:
-        with open(sys.argv[2], "rb") as f:
+    parts = ["expect_pages=%s" % args[0]]
+    if len(args) > 1:
+        with open(args[1], "rb") as f:
             data = f.read()
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         parts += ["initrd_len=%d" % len(data), "initrd_sum=%08x" % fnv(data)]
     else:
         parts += ["initrd_len=0"]
+    if vcpus is not None:
+        parts += ["expect_vcpus=%s" % vcpus]
     base = " ".join(parts)
     print(base + " cmdline_sum=%08x" % fnv(base.encode()))
     return 0
