@@ -9,7 +9,7 @@
  *
  *  1. create the domain paused: XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
  *     only the local APIC emulated (XEN_X86_EMU_LAPIC), the plan's vCPUs;
- *     give it libxl's paging pool, the PV path's maximum (memory plus
+ *     give it libxl's paging pool (XEN_DOMCTL_set_paging_mempool_size), the PV path's maximum (memory plus
  *     LIBXL_MAXMEM_CONSTANT), the plan's memory map (XENMEM_set_memory_map),
  *     its CPUID policy, timer mode and two event channels to dom0;
  *  2. populate every range of the memory map (RAM and the ACPI pages) and
@@ -97,7 +97,6 @@ static int
 create(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 {
 	struct xen_domctl_createdomain config;
-	unsigned int pool_mb;
 	int ev;
 
 	memset(&config, 0, sizeof(config));
@@ -113,10 +112,10 @@ create(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 		return xen_fail(e, x, "creating the PVH domain");
 	x->created = 1;
 	snprintf(x->where, sizeof(x->where), "xen domid %u", x->domid);
-	pool_mb = (unsigned int)((PVH_PAGING_KB(x->maxmem_kb, x->vcpus) +
-	    1023) / 1024);
-	if (xc_shadow_control(x->xch, x->domid,
-	    XEN_DOMCTL_SHADOW_OP_SET_ALLOCATION, &pool_mb, 0) != 0)
+	if (xc_domain_max_vcpus(x->xch, x->domid, x->vcpus) != 0)
+		return xen_fail(e, x, "setting the vCPUs");
+	if (xc_set_paging_mempool_size(x->xch, x->domid,
+	    PVH_PAGING_KB(x->maxmem_kb, x->vcpus) * 1024) != 0)
 		return xen_fail(e, x, "sizing the paging pool");
 	if (xc_cpuid_apply_policy(x->xch, x->domid, false, NULL, 0, true,
 	    false, false, NULL, NULL) != 0)
