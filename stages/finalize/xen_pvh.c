@@ -402,11 +402,11 @@ set_vcpus(struct xen *x, const struct plan *p, struct pv_err *e)
 	SEG(tr);
 #undef SEG
 	bsp.end_d.typecode = HVM_SAVE_CODE(END);
-	if (xc_domain_hvm_setcontext(x->xch, x->domid, (uint8_t *)&bsp,
-	    sizeof(bsp)) != 0) {
-		xen_fail(e, x, "setting the first vCPU's state");
-		goto out;
-	}
+	/*
+	 * Every load of a context takes down the vCPUs it has no CPU record
+	 * for (hvm_load), so the MTRRs go first and the first vCPU's state
+	 * last, as vcpu_hvm orders them.
+	 */
 	memset(&mtrr, 0, sizeof(mtrr));
 	mtrr.header_d = bsp.header_d;
 	mtrr.header = bsp.header;
@@ -423,6 +423,11 @@ set_vcpus(struct xen *x, const struct plan *p, struct pv_err *e)
 			xen_fail(e, x, "setting a vCPU's MTRRs");
 			goto out;
 		}
+	}
+	if (xc_domain_hvm_setcontext(x->xch, x->domid, (uint8_t *)&bsp,
+	    sizeof(bsp)) != 0) {
+		xen_fail(e, x, "setting the first vCPU's state");
+		goto out;
 	}
 	rc = 0;
 out:
