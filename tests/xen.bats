@@ -524,7 +524,7 @@ pvh_guest() {
 
 @test "Debian's Linux built by pvbuild as PVH boots on Xen with its 2 vCPUs, 512 MiB and command line, and finalize --wait destroys it on poweroff" {
 	local line
-	line=$(mark 'p1 pv build')
+	line=$(mark 'p1 pv')
 	[[ "$(field domid "$line")" =~ ^[1-9][0-9]*$ ]] || fail "no domain: $line / $(mark 'p1 pv err')"
 	run sed -n 's/^@@XENVM p1 pv out //p' "$VMLOG"
 	assert_line --regexp "^domain: xen domid $(field domid "$line") \(pvh, 131072 pages, entry 0x[0-9a-f]+, start_info 0x[0-9a-f]+\)$"
@@ -547,7 +547,7 @@ pvh_guest() {
 	nothing_left 'p1'
 }
 
-@test "Linux as PVH sees the vCPUs and MemTotal under pvbuild it sees under xl create type=pvh, and both build times are shown" {
+@test "Linux as PVH sees the same vCPUs and MemTotal under pvbuild as under xl create type=pvh, and both build times are shown" {
 	xl_side
 	local xl pv
 	xl=$(mark 'p1 xl')
@@ -562,6 +562,8 @@ pvh_guest() {
 		"$(field build "$(mark 'p1 xl')") s, pvbuild build --wait" \
 		"$(field build "$(mark 'p1 pv')") s; MemTotal: pvbuild's $pv kB, xl's $xl kB" >&3
 	assert_equal "$(pvh_guest pv | grep nproc)" "$(pvh_guest xl | grep nproc)"
+	[ -n "$xl" ] || fail "xl's guest reported no MemTotal"
+	assert_equal "$pv" "$xl"
 }
 
 @test "the self-checking PVH test guest built by pvbuild checks its entry state, hvm_start_info, memory map, initrd and ACPI on Xen and reports PASS on the debug port" {

@@ -37,7 +37,6 @@ while ! grep -q '^domain: ' /tmp/p1.out 2>/dev/null &&
 	sleep 0.1
 done
 mark "p1 pv build=$(since "$t0") domid=$(domid p1-pvh)"
-sed 's/^/@@XENVM p1 pv out /' /tmp/p1.out
 
 # p1, xl's, beside it: the same kernel, initrd, command line, memory and
 # vCPUs as type = "pvh"; xl's daemon destroys it when it powers off.
@@ -74,6 +73,7 @@ done
 kill $pid 2>/dev/null
 wait $pid
 mark "p1 pv wait rc=$? listed=$(xl list p1-pvh >/dev/null 2>&1 && echo yes || echo no)"
+sed 's/^/@@XENVM p1 pv out /' /tmp/p1.out
 mark "p1 pv err $(tr '\n' ' ' </tmp/p1.err)"
 [ -n "$(domid p1-pvh)" ] && tail -n 20 "$LOGS/guest-p1-pvh.log" | sed 's/^/@@XENVM p1 pv log /'
 xl destroy p1-pvh 2>/dev/null
