@@ -181,7 +181,6 @@ xen_create(struct xen *x, struct pv_err *e)
 	struct xen_domctl_createdomain config;
 	struct xen_domctl domctl;
 	xc_dominfo_t info;
-	int ev;
 
 	memset(&config, 0, sizeof(config));
 	memcpy(config.handle, x->handle, sizeof(config.handle));
@@ -217,6 +216,15 @@ xen_create(struct xen *x, struct pv_err *e)
 	    info.domid != x->domid)
 		return xen_fail(e, x, "reading the new domain's information");
 	x->hv.shared_info_mfn = info.shared_info_frame;
+	return xen_alloc_ports(x, e);
+}
+
+/* The xenstore and console event channels, unbound, for dom0 to bind. */
+int
+xen_alloc_ports(struct xen *x, struct pv_err *e)
+{
+	int ev;
+
 	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
 		return xen_fail(e, x, "allocating the xenstore event channel");
 	x->hv.store_port = (uint32_t)ev;

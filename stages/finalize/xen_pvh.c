@@ -97,7 +97,6 @@ static int
 create(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 {
 	struct xen_domctl_createdomain config;
-	int ev;
 
 	memset(&config, 0, sizeof(config));
 	memcpy(config.handle, x->handle, sizeof(config.handle));
@@ -128,13 +127,7 @@ create(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 	if (xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_TIMER_MODE,
 	    PVH_TIMER_MODE) != 0)
 		return xen_fail(e, x, "setting the timer mode");
-	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
-		return xen_fail(e, x, "allocating the xenstore event channel");
-	x->hv.store_port = (uint32_t)ev;
-	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
-		return xen_fail(e, x, "allocating the console event channel");
-	x->hv.console_port = (uint32_t)ev;
-	return 0;
+	return xen_alloc_ports(x, e);
 }
 
 /* Populate 4 KiB frames at gfns [gfn, gfn + n). */

@@ -129,6 +129,7 @@ int xen_check_abi(struct xen *, struct pv_err *);
 int xen_check_vcpus(struct xen *, struct pv_err *);
 int xen_make_uuid(struct xen *, struct pv_err *);
 int xen_create(struct xen *, struct pv_err *);
+int xen_alloc_ports(struct xen *, struct pv_err *);
 int xen_populate(struct xen *, struct pv_err *);
 
 /* xen_store.c */
