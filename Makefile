@@ -68,10 +68,10 @@ LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
 	stages/finalize/verify.c stages/finalize/build.c \
 	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
-	stages/finalize/simframes.c stages/finalize/simpvh.c \
+	stages/finalize/simframes.c stages/finalize/simpvh.c stages/finalize/pvhimage.c \
 	stages/finalize/xen.c stages/finalize/xen_domain.c stages/finalize/xen_store.c \
 	stages/finalize/xen_wait.c stages/finalize/xen_dev.c \
-	stages/finalize/xen_vbd.c stages/finalize/xen_vif.c
+	stages/finalize/xen_vbd.c stages/finalize/xen_vif.c stages/finalize/xen_pvh.c
 FINALIZE_OBJS = $(FINALIZE_SRCS:%.c=build/%.o)
 # show has a folder too (stages/show/): its main and its picture.
 SHOW_SRCS = stages/show/main.c stages/show/svg.c

@@ -153,6 +153,10 @@ EOF
 	mkdir -p "$b/cmdline"
 	"$top/tests/guests/guest-cmdline.py" 16384 "$b/img/initrd.gz" >"$b/cmdline/s3-good"
 	"$top/tests/guests/guest-cmdline.py" 16385 "$b/img/initrd.gz" >"$b/cmdline/s3-wrong"
+	# The self-checking PVH guest (tests/xenvm/pvh.sh, p2) and what it
+	# checks itself against: 64 MiB, that initrd, 2 vCPUs.
+	cp "$top/build/guests/pvh-check.elf" "$b/img/pvh-check"
+	"$top/tests/guests/guest-cmdline.py" --vcpus 2 16384 "$b/img/initrd.gz" >"$b/cmdline/p2"
 	make_device_images "$b" "$cache" || return 1
 	readme_config "$top/README.md" >"$b/web.cfg" || return 1
 	cp "$top/tests/xenvm/scenarios.sh" "$b/run.sh"
@@ -161,7 +165,8 @@ EOF
 	[ "${PVBUILD_SAN:-0}" != 1 ] || : >"$b/san"
 	cp "$top/tests/xenvm/machine.sh" "$b/"
 	cp "$top/tests/xenvm/devices.sh" "$b/devices.sh"
-	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 900 \
+	cp "$top/tests/xenvm/pvh.sh" "$b/pvh.sh"
+	"$top/tests/xenvm/xenvm.sh" run "$b" "$top/build/xenvm/serial.log" 1500 \
 		2>"$top/build/xenvm/run.err" || true
 }
 
@@ -558,4 +563,84 @@ refused() {
 	assert_output rc=0
 	run mark 'd4 after'
 	assert_output "domains=0 xenstore=0 vm=0 $(devices_before)"
+}
+
+# PVH domains (tests/xenvm/pvh.sh): Xen runs them with HAP, which QEMU's
+# CPU offers with +svm,+npt.
+
+# pvh_guest pv|xl: what p1's guest of that build printed about itself.
+pvh_guest() {
+	sed -n "s/^@@XENVM p1 guest-$1 //p" "$VMLOG"
+}
+
+@test "Xen in the VM offers HVM guests (HAP), which PVH needs" {
+	run mark caps
+	assert_output --partial 'hvm-3.0-x86_32'
+}
+
+@test "Debian's Linux built by pvbuild as PVH boots on Xen with its 2 vCPUs, 512 MiB and command line, and finalize --wait destroys it on poweroff" {
+	local line
+	line=$(mark 'p1 pv')
+	[[ "$(field domid "$line")" =~ ^[1-9][0-9]*$ ]] || fail "no domain: $line / $(mark 'p1 pv err')"
+	run sed -n 's/^@@XENVM p1 pv out //p' "$VMLOG"
+	assert_line --regexp "^domain: xen domid $(field domid "$line") \(pvh, 131072 pages, entry 0x[0-9a-f]+, start_info 0x[0-9a-f]+\)$"
+	assert_line 'shutdown: poweroff'
+	run mark 'p1 pv done'
+	assert_output --regexp '^@@GUEST done\|' || fail "$(mark 'p1 pv err') $(sed -n 's/^@@XENVM p1 pv log //p' "$VMLOG")"
+	run mark 'p1 pv cmdline'
+	assert_output --regexp '^console=hvc0 quiet pvtag=p1 pvshow'
+	run pvh_guest pv
+	assert_line 'nproc 2'
+	assert_line --regexp '^MemTotal: [0-9]+ kB$'
+	local kb
+	kb=$(pvh_guest pv | sed -n 's/^MemTotal: \([0-9]*\) kB$/\1/p')
+	# 512 MiB less what Linux keeps for itself: its image and early tables.
+	[ "$kb" -gt $((400 * 1024)) ] && [ "$kb" -le $((512 * 1024)) ] ||
+		fail "MemTotal $kb kB for 512 MiB"
+	line=$(mark 'p1 pv wait')
+	[ "$(field rc "$line")" = 0 ] || fail "$line / $(mark 'p1 pv err')"
+	[ "$(field listed "$line")" = no ] || fail "still listed: $line"
+	nothing_left 'p1'
+}
+
+@test "Linux as PVH sees the same vCPUs and MemTotal under pvbuild as under xl create type=pvh, and both build times are shown" {
+	xl_side
+	local xl pv
+	xl=$(mark 'p1 xl')
+	[ "$(field rc "$xl")" = 0 ] || fail "xl create failed: $xl / $(mark 'p1 xl err')"
+	run mark 'p1 xl done'
+	assert_output --regexp '^@@GUEST done\|'
+	run pvh_guest xl
+	assert_line 'nproc 2'
+	pv=$(pvh_guest pv | sed -n 's/^MemTotal: \([0-9]*\) kB$/\1/p')
+	xl=$(pvh_guest xl | sed -n 's/^MemTotal: \([0-9]*\) kB$/\1/p')
+	echo "# PVH, 512 MiB, 2 vCPUs, build times in the VM (TCG): xl create" \
+		"$(field build "$(mark 'p1 xl')") s, pvbuild build --wait" \
+		"$(field build "$(mark 'p1 pv')") s; MemTotal: pvbuild's $pv kB, xl's $xl kB" >&3
+	assert_equal "$(pvh_guest pv | grep nproc)" "$(pvh_guest xl | grep nproc)"
+	[ -n "$xl" ] || fail "xl's guest reported no MemTotal"
+	assert_equal "$pv" "$xl"
+}
+
+@test "the self-checking PVH test guest built by pvbuild checks its entry state, hvm_start_info, memory map, initrd and ACPI on Xen and reports PASS on the debug port" {
+	built 'p2'
+	run mark 'p2 verdict'
+	assert_output --regexp '^PASS\|[0-9.]+$' ||
+		fail "$(sed -n 's/^@@XENVM p2 log //p' "$VMLOG")"
+	run sed -n 's/^@@XENVM p2 log //p' "$VMLOG"
+	local c
+	for c in entry start_info cmdline memmap module acpi vcpus; do
+		assert_line --regexp "\\(d[0-9]+\\) check $c ok\$"
+	done
+	nothing_left 'p2'
+}
+
+@test "a PVH domain of a memory size Xen cannot give fails half-way with exit 3 and leaves no domain and no xenstore node" {
+	local line
+	line=$(mark 'p3 mem')
+	[ "$(field rc "$line")" = 3 ] || fail "$line / $(mark 'p3 mem err')"
+	[ "$(field stdout "$line")" = 0 ] || fail "wrote to stdout: $line"
+	run mark 'p3 mem err'
+	assert_output --regexp '^finalize: xen: populating gfns 0x[0-9a-f]+-0x[0-9a-f]+: '
+	nothing_left 'p3'
 }

@@ -150,6 +150,9 @@ struct guest_ops {
 	int control_evtchn;
 	/* Xen 4.17 builds the type: the xen backend may take it. */
 	int xen_builds;
+	/* The word XENVER_capabilities lists when the hypervisor runs the
+	 * type; NULL: the ABI's name (the PV types). */
+	const char *xen_capability;
 };
 
 extern const struct guest_ops guest_xen13, guest_xen3_x86_32p,

@@ -340,4 +340,7 @@ const struct guest_ops guest_pvh = {
 	.populate_whole = guest_pvh_populate,
 	.populate_whole_read = guest_pvh_populate_read,
 	.pagetables = pvh_pagetables,
+	/* Xen runs it as an HVM guest that starts in 32-bit mode, on a
+	 * host with HAP (stages/finalize/xen_pvh.c checks that). */
+	.xen_builds = 1, .xen_capability = "hvm-3.0-x86_32",
 };

@@ -236,50 +236,91 @@ record(const struct backend *b, const struct hv *hv)
 	    (json_int_t)b->sim.reserved);
 }
 
+/* What finalize prints for a type planned in guest-physical terms. */
+struct physical_report {
+	const struct plan *p;
+	const struct backend *b;
+	const char *arrangement;
+};
+
+/*
+ * The arrangement and the domain's line (or with --json one object):
+ * the sim's DIR or Xen's domid and name, the entry and hvm_start_info.
+ */
+static int
+physical_shown(const struct hv *hv, void *arg, char **out, struct pv_err *e)
+{
+	const struct physical_report *r = arg;
+	const struct plan *p = r->p;
+	uint64_t si = p->layout->regions[REGION_START_INFO].start;
+	char *text;
+	json_t *j;
+	int n;
+
+	*out = NULL;
+	if (r->b->json) {
+		j = json_pack("{s:s, s:s, s:I, s:o, s:o}", "abi",
+		    p->elfinfo->abi->name, "backend", r->b->xen ? "xen" : "sim",
+		    "pages", (json_int_t)p->layout->nr_pages, "entry",
+		    plan_hex_json(p->elfinfo->entry), "start_info",
+		    plan_hex_json(si));
+		if (j != NULL && (hv != NULL ? json_object_set_new(j, "domid",
+		    json_integer(hv->domid)) == 0 && json_object_set_new(j,
+		    "name", json_string(hv->name)) == 0 :
+		    json_object_set_new(j, "dir", json_string(r->b->out)) == 0))
+			text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+		else
+			text = NULL;
+		json_decref(j);
+		n = text == NULL ? -1 : asprintf(out, "%s\n", text);
+		free(text);
+	} else {
+		if ((*out = strdup(r->arrangement)) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+		if (arrangement_domain_physical(out, hv != NULL ? hv->where :
+		    r->b->out, p->elfinfo->abi->name, p->layout->nr_pages,
+		    p->elfinfo->entry, si, e) < 0) {
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		n = 0;
+	}
+	if (n < 0) {
+		*out = NULL;
+		return pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	}
+	return 0;
+}
+
 /*
  * A type planned in guest-physical terms (pvh): no frames to translate,
- * no tables to pin. The sim builds it (simpvh.c); verify refused it for
- * Xen, which does not yet.
+ * no tables to pin. The sim builds it as a directory (simpvh.c), the xen
+ * backend as a PVH domain (xen_pvh.c), which prints and waits itself.
  */
 static int
 build_physical(struct plan *p, const struct backend *b, const uint8_t *kernel,
     const uint8_t *initrd, struct pv_err *e)
 {
+	struct physical_report r = { .p = p, .b = b };
 	char *arrangement = NULL, *shown = NULL;
-	json_t *j;
 	int rc = -1;
 
-	if (plan_set(p, "finalize", record(b, NULL), e) < 0 ||
+	if (plan_set(p, "finalize", b->xen ? json_pack("{s:s}", "backend",
+	    "xen") : record(b, NULL), e) < 0 ||
 	    arrangement_text(p->elfinfo, p->layout, &arrangement, e) < 0)
 		goto out;
-	if (b->json) {
-		j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:s}", "abi",
-		    p->elfinfo->abi->name, "backend", "sim", "pages",
-		    (json_int_t)p->layout->nr_pages, "entry",
-		    plan_hex_json(p->elfinfo->entry), "start_info",
-		    plan_hex_json(p->layout->regions[REGION_START_INFO].start),
-		    "dir", b->out);
-		shown = j == NULL ? NULL : json_dumps(j, JSON_INDENT(2) |
-		    JSON_SORT_KEYS);
-		json_decref(j);
-		if (shown == NULL) {
-			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
-			goto out;
-		}
-	} else if ((shown = strdup(arrangement)) == NULL ||
-	    arrangement_domain_physical(&shown, b->out, p->elfinfo->abi->name,
-	    p->layout->nr_pages, p->elfinfo->entry,
-	    p->layout->regions[REGION_START_INFO].start, e) < 0) {
-		if (shown == NULL)
-			pv_fail(e, PV_EXIT_SYSTEM, "out of memory");
+	r.arrangement = arrangement;
+	if (b->xen) {
+		rc = hv_xen_build_physical(&b->x, p, kernel, initrd,
+		    physical_shown, &r, e);
 		goto out;
 	}
-	if (hv_sim_build_physical(b->out, &b->sim, p, kernel, initrd,
+	if (physical_shown(NULL, &r, &shown, e) < 0 ||
+	    hv_sim_build_physical(b->out, &b->sim, p, kernel, initrd,
 	    arrangement, e) < 0)
 		goto out;
 	fputs(shown, stdout);
-	if (b->json)
-		fputc('\n', stdout);
 	rc = 0;
 out:
 	free(arrangement);

@@ -155,4 +155,33 @@ int hv_sim_build_physical(const char *out, const struct hv_sim_options *,
     const struct plan *, const uint8_t *kernel, const uint8_t *initrd,
     const char *arrangement, struct pv_err *);
 
+/* Write len bytes at guest-physical address gpa of the domain. */
+typedef int (*hv_put_fn)(void *ctx, uint64_t gpa, const void *buf,
+    size_t len, struct pv_err *);
+
+/*
+ * The bytes of a domain planned in guest-physical terms (pvh,
+ * pvhimage.c), each passed to put at its address: the kernel and the
+ * initrd (zero fill skipped: every backend's frames start zeroed),
+ * hvm_start_info with its command line, modules and memory map, and the
+ * ACPI tables. The plan's populate member must have been held to its
+ * derivation (the plan reader does).
+ */
+int hv_physical_image(const struct plan *, const uint8_t *kernel,
+    const uint8_t *initrd, hv_put_fn put, void *ctx, struct pv_err *);
+
+/*
+ * The xen backend's domain of a type planned in guest-physical terms
+ * (pvh, xen_pvh.c): an HVM container with HAP and only the local APIC
+ * emulated, as libxl 4.17 builds `type = "pvh"`: created, filled and
+ * wired, or destroyed. `shown` is called once the domain exists and
+ * before it is committed, to make what finalize prints (into *out); the
+ * text is printed once the domain is committed, then, with opt->wait,
+ * the domain is waited for as a PV one is.
+ */
+int hv_xen_build_physical(const struct hv_xen_options *, const struct plan *,
+    const uint8_t *kernel, const uint8_t *initrd,
+    int (*shown)(const struct hv *, void *arg, char **out, struct pv_err *),
+    void *arg, struct pv_err *);
+
 #endif

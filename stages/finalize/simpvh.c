@@ -21,18 +21,16 @@
 #include <unistd.h>
 
 #include "sim.h"
-#include "xenhdr.h"
-
-#include <xen/arch-x86/hvm/start_info.h>
 
 /* The sim's event channels, as the PV sim gives them. */
 #define PVH_STORE_PORT 1
 #define PVH_CONSOLE_PORT 2
 
+/* Write len bytes at guest-physical gpa: machine.mem's byte gpa. */
 static int
-put(struct sim *s, uint64_t gpa, const void *buf, size_t len,
-    struct pv_err *e)
+put(void *ctx, uint64_t gpa, const void *buf, size_t len, struct pv_err *e)
 {
+	struct sim *s = ctx;
 	const uint8_t *b = buf;
 	ssize_t n;
 
@@ -45,134 +43,6 @@ put(struct sim *s, uint64_t gpa, const void *buf, size_t len,
 		b += n;
 		gpa += (uint64_t)n;
 		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* The kernel's segments and the initrd, as the plan's writes say. */
-static int
-load(struct sim *s, json_t *writes, const struct plan *p,
-    const uint8_t *kernel, const uint8_t *initrd, struct pv_err *e)
-{
-	json_t *w;
-	size_t i;
-
-	json_array_foreach(writes, i, w) {
-		const char *src = json_string_value(json_object_get(w,
-		    "source"));
-		uint64_t gpa = ((uint64_t)json_integer_value(json_object_get(w,
-		    "pfn")) << PV_PAGE_SHIFT) +
-		    (uint64_t)json_integer_value(json_object_get(w, "offset"));
-		uint64_t len = (uint64_t)json_integer_value(json_object_get(w,
-		    "length"));
-		uint64_t off = (uint64_t)json_integer_value(json_object_get(w,
-		    "source_offset"));
-		const uint8_t *from = strcmp(src, "kernel") == 0 ? kernel :
-		    strcmp(src, "initrd") == 0 ? initrd : NULL;
-		uint64_t size = from == kernel ? p->elfinfo->image.data_size :
-		    p->layout->has_initrd ? p->layout->initrd.data_size : 0;
-
-		/* A zero write: machine.mem is a new sparse file. */
-		if (from == NULL)
-			continue;
-		if (!pv_inside(off, len, size))
-			return pv_fail(e, PV_EXIT_INPUT, "populate.writes[%zu]: "
-			    "past the end of its file", i);
-		if (put(s, gpa, from + off, (size_t)len, e) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static uint64_t
-hex(json_t *o, const char *key)
-{
-	uint64_t v = 0;
-
-	(void)pv_parse_u64(json_string_value(json_object_get(o, key)), &v);
-	return v;
-}
-
-/*
- * hvm_start_info, its command line, module list and memory map, at the
- * places the plan gives (bootlate_hvm's layout of the segment).
- */
-static int
-write_start_info(struct sim *s, json_t *si, const struct plan_layout *l,
-    struct pv_err *e)
-{
-	uint64_t gpa = hex(si, "gpa"), size;
-	struct hvm_start_info h;
-	struct hvm_modlist_entry m;
-	struct hvm_memmap_table_entry mm;
-	json_t *mod;
-	uint8_t *seg;
-	size_t i;
-	int rc;
-
-	size = l->regions[REGION_START_INFO].end - gpa;
-	if ((seg = calloc(1, (size_t)size)) == NULL)
-		return pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
-	memset(&h, 0, sizeof(h));
-	h.magic = (uint32_t)hex(si, "magic");
-	h.version = (uint32_t)json_integer_value(json_object_get(si,
-	    "version"));
-	h.flags = (uint32_t)hex(si, "flags");
-	h.nr_modules = (uint32_t)json_integer_value(json_object_get(si,
-	    "nr_modules"));
-	h.modlist_paddr = hex(si, "modlist_paddr");
-	h.cmdline_paddr = hex(si, "cmdline_paddr");
-	h.rsdp_paddr = hex(si, "rsdp_paddr");
-	h.memmap_paddr = hex(si, "memmap_paddr");
-	h.memmap_entries = (uint32_t)json_integer_value(json_object_get(si,
-	    "memmap_entries"));
-	memcpy(seg, &h, sizeof(h));
-	if (h.cmdline_paddr != 0)
-		memcpy(seg + (h.cmdline_paddr - gpa), l->cmdline,
-		    strlen(l->cmdline) + 1);
-	json_array_foreach(json_object_get(si, "modules"), i, mod) {
-		memset(&m, 0, sizeof(m));
-		m.paddr = hex(mod, "paddr");
-		m.size = hex(mod, "size");
-		m.cmdline_paddr = hex(mod, "cmdline_paddr");
-		memcpy(seg + (h.modlist_paddr - gpa) + i * sizeof(m), &m,
-		    sizeof(m));
-	}
-	for (i = 0; i < l->nr_memmap; i++) {
-		memset(&mm, 0, sizeof(mm));
-		mm.addr = l->memmap[i].addr;
-		mm.size = l->memmap[i].size;
-		mm.type = l->memmap[i].type;
-		memcpy(seg + (h.memmap_paddr - gpa) + i * sizeof(mm), &mm,
-		    sizeof(mm));
-	}
-	rc = put(s, gpa, seg, (size_t)size, e);
-	free(seg);
-	return rc;
-}
-
-/* Each ACPI table's bytes at its address. */
-static int
-write_acpi(struct sim *s, json_t *tables, struct pv_err *e)
-{
-	uint8_t buf[2048];
-	const char *h;
-	json_t *t;
-	size_t i, j, n;
-
-	json_array_foreach(tables, i, t) {
-		h = json_string_value(json_object_get(t, "bytes"));
-		n = strlen(h) / 2;
-		if (n > sizeof(buf))
-			return pv_fail(e, PV_EXIT_INPUT, "populate.acpi[%zu]: "
-			    "too long", i);
-		for (j = 0; j < n; j++) {
-			char pair[3] = { h[2 * j], h[2 * j + 1], '\0' };
-
-			buf[j] = (uint8_t)strtoul(pair, NULL, 16);
-		}
-		if (put(s, hex(t, "gpa"), buf, n, e) < 0)
-			return -1;
 	}
 	return 0;
 }
@@ -223,9 +93,7 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 	s->frames = frames_of(l);
 	if (sim_dir_create_mem(s, out, e) < 0)
 		goto done;
-	if (load(s, json_object_get(pop, "writes"), p, kernel, initrd, e) < 0 ||
-	    write_start_info(s, json_object_get(pop, "start_info"), l, e) < 0 ||
-	    write_acpi(s, json_object_get(pop, "acpi"), e) < 0)
+	if (hv_physical_image(p, kernel, initrd, put, s, e) < 0)
 		goto done;
 	if (close(s->mem_fd) < 0) {
 		s->mem_fd = -1;

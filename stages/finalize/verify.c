@@ -215,14 +215,6 @@ verify(const struct plan *p, const struct backend *b, struct prefetch *pf,
     struct cache *cache, uint8_t **kernel, uint8_t **initrd,
     struct pv_err *e)
 {
-	/*
-	 * The xen backend builds PV guests only, so far: a type planned in
-	 * guest-physical terms (pvh) is refused before a file is read.
-	 */
-	if (b->xen && p->elfinfo->abi->ops->physical)
-		return pv_fail(e, PV_EXIT_INPUT, "elfinfo.abi: %s: PVH on Xen "
-		    "is not built yet; --backend sim builds it",
-		    p->elfinfo->abi->name);
 	/* A populate member read whole was held to the derivation then. */
 	if ((p->elfinfo->abi->ops->populate_whole == NULL &&
 	    check_derived(p, e) < 0) ||

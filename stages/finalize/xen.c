@@ -291,22 +291,19 @@ set_context(struct xen *x, const struct plan *p, struct pv_err *e)
 	return 0;
 }
 
-static int
-xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
+/*
+ * What every type's commit ends with, once its memory and vCPUs are set
+ * and its grant table seeded: the xenstore nodes in one transaction that
+ * also looks at every other domain's name, the devices, the introduction
+ * to xenstored (store_frame: an mfn for PV, a gfn for PVH), and the
+ * unpause unless --paused. Committed then: close no longer destroys it.
+ */
+int
+xen_commit_store(struct xen *x, const struct plan *p, struct pv_err *e)
 {
-	struct xen *x = (struct xen *)hv;
-	const struct plan_populate *pp = p->populate;
 	xs_transaction_t t;
 	int tries;
 
-	unmap_windows(x);
-	if (xen_stopped(x, e) < 0 || set_context(x, p, e) < 0)
-		return -1;
-	/* The console and store rings, by grant as well as by mfn. */
-	if (xc_dom_gnttab_seed(x->xch, x->domid, false,
-	    x->p2m[pp->start_info.console_pfn],
-	    x->p2m[pp->start_info.store_pfn], 0, 0) != 0)
-		return xen_fail(e, x, "seeding the grant table");
 	for (tries = 0;; tries++) {
 		if ((t = xs_transaction_start(x->xsh)) == XBT_NULL)
 			return xen_fail(e, x, "xenstore transaction");
@@ -327,8 +324,8 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 	}
 	if (xen_dev_attach(x, p, e) < 0)
 		return -1;
-	if (!xs_introduce_domain(x->xsh, x->domid,
-	    x->p2m[pp->start_info.store_pfn], x->hv.store_port))
+	if (!xs_introduce_domain(x->xsh, x->domid, x->store_frame,
+	    x->hv.store_port))
 		return xen_fail(e, x, "introducing the domain to xenstored");
 	/* Whole now; only the unpause is left: no build may take it. */
 	xen_unclaim(x);
@@ -336,6 +333,24 @@ xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
 		return xen_fail(e, x, "unpausing the domain");
 	x->committed = 1;
 	return 0;
+}
+
+static int
+xen_commit(struct hv *hv, const struct plan *p, struct pv_err *e)
+{
+	struct xen *x = (struct xen *)hv;
+	const struct plan_populate *pp = p->populate;
+
+	unmap_windows(x);
+	if (xen_stopped(x, e) < 0 || set_context(x, p, e) < 0)
+		return -1;
+	x->store_frame = x->p2m[pp->start_info.store_pfn];
+	x->console_frame = x->p2m[pp->start_info.console_pfn];
+	/* The console and store rings, by grant as well as by mfn. */
+	if (xc_dom_gnttab_seed(x->xch, x->domid, false, x->console_frame,
+	    x->store_frame, 0, 0) != 0)
+		return xen_fail(e, x, "seeding the grant table");
+	return xen_commit_store(x, p, e);
 }
 
 static void
@@ -374,13 +389,18 @@ static const struct hv_ops xen_ops = {
 	.close = xen_close,
 };
 
+/*
+ * What every type's build starts with: the request checked against the
+ * options, the hypervisor's interfaces opened, the ABI and vCPUs checked
+ * against what it offers, stale claims reaped, the claim of this build
+ * taken and the name checked, before any domain exists.
+ */
 int
-hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
+xen_open_common(const struct hv_xen_options *opt, const struct plan *p,
     struct hv **hvp, struct pv_err *e)
 {
 	const struct abi *abi = p->elfinfo->abi;
 	const char *name;
-	xen_pfn_t shinfo;
 	struct xen *x;
 	size_t i;
 
@@ -420,52 +440,63 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	x->log.vtable.destroy = log_destroy;
 	for (i = 0; i < XEN_WINDOWS; i++)
 		x->win[i].pfn = UINT64_MAX;
+	*hvp = &x->hv;
 	if ((x->xch = xc_interface_open(&x->log.vtable, &x->log.vtable,
-	    0)) == NULL) {
-		xen_fail(e, x, "cannot open the hypervisor interface (is this "
-		    "a Xen dom0?)");
-		goto fail;
-	}
+	    0)) == NULL)
+		return xen_fail(e, x, "cannot open the hypervisor interface "
+		    "(is this a Xen dom0?)");
 	if (xen_check_abi(x, e) < 0 || xen_check_vcpus(x, e) < 0)
-		goto fail;
-	if ((x->fmem = xenforeignmemory_open(&x->log.vtable, 0)) == NULL) {
-		xen_fail(e, x, "opening foreign memory");
-		goto fail;
-	}
-	if ((x->xsh = xs_open(0)) == NULL) {
-		xen_fail(e, x, "connecting to xenstored");
-		goto fail;
-	}
+		return -1;
+	if ((x->fmem = xenforeignmemory_open(&x->log.vtable, 0)) == NULL)
+		return xen_fail(e, x, "opening foreign memory");
+	if ((x->xsh = xs_open(0)) == NULL)
+		return xen_fail(e, x, "connecting to xenstored");
 	xen_reap_stale(x);
 	if (xen_make_uuid(x, e) < 0 || xen_claim(x, e) < 0)
-		goto fail;
+		return -1;
 	if (name != NULL) {
-		if ((x->name = strdup(name)) == NULL) {
-			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
-			goto fail;
-		}
+		if ((x->name = strdup(name)) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 		if (xen_check_name(x, XBT_NULL, e) < 0)
-			goto fail;
+			return -1;
 	}
+	return 0;
+}
+
+/* The domain, once created, is named pvbuild-DOMID if nothing named it. */
+int
+xen_name_domain(struct xen *x, struct pv_err *e)
+{
+	char made[32];
+
+	x->hv.domid = x->domid;
+	if (x->name == NULL) {
+		snprintf(made, sizeof(made), "pvbuild-%u", x->domid);
+		if ((x->name = strdup(made)) == NULL)
+			return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
+	}
+	x->hv.name = x->name;
+	return 0;
+}
+
+int
+hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
+    struct hv **hvp, struct pv_err *e)
+{
+	struct hv *hv = NULL;
+	xen_pfn_t shinfo;
+	struct xen *x;
+
+	if (xen_open_common(opt, p, &hv, e) < 0)
+		goto fail;
+	x = (struct xen *)hv;
 	if ((x->p2m = calloc(x->hv.nr_pages, sizeof(*x->p2m))) == NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory for the p2m of "
 		    "%llu pages", (unsigned long long)x->hv.nr_pages);
 		goto fail;
 	}
-	if (xen_create(x, e) < 0)
-		goto fail;
-	if (x->name == NULL) {
-		char made[32];
-
-		snprintf(made, sizeof(made), "pvbuild-%u", x->domid);
-		if ((x->name = strdup(made)) == NULL) {
-			pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
-			goto fail;
-		}
-	}
-	x->hv.domid = x->domid;
-	x->hv.name = x->name;
-	if (xen_populate(x, e) < 0)
+	if (xen_create(x, e) < 0 || xen_name_domain(x, e) < 0 ||
+	    xen_populate(x, e) < 0)
 		goto fail;
 	shinfo = x->hv.shared_info_mfn;
 	if ((x->shinfo = xenforeignmemory_map(x->fmem, x->domid,
@@ -476,6 +507,7 @@ hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
 	*hvp = &x->hv;
 	return 0;
 fail:
-	xen_close(&x->hv);
+	if (hv != NULL)
+		xen_close(hv);
 	return -1;
 }

@@ -10,17 +10,20 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "guest.h"
 #include "xenbe.h"
 
 /*
  * Refuse, before anything is created, an ABI this hypervisor does not
- * run: XENVER_capabilities lists the PV ABIs it offers.
+ * run: XENVER_capabilities lists the PV ABIs it offers, and the HVM ones
+ * (a PVH guest is an HVM one that starts in 32-bit mode).
  */
 int
 xen_check_abi(struct xen *x, struct pv_err *e)
 {
 	xen_capabilities_info_t caps;
-	const char *want = x->hv.abi->name;
+	const char *want = x->hv.abi->ops->xen_capability != NULL ?
+	    x->hv.abi->ops->xen_capability : x->hv.abi->name;
 	char *s, *tok, *save;
 
 	memset(caps, 0, sizeof(caps));
@@ -31,7 +34,7 @@ xen_check_abi(struct xen *x, struct pv_err *e)
 		if (strcmp(tok, want) == 0)
 			return 0;
 	return pv_fail(e, PV_EXIT_SYSTEM, "xen: this hypervisor does not run "
-	    "%s guests (it offers: %s)", want, caps);
+	    "%s guests (it offers: %s)", x->hv.abi->name, caps);
 }
 
 /*
@@ -178,7 +181,6 @@ xen_create(struct xen *x, struct pv_err *e)
 	struct xen_domctl_createdomain config;
 	struct xen_domctl domctl;
 	xc_dominfo_t info;
-	int ev;
 
 	memset(&config, 0, sizeof(config));
 	memcpy(config.handle, x->handle, sizeof(config.handle));
@@ -214,6 +216,15 @@ xen_create(struct xen *x, struct pv_err *e)
 	    info.domid != x->domid)
 		return xen_fail(e, x, "reading the new domain's information");
 	x->hv.shared_info_mfn = info.shared_info_frame;
+	return xen_alloc_ports(x, e);
+}
+
+/* The xenstore and console event channels, unbound, for dom0 to bind. */
+int
+xen_alloc_ports(struct xen *x, struct pv_err *e)
+{
+	int ev;
+
 	if ((ev = xc_evtchn_alloc_unbound(x->xch, x->domid, 0)) < 0)
 		return xen_fail(e, x, "allocating the xenstore event channel");
 	x->hv.store_port = (uint32_t)ev;

@@ -42,7 +42,6 @@ xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 		"control/feature-reboot", "control/feature-suspend",
 		"control/sysrq", "data", "drivers", "feature", "attr", "error",
 	};
-	const struct plan_populate *pp = p->populate;
 	struct xs_permissions ro[2] = {
 		{ .id = 0, .perms = XS_PERM_NONE },
 		{ .id = x->domid, .perms = XS_PERM_READ },
@@ -90,10 +89,10 @@ xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 	    "1") < 0 ||
 	    xs_put(x, t, dom, "store/port", "%u", x->hv.store_port) < 0 ||
 	    xs_put(x, t, dom, "store/ring-ref", "%llu",
-	    (unsigned long long)x->p2m[pp->start_info.store_pfn]) < 0 ||
+	    (unsigned long long)x->store_frame) < 0 ||
 	    xs_put(x, t, dom, "console/port", "%u", x->hv.console_port) < 0 ||
 	    xs_put(x, t, dom, "console/ring-ref", "%llu",
-	    (unsigned long long)x->p2m[pp->start_info.console_pfn]) < 0 ||
+	    (unsigned long long)x->console_frame) < 0 ||
 	    xs_put(x, t, dom, "console/type", "xenconsoled") < 0 ||
 	    xs_put(x, t, dom, "console/output", "pty") < 0 ||
 	    xs_put(x, t, dom, "console/limit", XEN_CONSOLE_LIMIT) < 0)

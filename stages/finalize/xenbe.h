@@ -95,7 +95,9 @@ struct xen {
 	xen_domain_handle_t handle;
 	char claim[64];			/* XEN_RUN_DIR/xen-UUID */
 	int claim_fd;			/* flock()ed while we build; -1 */
-	xen_pfn_t *p2m;			/* the mfn of every pfn */
+	xen_pfn_t *p2m;			/* PV: the mfn of every pfn */
+	/* The xenstore and console pages: mfns (PV) or gfns (PVH). */
+	uint64_t store_frame, console_frame;
 	struct xen_run *runs;		/* sorted by mfn */
 	size_t nr_runs;
 	struct xen_window win[XEN_WINDOWS];
@@ -111,11 +113,23 @@ int xen_fail(struct pv_err *, struct xen *, const char *what);
 /* Has a signal asked the build to stop? Then fail, and close destroys. */
 int xen_stopped(struct xen *, struct pv_err *);
 
+/*
+ * xen.c, what every guest type's build shares: the backend opened with
+ * the checks made before a domain exists (*hv set even on failure, for
+ * its close); the created domain named; the commit's xenstore nodes,
+ * devices, introduction and unpause.
+ */
+int xen_open_common(const struct hv_xen_options *, const struct plan *,
+    struct hv **, struct pv_err *);
+int xen_name_domain(struct xen *, struct pv_err *);
+int xen_commit_store(struct xen *, const struct plan *, struct pv_err *);
+
 /* xen_domain.c */
 int xen_check_abi(struct xen *, struct pv_err *);
 int xen_check_vcpus(struct xen *, struct pv_err *);
 int xen_make_uuid(struct xen *, struct pv_err *);
 int xen_create(struct xen *, struct pv_err *);
+int xen_alloc_ports(struct xen *, struct pv_err *);
 int xen_populate(struct xen *, struct pv_err *);
 
 /* xen_store.c */

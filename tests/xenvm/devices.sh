@@ -78,7 +78,7 @@ for f in /sys/block/loop*/loop/backing_file; do
 	[ -e "$f" ] && mark "d1 loop $(cat "$f") autoclear=$(cat "${f%backing_file}autoclear")"
 done
 mark "d1 brif $(ls /sys/class/net/$BRIDGE/brif 2>&1 | tr '\n' ' ')"
-mark "d1 console $(wait_console d1 '@@GUEST ping' 150)"
+mark "d1 console $(wait_console d1 '@@GUEST ping' 240)"
 # dom0 learnt the guest's MAC on the bridge when it answered the ping;
 # asked while the guest holds on, since the bridge forgets its
 # neighbours when its last port goes down with the guest.
@@ -131,7 +131,7 @@ t0=$(up)
 pvbuild build --config /batch/web.cfg --backend xen >/tmp/out 2>/tmp/web.err
 mark "d2 build rc=$? took=$(since "$t0") domid=$(domid web)"
 mark "d2 err $(cat /tmp/web.err)"
-mark "d2 console $(wait_console web '@@GUEST ping' 150)"
+mark "d2 console $(wait_console web '@@GUEST ping' 240)"
 grep '@@GUEST' "$LOGS/guest-web.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d2 guest/'
 mark "d2 nodes mac=$(xenstore-read /local/domain/$(domid web)/device/vif/0/mac 2>&1)" \
 	"static-max=$(xenstore-read /local/domain/$(domid web)/memory/static-max 2>&1)"
@@ -155,7 +155,7 @@ t0=$(up)
 xl create /tmp/web-xl.cfg >/tmp/out 2>/tmp/web-xl.err
 mark "d2 xl build rc=$? took=$(since "$t0") domid=$(domid web-xl)"
 mark "d2 xl err $(tr '\n' ' ' </tmp/web-xl.err | tail -c 400)"
-mark "d2 xl console $(wait_console web-xl '@@GUEST ping' 150)"
+mark "d2 xl console $(wait_console web-xl '@@GUEST ping' 240)"
 grep '@@GUEST' "$LOGS/guest-web-xl.log" 2>/dev/null | sed 's/^.*@@GUEST/@@XENVM d2 xl-guest/'
 mark "d2 xl nodes mac=$(xenstore-read /local/domain/$(domid web-xl)/device/vif/0/mac 2>&1)"
 xl destroy web-xl

@@ -226,3 +226,6 @@ rm -f /tmp/big.img
 
 # The domains' disks and NICs (issue 15), in tests/xenvm/devices.sh.
 . ./devices.sh
+
+# PVH domains (issue 16), in tests/xenvm/pvh.sh.
+. ./pvh.sh

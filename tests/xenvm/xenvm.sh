@@ -41,7 +41,7 @@ PROG=xenvm
 EXIT_SKIP=77
 XENVER=4.17
 QEMU=${PVBUILD_QEMU:-qemu-system-x86_64}
-UP_SECONDS=${PVBUILD_XENVM_UP:-120}
+UP_SECONDS=${PVBUILD_XENVM_UP:-240}
 
 die_skip() {
 	echo "$PROG: $*" >&2
@@ -240,12 +240,16 @@ run() {
 boot() {
 	: >"$RUN/serial"
 	# Every wait is bounded: QEMU is killed after SECONDS, and hard 10
-	# seconds later. -cpu max crashes dom0 (SMAP); qemu64 with svm boots.
-	timeout -k 10 "$secs" "$QEMU" -accel tcg,thread=multi -cpu qemu64,+svm \
+	# seconds later. -cpu max crashes dom0 (SMAP); qemu64 with svm boots,
+	# and with npt Xen has hardware-assisted paging (HAP), which HVM and
+	# PVH guests need (Debian's Xen has no shadow paging). Xen logs what
+	# a guest writes to its debug port 0xe9 (guest_loglvl=all): the PVH
+	# test guest's verdict (tests/xenvm/pvh.sh).
+	timeout -k 10 "$secs" "$QEMU" -accel tcg,thread=multi -cpu qemu64,+svm,+npt \
 		-smp 2 -m 3072 -display none -monitor none -nodefaults \
 		-chardev file,id=serial,path="$RUN/serial" -serial chardev:serial \
 		-no-reboot -kernel "$xen" \
-		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2" \
+		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 guest_loglvl=all" \
 		-initrd "$kernel console=hvc0 quiet panic=-1,$RUN/initrd.gz" \
 		</dev/null 2>>"$RUN/qemu.err" &
 	qpid=$!
