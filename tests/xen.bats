@@ -516,7 +516,6 @@ refused() {
 	local line mac
 	line=$(mark 'd2 build')
 	[ "$(field rc "$line")" = 0 ] || fail "pvbuild build failed: $line / $(mark 'd2 err')"
-	echo "# README's example by pvbuild build --config: $(field took "$line") s (xl create cannot run it here: the test dom0 has no hotplug scripts)" >&3
 	run mark 'd2 console'
 	assert_output --regexp '^@@GUEST ping rc=0\|[0-9.]+$'
 	mac=$(mark 'd2 nodes' | sed -n 's/^mac=\([^ ]*\) .*/\1/p')
