@@ -183,7 +183,9 @@ done
 # nothing. A big initrd (written page by page) keeps the build going.
 # Not zeros: finalize skips writing pages of zeros into frames that come
 # zeroed, and an initrd of zeros would be built before the signal.
-tr '\0' 'Z' </dev/zero | head -c 201326592 >/tmp/big.img
+tr '\0' 'Z' </dev/zero | head -c 1048576 >/tmp/z.img
+for i in $(seq 192); do cat /tmp/z.img; done >/tmp/big.img
+rm -f /tmp/z.img
 layout --memory 512M --initrd /tmp/big.img /tmp/1.json | populate | pagetables >/tmp/big.json
 finalize --backend xen --name s6-stop --prefetch /batch/img/linux \
 	--initrd /tmp/big.img /tmp/big.json >/tmp/out 2>/tmp/s6.err &
