@@ -95,7 +95,8 @@ assert d["nics"][1] == {"mac": "00:16:3e:0a:0b:0c", "bridge": "br1"}, d["nics"]'
 	for spec in '/srv/a.img,raw,xvdc,rw' '/srv/a.img,,xvdc' \
 	    'format=raw, vdev=xvdc, access=w, target=/srv/a.img' \
 	    'vdev=xvdc,/srv/a.img' 'phy:/srv/a.img,xvdc,w' 'file:/srv/a.img,xvdc' \
-	    'tap:aio:/srv/a.img,xvdc:disk,rw' 'raw:/srv/a.img,xvdc,' 'phy:/srv/a.img,vdev=xvdc'; do
+	    'tap:aio:/srv/a.img,xvdc:disk,rw' 'raw:/srv/a.img,xvdc,' 'phy:/srv/a.img,vdev=xvdc' \
+	    '/srv/a.img,,xvdc:disk'; do
 		"$BIN/layout" --memory 32M --disk "$spec" "$T/x64.json" >"$T/l.json"
 		[ "$(member "$T/l.json" disks)" = '[{"access": "rw", "target": "/srv/a.img", "vdev": "xvdc"}]' ]
 	done

@@ -208,7 +208,8 @@ strip_prefixes(char **s, const char *vals[], int *depr,
 
 /*
  * A positional vdev may end in xl's deprecated ":disk" or ":cdrom", the
- * device type; a disk is what pvbuild makes.
+ * device type, with or without a prefix before it; a disk is what pvbuild
+ * makes.
  */
 static int
 strip_devtype(char *vdev, struct pv_err *e)
@@ -270,8 +271,7 @@ disk_parse(char *buf, struct plan_disk *d, struct pv_err *e)
 			return pv_fail(e, PV_EXIT_INPUT, "\"%s\": more "
 			    "parameters than target, format, vdev and access "
 			    "(xl's flags are not taken)", word);
-		if (pos == D_VDEV && depr &&
-		    strip_devtype(word, e) < 0)
+		if (pos == D_VDEV && strip_devtype(word, e) < 0)
 			return -1;
 		if (*word != '\0')
 			vals[pos] = word;
