@@ -158,28 +158,14 @@ plan_4g() {
 	[ -z "$(temporaries "$T/k" dom)" ]
 }
 
-# Start finalize --out DIR in the background and SIGKILL it once its
-# temporary beside DIR exists; up to ten tries (a build may end between
-# the look and the kill: on a busy machine the look is slow). Sets
-# killed_tmp.
+# Run finalize --out DIR and SIGKILL it the moment its temporary beside
+# DIR exists (robust.py watches in a tight loop, so a fast build's window
+# is not missed on a busy machine; up to twenty tries). Sets killed_tmp.
 kill_mid_build() {
-	local dir=$1 plan=$2 pid
-	for _ in $(seq 10); do
-		"$BIN/finalize" --out "$dir" "$plan" >/dev/null 2>&1 &
-		pid=$!
-		killed_tmp=
-		while kill -0 "$pid" 2>/dev/null; do
-			killed_tmp=$(temporaries "$(dirname "$dir")" "$(basename "$dir")")
-			if [ -n "$killed_tmp" ]; then
-				kill -KILL "$pid" 2>/dev/null || true
-				break
-			fi
-		done
-		wait "$pid" || true
-		[ -z "$killed_tmp" ] || [ ! -d "$killed_tmp" ] || return 0
-		rm -rf -- "$dir"
-	done
-	return 1
+	local dir=$1 plan=$2 line
+	line=$("$PY" "$R" stop-mid-build KILL "$(dirname "$dir")" "$(basename "$dir")" - -- \
+		"$BIN/finalize" --out "$dir" "$plan") || return 1
+	killed_tmp=${line% *}
 }
 
 @test "a SIGKILLed build's temporary is removed by the next build of that NAME (only of that NAME)" {
@@ -208,37 +194,27 @@ kill_mid_build() {
 	pid_max=$(cat /proc/sys/kernel/pid_max)
 	inner=$((pid_max - 7))
 	! kill -0 "$inner" 2>/dev/null || skip "pid $inner is in use here"
-	# The inner build is pid $inner in its namespace; here it has another.
-	# It is stopped while its temporary exists: on a busy machine it may
-	# end first, and is started again (five tries).
-	local try stopped=
-	for try in 1 2 3 4 5; do
-		# shellcheck disable=SC2016
+	# The inner build is pid $inner in its namespace; here it has another,
+	# which robust.py finds and stops the moment the temporary exists.
+	local line stopped=
+	# shellcheck disable=SC2016
+	line=$("$PY" "$R" stop-mid-build STOP "$T" dom "$inner" -- \
 		unshare --pid --fork --mount-proc bash -c 'echo $(($1 - 1)) >/proc/sys/kernel/ns_last_pid
 "$2" --out "$3" "$4" >/dev/null 2>"$5.err"; echo $? >"$5.rc"' \
-			inner "$inner" "$BIN/finalize" "$T/dom" "$T/4-pagetables.json" "$T/inner" &
-		for t in $(seq 5000); do
-			[ -z "$(temporaries "$T" dom)" ] || break
-		done
-		outer=$(grep -l "^NSpid:.*[[:space:]]$inner\$" /proc/[0-9]*/status 2>/dev/null | head -n 1 | cut -d/ -f3)
-		if [ -n "$outer" ] && kill -STOP "$outer" 2>/dev/null; then
-			if [ -n "$(temporaries "$T" dom)" ]; then
-				stopped=1
-				break
-			fi
-			kill -CONT "$outer"
-		fi
-		wait
-		rm -rf -- "$T/dom" "$T/inner.rc" "$T/inner.err"
-	done
-	[ -n "$stopped" ] || fail "the inner build ended before it was stopped, five times"
+		inner "$inner" "$BIN/finalize" "$T/dom" "$T/4-pagetables.json" "$T/inner") && stopped=1
+	outer=${line##* }
+	[ -n "$stopped" ] || fail "the inner build ended before it was stopped: $line"
 	t=$(temporaries "$T" dom)
 	[[ $t == *".dom.pvbuild-$inner-"* ]]
 	# Another build of the same NAME, here: it must not touch the live one.
 	"$BIN/finalize" --out "$T/dom" "$T/4-pagetables.json" >/dev/null
 	kill -CONT "$outer"
 	[ -d "$t" ]
-	wait
+	# It is robust.py's child, not this shell's: wait for its exit status.
+	for _ in $(seq 300); do
+		[ -s "$T/inner.rc" ] && break
+		sleep 0.1
+	done
 	# The live build then finds DIR taken, refuses, and cleans up after itself.
 	[ "$(cat "$T/inner.rc")" = 1 ]
 	grep -q 'File exists' "$T/inner.err"

@@ -335,6 +335,66 @@ def kill_loop(plan, parent, iterations, seconds, signals, seed):
         print(k, count[k])
 
 
+def nspid_owner(inner):
+    """The pid here of the process that is pid `inner` in its own pid
+    namespace (the last NSpid field of /proc/PID/status), or None."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % name) as f:
+                for line in f:
+                    if line.startswith("NSpid:"):
+                        ids = line.split()[1:]
+                        if len(ids) > 1 and ids[-1] == str(inner):
+                            return int(name)
+                        break
+        except OSError:
+            continue
+    return None
+
+
+def stop_mid_build(sig, parent, name, inner, cmd, tries=20):
+    """Run cmd (a build of parent/name) and send sig to the build the
+    moment its temporary (.NAME.pvbuild-*) appears in parent, watching in
+    a tight loop, so that the window of a fast build is not missed on a
+    busy machine. The build is cmd's own process, or with `inner` not
+    "-" the process that is pid `inner` in its namespace (cmd starts it
+    there). Prints the temporary's path and the pid signalled; a build
+    that ends before, each of `tries` times, is a failure."""
+    signum = getattr(signal, "SIG" + sig)
+    prefix = "." + name + ".pvbuild-"
+    for _ in range(tries):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        target = proc.pid if inner == "-" else None
+        hit = None
+        while proc.poll() is None:
+            if target is None:
+                target = nspid_owner(inner)
+                continue
+            found = [n for n in os.listdir(parent) if n.startswith(prefix)]
+            if found:
+                try:
+                    os.kill(target, signum)
+                except ProcessLookupError:
+                    break
+                hit = os.path.join(parent, found[0])
+                break
+        if hit is not None and os.path.isdir(hit):
+            if signum != signal.SIGSTOP:
+                proc.wait()
+            print(hit, target)
+            return
+        if proc.poll() is None and signum == signal.SIGSTOP and target:
+            os.kill(target, signal.SIGCONT)
+        proc.wait()
+        out = os.path.join(parent, name)
+        if os.path.isdir(out):
+            remove_domain(out)
+    fail("the build ended before it could be stopped, %d times" % tries)
+
+
 def main(argv):
     usage = "usage: %s COMMAND ARGS... (see the source)" % PROG
     if len(argv) < 2:
@@ -358,6 +418,8 @@ def main(argv):
             problem = domain_problem(*args)
             if problem is not None:
                 fail("%s: %s" % (args[0], problem))
+        elif cmd == "stop-mid-build" and len(args) >= 6 and args[4] == "--":
+            stop_mid_build(args[0], args[1], args[2], args[3], args[5:])
         elif cmd == "kill-loop" and len(args) in (5, 6):
             kill_loop(args[0], args[1], int(args[2]), float(args[3]),
                       args[4], int(args[5]) if len(args) == 6 else 1)
