@@ -86,7 +86,8 @@ DEB_PACKAGES = gcc make binutils pkg-config gzip libelf-dev libjansson-dev \
 	python3-jsonschema libxen-dev libbz2-dev liblzma-dev liblzo2-dev \
 	liblz4-dev libzstd-dev bzip2 xz-utils lzop lz4 zstd valgrind clang mandoc \
 	man-db dpkg-dev git \
-	libclang-rt-14-dev llvm qemu-system-x86 cpio strace libxml2-utils
+	libclang-rt-14-dev llvm qemu-system-x86 cpio strace libxml2-utils \
+	parallel
 
 all: $(PROGRAMS)
 
