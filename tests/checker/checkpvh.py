@@ -4,7 +4,8 @@
 damage one for the negative tests.
 
     checkpvh.py DIR --kernel KERNEL [--initrd INITRD] --memory BYTES
-                [--cmdline STRING] [--vcpus N]
+                [--cmdline STRING] [--vcpus N] [--maxmem BYTES]
+                [--name NAME] [--disk SPEC]... [--nic SPEC]...
     checkpvh.py --damage DIR KIND     edit DIR in place (copy it first)
     checkpvh.py --kinds               the KINDs and the group each fails
 
@@ -18,7 +19,9 @@ their physical addresses (bss zero), the initrd, hvm_start_info
 (<xen/arch-x86/hvm/start_info.h>) with its command line, module and
 memory map, the ACPI tables from the RSDP down (signatures, checksums, the
 hardware-reduced FADT, one enabled local APIC per vCPU in the MADT), the
-vCPU's entry state, the special pages and that nothing else was written.
+vCPU's entry state, the special pages, that nothing else was written, and
+the request beyond memory (vCPUs, maxmem, name, devices) as checkdom.py
+holds a PV domain's.
 
 Prints `ok GROUP` or `FAIL GROUP: what` per group; exits 0 when all pass,
 1 when one fails, 2 on a usage error.
@@ -87,6 +90,8 @@ class PvhCheck:
         self.memory = args.memory
         self.cmdline = args.cmdline
         self.vcpus = args.vcpus
+        self.want_request = cd.expected_request(
+            args, os.fsencode(self.cmdline))
         segs = [s for s in self.elf.segments if s.loadable and s.memsz > 0]
         self.segs = segs
         self.k_start = min(s.paddr for s in segs)
@@ -118,6 +123,23 @@ class PvhCheck:
                      % (frames, self.size, need))
         if d.get("vcpus") != self.vcpus:
             p.append("vcpus %r, not %d" % (d.get("vcpus"), self.vcpus))
+        return p
+
+    def check_request(self):
+        """domain.json's vcpus, maxmem, name, disks and NICs: what was
+        asked, within what an HVM guest may have."""
+        p, d = [], self.doc
+        for key, want in sorted(self.want_request.items()):
+            if d.get(key, p) != want:
+                p.append("%s %r, not %r" % (key, d.get(key), want))
+        if not 1 <= self.vcpus <= cd.MAX_VCPUS_XEN3:
+            p.append("vcpus %d: an HVM guest has 1 to %d"
+                     % (self.vcpus, cd.MAX_VCPUS_XEN3))
+        maxmem = d.get("maxmem")
+        if not isinstance(maxmem, int) or maxmem % PAGE or \
+                maxmem < self.memory:
+            p.append("maxmem %r: not whole pages at least the memory"
+                     % (maxmem,))
         return p
 
     def check_memory_map(self):
@@ -331,6 +353,7 @@ class PvhCheck:
     def run(self):
         rep = Report()
         for name, fn in [("domain", self.check_domain),
+                         ("request", self.check_request),
                          ("memory_map", self.check_memory_map),
                          ("kernel", self.check_kernel),
                          ("initrd", self.check_initrd),
@@ -418,6 +441,17 @@ def d_vcpu_eip(d):
         json.dump(doc, f, indent=2, sort_keys=True)
 
 
+def d_maxmem(d):
+    """maxmem a page below the memory: a balloon that cannot hold what
+    the domain was given."""
+    path = os.path.join(d, "domain.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["maxmem"] = doc["nr_pages"] * PAGE - PAGE
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+
+
 def d_console(d):
     doc, fd = _dom(d)
     _xor(fd, doc["hvm_params"]["console_pfn"] * PAGE + 100)
@@ -436,39 +470,18 @@ KINDS = {
     "madt-count": ("acpi", d_madt_count),
     "dsdt-signature": ("acpi", d_dsdt_sig),
     "vcpu-eip": ("vcpu", d_vcpu_eip),
+    "maxmem": ("request", d_maxmem),
     "console-page": ("special", d_console),
     "stray": ("beyond", d_stray),
 }
 
 
-class Args:
-    pass
-
-
 def parse(argv):
-    a = Args()
-    a.initrd, a.cmdline, a.vcpus, a.memory, a.kernel = None, "", 1, None, None
-    a.dir = None
-    i = 0
-    while i < len(argv):
-        k = argv[i]
-        if k in ("--kernel", "--initrd", "--memory", "--cmdline",
-                 "--vcpus") and i + 1 < len(argv):
-            v = argv[i + 1]
-            if k == "--memory":
-                a.memory = cd.parse_size(v)
-            elif k == "--vcpus":
-                a.vcpus = int(v)
-            else:
-                setattr(a, k[2:], v)
-            i += 2
-        elif a.dir is None and not k.startswith("--"):
-            a.dir = k
-            i += 1
-        else:
-            raise cd.UsageError("unknown argument %r" % k)
-    if a.dir is None or a.kernel is None or a.memory is None:
-        raise cd.UsageError("DIR, --kernel and --memory are required")
+    """checkdom.py's command line, which a PVH domain shares."""
+    a = cd.parse_args(argv)
+    a.cmdline = a.cmdline or ""
+    if "\0" in a.cmdline:
+        raise cd.UsageError("--cmdline holds a NUL")
     return a
 
 

@@ -53,18 +53,35 @@ HEX = re.compile(r"0x[0-9a-f]+\Z")
 STAGES = ("elfinfo", "layout", "populate", "pagetables")
 # Where each ABI's hypervisor area starts (a guest's addresses stay below
 # it, or for x86_64 outside [start, end)).
+# A PVH guest's "area" is the MMIO hole below 4 GiB, where its ACPI tables
+# and special pages lie and its RAM does not.
 HV_AREA = {"xen-1.3": (0xFC000000, 1 << 32),
            "xen-3.0-x86_32p": (0xF5800000, 1 << 32),
-           "xen-3.0-x86_64": (0xFFFF800000000000, 0xFFFF880000000000)}
+           "xen-3.0-x86_64": (0xFFFF800000000000, 0xFFFF880000000000),
+           "pvh": (0xFC000000, 1 << 32)}
 # Table indices at the edges of a table and of the hypervisor's entries:
 # the top table's first and last Xen slots and their neighbours (xen-1.3's
 # L2 from 1008, PAE's L3 entry 3 and its L2 from 428, x86_64's L4 256-271).
 HV_INDICES = {"xen-1.3": (1007, 1008, 1023, 1024),
               "xen-3.0-x86_32p": (3, 4, 427, 428, 511, 512),
-              "xen-3.0-x86_64": (255, 256, 271, 272, 511, 512)}
+              "xen-3.0-x86_64": (255, 256, 271, 272, 511, 512),
+              "pvh": ()}
 FLAG_KEYS = {"flags", "cs", "ds", "es", "fs", "gs", "ss", "kernel_ss",
-             "trap_cs", "callback_cs", "vm_assist", "upcall_mask"}
-ARRAYS = {"segments", "regions", "writes", "tables", "maps"}
+             "trap_cs", "callback_cs", "vm_assist", "upcall_mask",
+             # A PVH vCPU's (<xen/hvm/hvm_vcpu.h>): control registers,
+             # EFLAGS, segment attributes; and a memory map entry's type.
+             "eflags", "cr0", "cr4", "efer", "cs_ar", "ds_ar", "es_ar",
+             "ss_ar", "tr_ar", "type"}
+ARRAYS = {"segments", "regions", "writes", "tables", "maps", "memory_map",
+          "acpi", "modules"}
+# PVH's pointers: where a PVH plan says a part of the domain lies, which
+# retarget points at another part (a PVH plan has no page tables).
+PVH_POINTERS = {"gpa", "cmdline_paddr", "modlist_paddr", "memmap_paddr",
+                "rsdp_paddr", "paddr", "addr", "ebx", "eip", "pfn",
+                "store_pfn", "console_pfn", "start", "end", "entry",
+                "kernel_start", "kernel_end"}
+# The special pages below X86_HVM_END_SPECIAL_REGION (pfn 0xff000).
+PVH_SPECIAL_END = 0xFF000
 # start_info's flag bits by their <xen/xen.h> names: a flipped flag gets
 # flag_names to match, so that the flag itself reaches the rules that judge
 # it, not only the names' cross-check.
@@ -153,13 +170,20 @@ class Plan:
         self.name, self.doc = name, doc
         ei, lay = doc["elfinfo"], doc["layout"]
         self.abi = ei["abi"]
-        self.bits = 64 if self.abi == "xen-3.0-x86_64" else 32
+        self.pvh = self.abi == "pvh"
+        self.bits = 64 if self.abi in ("xen-3.0-x86_64", "pvh") else 32
         self.nr_pages = lay["nr_pages"]
         self.v_start = int(lay["v_start"], 16)
         self.v_end = int(lay["v_end"], 16)
         self.regions = [(r["name"], int(r["start"], 16), int(r["end"], 16))
                         for r in lay["regions"]]
-        self.tables = [t["pfn"] for t in doc["pagetables"]["tables"]]
+        self.tables = [t["pfn"] for t in
+                       doc["pagetables"].get("tables", [])]
+        # PVH: the memory map's entries, the ACPI tables' addresses.
+        self.memmap = [(int(m["addr"], 16), int(m["size"], 16))
+                       for m in lay.get("memory_map", [])]
+        self.acpi = [int(t["gpa"], 16) for t in
+                     doc["populate"].get("acpi", [])]
 
     def addresses(self):
         """Addresses worth moving an address to, with what each is."""
@@ -173,6 +197,16 @@ class Plan:
         lo, hi = HV_AREA[self.abi]
         out += [(lo, "hypervisor area start"), (lo - 1, "below the "
                 "hypervisor area"), (hi - 1, "hypervisor area end-1")]
+        for addr, size in self.memmap:
+            out += [(addr, "map entry start"), (addr + size, "map entry "
+                    "end"), (addr + size - 1, "map entry end-1")]
+        out += [(a, "an ACPI table") for a in self.acpi]
+        if self.pvh:
+            ram = self.nr_pages * PAGE
+            out += [(ram, "the end of RAM"), (ram - 1, "the end of RAM-1"),
+                    (1 << 32, "4 GiB"), (lo + ram, "the hole + RAM"),
+                    ((PVH_SPECIAL_END - 8) * PAGE, "the special pages"),
+                    (0xFEE00000, "the local APIC")]
         return out
 
     def pfns(self):
@@ -182,6 +216,12 @@ class Plan:
         for name, start, _ in self.regions:
             out.append(((start - self.v_start) // PAGE, "%s pfn" % name))
         out += [(t, "table pfn") for t in self.tables]
+        if self.pvh:
+            out += [(PVH_SPECIAL_END - 8, "first special pfn"),
+                    (PVH_SPECIAL_END - 1, "console pfn+1"),
+                    (PVH_SPECIAL_END, "end of the special pages"),
+                    (0xFC000, "hole pfn"), (1 << 20, "4 GiB pfn"),
+                    ((1 << 20) + self.nr_pages, "nr_pages above 4 GiB")]
         return out
 
     def limits(self, old):
@@ -281,13 +321,14 @@ def m_bit(rng, plan, doc):
         put(doc, path, new)
         return "bit", path, "%s -> %s" % (json.dumps(old), json.dumps(new))
     v = number(old)
-    entry = doc["pagetables"]["entry_size"] * 8
+    entry = doc["pagetables"].get("entry_size", 8) * 8
     width = entry if "maps" in path else plan.bits
     bit = rng.randrange(24) if rng.random() < 0.8 else rng.randrange(width)
     flipped = v ^ (1 << bit)
     new = same_kind(old, flipped)
     put(doc, path, new)
-    if path[-2:] == ("start_info", "flags") and isinstance(new, str):
+    if path[-2:] == ("start_info", "flags") and isinstance(new, str) and \
+            not plan.pvh:
         put(doc, path[:-1] + ("flag_names",),
             [SIF_NAMES.get(i, "0x%x" % (1 << i)) for i in range(32)
              if flipped >> i & 1])
@@ -296,6 +337,8 @@ def m_bit(rng, plan, doc):
 
 
 def m_retarget(rng, plan, doc):
+    if plan.pvh:
+        return m_pointer(rng, plan, doc)
     pt = doc["pagetables"]
     tables = pt["tables"]
     where = rng.choice(("entry", "entry", "table", "top"))
@@ -323,6 +366,8 @@ def m_hvslot(rng, plan, doc):
     """An entry added in the hypervisor's slots, pointing at a table of
     the level below: in the top table (xen-1.3's L2 from 1008, x86_64's
     L4 256 to 271), or for PAE in the L2 that L3 entry 3 names, from 428."""
+    if plan.pvh:
+        return m_hole(rng, plan, doc)
     tables = doc["pagetables"]["tables"]
     by_pfn = {t["pfn"]: t for t in tables}
     levels = doc["pagetables"]["levels"]
@@ -351,19 +396,72 @@ def m_hvslot(rng, plan, doc):
         "index %d -> table pfn %d" % (index, new["pfn"])
 
 
+def m_pointer(rng, plan, doc):
+    """PVH's retarget: one of the plan's addresses of a part (start_info's
+    pointers, a module, a write, the entry, the special pages, a region,
+    a map entry) pointed at another part, or at the hole and RAM's end."""
+    paths = [p for p in leaves(doc) if isinstance(p[-1], str) and
+             p[-1] in PVH_POINTERS]
+    path = pick(rng, paths)
+    old = get(doc, path)
+    if path[-1].endswith("pfn"):
+        cands = plan.pfns()
+    else:
+        cands = plan.addresses()
+    cands = [(c, why) for c, why in cands
+             if c >= 0 and c != number(old)]
+    c, why = rng.choice(cands)
+    new = same_kind(old, c)
+    put(doc, path, new)
+    return "retarget", path, "%s -> %s (%s)" % (json.dumps(old),
+                                                json.dumps(new), why)
+
+
+def m_hole(rng, plan, doc):
+    """PVH's hvslot: RAM, or a write, put into the hole below 4 GiB (the
+    ACPI tables, the special pages, the local APIC) or over the ACPI map
+    entries; a map entry added of another type over RAM."""
+    lay = doc["layout"]
+    how = rng.choice(("ram", "write", "type"))
+    where = rng.choice(((0xFC000000, "ACPI info"), (0xFC001000, "ACPI "
+                        "tables"), ((PVH_SPECIAL_END - 4) * PAGE,
+                                    "xenstore page"),
+                        (0xFEE00000, "local APIC"),
+                        (0xFEFFF000, "console page")))
+    if how == "write" and doc["populate"].get("writes"):
+        ws = doc["populate"]["writes"]
+        i = rng.randrange(len(ws))
+        ws[i]["pfn"] = where[0] // PAGE
+        return "hvslot", ("populate", "writes", i, "pfn"), \
+            "write %d -> 0x%x (%s)" % (i, where[0], where[1])
+    entry = {"addr": "0x%x" % where[0], "size": "0x%x" % PAGE,
+             "type": 1}
+    if how == "type":
+        entry = {"addr": "0x%x" % (rng.randrange(plan.nr_pages) * PAGE),
+                 "size": "0x%x" % PAGE, "type": rng.choice((2, 3, 4))}
+    mm = lay["memory_map"]
+    mm.append(entry)
+    mm.sort(key=lambda m: int(m["addr"], 16))
+    return "hvslot", ("layout", "memory_map"), "%s added (%s)" % (
+        json.dumps(entry, sort_keys=True), where[1] if how == "ram" else
+        "over RAM")
+
+
 def m_cmdline(rng, plan, doc):
     n = rng.choice(CMDLINE_LENGTHS)
     text = ("console=hvc0 " * (n // 13 + 1))[:n]
     doc["layout"]["cmdline"] = text
     most = 255 if plan.abi == "xen-1.3" else 1023
     si = doc["populate"]["start_info"]
+    # hvm_start_info has no length; the plan's cmdline_length says it.
+    key = "cmdline_length" if plan.pvh else "cmd_line_length"
     how = rng.choice(("kept", "clamped", "whole"))
     if how == "clamped":
-        si["cmd_line_length"] = min(n, most)
+        si[key] = min(n, most)
     elif how == "whole":
-        si["cmd_line_length"] = n
-    return "cmdline", ("layout", "cmdline"), "%d bytes, cmd_line_length %s " \
-        "(%d)" % (n, how, si["cmd_line_length"])
+        si[key] = n
+    return "cmdline", ("layout", "cmdline"), "%d bytes, %s %s (%d)" % (
+        n, key, how, si[key])
 
 
 OPS = [(m_limit, 30), (m_count, 10), (m_swap, 15), (m_array, 15),
