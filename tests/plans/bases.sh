@@ -11,6 +11,12 @@
 # the checker stays quick: 24 MiB, and 128 MiB where the p2m list and the
 # page tables span more pages. OUTDIR/NAME.json, NAME as
 # GUEST-SIZE[-initrd].
+#
+# And PVH (elfinfo --pvh), named pvh-GUEST-SIZE[-initrd]-NCPU: the small
+# kernel tests/mkpvh.py writes (kept in OUTDIR/pvh-img, since the plans
+# name it) and the pvh-check guest, with and without an initrd, one vCPU
+# and several, and one of 4160 MiB whose RAM goes on above 4 GiB (the
+# sim's machine.mem is sparse, so its size costs nothing).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,12 +28,13 @@ CMDLINE="console=hvc0 root=/dev/ram0 ro"
 out=$1
 mkdir -p "$out"
 
-# plan NAME IMAGE SIZE [INITRD]
+# plan NAME IMAGE SIZE [INITRD], with $ELFINFO and $LAYOUT's options.
+ELFINFO='' LAYOUT=''
 plan() {
 	name=$1 image=$2 size=$3
-	"$BIN/elfinfo" "$image" |
+	"$BIN/elfinfo" $ELFINFO "$image" |
 		"$BIN/layout" --memory "$size" ${4:+--initrd "$4"} \
-			--cmdline "$CMDLINE" |
+			--cmdline "$CMDLINE" $LAYOUT |
 		"$BIN/populate" | "$BIN/pagetables" >"$out/$name.json.tmp"
 	mv "$out/$name.json.tmp" "$out/$name.json"
 }
@@ -40,4 +47,20 @@ for guest in multiseg.elf.gz:initrd.img.gz pae-basic.elf:initrd.img \
 		plan "$base-$size" "$image" "$size"
 		plan "$base-$size-initrd" "$image" "$size" "$initrd"
 	done
+done
+
+/usr/bin/python3 "$TOP/tests/mkpvh.py" "$out/pvh-img"
+ELFINFO=--pvh
+for spec in good:24M::1 good:24M:initrd.img:2 check:24M:initrd.img.gz:1 \
+	check:64M::3 good:4160M:initrd.img:2; do
+	guest=${spec%%:*} rest=${spec#*:}
+	size=${rest%%:*} rest=${rest#*:}
+	initrd=${rest%%:*} vcpus=${rest#*:}
+	case $guest in
+	good) image=$out/pvh-img/good.elf ;;
+	check) image=$G/pvh-check.elf ;;
+	esac
+	LAYOUT="--vcpus $vcpus"
+	plan "pvh-$guest-$size${initrd:+-initrd}-${vcpus}cpu" "$image" "$size" \
+		${initrd:+"$G/$initrd"}
 done

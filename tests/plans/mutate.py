@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: ISC
 """Make semantic mutants of valid plans, to search the untrusted-plan class.
 
-usage: mutate.py [--seed S] [--count N] BASEDIR OUTDIR
-       mutate.py [--seed S] --index I BASEDIR OUT
+usage: mutate.py [--seed S] [--count N] [--from PATTERN] BASEDIR OUTDIR
+       mutate.py [--seed S] [--from PATTERN] --index I BASEDIR OUT
 
 BASEDIR holds valid finished plans (tests/plans/bases.sh writes them: every
 ABI at two sizes, with and without an initrd). The first form writes N
@@ -13,6 +13,10 @@ object a line, {"id", "file", "base", "seed", "mutation", "class"}. The
 second writes mutant I of seed S alone to OUT, byte for byte the file the
 first form writes, so that a finding reproduces from its seed and index.
 Mutant i is made by its own random.Random("S:i") from a base it picks.
+With --from, mutants start only from the bases whose NAME matches PATTERN
+(fnmatch), and only those are written unmutated; every base still lends
+its fields to swap (so a PVH plan gets a PV plan's members, and the
+other way round).
 
 Each mutant is a valid plan with one edit (sometimes two) that means
 something to a builder, never a byte flip:
@@ -34,6 +38,17 @@ something to a builder, never a byte flip:
             PAE, of the L2 under L3 entry 3), pointing at a table below
   cmdline   the command line made 0 to 4096 bytes long, its length in
             start_info kept or set to match
+  abi       the plan's elfinfo made another ABI's (a PV plan's "pvh", a
+            PVH plan's a PV ABI): abi, arch and paging_levels from a base
+            of that ABI, the members only one ABI has added from it or
+            dropped, each segment's paddr given or taken away, so that the
+            plan reaches the readers of the other type
+
+For PVH plans, which have no page tables, retarget points one of the
+addresses of a part (start_info's pointers, a module, a write, the entry,
+a region, the special pages) at another part, the hole below 4 GiB or the
+end of RAM; and hvslot puts RAM or a write into the hole (the ACPI pages,
+the special pages, the local APIC) or adds a map entry over RAM.
 
 "class" is the edit and the field with array indices dropped (for example
 "bit:pagetables.tables[].maps[].flags"): run.py groups findings by it and
@@ -41,6 +56,7 @@ tests/plans/explained.txt names classes by it.
 """
 
 import argparse
+import fnmatch
 import json
 import os
 import random
@@ -464,21 +480,46 @@ def m_cmdline(rng, plan, doc):
         n, key, how, si[key])
 
 
+def m_abi(rng, plan, doc, bases):
+    others = sorted({b.abi for b in bases} - {plan.abi})
+    donor = rng.choice([b for b in bases if b.abi == rng.choice(others)])
+    ei, de = doc["elfinfo"], donor.doc["elfinfo"]
+    for k in [k for k in ei if k not in de]:
+        del ei[k]
+    for k in de:
+        # What says which type a kernel is comes from the donor too.
+        if k not in ei or k in ("abi", "arch", "paging_levels",
+                                "guest_info", "declared_by"):
+            ei[k] = json.loads(json.dumps(de[k]))
+    for seg in ei["segments"]:
+        if donor.abi == "pvh" or "paddr" in de["segments"][0]:
+            seg["paddr"] = seg.get("paddr", seg["vaddr"])
+        else:
+            seg.pop("paddr", None)
+    return "abi", ("elfinfo", "abi"), "%s -> %s (as %s)" % (
+        plan.abi, donor.abi, donor.name)
+
+
 OPS = [(m_limit, 30), (m_count, 10), (m_swap, 15), (m_array, 15),
-       (m_bit, 15), (m_retarget, 10), (m_hvslot, 5), (m_cmdline, 5)]
+       (m_bit, 15), (m_retarget, 10), (m_hvslot, 5), (m_cmdline, 5),
+       (m_abi, 3)]
 
 
-def mutant(seed, i, bases):
-    """Mutant i of seed: (base, plan, description, class)."""
+def mutant(seed, i, bases, starts=None):
+    """Mutant i of seed from one of starts (all bases by default):
+    (base, plan, description, class)."""
     rng = random.Random("%s:%d" % (seed, i))
-    plan = rng.choice(bases)
+    plan = rng.choice(starts or bases)
     doc = json.loads(json.dumps(plan.doc))
     descs, classes = [], []
-    # A swap needs another base to take the field from.
-    ops = [(o, w) for o, w in OPS if o is not m_swap or len(bases) > 1]
+    # A swap needs another base to take the field from, an ABI switch a
+    # base of another ABI.
+    ops = [(o, w) for o, w in OPS if (o is not m_swap or len(bases) > 1)
+           and (o is not m_abi or len({b.abi for b in bases}) > 1)]
     for _ in range(2 if rng.random() < 0.125 else 1):
         op = rng.choices([o for o, _ in ops], [w for _, w in ops])[0]
-        args = (rng, plan, doc, bases) if op is m_swap else (rng, plan, doc)
+        args = (rng, plan, doc, bases) if op in (m_swap, m_abi) else \
+            (rng, plan, doc)
         kind, path, what = op(*args)
         descs.append("%s %s: %s" % (kind, name_of(path), what))
         classes.append(class_of(kind, path))
@@ -507,20 +548,27 @@ def main():
     ap.add_argument("--seed", default="pvbuild")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--index", type=int)
+    ap.add_argument("--from", dest="start", default="*")
     ap.add_argument("basedir")
     ap.add_argument("out")
     args = ap.parse_args()
     try:
         bases = load_bases(args.basedir)
+        starts = [b for b in bases
+                  if fnmatch.fnmatchcase(b.name, args.start)]
+        if not starts:
+            raise ValueError("%s: no base plan matches %s" % (
+                args.basedir, args.start))
         if args.index is not None:
-            base, doc, desc, _ = mutant(args.seed, args.index, bases)
+            base, doc, desc, _ = mutant(args.seed, args.index, bases,
+                                        starts)
             dump(doc, args.out)
             print("%s: %s" % (base, desc))
             return 0
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "manifest.jsonl"), "w") as man:
             # The bases themselves first: the oracle must pass them all.
-            for b in bases:
+            for b in starts:
                 name = "base-%s.json" % b.name
                 dump(b.doc, os.path.join(args.out, name))
                 man.write(json.dumps({"id": "base", "file": name,
@@ -528,7 +576,7 @@ def main():
                                       "mutation": "none", "class": "none"},
                                      sort_keys=True) + "\n")
             for i in range(args.count):
-                base, doc, desc, cls = mutant(args.seed, i, bases)
+                base, doc, desc, cls = mutant(args.seed, i, bases, starts)
                 name = "%05d.json" % i
                 dump(doc, os.path.join(args.out, name))
                 man.write(json.dumps({"id": i, "file": name, "base": base,
