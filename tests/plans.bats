@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
-# The untrusted-plan search: valid plans of every ABI (tests/plans/bases.sh)
+# The untrusted-plan search: valid plans of every ABI, PVH's among them
+# (tests/plans/bases.sh)
 # edited semantically (tests/plans/mutate.py, a fixed seed) and fed to
 # finalize, each judged by an oracle that shares no code with the builder
 # (tests/plans/run.py): finalize refuses it cleanly (exit 1, one line, no
@@ -14,8 +15,21 @@ load helper
 
 PLANS=$TOP/tests/plans
 
+# The bases, in a directory every user can reach: the PVH plans name
+# kernels mkpvh.py writes beside them, and finalize, run as root, reads a
+# file only the plan names only when every user may read it (README,
+# "Trust"); $BATS_FILE_TMPDIR's parents are 0700.
 setup_file() {
-	"$PLANS/bases.sh" "$BATS_FILE_TMPDIR/bases"
+	SCRATCH=$(mktemp -d /tmp/pvbuild-plans.XXXXXX)
+	chmod 755 "$SCRATCH"
+	export SCRATCH BASES=$SCRATCH/bases
+	"$PLANS/bases.sh" "$BASES"
+}
+
+teardown_file() {
+	if [ -n "${SCRATCH:-}" ]; then
+		rm -rf -- "$SCRATCH"
+	fi
 }
 
 # runner CORPUS [run.py options...]: run.py on CORPUS, its report kept.
@@ -26,29 +40,48 @@ runner() {
 	printf '# %s\n' "${lines[@]}" >&3
 }
 
-@test "200 mutants (seed ci): every finding is explained" {
-	"$PY" "$PLANS/mutate.py" --seed ci --count 200 \
-		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/corpus"
+# The PV bases, by name: PV_BASES... as mutate.py options.
+PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
+
+@test "200 mutants of PV plans (seed ci): every finding is explained" {
+	"$PY" "$PLANS/mutate.py" --seed ci --count 200 "${PV_BASES[@]}" \
+		"$BASES" "$BATS_TEST_TMPDIR/corpus"
 	runner "$BATS_TEST_TMPDIR/corpus" --explained "$PLANS/explained.txt" \
 		--check --out "$BATS_TEST_TMPDIR/results"
 	assert_line 'unexplained findings: 0'
 	[ "$status" -eq 0 ]
 }
 
+@test "100 PVH mutants (seed ci-pvh), PV plans' members and ABI switches among them: every finding is explained" {
+	"$PY" "$PLANS/mutate.py" --seed ci-pvh --count 100 --from 'pvh-*' \
+		"$BASES" "$BATS_TEST_TMPDIR/corpus"
+	# Each kind of PVH edit is in the batch.
+	run -0 cut -d'"' -f8 "$BATS_TEST_TMPDIR/corpus/manifest.jsonl"
+	local kind
+	for kind in limit count swap array bit retarget hvslot cmdline abi; do
+		assert_line --regexp "^$kind:"
+	done
+	runner "$BATS_TEST_TMPDIR/corpus" --explained "$PLANS/explained.txt" \
+		--check --out "$BATS_TEST_TMPDIR/results"
+	assert_line 'unexplained findings: 0'
+	assert_line --regexp '^105 plans$'
+	[ "$status" -eq 0 ]
+}
+
 @test "every base plan builds a domain the checker passes" {
-	"$PY" "$PLANS/mutate.py" --count 0 "$BATS_FILE_TMPDIR/bases" \
+	"$PY" "$PLANS/mutate.py" --count 0 "$BASES" \
 		"$BATS_TEST_TMPDIR/corpus"
 	runner "$BATS_TEST_TMPDIR/corpus" --check
 	assert_success
-	assert_line --regexp '^  built +16$'
+	assert_line --regexp '^  built +21$'
 	assert_line 'unexplained findings: 0'
 }
 
 @test "a mutant remade from its seed and index is the very file" {
 	"$PY" "$PLANS/mutate.py" --seed again --count 20 \
-		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/corpus"
+		"$BASES" "$BATS_TEST_TMPDIR/corpus"
 	run -0 "$PY" "$PLANS/mutate.py" --seed again --index 13 \
-		"$BATS_FILE_TMPDIR/bases" "$BATS_TEST_TMPDIR/13.json"
+		"$BASES" "$BATS_TEST_TMPDIR/13.json"
 	cmp "$BATS_TEST_TMPDIR/13.json" "$BATS_TEST_TMPDIR/corpus/00013.json"
 	# It says what the manifest says of it.
 	assert_output "$("$PY" -c 'import json, sys
@@ -59,14 +92,15 @@ for line in open(sys.argv[1]):
 		"$BATS_TEST_TMPDIR/corpus/manifest.jsonl")"
 }
 
-# A corpus of N mutants of the x64-basic 24 MiB plan alone, and run.py on
-# it against mockfinalize.sh in MODE: mock MODE N
+# A corpus of N mutants of one base plan alone (x64-basic-24M unless
+# BASE), and run.py on it against mockfinalize.sh in MODE, which builds
+# OTHER (multiseg-24M) in ignore mode: mock MODE N [BASE [OTHER]]
 mock() {
 	mkdir -p "$BATS_TEST_TMPDIR/one"
-	cp "$BATS_FILE_TMPDIR/bases/x64-basic-24M.json" "$BATS_TEST_TMPDIR/one/"
+	cp "$BASES/${3:-x64-basic-24M}.json" "$BATS_TEST_TMPDIR/one/"
 	"$PY" "$PLANS/mutate.py" --seed mock --count "$2" "$BATS_TEST_TMPDIR/one" \
 		"$BATS_TEST_TMPDIR/corpus"
-	MOCK_MODE=$1 MOCK_PLAN=$BATS_FILE_TMPDIR/bases/multiseg-24M.json \
+	MOCK_MODE=$1 MOCK_PLAN=$BASES/${4:-multiseg-24M}.json \
 		runner "$BATS_TEST_TMPDIR/corpus" --finalize "$PLANS/mockfinalize.sh" \
 		--explained "$PLANS/explained.txt" --check
 	assert_failure 1
@@ -77,6 +111,14 @@ mock() {
 	# The base itself: built "fine", but not the domain its plan asks for.
 	assert_line --regexp '^  \[checker\] seed mock index base, x64-basic-24M: none$'
 	assert_line --regexp '^  checker +4$'
+}
+
+@test "the runner catches a finalize that builds another PVH domain than the plan's" {
+	# The same kernel and size, but no initrd and one vCPU where the plan
+	# asks for an initrd and two.
+	mock ignore 2 pvh-good-24M-initrd-2cpu pvh-good-24M-1cpu
+	assert_line --regexp '^  \[checker\] seed mock index base, pvh-good-24M-initrd-2cpu: none$'
+	assert_line --regexp '^  checker +3$'
 }
 
 @test "the runner catches a refusal of two lines" {

@@ -13,8 +13,9 @@ object a line, {"id", "file", "base", "seed", "mutation", "class"}. The
 second writes mutant I of seed S alone to OUT, byte for byte the file the
 first form writes, so that a finding reproduces from its seed and index.
 Mutant i is made by its own random.Random("S:i") from a base it picks.
-With --from, mutants start only from the bases whose NAME matches PATTERN
-(fnmatch), and only those are written unmutated; every base still lends
+With --from (which may be given again), mutants start only from the bases
+whose NAME matches a PATTERN (fnmatch), and only those are written
+unmutated; every base still lends
 its fields to swap (so a PVH plan gets a PV plan's members, and the
 other way round).
 
@@ -548,17 +549,18 @@ def main():
     ap.add_argument("--seed", default="pvbuild")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--index", type=int)
-    ap.add_argument("--from", dest="start", default="*")
+    ap.add_argument("--from", dest="start", action="append")
     ap.add_argument("basedir")
     ap.add_argument("out")
     args = ap.parse_args()
     try:
         bases = load_bases(args.basedir)
+        pats = args.start or ["*"]
         starts = [b for b in bases
-                  if fnmatch.fnmatchcase(b.name, args.start)]
+                  if any(fnmatch.fnmatchcase(b.name, p) for p in pats)]
         if not starts:
             raise ValueError("%s: no base plan matches %s" % (
-                args.basedir, args.start))
+                args.basedir, " or ".join(pats)))
         if args.index is not None:
             base, doc, desc, _ = mutant(args.seed, args.index, bases,
                                         starts)
