@@ -483,7 +483,8 @@ def m_cmdline(rng, plan, doc):
 
 def m_abi(rng, plan, doc, bases):
     others = sorted({b.abi for b in bases} - {plan.abi})
-    donor = rng.choice([b for b in bases if b.abi == rng.choice(others)])
+    target = rng.choice(others)
+    donor = rng.choice([b for b in bases if b.abi == target])
     ei, de = doc["elfinfo"], donor.doc["elfinfo"]
     for k in [k for k in ei if k not in de]:
         del ei[k]
