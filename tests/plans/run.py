@@ -4,7 +4,7 @@
 code with the builder.
 
 usage: run.py [--jobs N] [--timeout S] [--finalize PROG] [--explained FILE]
-              [--check] [--out DIR] [--top DIR] CORPUS
+              [--check] [--out DIR] [--readers] [--top DIR] CORPUS
 
 CORPUS is what mutate.py wrote (CORPUS/manifest.jsonl names the plans).
 Each plan goes to `finalize --backend sim --out DIR PLAN` in a directory of
@@ -25,6 +25,15 @@ Anything else is a finding, of one of these outcomes:
   timeout   finalize ran past --timeout seconds
   request   exit 0, but the plan's request is no kernel, size and command
             line the checker can be told
+
+With --readers, the plan's other readers get each mutant too, after
+finalize: layout, populate and pagetables the members before their own
+(as the pipe hands them; layout with the request the plan's layout
+holds: --memory, --cmdline, --vcpus, --maxmem, --initrd), show the whole
+plan. Each must print a plan (or
+show's arrangement) and exit 0, or refuse it tidily as finalize must; a
+reader that does anything else turns the mutant's outcome into that
+finding (untidy, exit, crash or timeout), its detail naming the reader.
 
 A finding is explained when tests/plans/explained.txt has a line
 "OUTCOME PATTERN reason" whose PATTERN (fnmatch) matches the mutation's
@@ -110,7 +119,7 @@ def check(plan_path, dom, checker, timeout):
         r.returncode, r.stderr.decode(errors="replace").strip()[:200])
 
 
-def judge(entry, corpus, work, finalize, checker, timeout):
+def judge(entry, corpus, work, finalize, checker, timeout, top=None):
     res = dict(entry)
     plan = os.path.join(corpus, entry["file"])
     tmp = tempfile.mkdtemp(prefix="m%s-" % entry["id"], dir=work)
@@ -145,9 +154,80 @@ def judge(entry, corpus, work, finalize, checker, timeout):
         else:
             res.update(outcome="exit", detail="exit %d: %s" % (
                 r.returncode, res["stderr"].strip()[:200]))
+        if top is not None and res["outcome"] in ("refused", "built"):
+            found = readers(res, plan, top, tmp, timeout)
+            if found:
+                res.update(outcome=found[0], detail=found[1])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return res
+
+
+def layout_request(doc):
+    """layout's options for the request in doc's layout, or None."""
+    try:
+        lay = doc["layout"]
+        args = ["--memory", str(int(lay["memory"])), "--cmdline",
+                lay["cmdline"], "--vcpus", str(int(lay["vcpus"])),
+                "--maxmem", str(int(lay["maxmem"]))]
+        if lay["initrd"] is not None:
+            args += ["--initrd", lay["initrd"]["path"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(isinstance(a, str) and "\0" not in a for a in args):
+        return None
+    return args
+
+
+# The readers --readers adds: (program, the members it is given).
+READERS = (("layout", ("elfinfo",)), ("populate", ("elfinfo", "layout")),
+           ("pagetables", ("elfinfo", "layout", "populate")),
+           ("show", None))
+
+
+def readers(res, plan, top, tmp, timeout):
+    """Feed the plan (or its members before a stage) to each of
+    READERS; the first misbehaviour, as (outcome, detail), or None."""
+    with open(plan) as f:
+        doc = json.load(f)
+    for prog, members in READERS:
+        path, args = plan, []
+        if prog == "layout":
+            args = layout_request(doc)
+            if args is None:
+                continue
+        if members is not None:
+            if not isinstance(doc, dict):
+                continue
+            part = {k: v for k, v in doc.items()
+                    if k not in ("elfinfo", "layout", "populate",
+                                 "pagetables") or k in members}
+            path = os.path.join(tmp, prog + ".json")
+            with open(path, "w") as f:
+                json.dump(part, f)
+        try:
+            r = subprocess.run([os.path.join(top, "bin", prog)] + args +
+                               [path],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=timeout,
+                               check=False)
+        except subprocess.TimeoutExpired:
+            return "timeout", "%s ran past %gs" % (prog, timeout)
+        err = r.stderr.decode(errors="replace")
+        if r.returncode < 0:
+            return "crash", "%s: signal %d" % (prog, -r.returncode)
+        if r.returncode == 0:
+            if not r.stdout or r.stderr:
+                return "untidy", "%s: exit 0 with stdout %dB, stderr " \
+                    "%dB" % (prog, len(r.stdout), len(r.stderr))
+        elif r.returncode == 1:
+            wrong = tidy_refusal(r, [])
+            if wrong:
+                return "untidy", "%s: %s: %s" % (prog, wrong, err[:200])
+        else:
+            return "exit", "%s: exit %d: %s" % (prog, r.returncode,
+                                                err.strip()[:200])
+    return None
 
 
 def load_explained(path):
@@ -212,6 +292,7 @@ def main():
     ap.add_argument("--explained")
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--out")
+    ap.add_argument("--readers", action="store_true")
     ap.add_argument("--top", default=os.path.join(here, "..", ".."))
     ap.add_argument("corpus")
     args = ap.parse_args()
@@ -230,7 +311,8 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(
                 lambda e: judge(e, args.corpus, work, finalize, checker,
-                                args.timeout), entries))
+                                args.timeout,
+                                top if args.readers else None), entries))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     unexplained = report(results, known)
