@@ -289,3 +289,61 @@ except BrokenPipeError:
 		--initrd "$T/initrd.img" --out "$T/dom"
 	[ -f "$T/dom/machine.mem" ]
 }
+
+# --- 6. A plan relabelled as the other guest type ---
+
+# The stages after elfinfo run on $T/e.json into $T/plan.json: rest ARGS...
+rest() {
+	"$BIN/layout" "$@" "$T/e.json" >"$T/2.json" &&
+		"$BIN/populate" "$T/2.json" >"$T/3.json" &&
+		"$BIN/pagetables" "$T/3.json" >"$T/plan.json"
+}
+
+@test "a PV kernel's plan relabelled PVH, the later stages planned for it, is refused: not a PVH kernel" {
+	# elfinfo made PVH's: the entry declared as PHYS32_ENTRY, the
+	# segments at their virtual addresses as physical ones, and RAM
+	# enough to hold them. Nothing but the kernel itself says otherwise.
+	"$BIN/elfinfo" "$GUESTS/pae-basic.elf" >"$T/pv.json"
+	"$BIN/elfinfo" --pvh "$GUESTS/pvh-check.elf" >"$T/pvh.json"
+	edit_plan "$T/pv.json" "$T/e.json" '
+h = json.load(open(sys.argv[1].replace("pv.json", "pvh.json")))["elfinfo"]
+e = p["elfinfo"]
+for k in [k for k in e if k not in h]:
+    del e[k]
+e.update(abi="pvh", paging_levels=0, guest_info=None, declared_by="notes",
+         notes={"PHYS32_ENTRY": e["entry"]})
+for s in e["segments"]:
+    s["paddr"] = s["vaddr"]'
+	rest --memory 3100M
+	refused "finalize: elfinfo.image: no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel" \
+		"$T/dom" "$T/plan.json"
+	# A reader given the label alone refuses it by the plan's own rules.
+	edit_plan "$T/pv.json" "$T/x.json" 'p["elfinfo"]["abi"] = "pvh"'
+	run -1 --separate-stderr "$BIN/layout" --memory 24M "$T/x.json"
+	assert_stderr "layout: $T/x.json: elfinfo.features: unknown member"
+}
+
+@test "a PVH kernel's plan relabelled PV, the later stages planned for it, is refused: not a PV kernel" {
+	# elfinfo made a PAE guest's, its notes a PV kernel's placed at the
+	# PVH kernel's addresses (virt_base 0).
+	"$BIN/elfinfo" "$GUESTS/pae-basic.elf" >"$T/pv.json"
+	"$BIN/elfinfo" --pvh "$GUESTS/pvh-check.elf" >"$T/pvh.json"
+	edit_plan "$T/pv.json" "$T/e.json" '
+h = json.load(open(sys.argv[1].replace("pv.json", "pvh.json")))["elfinfo"]
+e = p["elfinfo"]
+for k in ("image", "segments", "entry", "kernel_start", "kernel_end"):
+    e[k] = h[k]
+e.update(virt_base="0x0", paddr_offset="0x0", hypercall_page="0x101000")
+e["notes"].update(VIRT_BASE="0x0", PADDR_OFFSET="0x0", ENTRY=h["entry"],
+                  HYPERCALL_PAGE="0x101000")'
+	rest --memory 24M
+	refused "finalize: elfinfo.image: will only load images built for the generic loader or Linux" \
+		"$T/dom" "$T/plan.json"
+	# The PVH plan labelled PV alone is refused by its members' shapes.
+	"$BIN/layout" --memory 24M "$T/pvh.json" >"$T/2.json"
+	edit_plan "$T/2.json" "$T/x.json" '
+p["elfinfo"].update(abi="xen-3.0-x86_32p", paging_levels=3)'
+	run -1 --separate-stderr "$BIN/populate" "$T/x.json"
+	assert_output ''
+	assert_stderr --partial "populate: $T/x.json: elfinfo."
+}
