@@ -52,7 +52,7 @@ PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
 	[ "$status" -eq 0 ]
 }
 
-@test "100 PVH mutants (seed ci-pvh), PV plans' members and ABI switches among them: every finding is explained" {
+@test "100 PVH mutants (seed ci-pvh), PV plans' members and ABI switches among them, to every reader: every finding is explained" {
 	"$PY" "$PLANS/mutate.py" --seed ci-pvh --count 100 --from 'pvh-*' \
 		"$BASES" "$BATS_TEST_TMPDIR/corpus"
 	# Each kind of PVH edit is in the batch.
@@ -62,7 +62,7 @@ PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
 		assert_line --regexp "^$kind:"
 	done
 	runner "$BATS_TEST_TMPDIR/corpus" --explained "$PLANS/explained.txt" \
-		--check --out "$BATS_TEST_TMPDIR/results"
+		--check --readers --out "$BATS_TEST_TMPDIR/results"
 	assert_line 'unexplained findings: 0'
 	assert_line --regexp '^105 plans$'
 	[ "$status" -eq 0 ]
@@ -119,6 +119,26 @@ mock() {
 	mock ignore 2 pvh-good-24M-initrd-2cpu pvh-good-24M-1cpu
 	assert_line --regexp '^  \[checker\] seed mock index base, pvh-good-24M-initrd-2cpu: none$'
 	assert_line --regexp '^  checker +3$'
+}
+
+@test "the runner catches a reader that refuses in two lines (--readers)" {
+	# A tree whose populate adds a second line to every refusal.
+	local top=$BATS_TEST_TMPDIR/top prog
+	mkdir -p "$top/bin" "$BATS_TEST_TMPDIR/one"
+	ln -s "$TOP/tests" "$top/tests"
+	for prog in layout pagetables finalize show; do
+		ln -s "$BIN/$prog" "$top/bin/$prog"
+	done
+	printf '#!/bin/sh\n"%s" "$@" || { rc=$?; echo "populate: and more" >&2; exit $rc; }\n' \
+		"$BIN/populate" >"$top/bin/populate"
+	chmod +x "$top/bin/populate"
+	cp "$BASES/pvh-good-24M-initrd-2cpu.json" "$BATS_TEST_TMPDIR/one/"
+	"$PY" "$PLANS/mutate.py" --seed mock --count 10 "$BATS_TEST_TMPDIR/one" \
+		"$BATS_TEST_TMPDIR/corpus"
+	runner "$BATS_TEST_TMPDIR/corpus" --readers --top "$top" \
+		--explained "$PLANS/explained.txt" --check
+	assert_failure 1
+	assert_line --regexp '^      -> populate: 2 lines on stderr: '
 }
 
 @test "the runner catches a refusal of two lines" {
