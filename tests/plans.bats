@@ -68,6 +68,38 @@ PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
 	[ "$status" -eq 0 ]
 }
 
+# boot's reader of domain.json, untrusted as a plan is: bootdoms.py on the
+# PVH bases' domains, through a boot that may be a wrong one in TOP:
+# bootdoms SEED COUNT [TOP]
+bootdoms() {
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip "qemu-system-x86_64 is not installed (Debian qemu-system-x86)"
+	run "$PY" "$PLANS/bootdoms.py" --seed "$1" --count "$2" --timeout 1 \
+		${3:+--top "$3"} "$BASES" "$BATS_TEST_TMPDIR/boot"
+	printf '# %s\n' "${lines[@]}" >&3
+}
+
+@test "24 PVH domains with an edited domain.json (seed ci): boot refuses each in one line or runs it" {
+	bootdoms ci 24
+	assert_success
+	assert_line 'findings: 0'
+	# Both happen in the batch.
+	assert_line --regexp '^  refused +[1-9]'
+	assert_line --regexp '^  ran +[1-9]'
+}
+
+@test "the boot search catches a boot that refuses in two lines" {
+	local top=$BATS_TEST_TMPDIR/top
+	mkdir -p "$top/bin"
+	ln -s "$BIN/finalize" "$top/bin/finalize"
+	printf '#!/bin/sh\n"%s" "$@"; rc=$?; [ $rc -ne 1 ] || echo "boot: and more" >&2; exit $rc\n' \
+		"$BIN/boot" >"$top/bin/boot"
+	chmod +x "$top/bin/boot"
+	bootdoms ci 6 "$top"
+	assert_failure 1
+	assert_line --regexp '^      -> refused with stdout 0B, 2 lines on stderr$'
+}
+
 @test "every base plan builds a domain the checker passes" {
 	"$PY" "$PLANS/mutate.py" --count 0 "$BASES" \
 		"$BATS_TEST_TMPDIR/corpus"
