@@ -582,10 +582,16 @@ difftest: all guests xenparse
 # tests/checker/checkdom.py passes); tests/plans/explained.txt says why for
 # each class of finding the checker's strictness explains. The suite runs
 # 200 mutants (tests/plans.bats); this is the longer run, not part of all
-# or check:
-#   make plantest [PLANTEST_COUNT=2000] [PLANTEST_SEED=pvbuild] [PLANTEST_JOBS=2]
-# It keeps the findings in build/plans/results/cases/.
+# or check. Then PLANTEST_PVH mutants of the PVH plans go to every reader
+# of a plan (run.py --readers), and PLANTEST_BOOTS PVH domains with an
+# edited domain.json to boot (tests/plans/bootdoms.py):
+#   make plantest [PLANTEST_COUNT=2000] [PLANTEST_PVH=1000]
+#        [PLANTEST_BOOTS=200] [PLANTEST_SEED=pvbuild] [PLANTEST_JOBS=2]
+# It keeps the findings in build/plans/results/cases/ and
+# build/plans/pvh-results/cases/.
 PLANTEST_COUNT ?= 2000
+PLANTEST_PVH ?= 1000
+PLANTEST_BOOTS ?= 200
 PLANTEST_SEED ?= pvbuild
 PLANTEST_JOBS ?= 2
 
@@ -597,6 +603,15 @@ plantest: all guests
 	$(Q)/usr/bin/python3 tests/plans/run.py --jobs $(PLANTEST_JOBS) \
 		--explained tests/plans/explained.txt --check \
 		--out build/plans/results build/plans/corpus
+	$(Q)/usr/bin/python3 tests/plans/mutate.py --seed '$(PLANTEST_SEED)' \
+		--count $(PLANTEST_PVH) --from 'pvh-*' build/plans/bases \
+		build/plans/pvh-corpus
+	$(Q)/usr/bin/python3 tests/plans/run.py --jobs $(PLANTEST_JOBS) \
+		--explained tests/plans/explained.txt --check --readers \
+		--out build/plans/pvh-results build/plans/pvh-corpus
+	$(Q)/usr/bin/python3 tests/plans/bootdoms.py --jobs $(PLANTEST_JOBS) \
+		--seed '$(PLANTEST_SEED)' --count $(PLANTEST_BOOTS) \
+		build/plans/bases build/plans/boot
 
 .PHONY: plantest
 
