@@ -292,8 +292,19 @@ except BrokenPipeError:
 
 # --- 6. A plan relabelled as the other guest type ---
 
-# The stages after elfinfo run on $T/e.json into $T/plan.json: rest ARGS...
-rest() {
+# The PAE guest's elfinfo ($T/pv.json) edited by CODE into $T/e.json,
+# CODE seeing e (its elfinfo) and h (pvh-check's as PVH, $T/pvh.json);
+# then the later stages, given layout's ARGS, into $T/plan.json:
+# relabel CODE ARGS...
+relabel() {
+	local code=$1
+	shift
+	"$BIN/elfinfo" "$GUESTS/pae-basic.elf" >"$T/pv.json"
+	"$BIN/elfinfo" --pvh "$GUESTS/pvh-check.elf" >"$T/pvh.json"
+	edit_plan "$T/pv.json" "$T/e.json" "
+h = json.load(open('$T/pvh.json'))['elfinfo']
+e = p['elfinfo']
+$code"
 	"$BIN/layout" "$@" "$T/e.json" >"$T/2.json" &&
 		"$BIN/populate" "$T/2.json" >"$T/3.json" &&
 		"$BIN/pagetables" "$T/3.json" >"$T/plan.json"
@@ -303,18 +314,13 @@ rest() {
 	# elfinfo made PVH's: the entry declared as PHYS32_ENTRY, the
 	# segments at their virtual addresses as physical ones, and RAM
 	# enough to hold them. Nothing but the kernel itself says otherwise.
-	"$BIN/elfinfo" "$GUESTS/pae-basic.elf" >"$T/pv.json"
-	"$BIN/elfinfo" --pvh "$GUESTS/pvh-check.elf" >"$T/pvh.json"
-	edit_plan "$T/pv.json" "$T/e.json" '
-h = json.load(open(sys.argv[1].replace("pv.json", "pvh.json")))["elfinfo"]
-e = p["elfinfo"]
+	relabel '
 for k in [k for k in e if k not in h]:
     del e[k]
 e.update(abi="pvh", paging_levels=0, guest_info=None, declared_by="notes",
          notes={"PHYS32_ENTRY": e["entry"]})
 for s in e["segments"]:
-    s["paddr"] = s["vaddr"]'
-	rest --memory 3100M
+    s["paddr"] = s["vaddr"]' --memory 3100M
 	refused "finalize: elfinfo.image: no XEN_ELFNOTE_PHYS32_ENTRY note: not a PVH kernel" \
 		"$T/dom" "$T/plan.json"
 	# A reader given the label alone refuses it by the plan's own rules.
@@ -326,17 +332,12 @@ for s in e["segments"]:
 @test "a PVH kernel's plan relabelled PV, the later stages planned for it, is refused: not a PV kernel" {
 	# elfinfo made a PAE guest's, its notes a PV kernel's placed at the
 	# PVH kernel's addresses (virt_base 0).
-	"$BIN/elfinfo" "$GUESTS/pae-basic.elf" >"$T/pv.json"
-	"$BIN/elfinfo" --pvh "$GUESTS/pvh-check.elf" >"$T/pvh.json"
-	edit_plan "$T/pv.json" "$T/e.json" '
-h = json.load(open(sys.argv[1].replace("pv.json", "pvh.json")))["elfinfo"]
-e = p["elfinfo"]
+	relabel '
 for k in ("image", "segments", "entry", "kernel_start", "kernel_end"):
     e[k] = h[k]
 e.update(virt_base="0x0", paddr_offset="0x0", hypercall_page="0x101000")
 e["notes"].update(VIRT_BASE="0x0", PADDR_OFFSET="0x0", ENTRY=h["entry"],
-                  HYPERCALL_PAGE="0x101000")'
-	rest --memory 24M
+                  HYPERCALL_PAGE="0x101000")' --memory 24M
 	refused "finalize: elfinfo.image: will only load images built for the generic loader or Linux" \
 		"$T/dom" "$T/plan.json"
 	# The PVH plan labelled PV alone is refused by its members' shapes.

@@ -35,53 +35,19 @@ import concurrent.futures
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True      # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mutate import get, name_of, number, put, walk  # noqa: E402
+
 PROG = "bootdoms.py"
 PAGE = 4096
-HEX = re.compile(r"0x[0-9a-f]+\Z")
 BITS = {"eflags", "cr0", "cr4", "efer", "cs_ar", "ds_ar", "es_ar", "ss_ar",
         "tr_ar", "type"}
 ADDRS = (0xFC000000, 0xFEE00000, 0xFEFFF000, 1 << 32)
-
-
-def walk(node, path=()):
-    if path:
-        yield path
-    if isinstance(node, dict):
-        for k in sorted(node):
-            yield from walk(node[k], path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from walk(v, path + (i,))
-
-
-def get(node, path):
-    for k in path:
-        node = node[k]
-    return node
-
-
-def put(node, path, value):
-    get(node, path[:-1])[path[-1]] = value
-
-
-def number(v):
-    if isinstance(v, int) and not isinstance(v, bool):
-        return v
-    if isinstance(v, str) and HEX.match(v):
-        return int(v, 16)
-    return None
-
-
-def name_of(path):
-    out = ""
-    for k in path:
-        out += "[%d]" % k if isinstance(k, int) else ("." if out else "") + k
-    return out
 
 
 def mutate(rng, doc, others):
