@@ -52,7 +52,7 @@ PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
 	[ "$status" -eq 0 ]
 }
 
-@test "100 PVH mutants (seed ci-pvh), PV plans' members and ABI switches among them, to every reader: every finding is explained" {
+@test "100 PVH mutants (seed ci-pvh), PV plans' members and ABI switches among them, to the first reader of each edit: every finding is explained" {
 	"$PY" "$PLANS/mutate.py" --seed ci-pvh --count 100 --from 'pvh-*' \
 		"$BASES" "$BATS_TEST_TMPDIR/corpus"
 	# Each kind of PVH edit is in the batch.
@@ -62,7 +62,7 @@ PV_BASES=(--from 'multiseg-*' --from 'pae-*' --from 'x64-*')
 		assert_line --regexp "^$kind:"
 	done
 	runner "$BATS_TEST_TMPDIR/corpus" --explained "$PLANS/explained.txt" \
-		--check --readers --out "$BATS_TEST_TMPDIR/results"
+		--check --readers=first --out "$BATS_TEST_TMPDIR/results"
 	assert_line 'unexplained findings: 0'
 	assert_line --regexp '^105 plans$'
 	[ "$status" -eq 0 ]
@@ -79,8 +79,8 @@ bootdoms() {
 	printf '# %s\n' "${lines[@]}" >&3
 }
 
-@test "24 PVH domains with an edited domain.json (seed ci): boot refuses each in one line or runs it" {
-	bootdoms ci 24
+@test "12 PVH domains with an edited domain.json (seed ci): boot refuses each in one line or runs it" {
+	bootdoms ci 12
 	assert_success
 	assert_line 'findings: 0'
 	# Both happen in the batch.
@@ -95,7 +95,7 @@ bootdoms() {
 	printf '#!/bin/sh\n"%s" "$@"; rc=$?; [ $rc -ne 1 ] || echo "boot: and more" >&2; exit $rc\n' \
 		"$BIN/boot" >"$top/bin/boot"
 	chmod +x "$top/bin/boot"
-	bootdoms ci 6 "$top"
+	bootdoms ci 3 "$top"
 	assert_failure 1
 	assert_line --regexp '^      -> refused with stdout 0B, 2 lines on stderr$'
 }
@@ -165,7 +165,7 @@ mock() {
 		"$BIN/populate" >"$top/bin/populate"
 	chmod +x "$top/bin/populate"
 	cp "$BASES/pvh-good-24M-initrd-2cpu.json" "$BATS_TEST_TMPDIR/one/"
-	"$PY" "$PLANS/mutate.py" --seed mock --count 10 "$BATS_TEST_TMPDIR/one" \
+	"$PY" "$PLANS/mutate.py" --seed mock --count 4 "$BATS_TEST_TMPDIR/one" \
 		"$BATS_TEST_TMPDIR/corpus"
 	runner "$BATS_TEST_TMPDIR/corpus" --readers --top "$top" \
 		--explained "$PLANS/explained.txt" --check
