@@ -15,9 +15,8 @@ first form writes, so that a finding reproduces from its seed and index.
 Mutant i is made by its own random.Random("S:i") from a base it picks.
 With --from (which may be given again), mutants start only from the bases
 whose NAME matches a PATTERN (fnmatch), and only those are written
-unmutated; every base still lends
-its fields to swap (so a PVH plan gets a PV plan's members, and the
-other way round).
+unmutated; every base still lends its fields to swap and abi (so a PVH
+plan gets a PV plan's members, and the other way round).
 
 Each mutant is a valid plan with one edit (sometimes two) that means
 something to a builder, never a byte flip:
@@ -69,9 +68,9 @@ PAGE = 4096
 HEX = re.compile(r"0x[0-9a-f]+\Z")
 STAGES = ("elfinfo", "layout", "populate", "pagetables")
 # Where each ABI's hypervisor area starts (a guest's addresses stay below
-# it, or for x86_64 outside [start, end)).
-# A PVH guest's "area" is the MMIO hole below 4 GiB, where its ACPI tables
-# and special pages lie and its RAM does not.
+# it, or for x86_64 outside [start, end)); a PVH guest's is the MMIO hole
+# below 4 GiB, where its ACPI tables and special pages lie and its RAM
+# does not.
 HV_AREA = {"xen-1.3": (0xFC000000, 1 << 32),
            "xen-3.0-x86_32p": (0xF5800000, 1 << 32),
            "xen-3.0-x86_64": (0xFFFF800000000000, 0xFFFF880000000000),
@@ -482,6 +481,8 @@ def m_cmdline(rng, plan, doc):
 
 
 def m_abi(rng, plan, doc, bases):
+    """The plan's elfinfo made that of a base of another ABI, but for
+    the kernel's own facts (image, segments, entry, notes)."""
     others = sorted({b.abi for b in bases} - {plan.abi})
     target = rng.choice(others)
     donor = rng.choice([b for b in bases if b.abi == target])
