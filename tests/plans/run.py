@@ -31,10 +31,10 @@ With --readers, the plan's other readers get each mutant too, after
 finalize: layout, populate and pagetables the members before their own
 (as the pipe hands them; layout with the request the plan's layout
 holds: --memory, --cmdline, --vcpus, --maxmem, --initrd), show the whole
-plan. Each must print a plan (or
-show's arrangement) and exit 0, or refuse it tidily as finalize must; a
-reader that does anything else turns the mutant's outcome into that
-finding (untidy, exit, crash or timeout), its detail naming the reader.
+plan. Each must print a plan (or show's arrangement) and exit 0, or
+refuse it tidily as finalize must; a reader that does anything else
+turns the mutant's outcome into that finding (untidy, exit, crash or
+timeout), its detail naming the reader.
 --readers=first runs only the reader that is handed each edited member
 first (layout an edited elfinfo, populate a layout, pagetables a
 populate, show a pagetables): every stage reads the members before its
