@@ -1,15 +1,17 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: ISC
 # The untrusted-plan search: valid plans of every ABI, PVH's among them
-# (tests/plans/bases.sh)
-# edited semantically (tests/plans/mutate.py, a fixed seed) and fed to
-# finalize, each judged by an oracle that shares no code with the builder
-# (tests/plans/run.py): finalize refuses it cleanly (exit 1, one line, no
-# output, nothing left), or builds a domain tests/checker/checkdom.py
-# passes. Any other result must have its class in tests/plans/explained.txt
-# with the reason. Then the runner must be able to fail: against a wrong
-# finalize (tests/plans/mockfinalize.sh) it reports each kind of finding.
-# `make plantest` runs a longer batch.
+# (tests/plans/bases.sh), edited semantically (tests/plans/mutate.py, a
+# fixed seed) and fed to finalize, each judged by an oracle that shares no
+# code with the builder (tests/plans/run.py): finalize refuses it cleanly
+# (exit 1, one line, no output, nothing left), or builds a domain
+# tests/checker/checkdom.py passes; the PVH batch goes to the other
+# readers of a plan too, which refuse as cleanly or accept. Any other
+# result must have its class in tests/plans/explained.txt with the
+# reason. boot's reader of a PVH domain.json is searched the same way
+# (tests/plans/bootdoms.py). Then each runner must be able to fail:
+# against a wrong finalize (tests/plans/mockfinalize.sh), reader or boot
+# it reports each kind of finding. `make plantest` runs longer batches.
 bats_require_minimum_version 1.5.0
 load helper
 
