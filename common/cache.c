@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "cache.h"
 #include "digest.h"
 
@@ -238,7 +239,7 @@ cache_free(uint8_t *data)
 	}
 	pthread_mutex_unlock(&maps_lock);
 	if (i == MAPS)
-		free(data);
+		bigbuf_free(data);
 }
 
 int
