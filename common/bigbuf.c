@@ -72,8 +72,14 @@ map_huge(size_t len, size_t *mapped)
 		munmap(q, head);
 	if (span - head > room)
 		munmap(p + room, span - head - room);
-	/* A kernel without transparent huge pages gives small ones. */
-	(void)madvise(p, room, MADV_HUGEPAGE);
+	/*
+	 * Huge pages for the whole ones the data fills and for a last piece
+	 * of half one or more; a smaller last piece stays in small pages,
+	 * rather than have a whole huge page cleared for it. A kernel
+	 * without transparent huge pages gives small ones throughout.
+	 */
+	(void)madvise(p, len % HUGE_SIZE >= HUGE_SIZE / 2 ? room :
+	    len - len % HUGE_SIZE, MADV_HUGEPAGE);
 	*mapped = room;
 	return p;
 }

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "guest.h"
 #include "sim.h"
 #include "xenhdr.h"
@@ -500,7 +501,7 @@ sim_close(struct hv *hv)
 		close(s->mem_fd);
 	sim_dir_remove(s);
 	free(s->blocks);
-	free(s->stage);
+	bigbuf_free(s->stage);
 	free(s->out);
 	free(s);
 }
@@ -560,7 +561,10 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	}
 	if (sim_frames_init(s, e) < 0)
 		goto fail;
-	if ((s->stage = malloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) == NULL) {
+	/* One huge page where the kernel gives them: the p2m and the
+	 * tables fill it a page at a time, each a fault otherwise. */
+	if ((s->stage = bigbuf_alloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) ==
+	    NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 		goto fail;
 	}
