@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * bigbuf.c: whole-file buffers in huge pages (bigbuf.h). The buffers
- * mapped are few at a time (a kernel, an initrd, a prefetched kernel) and
- * are told from malloc's by a small table, as the cache tells its mapped
- * entries.
+ * mapped, these and the cache's entries handed out as mappings, are few
+ * at a time (a kernel, an initrd, a prefetched kernel) and are told from
+ * malloc's memory by a small table.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@
 #define HUGE_SIZE ((size_t)2 << 20)
 /* Smaller buffers fault in few pages: malloc's are as good. */
 #define BIGBUF_MIN ((size_t)1 << 20)
-#define BIGBUF_MAX 8
+#define BIGBUF_MAX 16
 
 #if defined(__SANITIZE_ADDRESS__)
 #define BIGBUF_SANITIZED 1
@@ -26,14 +26,14 @@
 #endif
 
 static struct {
-	void *base;
+	uint8_t *base;
 	size_t len;
+	size_t offset;		/* where the data handed out starts */
 } bufs[BIGBUF_MAX];
 static pthread_mutex_t bufs_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Keep (base, len) in the table: 0, or -1 when it is full. */
-static int
-keep(void *base, size_t len)
+int
+bigbuf_keep(void *base, size_t len, size_t offset)
 {
 	int i;
 
@@ -43,6 +43,7 @@ keep(void *base, size_t len)
 	if (i < BIGBUF_MAX) {
 		bufs[i].base = base;
 		bufs[i].len = len;
+		bufs[i].offset = offset;
 	}
 	pthread_mutex_unlock(&bufs_lock);
 	return i < BIGBUF_MAX ? 0 : -1;
@@ -92,7 +93,7 @@ bigbuf_alloc(size_t len)
 	void *p;
 
 	if (len >= BIGBUF_MIN && (p = map_huge(len, &mapped)) != NULL) {
-		if (keep(p, mapped) == 0)
+		if (bigbuf_keep(p, mapped, 0) == 0)
 			return p;
 		munmap(p, mapped);
 	}
@@ -108,7 +109,8 @@ bigbuf_free(void *p)
 	if (p == NULL)
 		return;
 	pthread_mutex_lock(&bufs_lock);
-	for (i = 0; i < BIGBUF_MAX && bufs[i].base != p; i++)
+	for (i = 0; i < BIGBUF_MAX && (bufs[i].base == NULL ||
+	    bufs[i].base + bufs[i].offset != p); i++)
 		;
 	if (i < BIGBUF_MAX) {
 		munmap(bufs[i].base, bufs[i].len);

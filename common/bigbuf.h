@@ -18,7 +18,18 @@
  */
 void *bigbuf_alloc(size_t len);
 
-/* Free what bigbuf_alloc gave, or any memory of malloc's (NULL too). */
+/*
+ * Take the mapping of `len` bytes at `base` (a cache entry's) into the
+ * table, its data at base + offset, so that bigbuf_free of that data
+ * unmaps it. Returns 0, or -1 when too many are kept (then it is still
+ * the caller's).
+ */
+int bigbuf_keep(void *base, size_t len, size_t offset);
+
+/*
+ * Free what bigbuf_alloc gave, data bigbuf_keep took, or any memory of
+ * malloc's (NULL too).
+ */
 void bigbuf_free(void *);
 
 #endif
