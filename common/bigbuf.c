@@ -49,6 +49,7 @@ bigbuf_keep(void *base, size_t len, size_t offset)
 	return i < BIGBUF_MAX ? 0 : -1;
 }
 
+#ifndef BIGBUF_SANITIZED
 /*
  * `len` bytes rounded up to whole huge pages, mapped at a huge page's
  * boundary (a mapping of one huge page more, its ends cut off), or NULL.
@@ -84,6 +85,7 @@ map_huge(size_t len, size_t *mapped)
 	*mapped = room;
 	return p;
 }
+#endif
 
 void *
 bigbuf_alloc(size_t len)
