@@ -12,12 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "cache.h"
 #include "digest.h"
 
@@ -174,36 +174,6 @@ header_ok(const char *h, const char *key, uint64_t len, char sha256[65])
 }
 
 /*
- * The entries' data handed out, mapped rather than copied: cache_free
- * tells them from memory of malloc's. Few at a time (a kernel, an
- * initrd, a prefetched kernel).
- */
-#define MAPS 8
-
-static struct {
-	uint8_t *base;
-	size_t len;
-} maps[MAPS];
-static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Hand out the `len` bytes mapped at `base`: 0, or -1 when too many are. */
-static int
-keep_map(uint8_t *base, size_t len)
-{
-	int i;
-
-	pthread_mutex_lock(&maps_lock);
-	for (i = 0; i < MAPS && maps[i].base != NULL; i++)
-		;
-	if (i < MAPS) {
-		maps[i].base = base;
-		maps[i].len = len;
-	}
-	pthread_mutex_unlock(&maps_lock);
-	return i < MAPS ? 0 : -1;
-}
-
-/*
  * The entry's data, mapped read-only (nothing writes to an image's data)
  * and at once: its pages are in the page cache, and mapped, not copied.
  */
@@ -215,7 +185,8 @@ map_entry(int fd, size_t len)
 	base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	if (base == MAP_FAILED)
 		return NULL;
-	if (keep_map(base, len) < 0) {
+	/* Handed out mapped: cache_free (bigbuf_free) unmaps it. */
+	if (bigbuf_keep(base, len, HEADER) < 0) {
 		munmap(base, len);
 		return NULL;
 	}
@@ -225,20 +196,7 @@ map_entry(int fd, size_t len)
 void
 cache_free(uint8_t *data)
 {
-	int i;
-
-	if (data == NULL)
-		return;
-	pthread_mutex_lock(&maps_lock);
-	for (i = 0; i < MAPS && maps[i].base + HEADER != data; i++)
-		;
-	if (i < MAPS) {
-		munmap(maps[i].base, maps[i].len);
-		maps[i].base = NULL;
-	}
-	pthread_mutex_unlock(&maps_lock);
-	if (i == MAPS)
-		free(data);
+	bigbuf_free(data);
 }
 
 int
@@ -472,7 +430,7 @@ cache_adopt(struct cache *c, const char *key, int fd, uint64_t len,
 	/* The caller's mapping becomes the data, and the room past it is
 	 * given back. */
 	keep = (size_t)(HEADER + len + page - 1) / page * page;
-	if (keep > span || keep_map(map, keep) < 0)
+	if (keep > span || bigbuf_keep(map, keep, HEADER) < 0)
 		return 0;
 	if (span > keep)
 		munmap(map + keep, span - keep);

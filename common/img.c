@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "bzimage.h"
 #include "decomp.h"
 #include "digest.h"
@@ -166,7 +167,7 @@ read_file(const char *path, enum img_trust trust, uint64_t expect,
 		goto fail;
 	}
 	/* One byte more than the size, to see a file that grew. */
-	if ((p = malloc((size_t)want + 1)) == NULL) {
+	if ((p = bigbuf_alloc((size_t)want + 1)) == NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory for %llu bytes",
 		    path, (unsigned long long)want);
 		goto fail;
@@ -205,7 +206,7 @@ read_file(const char *path, enum img_trust trust, uint64_t expect,
 	*size = done;
 	return 0;
 fail:
-	free(p);
+	bigbuf_free(p);
 	close(fd);
 	return -1;
 }
@@ -347,7 +348,7 @@ bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
 	rc = unpack(src, ref, kind, what, payload, slen, cap, out, outlen, e);
 	free(what);
 	if (rc == 0)
-		free(raw);
+		bigbuf_free(raw);
 	return rc;
 }
 
@@ -390,7 +391,7 @@ decode(const struct source *src, uint8_t *raw, uint64_t rawlen,
 		if (unpack(src, ref, kind, name, raw, rawlen, cap, out, outlen,
 		    e) < 0)
 			return -1;
-		free(raw);
+		bigbuf_free(raw);
 		return 0;
 	}
 	ref->compression = decomp_name(DECOMP_NONE);
@@ -451,7 +452,7 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		img_free(out);
 	return 0;
 fail:
-	free(raw);
+	bigbuf_free(raw);
 	img_ref_free(ref);
 	return -1;
 }
@@ -475,7 +476,7 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 	if (len > 0)
 		memcpy(copy, raw, (size_t)len);
 	if (decode(&src, copy, len, what, cap, ref, &out, &outlen, e) < 0) {
-		free(copy);
+		bigbuf_free(copy);
 		return -1;
 	}
 	ref->data_size = outlen;

@@ -20,22 +20,32 @@ static const uint8_t zero_page[PV_PAGE_SIZE];
  * written: it would change nothing (the plan's writes never overlap, and
  * no earlier write touched the frame). Debian's kernel is half pages of
  * zeros in its file, and each page not written is one the sim's
- * machine.mem need not take in the page cache.
+ * machine.mem need not take in the page cache. A whole page of the kernel
+ * or initrd, which stay as they are until the build ends, goes to a
+ * backend that takes pages by reference without a copy of its own.
  */
 static int
 write_run(struct hv *hv, uint64_t pfn, uint64_t off, const uint8_t *src,
     uint64_t len, struct pv_err *e)
 {
 	uint64_t chunk;
+	int rc;
 
 	while (len > 0) {
 		chunk = PV_PAGE_SIZE - off;
 		if (chunk > len)
 			chunk = len;
-		if ((src == NULL || !hv->zeroed ||
-		    memcmp(src, zero_page, (size_t)chunk) != 0) &&
-		    hv->ops->write(hv, hv->ops->mfn(hv, pfn), off,
-		    src != NULL ? src : zero_page, (size_t)chunk, e) < 0)
+		if (src != NULL && hv->zeroed &&
+		    memcmp(src, zero_page, (size_t)chunk) == 0)
+			rc = 0;
+		else if (src != NULL && chunk == PV_PAGE_SIZE &&
+		    hv->ops->write_page != NULL)
+			rc = hv->ops->write_page(hv, hv->ops->mfn(hv, pfn), src,
+			    e);
+		else
+			rc = hv->ops->write(hv, hv->ops->mfn(hv, pfn), off,
+			    src != NULL ? src : zero_page, (size_t)chunk, e);
+		if (rc < 0)
 			return -1;
 		if (src != NULL)
 			src += chunk;

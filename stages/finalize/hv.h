@@ -53,6 +53,14 @@ struct hv_ops {
 	int (*write)(struct hv *, uint64_t mfn, uint64_t off, const void *buf,
 	    size_t len, struct pv_err *);
 	/*
+	 * Write the whole frame `mfn` from page, which stays valid and
+	 * unchanged until commit or close: the backend may take the bytes
+	 * from there when it likes rather than copy them now. Optional:
+	 * NULL, and write is used.
+	 */
+	int (*write_page)(struct hv *, uint64_t mfn, const uint8_t *page,
+	    struct pv_err *);
+	/*
 	 * Record machine-to-phys for every pfn (MMU_MACHPHYS_UPDATE), once
 	 * every frame is settled (after below_4g); a backend may finish it
 	 * by commit, which fails if it could not.

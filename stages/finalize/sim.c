@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "bigbuf.h"
 #include "guest.h"
 #include "sim.h"
 #include "xenhdr.h"
@@ -69,17 +71,56 @@ pread_page(int fd, uint8_t *page, uint64_t mfn)
 
 #define STAGE_DIRTY(s, i) ((s)->stage_dirty[(i) / 64] >> ((i) % 64) & 1)
 
+/* The pieces of a run of frames, at most one a frame. */
+#define RUN_IOV_MAX SIM_EXTENT_FRAMES
+
+/*
+ * pwritev of iov[0, n) at byte `off`, again from where a short write
+ * stopped; -1 with errno.
+ */
+static int
+pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwritev(fd, iov, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		off += (uint64_t)w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
 /*
  * The gathered frames of the staged extent written out, each run of
- * consecutive frames in one pwrite: the domain's 2 MiB stretches go to
- * one extent each, so a kernel or p2m goes out in writes of up to 2 MiB
- * rather than a page at a time.
+ * consecutive frames in one pwritev, its pieces wherever the frames'
+ * bytes are (the stage, the kernel, the initrd): the domain's 2 MiB
+ * stretches go to one extent each, so a kernel or p2m goes out in writes
+ * of up to 2 MiB rather than a page at a time, and a kernel's pages are
+ * copied once, into machine.mem, not first into the stage.
  */
 static int
 stage_flush(struct sim *s, struct pv_err *e)
 {
 	const uint64_t first = s->stage_ext << SIM_EXTENT_BITS;
-	uint64_t i, n;
+	struct iovec iov[RUN_IOV_MAX];
+	uint64_t i, n, k;
+	int nv;
 
 	if (s->stage_ext == UINT64_MAX)
 		return 0;
@@ -91,8 +132,18 @@ stage_flush(struct sim *s, struct pv_err *e)
 			n = 1;
 			continue;
 		}
-		if (pv_pwrite_all(s->mem_fd, s->stage + (i << PV_PAGE_SHIFT),
-		    (size_t)(n << PV_PAGE_SHIFT), (first + i) << PV_PAGE_SHIFT) < 0)
+		for (k = 0, nv = 0; k < n; k++) {
+			const uint8_t *p = s->stage_src[i + k];
+
+			if (nv > 0 && (const uint8_t *)iov[nv - 1].iov_base +
+			    iov[nv - 1].iov_len == p)
+				iov[nv - 1].iov_len += PV_PAGE_SIZE;
+			else
+				iov[nv++] = (struct iovec){ (void *)(uintptr_t)p,
+				    PV_PAGE_SIZE };
+		}
+		if (pwritev_all(s->mem_fd, iov, nv, (first + i) <<
+		    PV_PAGE_SHIFT) < 0)
 			return sim_sys_fail(e, s, "machine.mem");
 	}
 	memset(s->stage_dirty, 0, sizeof(s->stage_dirty));
@@ -100,14 +151,14 @@ stage_flush(struct sim *s, struct pv_err *e)
 	return 0;
 }
 
-static int
-sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
-    size_t len, struct pv_err *e)
+/*
+ * Frame mfn's slot in the stage, the stage moved to its extent first (the
+ * one before written out); its index, or -1 with `e` set.
+ */
+static int64_t
+stage_slot(struct sim *s, uint64_t mfn, uint64_t off, size_t len,
+    struct pv_err *e)
 {
-	struct sim *s = (struct sim *)hv;
-	const uint64_t i = mfn % SIM_EXTENT_FRAMES;
-	uint8_t *page = s->stage + (i << PV_PAGE_SHIFT);
-
 	if (mfn < s->reserved || mfn >= s->frames ||
 	    !pv_inside(off, len, PV_PAGE_SIZE))
 		return pv_fail(e, PV_EXIT_SYSTEM, "sim: write outside the "
@@ -117,17 +168,49 @@ sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
 			return -1;
 		s->stage_ext = mfn >> SIM_EXTENT_BITS;
 	}
+	return (int64_t)(mfn % SIM_EXTENT_FRAMES);
+}
+
+static int
+sim_write(struct hv *hv, uint64_t mfn, uint64_t off, const void *buf,
+    size_t len, struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+	const int64_t i = stage_slot(s, mfn, off, len, e);
+	uint8_t *page;
+
+	if (i < 0)
+		return -1;
+	page = s->stage + ((uint64_t)i << PV_PAGE_SHIFT);
 	/*
 	 * A frame gathered for the first time starts as machine.mem has it,
-	 * which a write of the whole frame need not read.
+	 * which a write of the whole frame need not read; one gathered by
+	 * reference to a page of the kernel starts as that page.
 	 */
 	if (!STAGE_DIRTY(s, i)) {
 		if ((off != 0 || len != PV_PAGE_SIZE) &&
 		    pread_page(s->mem_fd, page, mfn) < 0)
 			return sim_sys_fail(e, s, "machine.mem");
 		s->stage_dirty[i / 64] |= (uint64_t)1 << (i % 64);
-	}
+	} else if (s->stage_src[i] != page)
+		memcpy(page, s->stage_src[i], PV_PAGE_SIZE);
+	s->stage_src[i] = page;
 	memcpy(page + off, buf, len);
+	return 0;
+}
+
+/* A whole frame by reference (hv.h): written out from `page` itself. */
+static int
+sim_write_page(struct hv *hv, uint64_t mfn, const uint8_t *page,
+    struct pv_err *e)
+{
+	struct sim *s = (struct sim *)hv;
+	const int64_t i = stage_slot(s, mfn, 0, PV_PAGE_SIZE, e);
+
+	if (i < 0)
+		return -1;
+	s->stage_dirty[i / 64] |= (uint64_t)1 << (i % 64);
+	s->stage_src[i] = page;
 	return 0;
 }
 
@@ -418,7 +501,7 @@ sim_close(struct hv *hv)
 		close(s->mem_fd);
 	sim_dir_remove(s);
 	free(s->blocks);
-	free(s->stage);
+	bigbuf_free(s->stage);
 	free(s->out);
 	free(s);
 }
@@ -427,6 +510,7 @@ static const struct hv_ops sim_ops = {
 	.mfn = sim_mfn,
 	.mfns = sim_mfns,
 	.write = sim_write,
+	.write_page = sim_write_page,
 	.machphys = sim_machphys,
 	.below_4g = sim_below_4g,
 	.pin = sim_pin,
@@ -477,7 +561,10 @@ hv_sim_open(const char *out, const struct hv_sim_options *opt,
 	}
 	if (sim_frames_init(s, e) < 0)
 		goto fail;
-	if ((s->stage = malloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) == NULL) {
+	/* One huge page where the kernel gives them: the p2m and the
+	 * tables fill it a page at a time, each a fault otherwise. */
+	if ((s->stage = bigbuf_alloc(SIM_EXTENT_FRAMES << PV_PAGE_SHIFT)) ==
+	    NULL) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");
 		goto fail;
 	}

@@ -52,13 +52,16 @@ struct sim {
 	uint64_t pinned_pfn;
 	int pinned_level;
 	/*
-	 * The writes of one 2 MiB machine extent, gathered in `stage` and
-	 * written in runs of frames when the build moves to another
-	 * (sim.c); stage_dirty marks the frames gathered.
+	 * The writes of one 2 MiB machine extent, gathered and written in
+	 * runs of frames when the build moves to another (sim.c);
+	 * stage_dirty marks the frames gathered, and stage_src says where
+	 * each one's bytes are: its page of `stage`, or a whole page of the
+	 * kernel or initrd, taken from there without a copy.
 	 */
 	uint8_t *stage;
 	uint64_t stage_ext;
 	uint64_t stage_dirty[SIM_EXTENT_FRAMES / 64];
+	const uint8_t *stage_src[SIM_EXTENT_FRAMES];
 	/* m2p.bin, written by a thread of its own while the build goes on. */
 	pthread_t m2p_thread;
 	int m2p_running, m2p_fd, m2p_errno;
