@@ -214,7 +214,7 @@ print(sorted(d))
 print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"])' \
 		"$d/dom/domain.json"
 	assert_line -n 0 "['abi', 'backend', 'disks', 'hvm_params', 'machine', 'maxmem', 'memory_map', 'name', 'nics', 'nr_pages', 'start_info', 'vcpu', 'vcpus']"
-	assert_line -n 1 "pvh {'file': 'machine.mem', 'frames': 1044480, 'page_size': 4096} {'gpa': '0x106000'} {'console_evtchn': 2, 'console_pfn': 1044479, 'store_evtchn': 1, 'store_pfn': 1044476} 0x106000"
+	assert_line -n 1 "pvh {'file': 'machine.mem', 'frames': 1044480, 'page_size': 4096} {'gpa': '0x106000'} {'bufioreq_pfn': 1044475, 'console_evtchn': 2, 'console_pfn': 1044479, 'ident_pt': '0xfeffe000', 'ioreq_pfn': 1044477, 'monitor_ring_pfn': 1044473, 'paging_ring_pfn': 1044472, 'sharing_ring_pfn': 1044474, 'store_evtchn': 1, 'store_pfn': 1044476} 0x106000"
 	run -0 "$PY" "$TOP/tests/checker/checkdom.py" "$d/dom" --kernel "$(IMG good.elf)" \
 		--initrd "$BATS_FILE_TMPDIR/initrd" --cmdline "console=hvc0" --memory 64M --vcpus 2
 	refute_output --partial FAIL
