@@ -416,3 +416,26 @@ print(sorted(h))' "$d/dom" "$SPECIAL_PARAMS"
 	run -1 --separate-stderr "$BIN/pagetables" "$d/x.json"
 	assert_stderr --partial ": populate.ident_pt.flags: not what the layout makes"
 }
+
+@test "pvh-check, told to, finds the eight special pages of a pvbuild domain under boot as Xen's toolstack leaves them, and a dirtied one fails special" {
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip "qemu-system-x86_64 is not installed (Debian qemu-system-x86)"
+	local d=$BATS_TEST_TMPDIR
+	"$BIN/pvbuild" build "$GUESTS/pvh-check.elf" --pvh --memory 16M \
+		--initrd "$GUESTS/initrd.img" --out "$d/dom" --cmdline \
+		"$("$PY" -B "$TOP/tests/guests/guest-cmdline.py" --vcpus 1 --special 4096 "$GUESTS/initrd.img")" \
+		>/dev/null
+	run -0 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special ok"
+	assert_line PASS
+	# A byte of the sharing ring's page (pfn 0xfeffa), then the identity
+	# table's eighth entry.
+	printf '\001' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffa000 + 12)) conv=notrunc status=none
+	run -1 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special FAIL: special page 0xfeffa000: word 3 is 0x1, not 0x0"
+	assert_line "FAIL special"
+	printf '\000' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffa000 + 12)) conv=notrunc status=none
+	printf '\000' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffe000 + 28)) conv=notrunc status=none
+	run -1 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special FAIL: special page 0xfeffe000: word 7 is 0x1c00000, not 0x1c000e7"
+}
