@@ -25,8 +25,11 @@
  *   vcpus       the MADT's enabled local APICs, one per expected vCPU
  *   special     (asked for by expect_special=1) the eight HVM special
  *               pages Xen's toolstack makes below pfn 0xff000: outside
- *               the memory map, each zero but the seventh, the identity
- *               page table, a page directory of 4 MiB identity pages
+ *               the memory map and populated; the xenstore and console
+ *               rings (the fifth and eighth) are dom0's to write once the
+ *               domain is introduced, the others zero but the seventh,
+ *               the identity page table, a page directory of 4 MiB
+ *               identity pages
  *
  * What it cannot know the test passes on its command line, as for the
  * PV guests (guest-cmdline.py --vcpus): expect_pages=N initrd_len=N
@@ -85,7 +88,9 @@ typedef uint64_t u64;
 /* X86_HVM_END_SPECIAL_REGION, X86_HVM_NR_SPECIAL_PAGES (xenguest.h). */
 #define SPECIAL_END_PFN		0xff000U
 #define NR_SPECIAL		8U
+#define SPECIAL_XENSTORE	4U		/* SPECIALPAGE_XENSTORE */
 #define SPECIAL_IDENT_PT	6U		/* SPECIALPAGE_IDENT_PT */
+#define SPECIAL_CONSOLE		7U		/* SPECIALPAGE_CONSOLE */
 /* Present, RW, User, Accessed, Dirty, 4 MiB page: a PDE's flags. */
 #define IDENT_PDE_FLAGS		0xe7U
 
@@ -563,14 +568,15 @@ check_vcpus(void)
 /*
  * The special pages, read where they lie: a frame left unpopulated reads
  * as all ones on Xen (nothing emulates it), so a zero page is one the
- * builder populated and cleared.
+ * builder populated and cleared, and a ring page that is all ones is
+ * one it did not populate.
  */
 static int
 check_special(int memmap_ok)
 {
 	const volatile u32 *w;
 	u64 addr;
-	u32 i, j, want;
+	u32 i, j, want, ones;
 
 	for (i = 0; i < NR_SPECIAL; i++) {
 		addr = (u64)(SPECIAL_END_PFN - NR_SPECIAL + i) * PAGE;
@@ -580,6 +586,14 @@ check_special(int memmap_ok)
 				return fail("special page %x lies in memory map "
 				    "entry %d", addr, (u64)j);
 		w = (const volatile u32 *)(uintptr_t)addr;
+		if (i == SPECIAL_XENSTORE || i == SPECIAL_CONSOLE) {
+			for (j = 0, ones = 0; j < PAGE / 4; j++)
+				ones += w[j] == 0xffffffffU;
+			if (ones == PAGE / 4)
+				return fail("special page %x reads as all ones: "
+				    "not populated", addr);
+			continue;
+		}
 		for (j = 0; j < PAGE / 4; j++) {
 			want = i == SPECIAL_IDENT_PT ?
 			    (j << 22) | IDENT_PDE_FLAGS : 0;
