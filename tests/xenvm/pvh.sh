@@ -17,6 +17,19 @@
 #     HVM parameters themselves only the toolstack can read).
 # p3: a memory size Xen cannot give fails half-way, leaving nothing.
 
+# verdict DOMID T0: pvh-check's verdict (PASS or FAIL NAME), which Xen
+# logs from its debug port as "(dN) ...", waited for up to 60 s from T0;
+# "none" if none came.
+verdict() {
+	local v
+	while [ -n "$1" ] && before 60 "$2"; do
+		v=$(xl dmesg | sed -n "s/^(XEN) (d$1) \(PASS\|FAIL.*\)\$/\1/p; s/^(d$1) \(PASS\|FAIL.*\)\$/\1/p" | head -n 1)
+		[ -n "$v" ] && break
+		sleep 0.5
+	done
+	echo "${v:-none}"
+}
+
 P1_MEM=512
 P1_VCPUS=2
 P1_CMDLINE="console=hvc0 quiet pvtag=p1 pvshow"
@@ -92,14 +105,7 @@ pvbuild build --pvh /batch/img/pvh-check --memory 64M --vcpus 2 \
 mark "p2 build rc=$? took=$(since "$t0") domid=$(domid p2-check)"
 mark "p2 err $(cat /tmp/p2.err)"
 id=$(domid p2-check)
-verdict=none
-while [ -n "$id" ] && before 60 "$t0"; do
-	verdict=$(xl dmesg | sed -n "s/^(XEN) (d$id) \(PASS\|FAIL.*\)\$/\1/p; s/^(d$id) \(PASS\|FAIL.*\)\$/\1/p" | head -n 1)
-	[ -n "$verdict" ] && break
-	verdict=none
-	sleep 0.5
-done
-mark "p2 verdict $verdict|$(since "$t0")"
+mark "p2 verdict $(verdict "$id" "$t0")|$(since "$t0")"
 xl dmesg | grep "(d$id) " | sed 's/^/@@XENVM p2 log /'
 xl destroy p2-check 2>/dev/null
 mark "p2 after $(leftovers)"
@@ -120,14 +126,7 @@ xl create /tmp/p2.cfg >/dev/null 2>/tmp/p2-xl.err
 mark "p2 xl build rc=$? took=$(since "$t0") domid=$(domid p2-xl)"
 mark "p2 xl err $(tr '\n' ' ' </tmp/p2-xl.err | tail -c 300)"
 id=$(domid p2-xl)
-verdict=none
-while [ -n "$id" ] && before 60 "$t0"; do
-	verdict=$(xl dmesg | sed -n "s/^(XEN) (d$id) \(PASS\|FAIL.*\)\$/\1/p; s/^(d$id) \(PASS\|FAIL.*\)\$/\1/p" | head -n 1)
-	[ -n "$verdict" ] && break
-	verdict=none
-	sleep 0.5
-done
-mark "p2 xl verdict $verdict|$(since "$t0")"
+mark "p2 xl verdict $(verdict "$id" "$t0")|$(since "$t0")"
 xl dmesg | grep "(d$id) " | sed 's/^/@@XENVM p2 xl log /'
 xl destroy p2-xl 2>/dev/null
 mark "p2 xl after $(leftovers)"
