@@ -14,7 +14,8 @@
 #     (populated, zero but the identity page table). Then, beside it, the
 #     same guest and command line under xl create type = "pvh" (p2 xl):
 #     what a guest can see of them is the same under both builders (the
-#     HVM parameters themselves only the toolstack can read).
+#     HVM parameters themselves only the toolstack can read); its other
+#     checks meet the README's known differences there.
 # p3: a memory size Xen cannot give fails half-way, leaving nothing.
 
 # verdict DOMID T0: pvh-check's verdict (PASS or FAIL NAME), which Xen
