@@ -214,7 +214,7 @@ print(sorted(d))
 print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"])' \
 		"$d/dom/domain.json"
 	assert_line -n 0 "['abi', 'backend', 'disks', 'hvm_params', 'machine', 'maxmem', 'memory_map', 'name', 'nics', 'nr_pages', 'start_info', 'vcpu', 'vcpus']"
-	assert_line -n 1 "pvh {'file': 'machine.mem', 'frames': 1044480, 'page_size': 4096} {'gpa': '0x106000'} {'console_evtchn': 2, 'console_pfn': 1044479, 'store_evtchn': 1, 'store_pfn': 1044476} 0x106000"
+	assert_line -n 1 "pvh {'file': 'machine.mem', 'frames': 1044480, 'page_size': 4096} {'gpa': '0x106000'} {'bufioreq_pfn': 1044475, 'console_evtchn': 2, 'console_pfn': 1044479, 'ident_pt': '0xfeffe000', 'ioreq_pfn': 1044477, 'monitor_ring_pfn': 1044473, 'paging_ring_pfn': 1044472, 'sharing_ring_pfn': 1044474, 'store_evtchn': 1, 'store_pfn': 1044476} 0x106000"
 	run -0 "$PY" "$TOP/tests/checker/checkdom.py" "$d/dom" --kernel "$(IMG good.elf)" \
 		--initrd "$BATS_FILE_TMPDIR/initrd" --cmdline "console=hvc0" --memory 64M --vcpus 2
 	refute_output --partial FAIL
@@ -239,7 +239,7 @@ print(d["abi"], d["machine"], d["start_info"], d["hvm_params"], d["vcpu"]["ebx"]
 		assert_output --partial "FAIL $group"
 		n=$((n + 1))
 	done
-	[ "$n" -ge 9 ]
+	[ "$n" -ge 12 ]
 }
 
 @test "Debian's Linux goes through the pipeline as PVH to a sim domain the checker accepts" {
@@ -313,4 +313,129 @@ d = json.load(open(sys.argv[1]))
 print(d["maxmem"], d["name"], d["disks"][0]["vdev"], d["nics"][0]["bridge"], d["nics"][0]["mac"])' \
 		"$d/dom/domain.json"
 	assert_output "33554432 web xvda br1 00:16:3e:00:00:01"
+}
+
+# The special pages as Xen 4.17's libxenguest places them, worked out here:
+# X86_HVM_NR_SPECIAL_PAGES (8) pages below X86_HVM_END_SPECIAL_REGION
+# (pfn 0xff000), in the order of its SPECIALPAGE_* indices, each with the
+# HVM parameter alloc_magic_pages_hvm points at it.
+SPECIAL_ROLES="paging access sharing bufioreq xenstore ioreq ident_pt console"
+SPECIAL_PARAMS="paging_ring_pfn monitor_ring_pfn sharing_ring_pfn bufioreq_pfn store_pfn ioreq_pfn ident_pt console_pfn"
+
+@test "layout names all eight special pages, in libxenguest's order, in the hole the memory map leaves" {
+	pvh_plan "$(IMG good.elf)" --memory 4100M
+	run -0 "$PY" -c '
+import json, sys
+l = json.load(open(sys.argv[1]))["layout"]
+roles = sys.argv[2].split()
+want = [{"role": r, "pfn": 0xff000 - 8 + i, "gpa": hex((0xff000 - 8 + i) << 12)}
+        for i, r in enumerate(roles)]
+assert l["special_pages"] == want, l["special_pages"]
+for s in l["special_pages"]:
+    for m in l["memory_map"]:
+        a, n = int(m["addr"], 16), int(m["size"], 16)
+        assert not a <= s["pfn"] << 12 < a + n, (s, m)
+print(" ".join("%s@%x" % (s["role"], s["pfn"]) for s in l["special_pages"]))' \
+		"$BATS_TEST_TMPDIR/4.json" "$SPECIAL_ROLES"
+	assert_output "paging@feff8 access@feff9 sharing@feffa bufioreq@feffb xenstore@feffc ioreq@feffd ident_pt@feffe console@fefff"
+}
+
+@test "populate sets every special page's HVM parameter (IDENT_PT by address) and plans the identity page table" {
+	pvh_plan "$(IMG good.elf)" --memory 16M
+	run -0 "$PY" -c '
+import json, sys
+pop = json.load(open(sys.argv[1]))["populate"]
+names = sys.argv[2].split()
+want = {k: 0xff000 - 8 + i for i, k in enumerate(names)}
+want["ident_pt"] = hex(want["ident_pt"] << 12)
+assert pop["hvm_params"] == want, pop["hvm_params"]
+print(pop["ident_pt"])' "$BATS_TEST_TMPDIR/4.json" "$SPECIAL_PARAMS"
+	assert_output "{'entries': 1024, 'flags': '0xe7', 'pfn': 1044478, 'stride': '0x400000'}"
+}
+
+@test "the sim domain holds the eight special pages: seven zero, ident_pt a page directory of 4 MiB identity pages" {
+	local d=$BATS_TEST_TMPDIR
+	pvh_plan "$(IMG good.elf)" --memory 16M
+	"$BIN/finalize" --out "$d/dom" --prefetch "$(IMG good.elf)" "$d/4.json" >/dev/null
+	run -0 "$PY" -c '
+import json, struct, sys
+h = json.load(open(sys.argv[1] + "/domain.json"))["hvm_params"]
+names = sys.argv[2].split()
+mem = open(sys.argv[1] + "/machine.mem", "rb")
+for i, k in enumerate(names):
+    pfn = 0xff000 - 8 + i
+    assert h[k] == (hex(pfn << 12) if k == "ident_pt" else pfn), (k, h[k])
+    mem.seek(pfn << 12)
+    page = mem.read(4096)
+    assert len(page) == 4096, k
+    if k == "ident_pt":
+        e = struct.unpack("<1024I", page)
+        assert all(e[j] == (j << 22) | 0xe7 for j in range(1024)), k
+    else:
+        assert not any(page), k
+print(sorted(h))' "$d/dom" "$SPECIAL_PARAMS"
+	assert_output "['bufioreq_pfn', 'console_evtchn', 'console_pfn', 'ident_pt', 'ioreq_pfn', 'monitor_ring_pfn', 'paging_ring_pfn', 'sharing_ring_pfn', 'store_evtchn', 'store_pfn']"
+}
+
+@test "special pages moved, missing, duplicated or lying on RAM or ACPI are refused by the next stage, naming the field" {
+	pvh_plan "$(IMG good.elf)" --memory 64M
+	local d=$BATS_TEST_TMPDIR sp='p["layout"]["special_pages"]'
+	check() {
+		edit_plan "$d/2.json" "$d/x.json" "$1"
+		run -1 --separate-stderr "$BIN/populate" "$d/x.json"
+		assert_output ''
+		assert_stderr "populate: $d/x.json: $2"
+	}
+	move() { echo "$sp[$1].update(pfn=$2, gpa=hex($2 << 12))"; }
+	check "$(move 3 0xfeff7)" "layout.special_pages[3]: not the bufioreq page at pfn 0xfeffb (libxenguest's special_pfn(3))"
+	check "del $sp[5]" "layout.special_pages: 7 entries, not the 8 special pages of an HVM domain"
+	check "$(move 2 0xfeffc)" "layout.special_pages[4].pfn: 0xfeffc is special_pages[2]'s too"
+	check "$(move 0 0x100)" "layout.special_pages[0].pfn: 0x100 overlaps layout.memory_map[0] (RAM)"
+	check "$(move 7 0xfc001)" "layout.special_pages[7].pfn: 0xfc001 overlaps layout.memory_map[2] (ACPI)"
+	check "$sp[1][\"role\"] = \"paging\"" "layout.special_pages[1]: not the access page at pfn 0xfeff9 (libxenguest's special_pfn(1))"
+	check "$sp[6][\"gpa\"] = \"0xfeffd000\"" "layout.special_pages[6].gpa: not the address of its pfn"
+	# finalize, reading the same layout, builds nothing from it.
+	edit_plan "$d/4.json" "$d/x.json" "del $sp[0]"
+	run -1 --separate-stderr "$BIN/finalize" --out "$d/dom" "$d/x.json"
+	assert_output ''
+	assert_stderr --partial "layout.special_pages: 7 entries"
+	[ ! -e "$d/dom" ]
+}
+
+@test "an edited or missing HVM parameter or identity page table in populate is refused by the next stage" {
+	pvh_plan "$(IMG good.elf)" --memory 16M
+	local d=$BATS_TEST_TMPDIR
+	edit_plan "$d/3.json" "$d/x.json" 'del p["populate"]["hvm_params"]["monitor_ring_pfn"]'
+	run -1 --separate-stderr "$BIN/pagetables" "$d/x.json"
+	assert_output ''
+	assert_stderr --partial ": populate.hvm_params.monitor_ring_pfn: missing"
+	edit_plan "$d/3.json" "$d/x.json" 'p["populate"]["hvm_params"]["ident_pt"] = "0xfeffe"'
+	run -1 --separate-stderr "$BIN/pagetables" "$d/x.json"
+	assert_stderr --partial ": populate.hvm_params.ident_pt: not what the layout makes"
+	edit_plan "$d/3.json" "$d/x.json" 'p["populate"]["ident_pt"]["flags"] = "0x67"'
+	run -1 --separate-stderr "$BIN/pagetables" "$d/x.json"
+	assert_stderr --partial ": populate.ident_pt.flags: not what the layout makes"
+}
+
+@test "pvh-check, told to, finds the eight special pages of a pvbuild domain under boot as Xen's toolstack leaves them, and a dirtied one fails special" {
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip "qemu-system-x86_64 is not installed (Debian qemu-system-x86)"
+	local d=$BATS_TEST_TMPDIR
+	"$BIN/pvbuild" build "$GUESTS/pvh-check.elf" --pvh --memory 16M \
+		--initrd "$GUESTS/initrd.img" --out "$d/dom" --cmdline \
+		"$("$PY" -B "$TOP/tests/guests/guest-cmdline.py" --vcpus 1 --special 4096 "$GUESTS/initrd.img")" \
+		>/dev/null
+	run -0 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special ok"
+	assert_line PASS
+	# A byte of the sharing ring's page (pfn 0xfeffa), then the identity
+	# table's eighth entry.
+	printf '\001' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffa000 + 12)) conv=notrunc status=none
+	run -1 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special FAIL: special page 0xfeffa000: word 3 is 0x1, not 0x0"
+	assert_line "FAIL special"
+	printf '\000' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffa000 + 12)) conv=notrunc status=none
+	printf '\000' | dd of="$d/dom/machine.mem" bs=1 seek=$((0xfeffe000 + 28)) conv=notrunc status=none
+	run -1 --separate-stderr "$BIN/boot" "$d/dom"
+	assert_line "check special FAIL: special page 0xfeffe000: word 7 is 0x1c00000, not 0x1c000e7"
 }

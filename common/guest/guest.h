@@ -168,6 +168,21 @@ int guest_hole(const struct plan_layout *, uint64_t at, struct pv_err *);
 int guest_too_small(const struct plan_layout *, uint64_t need,
     struct pv_err *);
 
+/*
+ * The roles of a PVH guest's special pages, by SPECIALPAGE_* index
+ * (xg_dom_x86.c), each with the HVM parameter alloc_magic_pages_hvm
+ * points at it (<xen/hvm/params.h>) and that parameter's name in the
+ * plan. HVM_PARAM_IDENT_PT alone takes the page's address, not its frame.
+ */
+struct guest_pvh_special {
+	const char *role, *param_name;
+	uint32_t param;
+	int by_address;
+};
+extern const struct guest_pvh_special guest_pvh_special[PLAN_SPECIAL_PAGES];
+/* The special page that holds the EPT identity page table. */
+#define GUEST_PVH_IDENT_PT 6
+
 /* The PVH populate member (pvh_populate.c). */
 json_t *guest_pvh_populate(const struct plan_elfinfo *,
     const struct plan_layout *);

@@ -19,8 +19,9 @@
  *    to 8 bytes, a module list of two entries and their two command lines
  *    of MAX_GUEST_CMDLINE bytes each, then the memory map;
  *  - the special pages: the 8 pages below X86_HVM_END_SPECIAL_REGION
- *    (pfn 0xff000), xenstore the fifth and the console the eighth
- *    (special_pfn, SPECIALPAGE_XENSTORE, SPECIALPAGE_CONSOLE);
+ *    (pfn 0xff000), in the order of SPECIALPAGE_* (special_pfn): paging,
+ *    access, sharing, bufioreq, xenstore, ioreq, ident_pt, console; they
+ *    lie in the hole, so the memory map leaves them out, as libxl's does;
  *  - ACPI: libxl__dom_load_acpi (libxl_x86_acpi.c) puts the info page at
  *    ACPI_INFO_PHYSICAL_ADDRESS, the tables on the pages after it and the
  *    RSDP (64 bytes) on the page after the tables, for a kernel that does
@@ -44,12 +45,14 @@
 
 #include <xen/arch-x86/hvm/start_info.h>
 #include <xen/hvm/hvm_info_table.h>
+#include <xen/hvm/params.h>
 
 /* Xen 4.17, xg_dom_x86.c and its private headers. */
 #define PVH_END_SPECIAL_PFN 0xff000ULL	/* X86_HVM_END_SPECIAL_REGION */
 #define PVH_NR_SPECIAL 8		/* X86_HVM_NR_SPECIAL_PAGES */
 #define PVH_SPECIAL_XENSTORE 4		/* SPECIALPAGE_XENSTORE */
 #define PVH_SPECIAL_CONSOLE 7		/* SPECIALPAGE_CONSOLE */
+#define PVH_FIRST_SPECIAL_PFN (PVH_END_SPECIAL_PFN - PVH_NR_SPECIAL)
 #define PVH_MODULES 2			/* HVMLOADER_MODULE_MAX_COUNT */
 /* The ACPI info page (libacpi's ACPI_INFO_PHYSICAL_ADDRESS). */
 #define PVH_ACPI_INFO PVH_HOLE_START
@@ -57,12 +60,28 @@
 #define PVH_ACPI_TABLE_PAGES 1
 #define PVH_RSDP_SIZE 64
 
+/*
+ * What alloc_magic_pages_hvm does with each special page: it populates
+ * and clears all eight and points an HVM parameter at each, the device
+ * model's two ioreq pages included even for a guest without one.
+ */
+const struct guest_pvh_special guest_pvh_special[PLAN_SPECIAL_PAGES] = {
+	{ "paging", "paging_ring_pfn", HVM_PARAM_PAGING_RING_PFN, 0 },
+	{ "access", "monitor_ring_pfn", HVM_PARAM_MONITOR_RING_PFN, 0 },
+	{ "sharing", "sharing_ring_pfn", HVM_PARAM_SHARING_RING_PFN, 0 },
+	{ "bufioreq", "bufioreq_pfn", HVM_PARAM_BUFIOREQ_PFN, 0 },
+	{ "xenstore", "store_pfn", HVM_PARAM_STORE_PFN, 0 },
+	{ "ioreq", "ioreq_pfn", HVM_PARAM_IOREQ_PFN, 0 },
+	{ "ident_pt", "ident_pt", HVM_PARAM_IDENT_PT, 1 },
+	{ "console", "console_pfn", HVM_PARAM_CONSOLE_PFN, 0 },
+};
+
 static const char *const elfinfo_keys[] = { "abi", "arch", "paging_levels",
     "image", "guest_info", "kernel_start", "kernel_end", "entry",
     "segments", "declared_by", "notes", "warnings", NULL };
 static const char *const layout_keys[] = { "memory", "nr_pages", "initrd",
     "cmdline", "v_start", "v_end", "nr_pt_pages", "regions", "memory_map",
-    "vcpus", "maxmem", "name", "disks", "nics", NULL };
+    "special_pages", "vcpus", "maxmem", "name", "disks", "nics", NULL };
 /* In address order: the kernel at its own, what follows it, the hole. */
 static const enum plan_region_id regions[] = {
 	REGION_KERNEL, REGION_INITRD, REGION_START_INFO, REGION_ACPI,
@@ -157,6 +176,7 @@ pvh_layout_solve(const struct plan_elfinfo *ei, struct plan_layout *l,
     struct pv_err *e)
 {
 	uint64_t low = l->memory, high = 0, at, acpi_end;
+	size_t i;
 
 	if (low > PVH_HOLE_START) {
 		high = low - PVH_HOLE_START;
@@ -191,14 +211,58 @@ pvh_layout_solve(const struct plan_elfinfo *ei, struct plan_layout *l,
 		    PV_PAGE_SIZE - 1) & ~(uint64_t)(PV_PAGE_SIZE - 1), e);
 	l->regions[REGION_ACPI].start = PVH_ACPI_INFO;
 	l->regions[REGION_ACPI].end = acpi_end;
-	at = (PVH_END_SPECIAL_PFN - PVH_NR_SPECIAL + PVH_SPECIAL_XENSTORE) <<
-	    PV_PAGE_SHIFT;
+	for (i = 0; i < PVH_NR_SPECIAL; i++) {
+		l->special[i].pfn = PVH_FIRST_SPECIAL_PFN + i;
+		l->special[i].role = i;
+	}
+	at = (PVH_FIRST_SPECIAL_PFN + PVH_SPECIAL_XENSTORE) << PV_PAGE_SHIFT;
 	l->regions[REGION_XENSTORE].start = at;
 	l->regions[REGION_XENSTORE].end = at + PV_PAGE_SIZE;
-	at = (PVH_END_SPECIAL_PFN - PVH_NR_SPECIAL + PVH_SPECIAL_CONSOLE) <<
-	    PV_PAGE_SHIFT;
+	at = (PVH_FIRST_SPECIAL_PFN + PVH_SPECIAL_CONSOLE) << PV_PAGE_SHIFT;
 	l->regions[REGION_CONSOLE].start = at;
 	l->regions[REGION_CONSOLE].end = at + PV_PAGE_SIZE;
+	return 0;
+}
+
+/*
+ * The special pages of a plan, before they are held to their places:
+ * each in the hole below 4 GiB, on no entry of the memory map (RAM or
+ * ACPI) and on no other special page, so that an edit is refused with
+ * what is wrong with it.
+ */
+static int
+special_check(const struct plan_layout *l, struct pv_err *e)
+{
+	const uint64_t hole = PVH_HOLE_START >> PV_PAGE_SHIFT;
+	const uint64_t top = (1ULL << 32) >> PV_PAGE_SHIFT;
+	size_t i, j;
+
+	for (i = 0; i < PVH_NR_SPECIAL; i++) {
+		uint64_t pfn = l->special[i].pfn;
+
+		/* The map was held to its derivation: its ends do not wrap. */
+		for (j = 0; j < l->nr_memmap; j++)
+			if (pfn < (l->memmap[j].addr + l->memmap[j].size +
+			    PV_PAGE_SIZE - 1) >> PV_PAGE_SHIFT &&
+			    pfn >= l->memmap[j].addr >> PV_PAGE_SHIFT)
+				return pv_fail(e, PV_EXIT_INPUT, "layout."
+				    "special_pages[%zu].pfn: 0x%llx overlaps "
+				    "layout.memory_map[%zu] (%s)", i,
+				    (unsigned long long)pfn, j,
+				    l->memmap[j].type == XEN_HVM_MEMMAP_TYPE_RAM ?
+				    "RAM" : "ACPI");
+		for (j = 0; j < i; j++)
+			if (l->special[j].pfn == pfn)
+				return pv_fail(e, PV_EXIT_INPUT, "layout."
+				    "special_pages[%zu].pfn: 0x%llx is "
+				    "special_pages[%zu]'s too", i,
+				    (unsigned long long)pfn, j);
+		if (pfn < hole || pfn >= top)
+			return pv_fail(e, PV_EXIT_INPUT, "layout.special_pages"
+			    "[%zu].pfn: 0x%llx is not in the hole [0x%llx, "
+			    "0x%llx) below 4 GiB", i, (unsigned long long)pfn,
+			    (unsigned long long)hole, (unsigned long long)top);
+	}
 	return 0;
 }
 
@@ -259,10 +323,61 @@ pvh_layout_check(const struct plan_elfinfo *ei, const struct plan_layout *l,
 			    (unsigned)want->memmap[i].type);
 			goto out;
 		}
+	if (special_check(l, e) < 0)
+		goto out;
+	for (i = 0; i < PVH_NR_SPECIAL; i++)
+		if (l->special[i].pfn != want->special[i].pfn ||
+		    l->special[i].role != want->special[i].role) {
+			pv_fail(e, PV_EXIT_INPUT, "layout.special_pages[%zu]: "
+			    "not the %s page at pfn 0x%llx (libxenguest's "
+			    "special_pfn(%zu))", i,
+			    guest_pvh_special[want->special[i].role].role,
+			    (unsigned long long)want->special[i].pfn, i);
+			goto out;
+		}
 	rc = 0;
 out:
 	free(want);
 	return rc;
+}
+
+/* layout.special_pages: all eight, each its role, pfn and address. */
+static int
+special_read(json_t *obj, struct plan_layout *l, struct pv_err *e)
+{
+	static const char *const keys[] = { "role", "pfn", "gpa", NULL };
+	static const char *roles[PLAN_SPECIAL_PAGES];
+	json_t *arr, *m;
+	char path[48];
+	uint64_t gpa;
+	size_t i;
+
+	for (i = 0; i < PLAN_SPECIAL_PAGES; i++)
+		roles[i] = guest_pvh_special[i].role;
+	if (pj_get_array(obj, "layout", "special_pages", 0, SIZE_MAX, &arr,
+	    e) < 0)
+		return -1;
+	if (json_array_size(arr) != PLAN_SPECIAL_PAGES)
+		return pv_fail(e, PV_EXIT_INPUT, "layout.special_pages: %zu "
+		    "entries, not the %d special pages of an HVM domain",
+		    json_array_size(arr), PLAN_SPECIAL_PAGES);
+	json_array_foreach(arr, i, m) {
+		struct plan_special *sp = &l->special[i];
+
+		snprintf(path, sizeof(path), "layout.special_pages[%zu]", i);
+		if (pj_is_object(m, path, e) < 0 ||
+		    pj_only_keys(m, path, keys, e) < 0 ||
+		    pj_get_enum(m, path, "role", roles, PLAN_SPECIAL_PAGES,
+		    &sp->role, e) < 0 ||
+		    pj_get_uint(m, path, "pfn", &sp->pfn, e) < 0 ||
+		    pj_get_hex(m, path, "gpa", &gpa, e) < 0)
+			return -1;
+		if (sp->pfn > (UINT64_MAX >> PV_PAGE_SHIFT) ||
+		    gpa != sp->pfn << PV_PAGE_SHIFT)
+			return pv_fail(e, PV_EXIT_INPUT, "%s.gpa: not the "
+			    "address of its pfn", path);
+	}
+	return 0;
 }
 
 static int
@@ -293,7 +408,7 @@ pvh_layout_read(json_t *obj, struct plan_layout *l, struct pv_err *e)
 		p->type = (uint32_t)type;
 	}
 	l->nr_memmap = json_array_size(arr);
-	return 0;
+	return special_read(obj, l, e);
 }
 
 static int
@@ -310,7 +425,19 @@ pvh_layout_json(json_t *o, const struct plan_layout *l)
 			json_decref(arr);
 			return -1;
 		}
-	return json_object_set_new(o, "memory_map", arr);
+	if (json_object_set_new(o, "memory_map", arr) < 0 ||
+	    (arr = json_array()) == NULL)
+		return -1;
+	for (i = 0; i < PVH_NR_SPECIAL; i++)
+		if (json_array_append_new(arr, json_pack("{s:s, s:I, s:o}",
+		    "role", guest_pvh_special[l->special[i].role].role,
+		    "pfn", (json_int_t)l->special[i].pfn,
+		    "gpa", plan_hex_json(l->special[i].pfn << PV_PAGE_SHIFT))) <
+		    0) {
+			json_decref(arr);
+			return -1;
+		}
+	return json_object_set_new(o, "special_pages", arr);
 }
 
 /* No page tables: the guest starts with paging off (pvh.pandoc). */

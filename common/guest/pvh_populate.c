@@ -4,7 +4,8 @@
  * writes of the kernel's segments at their physical addresses and of the
  * initrd, hvm_start_info (<xen/arch-x86/hvm/start_info.h>, version 1)
  * with its module list, command line and memory map, the ACPI tables, the
- * HVM parameters of the special pages and the first vCPU's entry state.
+ * HVM parameters of the special pages, the identity page table and the
+ * first vCPU's entry state.
  *
  * Every part is derived from elfinfo and layout alone, so the member's
  * reader derives it again and holds the plan to it field by field: an
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "guest.h"
+#include "pt.h"
 #include "xenhdr.h"
 
 #include <xen/arch-x86/hvm/start_info.h>
@@ -43,6 +45,17 @@
 #define AR_TSS32_BUSY 0x8b	/* present, 32-bit TSS, busy */
 #define CR0_PE 0x1
 #define CR0_ET 0x10
+
+/*
+ * The identity map alloc_magic_pages_hvm writes into the ident_pt
+ * special page: a 32-bit non-PAE page directory of 1024 4 MiB pages,
+ * entry i mapping i * 4 MiB. Xen runs a guest on it while the guest's
+ * paging is off, on Intel EPT hardware without unrestricted guest mode.
+ */
+#define IDENT_PT_ENTRIES 1024
+#define IDENT_PT_STRIDE 0x400000
+#define IDENT_PT_FLAGS (PTE_PRESENT | PTE_RW | PTE_USER | PTE_ACCESSED | \
+	PTE_DIRTY | PTE_PSE)
 
 struct table {
 	const char *sig;
@@ -274,6 +287,27 @@ start_info_json(const struct plan_layout *l, uint64_t rsdp)
 	    "modules", mods);
 }
 
+/*
+ * The HVM parameters alloc_magic_pages_hvm sets, one for each special
+ * page: its frame, or for the identity page table its address.
+ */
+static json_t *
+hvm_params_json(const struct plan_layout *l)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o != NULL && i < PLAN_SPECIAL_PAGES; i++) {
+		const struct guest_pvh_special *sp =
+		    &guest_pvh_special[l->special[i].role];
+
+		json_object_set_new(o, sp->param_name, sp->by_address ?
+		    plan_hex_json(l->special[i].pfn << PV_PAGE_SHIFT) :
+		    json_integer((json_int_t)l->special[i].pfn));
+	}
+	return o;
+}
+
 json_t *
 guest_pvh_populate(const struct plan_elfinfo *ei, const struct plan_layout *l)
 {
@@ -312,14 +346,14 @@ guest_pvh_populate(const struct plan_elfinfo *ei, const struct plan_layout *l)
 		    "checksum", plan_hex_json(t[i].bytes[i == 4 ? 8 : 9]),
 		    "bytes", hex_bytes(t[i].bytes, t[i].len)));
 	free(t);
-	o = json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I}}",
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:o, s:o}}",
 	    "writes", ws, "start_info", start_info_json(l, rsdp),
 	    "acpi", tabs, "vcpu", vcpu_json(ei, l),
-	    "hvm_params",
-	    "store_pfn", (json_int_t)(l->regions[REGION_XENSTORE].start >>
-	    PV_PAGE_SHIFT),
-	    "console_pfn", (json_int_t)(l->regions[REGION_CONSOLE].start >>
-	    PV_PAGE_SHIFT));
+	    "hvm_params", hvm_params_json(l),
+	    "ident_pt", "pfn", (json_int_t)l->special[GUEST_PVH_IDENT_PT].pfn,
+	    "entries", (json_int_t)IDENT_PT_ENTRIES,
+	    "stride", plan_hex_json(IDENT_PT_STRIDE),
+	    "flags", plan_hex_json(IDENT_PT_FLAGS));
 	return o;
 }
 

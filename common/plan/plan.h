@@ -158,6 +158,17 @@ struct plan_memmap {
 	uint32_t type;
 };
 
+/*
+ * A PVH guest's HVM special pages (libxenguest's X86_HVM_NR_SPECIAL_PAGES
+ * pages below X86_HVM_END_SPECIAL_REGION), in libxenguest's order: the
+ * page's frame and its role, an index into guest_pvh_special (guest.h).
+ */
+#define PLAN_SPECIAL_PAGES 8
+struct plan_special {
+	uint64_t pfn;
+	size_t role;
+};
+
 struct plan_layout {
 	uint64_t memory, nr_pages;
 	/*
@@ -185,6 +196,8 @@ struct plan_layout {
 	/* pvh: the guest-physical memory map, in address order. */
 	size_t nr_memmap;
 	struct plan_memmap memmap[PLAN_MEMMAP_MAX];
+	/* pvh: the special pages, all PLAN_SPECIAL_PAGES of them. */
+	struct plan_special special[PLAN_SPECIAL_PAGES];
 };
 
 /* Pages of the bootstrap region. */

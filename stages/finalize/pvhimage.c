@@ -4,8 +4,10 @@
  * (pvh), as every backend writes them (hv.h): the kernel's segments and
  * the initrd where the plan's writes put them, hvm_start_info with its
  * command line, module list and memory map (bootlate_hvm's layout of its
- * segment, xg_dom_x86.c), and each ACPI table at its address. The sim
- * writes them into machine.mem, the xen backend into the guest's frames.
+ * segment, xg_dom_x86.c), each ACPI table at its address, and the
+ * special pages cleared with the identity page table in its own, as
+ * alloc_magic_pages_hvm leaves them. The sim writes them into
+ * machine.mem, the xen backend into the guest's frames.
  *
  * The plan's populate member was held to its derivation whole by the
  * plan reader, so what it says is what the layout makes; the lengths are
@@ -148,6 +150,41 @@ write_acpi(json_t *tables, hv_put_fn put, void *ctx, struct pv_err *e)
 	return 0;
 }
 
+/*
+ * Every special page cleared (xc_clear_domain_pages), then the identity
+ * page table in its page: entry i maps i * stride with the plan's flags,
+ * 32-bit entries as a non-PAE page directory has them.
+ */
+static int
+write_special(json_t *ident, const struct plan_layout *l, hv_put_fn put,
+    void *ctx, struct pv_err *e)
+{
+	uint8_t page[PV_PAGE_SIZE];
+	uint64_t entries, stride = hex(ident, "stride"), flags = hex(ident,
+	    "flags"), pfn, v;
+	size_t i;
+
+	memset(page, 0, sizeof(page));
+	for (i = 0; i < PLAN_SPECIAL_PAGES; i++)
+		if (put(ctx, l->special[i].pfn << PV_PAGE_SHIFT, page,
+		    sizeof(page), e) < 0)
+			return -1;
+	entries = (uint64_t)json_integer_value(json_object_get(ident,
+	    "entries"));
+	pfn = (uint64_t)json_integer_value(json_object_get(ident, "pfn"));
+	if (entries > sizeof(page) / 4)
+		return pv_fail(e, PV_EXIT_INPUT, "populate.ident_pt.entries: "
+		    "more than a page holds");
+	for (i = 0; i < entries; i++) {
+		v = (uint64_t)i * stride | flags;
+		page[4 * i] = (uint8_t)v;
+		page[4 * i + 1] = (uint8_t)(v >> 8);
+		page[4 * i + 2] = (uint8_t)(v >> 16);
+		page[4 * i + 3] = (uint8_t)(v >> 24);
+	}
+	return put(ctx, pfn << PV_PAGE_SHIFT, page, sizeof(page), e);
+}
+
 int
 hv_physical_image(const struct plan *p, const uint8_t *kernel,
     const uint8_t *initrd, hv_put_fn put, void *ctx, struct pv_err *e)
@@ -158,7 +195,9 @@ hv_physical_image(const struct plan *p, const uint8_t *kernel,
 	    e) < 0 ||
 	    write_start_info(json_object_get(pop, "start_info"), p->layout,
 	    put, ctx, e) < 0 ||
-	    write_acpi(json_object_get(pop, "acpi"), put, ctx, e) < 0)
+	    write_acpi(json_object_get(pop, "acpi"), put, ctx, e) < 0 ||
+	    write_special(json_object_get(pop, "ident_pt"), p->layout, put,
+	    ctx, e) < 0)
 		return -1;
 	return 0;
 }

@@ -9,7 +9,9 @@
  *    the build writes (the ACPI tables, hvm_start_info, the special
  *    pages);
  *  - domain.json: the memory map, where hvm_start_info is, the HVM
- *    parameters of the special pages and their event channels, and the
+ *    parameters pvbuild sets (the eight special pages', as
+ *    alloc_magic_pages_hvm sets them, and the store and console event
+ *    channels), and the
  *    first vCPU's state, named after <xen/hvm/hvm_vcpu.h>'s
  *    struct vcpu_hvm_x86_32.
  * The plan's populate member was held to its derivation whole by the
@@ -85,6 +87,7 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 {
 	const struct plan_layout *l = p->layout;
 	json_t *pop = json_object_get(p->root, "populate"), *dom = NULL;
+	json_t *params;
 	struct sim *s;
 	int rc = -1;
 
@@ -101,8 +104,17 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 		goto done;
 	}
 	s->mem_fd = -1;
+	/* The plan's parameters, then the event channels the sim gives. */
+	params = json_deep_copy(json_object_get(pop, "hvm_params"));
+	if (params != NULL && (json_object_set_new(params, "store_evtchn",
+	    json_integer(PVH_STORE_PORT)) < 0 ||
+	    json_object_set_new(params, "console_evtchn",
+	    json_integer(PVH_CONSOLE_PORT)) < 0)) {
+		json_decref(params);
+		params = NULL;
+	}
 	dom = json_pack("{s:s, s:s, s:I, s:{s:s, s:I, s:I}, s:o, s:{s:O}, "
-	    "s:{s:O, s:O, s:i, s:i}, s:O}",
+	    "s:o, s:O}",
 	    "abi", p->elfinfo->abi->name, "backend", "sim",
 	    "nr_pages", (json_int_t)l->nr_pages,
 	    "machine", "file", "machine.mem", "page_size",
@@ -110,12 +122,7 @@ hv_sim_build_physical(const char *out, const struct hv_sim_options *opt,
 	    "memory_map", memory_map_json(l),
 	    "start_info", "gpa",
 	    json_object_get(json_object_get(pop, "start_info"), "gpa"),
-	    "hvm_params",
-	    "store_pfn", json_object_get(json_object_get(pop, "hvm_params"),
-	    "store_pfn"),
-	    "console_pfn", json_object_get(json_object_get(pop, "hvm_params"),
-	    "console_pfn"),
-	    "store_evtchn", PVH_STORE_PORT, "console_evtchn", PVH_CONSOLE_PORT,
+	    "hvm_params", params,
 	    "vcpu", json_object_get(pop, "vcpu"));
 	if (dom == NULL || plan_request_set(dom, l) < 0) {
 		pv_fail(e, PV_EXIT_SYSTEM, "sim: out of memory");

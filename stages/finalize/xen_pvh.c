@@ -13,13 +13,14 @@
  *     LIBXL_MAXMEM_CONSTANT), the plan's memory map (XENMEM_set_memory_map),
  *     its CPUID policy, timer mode and two event channels to dom0;
  *  2. populate every range of the memory map (RAM and the ACPI pages) and
- *     the xenstore and console pages, frame = gfn, 2 MiB extents where
- *     Xen has them;
+ *     the eight special pages, frame = gfn, 2 MiB extents where Xen has
+ *     them;
  *  3. write the image (pvhimage.c: kernel, initrd, hvm_start_info,
- *     memory map, command line, ACPI tables) through foreign mappings of
- *     the gfns;
- *  4. set the HVM parameters of the store and console (pfns and event
- *     channels, as alloc_magic_pages_hvm and hvm_build_set_params do),
+ *     memory map, command line, ACPI tables, the special pages cleared
+ *     and the identity page table) through foreign mappings of the gfns;
+ *  4. set the HVM parameters of the eight special pages (as
+ *     alloc_magic_pages_hvm does) and of the store and console event
+ *     channels (as hvm_build_set_params does),
  *     the first vCPU's state (a HEADER and CPU record through
  *     xc_domain_hvm_setcontext) and every vCPU's MTRRs (write-back), and
  *     seed the grant table's console and xenstore entries by gfn;
@@ -200,11 +201,13 @@ populate_range(struct xen *x, uint64_t gfn, uint64_t n, struct pv_err *e)
 
 /*
  * Every range of the memory map (RAM and the ACPI pages, which libxl
- * populates too) and the xenstore and console pages.
+ * populates too) and the special pages, all eight in one call as
+ * alloc_magic_pages_hvm asks for them.
  */
 static int
 populate(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 {
+	xen_pfn_t special[PLAN_SPECIAL_PAGES];
 	uint64_t first, end;
 	size_t i;
 
@@ -215,9 +218,11 @@ populate(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 		if (populate_range(x, first, end - first, e) < 0)
 			return -1;
 	}
-	if (populate_small(x, x->store_frame, 1, e) < 0 ||
-	    populate_small(x, x->console_frame, 1, e) < 0)
-		return -1;
+	for (i = 0; i < PLAN_SPECIAL_PAGES; i++)
+		special[i] = l->special[i].pfn;
+	if (xc_domain_populate_physmap_exact(x->xch, x->domid,
+	    PLAN_SPECIAL_PAGES, 0, 0, special) != 0)
+		return xen_fail(e, x, "populating the special pages");
 	return 0;
 }
 
@@ -268,18 +273,33 @@ put(void *ctx, uint64_t gpa, const void *buf, size_t len, struct pv_err *e)
 }
 
 /*
- * The HVM parameters a PVH guest finds its xenstore and console by:
- * their pages (alloc_magic_pages_hvm) and event channels
- * (hvm_build_set_params).
+ * The HVM parameters of the special pages, each set as
+ * alloc_magic_pages_hvm sets it (the identity page table's by address,
+ * the rest by frame; the guest finds its xenstore and console by two of
+ * them), and the store and console event channels
+ * (hvm_build_set_params). libxenguest goes on past a parameter Xen
+ * refuses; pvbuild does not, since the guest would lack it.
  */
 static int
-set_params(struct xen *x, struct pv_err *e)
+set_params(struct xen *x, const struct plan_layout *l, struct pv_err *e)
 {
-	if (xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_STORE_PFN,
-	    x->store_frame) != 0 ||
-	    xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_CONSOLE_PFN,
-	    x->console_frame) != 0 ||
-	    xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_STORE_EVTCHN,
+	size_t i;
+
+	for (i = 0; i < PLAN_SPECIAL_PAGES; i++) {
+		const struct guest_pvh_special *sp =
+		    &guest_pvh_special[l->special[i].role];
+		uint64_t v = sp->by_address ?
+		    l->special[i].pfn << PV_PAGE_SHIFT : l->special[i].pfn;
+
+		if (xc_hvm_param_set(x->xch, x->domid, sp->param, v) != 0) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "setting the HVM parameter "
+			    "of the %s page", sp->role);
+			return xen_fail(e, x, what);
+		}
+	}
+	if (xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_STORE_EVTCHN,
 	    x->hv.store_port) != 0 ||
 	    xc_hvm_param_set(x->xch, x->domid, HVM_PARAM_CONSOLE_EVTCHN,
 	    x->hv.console_port) != 0)
@@ -448,7 +468,7 @@ hv_xen_build_physical(const struct hv_xen_options *opt, const struct plan *p,
 	if (check_hap(x, e) < 0 || create(x, l, e) < 0 ||
 	    xen_name_domain(x, e) < 0 || populate(x, l, e) < 0 ||
 	    hv_physical_image(p, kernel, initrd, put, x, e) < 0 ||
-	    set_params(x, e) < 0 || set_vcpus(x, p, e) < 0 ||
+	    set_params(x, l, e) < 0 || set_vcpus(x, p, e) < 0 ||
 	    shown(hv, arg, &out, e) < 0)
 		goto out;
 	/* The console and store rings, by grant as well as by gfn. */

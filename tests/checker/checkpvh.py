@@ -19,9 +19,10 @@ their physical addresses (bss zero), the initrd, hvm_start_info
 (<xen/arch-x86/hvm/start_info.h>) with its command line, module and
 memory map, the ACPI tables from the RSDP down (signatures, checksums, the
 hardware-reduced FADT, one enabled local APIC per vCPU in the MADT), the
-vCPU's entry state, the special pages, that nothing else was written, and
-the request beyond memory (vCPUs, maxmem, name, devices) as checkdom.py
-holds a PV domain's.
+vCPU's entry state, the eight special pages (each zero but the identity
+page table, which holds its page directory) with the HVM parameters that
+point at them, that nothing else was written, and the request beyond
+memory (vCPUs, maxmem, name, devices) as checkdom.py holds a PV domain's.
 
 Prints `ok GROUP` or `FAIL GROUP: what` per group; exits 0 when all pass,
 1 when one fails, 2 on a usage error.
@@ -41,8 +42,17 @@ PHYS32_ENTRY = 18
 HOLE = 0xFC000000           # the MMIO hole below 4 GiB for a PVH domU
 ACPI_INFO = HOLE            # ACPI_INFO_PHYSICAL_ADDRESS
 SPECIAL_END = 0xFF000       # X86_HVM_END_SPECIAL_REGION (a pfn)
-STORE_PFN = SPECIAL_END - 8 + 4
-CONSOLE_PFN = SPECIAL_END - 8 + 7
+# The special pages in libxenguest's order (SPECIALPAGE_*), each with the
+# HVM parameter alloc_magic_pages_hvm points at it (domain.json's name).
+SPECIAL = ["paging_ring_pfn", "monitor_ring_pfn", "sharing_ring_pfn",
+           "bufioreq_pfn", "store_pfn", "ioreq_pfn", "ident_pt",
+           "console_pfn"]
+FIRST_SPECIAL = SPECIAL_END - len(SPECIAL)
+STORE_PFN = FIRST_SPECIAL + SPECIAL.index("store_pfn")
+CONSOLE_PFN = FIRST_SPECIAL + SPECIAL.index("console_pfn")
+IDENT_PT_PFN = FIRST_SPECIAL + SPECIAL.index("ident_pt")
+# A non-PAE page directory of 4 MiB pages: P, RW, US, A, D, PS.
+IDENT_PT_FLAGS = 0x1 | 0x2 | 0x4 | 0x20 | 0x40 | 0x80
 START_MAGIC = 0x336EC578
 SI_SIZE, MOD_SIZE, MAP_SIZE, MOD_CMDLINE = 56, 32, 24, 1024
 
@@ -306,15 +316,25 @@ class PvhCheck:
         return p
 
     def check_special(self):
-        h = self.doc.get("hvm_params", {})
+        h = dict(self.doc.get("hvm_params", {}))
         p = []
-        if (h.get("store_pfn"), h.get("console_pfn")) != (STORE_PFN,
-                                                          CONSOLE_PFN):
-            p.append("store/console pfn %r/%r" % (h.get("store_pfn"),
-                                                 h.get("console_pfn")))
-        for pfn in (STORE_PFN, CONSOLE_PFN):
-            if any(self.read(pfn * PAGE, PAGE)):
-                p.append("page 0x%x not clear" % pfn)
+        want = {k: FIRST_SPECIAL + i for i, k in enumerate(SPECIAL)}
+        want["ident_pt"] = "0x%x" % (IDENT_PT_PFN * PAGE)
+        want.update(store_evtchn=1, console_evtchn=2)
+        for k in sorted(set(want) | set(h)):
+            if k not in want:
+                p.append("parameter %s set, which libxenguest leaves" % k)
+            elif h.get(k) != want[k]:
+                p.append("%s %r, not %r" % (k, h.get(k), want[k]))
+        ident = b"".join(struct.pack("<I", (i << 22) | IDENT_PT_FLAGS)
+                         for i in range(PAGE // 4))
+        for i, k in enumerate(SPECIAL):
+            got = self.read((FIRST_SPECIAL + i) * PAGE, PAGE)
+            if k == "ident_pt" and got != ident:
+                p.append("page 0x%x (%s) not the identity page directory"
+                         % (FIRST_SPECIAL + i, k))
+            elif k != "ident_pt" and any(got):
+                p.append("page 0x%x (%s) not clear" % (FIRST_SPECIAL + i, k))
         return p
 
     def check_beyond(self):
@@ -322,7 +342,8 @@ class PvhCheck:
         places = [(s.paddr, s.paddr + s.filesz) for s in self.segs]
         places += [(self.initrd_at, self.initrd_at + len(self.initrd)),
                    (self.si_at, self.si_at + self.si_len),
-                   (ACPI_INFO + PAGE, ACPI_INFO + 2 * PAGE + 64)]
+                   (ACPI_INFO + PAGE, ACPI_INFO + 2 * PAGE + 64),
+                   (IDENT_PT_PFN * PAGE, (IDENT_PT_PFN + 1) * PAGE)]
         places.sort()
         off = 0
         while off < self.size:
@@ -457,6 +478,25 @@ def d_console(d):
     _xor(fd, doc["hvm_params"]["console_pfn"] * PAGE + 100)
 
 
+def d_paging_page(d):
+    doc, fd = _dom(d)
+    _xor(fd, doc["hvm_params"]["paging_ring_pfn"] * PAGE + 7)
+
+
+def d_ident_pt(d):
+    doc, fd = _dom(d)
+    _xor(fd, int(doc["hvm_params"]["ident_pt"], 16) + 4 * 3 + 2, 0x40)
+
+
+def d_ioreq_param(d):
+    path = os.path.join(d, "domain.json")
+    with open(path) as f:
+        doc = json.load(f)
+    del doc["hvm_params"]["ioreq_pfn"]
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+
+
 def d_stray(d):
     doc, fd = _dom(d)
     _xor(fd, 0x9F000 + 5)       # low RAM the build leaves alone
@@ -472,6 +512,9 @@ KINDS = {
     "vcpu-eip": ("vcpu", d_vcpu_eip),
     "maxmem": ("request", d_maxmem),
     "console-page": ("special", d_console),
+    "paging-page": ("special", d_paging_page),
+    "ident-pt-entry": ("special", d_ident_pt),
+    "ioreq-param": ("special", d_ioreq_param),
     "stray": ("beyond", d_stray),
 }
 

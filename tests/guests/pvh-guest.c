@@ -23,10 +23,19 @@
  *   acpi        RSDP, XSDT (RSDT for an ACPI 1.0 RSDP), FACP, DSDT and
  *               APIC found, each with its signature and checksum
  *   vcpus       the MADT's enabled local APICs, one per expected vCPU
+ *   special     (asked for by expect_special=1) the eight HVM special
+ *               pages Xen's toolstack makes below pfn 0xff000: outside
+ *               the memory map and populated; the xenstore and console
+ *               rings (the fifth and eighth) are dom0's to write once the
+ *               domain is introduced, the others zero but the seventh,
+ *               the identity page table, a page directory of 4 MiB
+ *               identity pages
  *
  * What it cannot know the test passes on its command line, as for the
  * PV guests (guest-cmdline.py --vcpus): expect_pages=N initrd_len=N
- * [initrd_sum=HEX] expect_vcpus=N cmdline_sum=HEX. The RAM of the map
+ * [initrd_sum=HEX] expect_vcpus=N [expect_special=1] cmdline_sum=HEX.
+ * Only a builder that makes the special pages is asked to check them:
+ * under QEMU's own loader nothing lies there. The RAM of the map
  * may fall short of expect_pages by the holes and firmware a machine
  * keeps (MEMMAP_SLACK_PAGES), never exceed it.
  *
@@ -75,6 +84,15 @@ typedef uint64_t u64;
 #define MAX_TABLE		(1U << 20)	/* bytes of one ACPI table */
 #define MAX_SDT_ENTRIES		64U
 #define MEMMAP_SLACK_PAGES	1024U		/* 4 MiB */
+
+/* X86_HVM_END_SPECIAL_REGION, X86_HVM_NR_SPECIAL_PAGES (xenguest.h). */
+#define SPECIAL_END_PFN		0xff000U
+#define NR_SPECIAL		8U
+#define SPECIAL_XENSTORE	4U		/* SPECIALPAGE_XENSTORE */
+#define SPECIAL_IDENT_PT	6U		/* SPECIALPAGE_IDENT_PT */
+#define SPECIAL_CONSOLE		7U		/* SPECIALPAGE_CONSOLE */
+/* Present, RW, User, Accessed, Dirty, 4 MiB page: a PDE's flags. */
+#define IDENT_PDE_FLAGS		0xe7U
 
 extern const u8 pvh_start[], pvh_image_end[];
 
@@ -231,7 +249,8 @@ check_start_info(u32 ebx)
 
 /* What the command line says to expect. */
 static const char *cmdline;
-static u64 expect_pages, initrd_len, initrd_sum, expect_vcpus;
+static u64 expect_pages, initrd_len, initrd_sum, expect_vcpus,
+    expect_special;
 static int has_initrd_sum;
 
 static int
@@ -264,6 +283,9 @@ check_cmdline(void)
 		    "from \"%s\"", cmdline);
 	has_initrd_sum = cmdline_value(cmdline, "initrd_sum", 16, &initrd_sum,
 	    &at);
+	if (!cmdline_value(cmdline, "expect_special", 10, &expect_special,
+	    &at))
+		expect_special = 0;
 	return 1;
 }
 
@@ -543,6 +565,47 @@ check_vcpus(void)
 	return 1;
 }
 
+/*
+ * The special pages, read where they lie: a frame left unpopulated reads
+ * as all ones on Xen (nothing emulates it), so a zero page is one the
+ * builder populated and cleared, and a ring page that is all ones is
+ * one it did not populate.
+ */
+static int
+check_special(int memmap_ok)
+{
+	const volatile u32 *w;
+	u64 addr;
+	u32 i, j, want, ones;
+
+	for (i = 0; i < NR_SPECIAL; i++) {
+		addr = (u64)(SPECIAL_END_PFN - NR_SPECIAL + i) * PAGE;
+		for (j = 0; memmap_ok && j < map_entries; j++)
+			if (addr < map[j].addr + map[j].size &&
+			    addr + PAGE > map[j].addr)
+				return fail("special page %x lies in memory map "
+				    "entry %d", addr, (u64)j);
+		w = (const volatile u32 *)(uintptr_t)addr;
+		if (i == SPECIAL_XENSTORE || i == SPECIAL_CONSOLE) {
+			for (j = 0, ones = 0; j < PAGE / 4; j++)
+				ones += w[j] == 0xffffffffU;
+			if (ones == PAGE / 4)
+				return fail("special page %x reads as all ones: "
+				    "not populated", addr);
+			continue;
+		}
+		for (j = 0; j < PAGE / 4; j++) {
+			want = i == SPECIAL_IDENT_PT ?
+			    (j << 22) | IDENT_PDE_FLAGS : 0;
+			if (w[j] != want)
+				return fail("special page %x: word %d is %x, "
+				    "not %x", addr, (u64)j, (u64)w[j],
+				    (u64)want);
+		}
+	}
+	return 1;
+}
+
 void __attribute__((noreturn, used)) pvh_main(u32 ebx, u32 badseg,
     u32 eflags, u32 cr0, u32 cr4, u32 efer);
 
@@ -581,5 +644,9 @@ pvh_main(u32 ebx, u32 badseg, u32 eflags, u32 cr0, u32 cr4, u32 efer)
 		skipped("vcpus", "cmdline");
 	else
 		report("vcpus", check_vcpus());
+	if (cmdline_ok && expect_special) {
+		current = "special";
+		report("special", check_special(memmap_ok));
+	}
 	finish();
 }
