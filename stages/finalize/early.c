@@ -7,6 +7,7 @@
  * so they are made meanwhile, and the build that follows the plan has
  * only to load it.
  */
+#include <signal.h>
 #include <string.h>
 
 #include "finalize.h"
@@ -24,11 +25,24 @@ early_run(void *arg)
 void
 early_start(struct early *ea, const struct hv_xen_options *opt)
 {
+	sigset_t stop, old;
+
 	ea->hv = NULL;
 	if (!ea->wanted)
 		return;
 	ea->opt = opt;
+	/*
+	 * The signals that stop a build are the main thread's, so that one
+	 * interrupts its wait for the plan; the thread sees them through
+	 * opt->stop between its steps.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
 	ea->started = pthread_create(&ea->thread, NULL, early_run, ea) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void
