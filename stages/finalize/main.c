@@ -79,11 +79,6 @@ struct args {
 };
 
 /*
- * The options into `a`, each value checked as far as it can be alone.
- * Returns 0, or -1 when main is to return *status at once (--help,
- * --version, a usage error).
- */
-/*
  * --memory, --maxmem and --vcpus as the early domain's request: a 64-bit
  * PV domain (the only PV guests Xen runs today) of the sizes layout
  * would take. They only say what the plan is expected to ask for, and
@@ -116,6 +111,11 @@ parse_request(struct args *a, const char *memory)
 	a->early.wanted = 1;
 }
 
+/*
+ * The options into `a`, each value checked as far as it can be alone.
+ * Returns 0, or -1 when main is to return *status at once (--help,
+ * --version, a usage error).
+ */
 static int
 parse(int argc, char **argv, struct args *a, int *status)
 {
