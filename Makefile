@@ -65,7 +65,7 @@ LIB_SRCS += common/elf/elfguest.c common/elf/elfguest_headers.c \
 LIB_OBJS = $(LIB_SRCS:%.c=build/%.o)
 # finalize has a folder of its own (stages/finalize/): its main, its jobs,
 # its backends and the hypervisor's rules, which no other program uses.
-FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c \
+FINALIZE_SRCS = stages/finalize/main.c stages/finalize/prefetch.c stages/finalize/early.c \
 	stages/finalize/verify.c stages/finalize/build.c \
 	stages/finalize/hvrules.c stages/finalize/sim.c stages/finalize/simdir.c \
 	stages/finalize/simframes.c stages/finalize/simpvh.c stages/finalize/pvhimage.c \

@@ -229,6 +229,17 @@ ob_more(struct obuf *ob, struct pv_err *e)
 static uint64_t
 ob_free(const struct obuf *ob)
 {
+	/*
+	 * With a tap, a decoder is given at most a step of room at a time,
+	 * so that its output goes to the tap as it is made. Given the whole
+	 * buffer, liblzma fills it before it returns: tens of MiB at once,
+	 * which the tap's thread (a hash, slower than the decompression
+	 * where the processor has no SHA instructions) then takes while the
+	 * decoder waits for room in its queue, the two in turn rather than
+	 * side by side.
+	 */
+	if (ob->tap != NULL && ob->size - ob->len > DECOMP_TAP_STEP)
+		return DECOMP_TAP_STEP;
 	return ob->size - ob->len;
 }
 

@@ -57,8 +57,8 @@ _pvbuild() {
 	populate | pagetables)
 		opts= ;;
 	finalize)
-		opts='--backend --initrd --json --name --no-cache --out --paused
-			--prefetch --reserve --scatter --sync --wait' ;;
+		opts='--backend --initrd --json --maxmem --memory --name --no-cache --out --paused
+			--prefetch --reserve --scatter --sync --vcpus --wait' ;;
 	boot)
 		opts='--timeout --with' ;;
 	show)

@@ -56,6 +56,22 @@ reference() {
 	"$BIN/elfinfo" --no-cache "$1" >"$T/ref.json"
 }
 
+@test "elfinfo gives its decompression a MiB of room at a time, so that its hashing thread follows it side by side" {
+	# 8 MiB that gzip cannot shrink: not a kernel, refused once it is
+	# decompressed (and hashed).
+	head -c 8M /dev/urandom | gzip -1 >"$T/big.gz"
+	rm -f "$T/inflate"
+	LD_PRELOAD=$COUNT_SO PVBUILD_INFLATE=$T/inflate \
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		run -1 --separate-stderr "$BIN/elfinfo" "$T/big.gz"
+	assert_stderr --partial 'elfinfo: '
+	# Given the whole buffer, zlib would fill it before handing back:
+	# megabytes at once, hashed only after.
+	run awk '$1 == "elfinfo" { n++; if ($2 + 0 > most) most = $2 + 0 }
+		END { print (n >= 8), (most > 0 && most <= 1048576) }' "$T/inflate"
+	assert_output '1 1'
+}
+
 @test "a cold build decompresses each payload once; a warm one decompresses nothing" {
 	local out=$T/dom
 	counted ./pipeline.sh "$GUESTS/x64-basic.elf.gz" --memory 64M \

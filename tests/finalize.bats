@@ -367,9 +367,29 @@ assert (d["ip"], d["flags"], d["cs"], d["ss"]) == ("0xc0000000", "0x202", "0x819
 	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --out "$T/dom" "$T/4-pagetables.json"
 	refused 2 "--out, --reserve, --scatter and --sync are for --backend sim" "$T/dom" --backend xen --scatter 3 "$T/4-pagetables.json"
 	refused 2 "--out, --reserve, --seed and --sync are for --backend sim" "$T/dom" --backend xen --seed 3 "$T/4-pagetables.json"
-	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
-	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
-	refused 2 "--name, --paused and --wait are for --backend xen" "$T/dom" --wait --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--memory, --name, --paused and --wait are for --backend xen" "$T/dom" --name a --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--memory, --name, --paused and --wait are for --backend xen" "$T/dom" --paused --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--memory, --name, --paused and --wait are for --backend xen" "$T/dom" --wait --out "$T/dom" "$T/4-pagetables.json"
+	refused 2 "--memory, --name, --paused and --wait are for --backend xen" "$T/dom" --memory 16M --out "$T/dom" "$T/4-pagetables.json"
+}
+
+@test "--maxmem or --vcpus without --memory exits 2: they describe the domain --memory makes early" {
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M
+	refused 2 "--maxmem and --vcpus go with --memory" "$T/dom" --backend xen --maxmem 128M "$T/4-pagetables.json"
+	refused 2 "--maxmem and --vcpus go with --memory" "$T/dom" --backend xen --vcpus 2 "$T/4-pagetables.json"
+}
+
+@test "--backend xen --memory where no Xen runs: the early start's failure is unsaid, the build for the plan says its one line" {
+	[ ! -e /dev/xen/privcmd ] || skip "this is a Xen dom0"
+	plan_to pagetables "$GUESTS/x64-basic.elf" --memory 64M
+	refused 3 "finalize: xen: cannot open the hypervisor interface (is this a Xen dom0?)" "$T/dom" --backend xen --memory 64M --maxmem 128M --vcpus 2 "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	# A request no plan could carry makes nothing early and is not
+	# reported: the plan decides, and layout judged the request.
+	refused 3 "finalize: xen: cannot open the hypervisor interface" "$T/dom" --backend xen --memory 64Q --vcpus 0 "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	refused 3 "finalize: xen: cannot open the hypervisor interface" "$T/dom" --backend xen --memory 64M --maxmem 32M "$T/4-pagetables.json"
+	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
 @test "--wait with --paused exits 2: a paused domain never shuts down" {

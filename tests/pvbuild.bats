@@ -235,6 +235,20 @@ br1 00:16:3e:01:02:03"
 	[ ! -e "$T/e" ]
 }
 
+@test "pvbuild build --backend xen gives finalize the request it gives layout, for the domain made early; not for PVH nor the sim" {
+	run -0 --separate-stderr "$BIN/pvbuild" build "$GUESTS/x64-basic.elf" \
+		--memory 64M --maxmem 96M --vcpus 2 --backend xen --name web \
+		--paused --dry-run
+	assert_line --index 1 'layout --memory 64M --vcpus 2 --maxmem 96M --name web'
+	assert_line --index 4 --regexp '^finalize --backend xen --name web --memory 64M --maxmem 96M --vcpus 2 --paused --prefetch '
+	run -0 --separate-stderr "$BIN/pvbuild" build "$GUESTS/x64-basic.elf" \
+		--memory 64M --vcpus 2 --backend xen --pvh --dry-run
+	assert_line --index 4 --regexp '^finalize --backend xen --prefetch '
+	run -0 --separate-stderr "$BIN/pvbuild" build "$GUESTS/x64-basic.elf" \
+		--memory 64M --vcpus 2 --out "$T/d" --dry-run
+	assert_line --index 4 --regexp '^finalize --backend sim --out '
+}
+
 @test "pvbuild build --backend xen reaches finalize's xen backend" {
 	# A xen-1.3 guest: finalize's xen backend refuses it before it
 	# opens the hypervisor, on any machine.

@@ -368,6 +368,32 @@ xs() {
 		grep -Ev '^D/(domid|name|vm|store/ring-ref|console/ring-ref|console/tty|console/backend|console/backend-id)='
 }
 
+@test "a domain made early from finalize --memory for a plan of another size is destroyed; the plan's is built, alone" {
+	local line
+	line=$(mark 's11 other build')
+	[ "$(field rc "$line")" = 0 ] || fail "finalize failed: $line / $(mark 's11 other err')"
+	# xl list's memory column: the plan's 64 MiB, not the early 128.
+	[ "$(field mem "$line")" = 64 ] || fail "$line"
+	[ "$(field domains "$line")" = 1 ] || fail "another domain is left: $line"
+	nothing_left 's11 other'
+}
+
+@test "a stage that fails before the plan comes leaves no early domain: finalize exits 1, silent, and nothing is left" {
+	# An empty plan: the stage before said why, finalize says nothing.
+	refused_in_vm 's11 fail' 1 ''
+	nothing_left 's11 fail'
+}
+
+@test "SIGTERM while the early domain waits for its plan ends finalize and destroys the domain" {
+	local line
+	run mark 's11 seen'
+	assert_output 'mem=64'
+	line=$(mark 's11 stop')
+	[ "$(field rc "$line")" != 0 ] || fail "$line"
+	[ "$(field stdout "$line")" = 0 ] || fail "finalize wrote to stdout: $line"
+	nothing_left 's11 stop'
+}
+
 @test "vCPUs and maxmem: Linux built by pvbuild sees the vCPUs and the memory map xl create gives it" {
 	xl_side
 	local xl pv

@@ -339,17 +339,20 @@ out:
 }
 
 int
-build(struct plan *p, const struct backend *b, const uint8_t *kernel,
-    const uint8_t *initrd, struct pv_err *e)
+build(struct plan *p, const struct backend *b, struct early *early,
+    const uint8_t *kernel, const uint8_t *initrd, struct pv_err *e)
 {
 	struct hv *hv = NULL;
 	char *arrangement = NULL, *out = NULL;
 	uint64_t cr3;
 	int rc = -1;
 
+	/* An early domain the plan does not want is gone before another is
+	 * made: it may hold the name. */
+	hv = early_take(early, p);
 	if (p->elfinfo->abi->ops->physical)
 		return build_physical(p, b, kernel, initrd, e);
-	if ((b->xen ? hv_xen_open(&b->x, p, &hv, e) :
+	if (hv == NULL && (b->xen ? hv_xen_open(&b->x, p, &hv, e) :
 	    hv_sim_open(b->out, &b->sim, p, &hv, e)) < 0)
 		return -1;
 	/*

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * finalize.h: what finalize's main and its jobs share. main.c reads the
- * command line, prefetch.c reads the kernel early, verify.c holds the plan
- * to what the stages would plan from the files it names, build.c builds
- * the domain through a backend (hv.h).
+ * command line, prefetch.c reads the kernel early, early.c makes the xen
+ * domain early, verify.c holds the plan to what the stages would plan
+ * from the files it names, build.c builds the domain through a backend
+ * (hv.h).
  */
 #ifndef FINALIZE_H
 #define FINALIZE_H
@@ -57,6 +58,39 @@ void prefetch_start(struct prefetch *);
 uint8_t *prefetch_take(struct prefetch *, const struct img_ref *want);
 
 /*
+ * --memory (--maxmem, --vcpus): the xen backend's PV domain made from the
+ * command line's request on a thread of its own while the plan is still
+ * on its way (hv_xen_open_early), so that creating it, populating its
+ * memory and naming it in xenstore cost the build nothing. Nothing of the
+ * plan goes into it before the plan is read and verified. The build
+ * takes it when the plan asks for that very domain (hv_xen_fits); any
+ * other outcome destroys it.
+ */
+struct early {
+	int wanted;			/* --memory given */
+	struct hv_request req;
+	const struct hv_xen_options *opt;
+	int started;
+	pthread_t thread;
+	struct hv *hv;			/* made, or NULL */
+	struct pv_err err;		/* why not: the build for the plan
+					   meets it again if it holds */
+};
+
+/* Start making the domain, when one is wanted, on a thread. */
+void early_start(struct early *, const struct hv_xen_options *);
+
+/*
+ * Wait for the early domain and hand it over if it fits the plan `p`;
+ * one that does not is destroyed first (so that its name is free again).
+ * Returns NULL when there is none to take.
+ */
+struct hv *early_take(struct early *, const struct plan *p);
+
+/* Wait for the early domain, and destroy it if nobody took it. */
+void early_end(struct early *);
+
+/*
  * The plan, read and held to the hypervisor's rules, is what the stages
  * plan from the files it names: populate's and pagetables' members as
  * they would derive them, elfinfo's as elfinfo makes it of the kernel.
@@ -69,11 +103,12 @@ int verify(const struct plan *, const struct backend *, struct prefetch *,
     struct cache *, uint8_t **kernel, uint8_t **initrd, struct pv_err *);
 
 /*
- * Build the verified plan through the backend `b` names, with the kernel
- * and initrd bytes verify read; record how in the plan's finalize member
+ * Build the verified plan through the backend `b` names (on Xen in the
+ * early domain when it fits), with the kernel and initrd bytes verify
+ * read; record how in the plan's finalize member
  * and print where the domain went. Nothing is left of a failed build.
  */
-int build(struct plan *, const struct backend *, const uint8_t *kernel,
-    const uint8_t *initrd, struct pv_err *);
+int build(struct plan *, const struct backend *, struct early *,
+    const uint8_t *kernel, const uint8_t *initrd, struct pv_err *);
 
 #endif

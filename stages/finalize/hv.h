@@ -155,6 +155,33 @@ int hv_xen_open(const struct hv_xen_options *, const struct plan *,
     struct hv **, struct pv_err *);
 
 /*
+ * What a domain is asked to be: its guest type, size, vCPUs, balloon
+ * ceiling and name. The plan's layout member says it; finalize's
+ * --memory, --maxmem and --vcpus say it before the plan has come.
+ */
+struct hv_request {
+	const struct abi *abi;
+	uint64_t nr_pages;
+	uint64_t maxmem;		/* bytes; below memory: none */
+	uint32_t vcpus;
+	const char *name;		/* NULL: the options' or pvbuild-DOMID */
+};
+
+/*
+ * The xen backend's domain made early, from the command line's request
+ * alone (nothing of the plan, which is still on its way): created with
+ * its vCPUs, size and event channels, its memory populated and its
+ * xenstore nodes written but the rings', which only the plan can place.
+ * hv_xen_fits: is that domain the one the plan asks for (guest type,
+ * pages, vCPUs, maxmem, name)? Then the build goes on with it; if not,
+ * the caller closes it, which destroys it, and opens one for the plan.
+ */
+int hv_xen_open_early(const struct hv_xen_options *,
+    const struct hv_request *, struct hv **, struct pv_err *);
+int hv_xen_fits(const struct hv *, const struct hv_xen_options *,
+    const struct plan *);
+
+/*
  * The sim's domain of a type planned in guest-physical terms (pvh,
  * simpvh.c): machine.mem as the guest-physical image, domain.json, the
  * plan and the arrangement, in DIR made whole or not at all.

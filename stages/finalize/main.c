@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "finalize.h"
+#include "guest.h"
 #include "hvrules.h"
 #include "opt.h"
 
@@ -17,7 +18,8 @@
 #define SYNOPSIS "finalize [--backend sim] --out DIR [--initrd FILE] " \
     "[--json] [--no-cache] [--prefetch IMAGE] [--reserve SIZE] [--scatter N] " \
     "[--sync] [PLAN]\n" \
-    "       finalize --backend xen [--initrd FILE] [--json] [--name NAME] " \
+    "       finalize --backend xen [--initrd FILE] [--json] " \
+    "[--memory SIZE [--maxmem SIZE] [--vcpus N]] [--name NAME] " \
     "[--no-cache] [--paused | --wait] [--prefetch IMAGE] [PLAN]"
 
 static const struct opt options[] = {
@@ -28,6 +30,11 @@ static const struct opt options[] = {
 	    "is read\nwith your rights (README, Trust)", 'i' },
 	{ "json", NULL, "print the result as one JSON object instead of the\n"
 	    "arrangement and the domain's line", 'j' },
+	{ "maxmem", "SIZE", "xen, with --memory: the maxmem the plan asks "
+	    "for", 'X' },
+	{ "memory", "SIZE", "xen: the memory the plan asks for; the domain "
+	    "is made\nwhile the plan comes, and made again if the plan asks "
+	    "for\nanother", 'M' },
 	{ "name", "NAME", "xen: the domain's name (default pvbuild-DOMID)",
 	    'n' },
 	{ "no-cache", NULL, "decompress the kernel and initrd without the "
@@ -47,6 +54,7 @@ static const struct opt options[] = {
 	{ "sync", NULL, "sim: the domain on disk (fsync) before it is renamed "
 	    "into\nplace, so that it survives a power loss whole or not at all",
 	    'S' },
+	{ "vcpus", "N", "xen, with --memory: the vCPUs the plan asks for", 'V' },
 	{ "wait", NULL, "xen: wait until the guest shuts down, then destroy "
 	    "it\n(exit 0 after a poweroff; finalize(1))", 'W' },
 	{ NULL, NULL, NULL, 0 },
@@ -63,9 +71,45 @@ struct args {
 	int sim_only;			/* an option only the sim takes given */
 	const char *scatter;		/* --scatter or --seed, as typed */
 	struct prefetch pf;		/* --prefetch */
+	struct early early;		/* --memory, --maxmem, --vcpus */
+	const char *maxmem, *vcpus;	/* as given */
+	int early_asked;		/* --memory given */
 	int no_cache;			/* --no-cache */
 	int nr_plans;			/* operands: at most one, PLAN */
 };
+
+/*
+ * --memory, --maxmem and --vcpus as the early domain's request: a 64-bit
+ * PV domain (the only PV guests Xen runs today) of the sizes layout
+ * would take. They only say what the plan is expected to ask for, and
+ * the plan decides: a request that could not be a plan's is no use
+ * early, and no domain is made before the plan comes (`pvbuild build`
+ * passes them as the user typed them, and layout's is then the one
+ * message about them).
+ */
+static void
+parse_request(struct args *a, const char *memory)
+{
+	struct hv_request *r = &a->early.req;
+	uint64_t bytes, n = 1;
+
+	r->abi = &abi_table[ABI_X86_64];
+	if (pv_parse_size(memory, &bytes) < 0 || bytes == 0 ||
+	    (bytes & (PV_PAGE_SIZE - 1)) != 0 ||
+	    bytes > plan_max_memory(r->abi))
+		return;
+	r->nr_pages = bytes >> PV_PAGE_SHIFT;
+	r->maxmem = bytes;
+	if (a->maxmem != NULL && (pv_parse_size(a->maxmem, &r->maxmem) < 0 ||
+	    (r->maxmem & (PV_PAGE_SIZE - 1)) != 0 || r->maxmem < bytes ||
+	    r->maxmem > plan_max_memory(r->abi)))
+		return;
+	if (a->vcpus != NULL && (pv_parse_u64(a->vcpus, &n) < 0 || n == 0 ||
+	    n > r->abi->ops->max_vcpus))
+		return;
+	r->vcpus = (uint32_t)n;
+	a->early.wanted = 1;
+}
 
 /*
  * The options into `a`, each value checked as far as it can be alone.
@@ -75,6 +119,7 @@ struct args {
 static int
 parse(int argc, char **argv, struct args *a, int *status)
 {
+	const char *memory = NULL;
 	char *v;
 	int c;
 
@@ -84,6 +129,9 @@ parse(int argc, char **argv, struct args *a, int *status)
 		case 'i': a->b.initrd = v; break;
 		case 'C': a->no_cache = 1; break;
 		case 'j': a->b.json = 1; break;
+		case 'M': memory = v; break;
+		case 'X': a->maxmem = v; break;
+		case 'V': a->vcpus = v; break;
 		case 'n':
 			/* A xenstore value and a console log's file name. */
 			if (*v == '\0' || strlen(v) > 64 ||
@@ -126,6 +174,15 @@ parse(int argc, char **argv, struct args *a, int *status)
 		}
 	}
 	a->nr_plans = argc - optind;
+	if (c == 0 && memory == NULL && (a->maxmem != NULL ||
+	    a->vcpus != NULL)) {
+		*status = opt_usage(&prog, "--maxmem and --vcpus go with "
+		    "--memory");
+		return -1;
+	}
+	a->early_asked = memory != NULL;
+	if (c == 0 && memory != NULL)
+		parse_request(a, memory);
 	return c;
 }
 
@@ -149,9 +206,9 @@ check_backend(struct args *a)
 		return opt_usage(&prog, "--out, --reserve, %s and --sync are "
 		    "for --backend sim", a->scatter);
 	if (!a->b.xen && (a->b.x.name != NULL || a->b.x.paused ||
-	    a->b.x.wait))
-		return opt_usage(&prog, "--name, --paused and --wait are for "
-		    "--backend xen");
+	    a->b.x.wait || a->early_asked))
+		return opt_usage(&prog, "--memory, --name, --paused and --wait "
+		    "are for --backend xen");
 	if (a->b.x.paused && a->b.x.wait)
 		return opt_usage(&prog, "--wait: a paused domain never shuts "
 		    "down; give --paused or --wait");
@@ -207,6 +264,7 @@ main(int argc, char **argv)
 	lookup.lookup_only = 1;
 	a.pf.cache = cache.fd >= 0 ? &lookup : NULL;
 	prefetch_start(&a.pf);
+	early_start(&a.early, &a.b.x);
 	/*
 	 * The plan is untrusted and this runs as root: what no hypervisor
 	 * would build is refused before anything is read or built, on every
@@ -215,10 +273,11 @@ main(int argc, char **argv)
 	if (plan_read(argv[optind], PROG, &p, &e) < 0 ||
 	    hvrules_check(&p, &e) < 0 ||
 	    verify(&p, &a.b, &a.pf, &cache, &kernel, &initrd, &e) < 0 ||
-	    build(&p, &a.b, kernel, initrd, &e) < 0)
+	    build(&p, &a.b, &a.early, kernel, initrd, &e) < 0)
 		rc = cli_error(PROG, &e);
 	else
 		rc = fclose(stdout) == 0 ? PV_EXIT_OK : PV_EXIT_SYSTEM;
+	early_end(&a.early);
 	img_free(kernel);
 	img_free(initrd);
 	img_free(prefetch_take(&a.pf, NULL));

@@ -292,14 +292,13 @@ set_context(struct xen *x, const struct plan *p, struct pv_err *e)
 }
 
 /*
- * What every type's commit ends with, once its memory and vCPUs are set
- * and its grant table seeded: the xenstore nodes in one transaction that
- * also looks at every other domain's name, the devices, the introduction
- * to xenstored (store_frame: an mfn for PV, a gfn for PVH), and the
- * unpause unless --paused. Committed then: close no longer destroys it.
+ * The domain's xenstore nodes in one transaction: those that name it
+ * (xen_write_nodes), unless an early build wrote them already, with the
+ * look at every other domain's name that makes the name its own, and,
+ * with `rings`, where its store and console rings are.
  */
-int
-xen_commit_store(struct xen *x, const struct plan *p, struct pv_err *e)
+static int
+store_transaction(struct xen *x, int rings, struct pv_err *e)
 {
 	xs_transaction_t t;
 	int tries;
@@ -307,11 +306,12 @@ xen_commit_store(struct xen *x, const struct plan *p, struct pv_err *e)
 	for (tries = 0;; tries++) {
 		if ((t = xs_transaction_start(x->xsh)) == XBT_NULL)
 			return xen_fail(e, x, "xenstore transaction");
-		if (xen_check_name(x, t, e) < 0) {
+		if (!x->named && xen_check_name(x, t, e) < 0) {
 			xs_transaction_end(x->xsh, t, true);
 			return -1;
 		}
-		if (xen_write_nodes(x, p, t) < 0) {
+		if ((!x->named && xen_write_nodes(x, t) < 0) ||
+		    (rings && xen_write_rings(x, t) < 0)) {
 			xen_fail(e, x, "writing the domain's xenstore nodes");
 			xs_transaction_end(x->xsh, t, true);
 			return -1;
@@ -322,6 +322,22 @@ xen_commit_store(struct xen *x, const struct plan *p, struct pv_err *e)
 			return xen_fail(e, x, "writing the domain's xenstore "
 			    "nodes");
 	}
+	x->named = 1;
+	return 0;
+}
+
+/*
+ * What every type's commit ends with, once its memory and vCPUs are set
+ * and its grant table seeded: the xenstore nodes (store_transaction), the
+ * devices, the introduction to xenstored (store_frame: an mfn for PV, a
+ * gfn for PVH), and the unpause unless --paused. Committed then: close no
+ * longer destroys it.
+ */
+int
+xen_commit_store(struct xen *x, const struct plan *p, struct pv_err *e)
+{
+	if (store_transaction(x, 1, e) < 0)
+		return -1;
 	if (xen_dev_attach(x, p, e) < 0)
 		return -1;
 	if (!xs_introduce_domain(x->xsh, x->domid, x->store_frame,
@@ -390,16 +406,40 @@ static const struct hv_ops xen_ops = {
 };
 
 /*
+ * The request a plan makes (layout.vcpus and layout.maxmem may be
+ * missing from a plan made before they were members: one vCPU, no
+ * balloon room).
+ */
+void
+xen_request_of(const struct plan *p, struct hv_request *r)
+{
+	r->abi = p->elfinfo->abi;
+	r->nr_pages = p->layout->nr_pages;
+	r->maxmem = p->layout->maxmem;
+	r->vcpus = p->layout->vcpus != 0 ? p->layout->vcpus : 1;
+	r->name = p->layout->name;
+}
+
+/* The balloon's ceiling in KiB: maxmem, and never below the memory. */
+static uint64_t
+maxmem_kb(const struct hv_request *r)
+{
+	uint64_t memory_kb = r->nr_pages * (PV_PAGE_SIZE / 1024);
+
+	return r->maxmem / 1024 > memory_kb ? r->maxmem / 1024 : memory_kb;
+}
+
+/*
  * What every type's build starts with: the request checked against the
  * options, the hypervisor's interfaces opened, the ABI and vCPUs checked
  * against what it offers, stale claims reaped, the claim of this build
  * taken and the name checked, before any domain exists.
  */
 int
-xen_open_common(const struct hv_xen_options *opt, const struct plan *p,
+xen_open_common(const struct hv_xen_options *opt, const struct hv_request *r,
     struct hv **hvp, struct pv_err *e)
 {
-	const struct abi *abi = p->elfinfo->abi;
+	const struct abi *abi = r->abi;
 	const char *name;
 	struct xen *x;
 	size_t i;
@@ -412,26 +452,20 @@ xen_open_common(const struct hv_xen_options *opt, const struct plan *p,
 	 * The name layout recorded (layout --name) is the domain's unless
 	 * --name gives one; two names for one domain are a contradiction.
 	 */
-	name = opt->name != NULL ? opt->name : p->layout->name;
-	if (opt->name != NULL && p->layout->name != NULL &&
-	    strcmp(opt->name, p->layout->name) != 0)
+	name = opt->name != NULL ? opt->name : r->name;
+	if (opt->name != NULL && r->name != NULL &&
+	    strcmp(opt->name, r->name) != 0)
 		return pv_fail(e, PV_EXIT_INPUT, "--name: '%s', and the plan's "
-		    "layout.name is '%s'", opt->name, p->layout->name);
+		    "layout.name is '%s'", opt->name, r->name);
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return pv_fail(e, PV_EXIT_SYSTEM, "xen: out of memory");
 	x->claim_fd = -1;
 	x->hv.ops = &xen_ops;
 	x->hv.abi = abi;
-	x->hv.nr_pages = p->layout->nr_pages;
-	/*
-	 * The request as layout recorded it; a plan from before vcpus and
-	 * maxmem were members asks for one vCPU and no balloon room.
-	 */
-	x->vcpus = p->layout->vcpus != 0 ? p->layout->vcpus : 1;
+	x->hv.nr_pages = r->nr_pages;
+	x->vcpus = r->vcpus;
 	x->memory_kb = x->hv.nr_pages * (PV_PAGE_SIZE / 1024);
-	x->maxmem_kb = p->layout->maxmem / 1024;
-	if (x->maxmem_kb < x->memory_kb)
-		x->maxmem_kb = x->memory_kb;
+	x->maxmem_kb = maxmem_kb(r);
 	x->hv.zeroed = 1;	/* Xen scrubs the frames it hands a domain */
 	x->hv.where = x->where;
 	x->paused = opt->paused;
@@ -479,15 +513,16 @@ xen_name_domain(struct xen *x, struct pv_err *e)
 	return 0;
 }
 
-int
-hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
+/* A PV domain for the request `r`, created and its memory populated. */
+static int
+open_pv(const struct hv_xen_options *opt, const struct hv_request *r,
     struct hv **hvp, struct pv_err *e)
 {
 	struct hv *hv = NULL;
 	xen_pfn_t shinfo;
 	struct xen *x;
 
-	if (xen_open_common(opt, p, &hv, e) < 0)
+	if (xen_open_common(opt, r, &hv, e) < 0)
 		goto fail;
 	x = (struct xen *)hv;
 	if ((x->p2m = calloc(x->hv.nr_pages, sizeof(*x->p2m))) == NULL) {
@@ -510,4 +545,53 @@ fail:
 	if (hv != NULL)
 		xen_close(hv);
 	return -1;
+}
+
+int
+hv_xen_open(const struct hv_xen_options *opt, const struct plan *p,
+    struct hv **hvp, struct pv_err *e)
+{
+	struct hv_request r;
+
+	xen_request_of(p, &r);
+	return open_pv(opt, &r, hvp, e);
+}
+
+/*
+ * The nodes that name the domain go to xenstore now, in the transaction
+ * that makes the name its own, as libxl writes them once it has created
+ * a domain: of two builds racing for one name the later is refused here,
+ * its domain destroyed, and its build made again for the plan fails as
+ * it would have without the early start.
+ */
+int
+hv_xen_open_early(const struct hv_xen_options *opt,
+    const struct hv_request *r, struct hv **hvp, struct pv_err *e)
+{
+	if (open_pv(opt, r, hvp, e) < 0) {
+		*hvp = NULL;		/* closed */
+		return -1;
+	}
+	if (store_transaction((struct xen *)*hvp, 0, e) < 0) {
+		xen_close(*hvp);
+		*hvp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+hv_xen_fits(const struct hv *hv, const struct hv_xen_options *opt,
+    const struct plan *p)
+{
+	const struct xen *x = (const struct xen *)hv;
+	struct hv_request r;
+
+	xen_request_of(p, &r);
+	/* The early domain took its name from --name alone. */
+	if (r.name != NULL && (opt->name == NULL ||
+	    strcmp(r.name, opt->name) != 0))
+		return 0;
+	return r.abi == hv->abi && r.nr_pages == hv->nr_pages &&
+	    r.vcpus == x->vcpus && maxmem_kb(&r) == x->maxmem_kb;
 }

@@ -455,12 +455,14 @@ hv_xen_build_physical(const struct hv_xen_options *opt, const struct plan *p,
     void *arg, struct pv_err *e)
 {
 	const struct plan_layout *l = p->layout;
+	struct hv_request r;
 	struct hv *hv = NULL;
 	struct xen *x;
 	char *out = NULL;
 	int rc = -1;
 
-	if (xen_open_common(opt, p, &hv, e) < 0)
+	xen_request_of(p, &r);
+	if (xen_open_common(opt, &r, &hv, e) < 0)
 		goto out;
 	x = (struct xen *)hv;
 	x->store_frame = l->regions[REGION_XENSTORE].start >> PV_PAGE_SHIFT;

@@ -24,8 +24,9 @@
 
 /*
  * The nodes libxl 4.17 writes for a PV domain that xenconsoled, xl and
- * the guest use, in one transaction: the domain's directory (read-only to
- * it) with name, domid, vm, console and store; memory as the balloon
+ * the guest use, but the rings' (xen_write_rings), in one transaction:
+ * the domain's directory (read-only to it) with name, domid, vm, the
+ * console's and store's event channels and the console's kind; memory as the balloon
  * driver reads it (static-max the ceiling, maxmem; target what it starts
  * with; videoram none); every vCPU's availability, which Linux reads to
  * bring the vCPUs up, all online as xl's `vcpus` makes them; the platform
@@ -35,7 +36,7 @@
  * /vm/UUID.
  */
 int
-xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
+xen_write_nodes(struct xen *x, xs_transaction_t t)
 {
 	static const char *const rw_dirs[] = {
 		"device", "device/suspend/event-channel", "control/shutdown", "control/feature-poweroff",
@@ -88,14 +89,28 @@ xen_write_nodes(struct xen *x, const struct plan *p, xs_transaction_t t)
 	    xs_put(x, t, dom, "control/platform-feature-xs_reset_watches",
 	    "1") < 0 ||
 	    xs_put(x, t, dom, "store/port", "%u", x->hv.store_port) < 0 ||
-	    xs_put(x, t, dom, "store/ring-ref", "%llu",
-	    (unsigned long long)x->store_frame) < 0 ||
 	    xs_put(x, t, dom, "console/port", "%u", x->hv.console_port) < 0 ||
-	    xs_put(x, t, dom, "console/ring-ref", "%llu",
-	    (unsigned long long)x->console_frame) < 0 ||
 	    xs_put(x, t, dom, "console/type", "xenconsoled") < 0 ||
 	    xs_put(x, t, dom, "console/output", "pty") < 0 ||
 	    xs_put(x, t, dom, "console/limit", XEN_CONSOLE_LIMIT) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Where the store and console rings are: frames only the plan places,
+ * written at commit, before xenstored and xenconsoled hear of the domain.
+ */
+int
+xen_write_rings(struct xen *x, xs_transaction_t t)
+{
+	char dom[64];
+
+	snprintf(dom, sizeof(dom), "/local/domain/%u", x->domid);
+	if (xs_put(x, t, dom, "store/ring-ref", "%llu",
+	    (unsigned long long)x->store_frame) < 0 ||
+	    xs_put(x, t, dom, "console/ring-ref", "%llu",
+	    (unsigned long long)x->console_frame) < 0)
 		return -1;
 	return 0;
 }

@@ -88,6 +88,7 @@ struct xen {
 	uint32_t vcpus;			/* layout.vcpus */
 	uint64_t memory_kb, maxmem_kb;	/* the domain's, and layout.maxmem */
 	int created, committed, paused;
+	int named;			/* its naming nodes are in xenstore */
 	int pinned;			/* tables typed: map page by page */
 	const volatile sig_atomic_t *stop;	/* a signal asks to stop */
 	char *name;
@@ -114,12 +115,13 @@ int xen_fail(struct pv_err *, struct xen *, const char *what);
 int xen_stopped(struct xen *, struct pv_err *);
 
 /*
- * xen.c, what every guest type's build shares: the backend opened with
- * the checks made before a domain exists (*hv set even on failure, for
- * its close); the created domain named; the commit's xenstore nodes,
- * devices, introduction and unpause.
+ * xen.c, what every guest type's build shares: the request a plan makes;
+ * the backend opened for a request with the checks made before a domain
+ * exists (*hv set even on failure, for its close); the created domain
+ * named; the commit's xenstore nodes, devices, introduction and unpause.
  */
-int xen_open_common(const struct hv_xen_options *, const struct plan *,
+void xen_request_of(const struct plan *, struct hv_request *);
+int xen_open_common(const struct hv_xen_options *, const struct hv_request *,
     struct hv **, struct pv_err *);
 int xen_name_domain(struct xen *, struct pv_err *);
 int xen_commit_store(struct xen *, const struct plan *, struct pv_err *);
@@ -138,7 +140,8 @@ int xen_claim(struct xen *, struct pv_err *);
 void xen_unclaim(struct xen *);
 void xen_reap_stale(struct xen *);
 int xen_check_name(struct xen *, xs_transaction_t, struct pv_err *);
-int xen_write_nodes(struct xen *, const struct plan *, xs_transaction_t);
+int xen_write_nodes(struct xen *, xs_transaction_t);
+int xen_write_rings(struct xen *, xs_transaction_t);
 void xen_remove_nodes(struct xs_handle *, uint32_t domid, const char *uuid);
 
 /* xen_wait.c */

@@ -291,6 +291,15 @@ stages(struct build *b, char plans[KEEP_FILES][PATH_MAX],
 	add_value(&s[4], "--backend", b->backend);
 	if (b->xen) {
 		add_value(&s[4], "--name", b->name);
+		/*
+		 * The request layout is given, so that finalize makes the
+		 * PV domain while the kernel is still being decompressed.
+		 */
+		if (!b->pvh) {
+			add_value(&s[4], "--memory", b->memory);
+			add_value(&s[4], "--maxmem", b->maxmem);
+			add_value(&s[4], "--vcpus", b->vcpus);
+		}
 		if (b->paused)
 			add(&s[4], "--paused");
 		if (b->wait)

@@ -5,8 +5,11 @@
  * inflate adds a line with the program's name to $PVBUILD_COUNT, then
  * zlib does the work as usual; every piece a program hashes adds a line
  * with its name and its length to $PVBUILD_HASHED, then Nettle hashes it.
- * A test runs a build under it and reads how many times, and in which
- * program, the kernel was decompressed, and how many bytes each hashed.
+ * Every call into inflate adds a line with the program's name and the
+ * room it was given for output to $PVBUILD_INFLATE. A test runs a build
+ * under it and reads how many times, and in which program, the kernel
+ * was decompressed, how many bytes each hashed, and in what steps the
+ * output was made.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -20,6 +23,7 @@
 #include <zlib.h>
 
 typedef int (*init_fn)(z_streamp, int, const char *, int);
+typedef int (*inflate_fn)(z_streamp, int);
 typedef void (*update_fn)(struct sha256_ctx *, size_t, const uint8_t *);
 
 /* Append "COMM[ WHAT]" as a line to the file $`var` names, if set. */
@@ -56,6 +60,19 @@ inflateInit2_(z_streamp strm, int bits, const char *version, int size)
 		next = (init_fn)dlsym(RTLD_NEXT, "inflateInit2_");
 	note("PVBUILD_COUNT", "");
 	return next(strm, bits, version, size);
+}
+
+int
+inflate(z_streamp strm, int flush)
+{
+	static inflate_fn next;
+	char n[32];
+
+	if (next == NULL)
+		next = (inflate_fn)dlsym(RTLD_NEXT, "inflate");
+	snprintf(n, sizeof(n), "%u", strm->avail_out);
+	note("PVBUILD_INFLATE", n);
+	return next(strm, flush);
 }
 
 /* sha256_update is a macro for this name in Nettle's header. */

@@ -225,6 +225,38 @@ for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
 done
 rm -f /tmp/big.img
 
+# 11: the domain finalize makes early, from --memory, while the plan
+# comes (pvbuild build passes it, so s1 and s2 boot in one). A plan that
+# asks for another size gets its own domain, and the early one is gone;
+# a stage that fails, or a signal before the plan, leaves nothing.
+build s11-other /batch/img/grub64 64M "" --memory 128M --paused >/tmp/out
+mark "s11 other build rc=$? domains=$(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0' | wc -l) mem=$(xl list s11-other 2>/dev/null | awk 'NR == 2 { print $3 }')"
+mark "s11 other err $(cat /tmp/s11-other.err)"
+xl destroy s11-other
+mark "s11 other after $(leftovers)"
+echo 'not a kernel' >/tmp/notakernel
+elfinfo /tmp/notakernel 2>/dev/null | layout --memory 64M | populate |
+	pagetables | finalize --backend xen --name s11-fail --memory 64M \
+	>/tmp/out 2>/tmp/s11-fail.err
+mark "s11 fail rc=$? stdout=$(wc -c </tmp/out)"
+mark "s11 fail err $(cat /tmp/s11-fail.err)"
+mark "s11 fail after $(leftovers)"
+sleep 60 | finalize --backend xen --name s11-stop --memory 64M \
+	>/tmp/out 2>/tmp/s11-stop.err &
+pid=$!
+t0=$(up)
+while [ -z "$(domid s11-stop)" ] && kill -0 $pid 2>/dev/null && before 60 "$t0"; do
+	sleep 0.1
+done
+mark "s11 seen $(xl list s11-stop 2>/dev/null | awk 'NR == 2 { print "mem=" $3 }')"
+kill -TERM $pid
+wait $pid
+mark "s11 stop rc=$? stdout=$(wc -c </tmp/out)"
+mark "s11 stop after $(leftovers)"
+for id in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $2 }'); do
+	xl destroy "$id"
+done
+
 # 9, 10: the machine the guest sees, under pvbuild and under xl.
 . ./machine.sh
 
