@@ -114,9 +114,10 @@ print(l["vcpus"], l["maxmem"], len(l["disks"]), l["disks"][1]["access"], l["nics
 	assert_line --index 0 'elfinfo -- k'
 	assert_line --index 1 "layout --memory 256M --vcpus 2 --maxmem 512M --name web --disk 'format=raw, vdev=xvda, access=rw, target=/srv/root.img' --disk /dev/vg/data,raw,xvdb,r --nic bridge=xenbr0 --nic mac=00:16:3e:01:02:03,bridge=br1"
 	assert_line --index 4 "finalize --backend sim --out $T/d --scatter 1 --prefetch k"
-	# The xen backend gets the name too.
+	# The xen backend gets the name too, and the request it makes the
+	# domain from while the plan comes.
 	run -0 "$BIN/pvbuild" build --config "$T/g.cfg" --backend xen --dry-run
-	assert_line --index 4 'finalize --backend xen --name web --prefetch k'
+	assert_line --index 4 'finalize --backend xen --name web --memory 256M --maxmem 512M --vcpus 2 --prefetch k'
 }
 
 @test "xl's syntax: quotes of both kinds, escapes, ';', comments, lists over lines with a trailing comma, numbers in any base" {
