@@ -52,7 +52,7 @@ PLAN_SRCS = $(addprefix common/plan/,json.c elfinfo.c layout.c populate.c \
 GTYPE_SRCS = $(addprefix common/guest/,place.c pvh.c pvh_populate.c \
 	xen13.c xen3.c \
 	xen3_members.c)
-LIB_SRCS = common/abi.c common/bigbuf.c common/opt.c common/pt.c common/pv.c common/img.c \
+LIB_SRCS = common/abi.c common/ahead.c common/bigbuf.c common/opt.c common/pt.c common/pv.c common/img.c \
 	common/cache.c common/digest.c common/cli_cache.c \
 	$(PLAN_SRCS) $(GTYPE_SRCS) common/cli.c common/derive_populate.c \
 	common/derive_pagetables.c common/decomp.c common/bzimage.c \

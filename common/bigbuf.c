@@ -17,6 +17,13 @@
 #define BIGBUF_MIN ((size_t)1 << 20)
 #define BIGBUF_MAX 16
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22	/* Linux 5.14 */
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #define BIGBUF_SANITIZED 1
 #elif defined(__has_feature)
@@ -55,7 +62,7 @@ bigbuf_keep(void *base, size_t len, size_t offset)
  * boundary (a mapping of one huge page more, its ends cut off), or NULL.
  */
 static void *
-map_huge(size_t len, size_t *mapped)
+map_huge(size_t len, int flags, size_t *mapped)
 {
 	size_t room, span, head;
 	uint8_t *q, *p;
@@ -65,7 +72,7 @@ map_huge(size_t len, size_t *mapped)
 	room = (len + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1);
 	span = room + HUGE_SIZE;
 	q = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
+	    MAP_ANONYMOUS | flags, -1, 0);
 	if (q == MAP_FAILED)
 		return NULL;
 	head = (HUGE_SIZE - (uintptr_t)q % HUGE_SIZE) % HUGE_SIZE;
@@ -80,8 +87,9 @@ map_huge(size_t len, size_t *mapped)
 	 * rather than have a whole huge page cleared for it. A kernel
 	 * without transparent huge pages gives small ones throughout.
 	 */
-	(void)madvise(p, len % HUGE_SIZE >= HUGE_SIZE / 2 ? room :
-	    len - len % HUGE_SIZE, MADV_HUGEPAGE);
+	(void)madvise(p, (flags & MAP_NORESERVE) ||
+	    len % HUGE_SIZE >= HUGE_SIZE / 2 ? room : len - len % HUGE_SIZE,
+	    MADV_HUGEPAGE);
 	*mapped = room;
 	return p;
 }
@@ -94,13 +102,60 @@ bigbuf_alloc(size_t len)
 	size_t mapped;
 	void *p;
 
-	if (len >= BIGBUF_MIN && (p = map_huge(len, &mapped)) != NULL) {
+	if (len >= BIGBUF_MIN && (p = map_huge(len, 0, &mapped)) != NULL) {
 		if (bigbuf_keep(p, mapped, 0) == 0)
 			return p;
 		munmap(p, mapped);
 	}
 #endif
 	return malloc(len > 0 ? len : 1);
+}
+
+void *
+bigbuf_reserve(size_t len)
+{
+#ifndef BIGBUF_SANITIZED
+	size_t mapped;
+	void *p;
+
+	if ((p = map_huge(len, MAP_NORESERVE, &mapped)) != NULL) {
+		if (bigbuf_keep(p, mapped, 0) == 0)
+			return p;
+		munmap(p, mapped);
+	}
+#else
+	(void)len;
+#endif
+	return NULL;
+}
+
+/* madvise `advice` for the pages holding the `len` bytes at `p`. */
+static void
+populate(const void *p, size_t len, int advice)
+{
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)4095;
+
+	if (p != NULL && len > 0)
+		(void)madvise((void *)start, len + ((uintptr_t)p - start),
+		    advice);
+}
+
+void
+bigbuf_ready(void *p, size_t len)
+{
+#ifndef BIGBUF_SANITIZED
+	if (len >= BIGBUF_MIN)
+		populate(p, len, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+void
+bigbuf_present(const void *p, size_t len)
+{
+	populate(p, len, MADV_POPULATE_READ);
 }
 
 void

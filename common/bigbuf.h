@@ -19,6 +19,29 @@
 void *bigbuf_alloc(size_t len);
 
 /*
+ * Address space for up to `len` bytes, none of it memory until written
+ * (MAP_NORESERVE), aligned and offered for huge pages as bigbuf_alloc's:
+ * for output whose size is known only when it is all made. NULL under
+ * AddressSanitizer, or when the space cannot be had: the caller then
+ * grows a buffer of malloc's.
+ */
+void *bigbuf_reserve(size_t len);
+
+/*
+ * Make the `len` bytes at `p` present now, in one call rather than a page
+ * fault each (madvise MADV_POPULATE_WRITE, Linux 5.14; nothing where the
+ * kernel cannot): for a buffer about to be filled whole, by read(2) say.
+ */
+void bigbuf_ready(void *p, size_t len);
+
+/*
+ * Map the pages of a file's mapping that hold the `len` bytes at `p`
+ * (which the file has), in one call rather than a page fault each
+ * (MADV_POPULATE_READ; nothing where the kernel cannot).
+ */
+void bigbuf_present(const void *p, size_t len);
+
+/*
  * Take the mapping of `len` bytes at `base` (a cache entry's) into the
  * table, its data at base + offset, so that bigbuf_free of that data
  * unmaps it. Returns 0, or -1 when too many are kept (then it is still

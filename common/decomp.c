@@ -24,6 +24,8 @@
 #include <lz4frame.h>
 #include <zstd.h>
 
+#include "ahead.h"
+#include "bigbuf.h"
 #include "decomp.h"
 
 /* The memory liblzma may use for the decoder's dictionary and state. */
@@ -106,7 +108,10 @@ decomp_detect(const uint8_t *in, uint64_t len)
 
 /*
  * The output buffer: `len` bytes produced into `size` allocated, `size`
- * never above `limit` (cap + 1).
+ * never above `limit` (cap + 1). A buffer made ready (decomp_run_tap) is
+ * address space for the whole limit from the start, never moved, and its
+ * pages, with those of the decoder's dictionary, are made present on a
+ * thread ahead of the decoder (ahead.h).
  */
 struct obuf {
 	uint8_t *p;
@@ -114,8 +119,12 @@ struct obuf {
 	const char *what;
 	const struct decomp_tap *tap;	/* or NULL */
 	uint64_t tapped;		/* bytes handed to the tap */
+	int ready;			/* p from bigbuf_reserve */
+	struct ahead *ahead;		/* or NULL */
 };
 
+/* The smallest of the decoder's allocations made present ahead of it. */
+#define DECOMP_AHEAD_MIN ((size_t)1 << 20)
 /* Output handed to a tap at a time, while the stream goes on. */
 #define DECOMP_TAP_STEP ((uint64_t)1 << 20)
 
@@ -174,7 +183,7 @@ trailing(const struct obuf *ob, enum decomp_kind kind, uint64_t left,
 
 static int
 ob_init(struct obuf *ob, const char *what, uint64_t cap, uint64_t hint,
-    struct pv_err *e)
+    int ready, struct pv_err *e)
 {
 	memset(ob, 0, sizeof(*ob));
 	ob->what = what;
@@ -182,6 +191,13 @@ ob_init(struct obuf *ob, const char *what, uint64_t cap, uint64_t hint,
 	ob->limit = cap < UINT64_MAX ? cap + 1 : cap;
 	if (ob->limit > SIZE_MAX)
 		ob->limit = SIZE_MAX;
+	if (ready && (ob->p = bigbuf_reserve((size_t)ob->limit)) != NULL) {
+		ob->ready = 1;
+		ob->size = ob->limit;
+		if ((ob->ahead = ahead_start()) != NULL)
+			ahead_add(ob->ahead, ob->p, (size_t)ob->size);
+		return 0;
+	}
 	ob->size = hint < DECOMP_FIRST_ALLOC ? DECOMP_FIRST_ALLOC : hint + 1;
 	if (ob->size > ob->limit)
 		ob->size = ob->limit;
@@ -205,6 +221,7 @@ ob_room(struct obuf *ob, uint64_t want, struct pv_err *e)
 	 * on what the steps before made. */
 	if (ob->len - ob->tapped >= DECOMP_TAP_STEP)
 		ob_tap(ob);
+	ahead_progress(ob->ahead, (size_t)ob->len);
 	if (want <= ob->size - ob->len)
 		return 0;
 	if (pv_add(ob->len, want, &need) || need > ob->limit)
@@ -238,7 +255,8 @@ ob_free(const struct obuf *ob)
 	 * decoder waits for room in its queue, the two in turn rather than
 	 * side by side.
 	 */
-	if (ob->tap != NULL && ob->size - ob->len > DECOMP_TAP_STEP)
+	if ((ob->tap != NULL || ob->ahead != NULL) &&
+	    ob->size - ob->len > DECOMP_TAP_STEP)
 		return DECOMP_TAP_STEP;
 	return ob->size - ob->len;
 }
@@ -413,6 +431,35 @@ xz_padding(const uint8_t *in, uint64_t len, uint64_t pos)
 }
 
 /*
+ * liblzma's memory, for a buffer made ready: its dictionary (32 MiB for
+ * Linux's xz) is written as the output is, so it is made present ahead
+ * of the decoder too, in huge pages where the kernel gives them.
+ */
+static void *
+lzma_ready_alloc(void *arg, size_t nmemb, size_t size)
+{
+	struct obuf *ob = arg;
+	void *p;
+
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		return NULL;
+	/* The decoder's small pieces are left to malloc and to faults. */
+	if ((p = bigbuf_alloc(nmemb * size)) != NULL &&
+	    nmemb * size >= DECOMP_AHEAD_MIN)
+		ahead_add(ob->ahead, p, nmemb * size);
+	return p;
+}
+
+static void
+lzma_ready_free(void *arg, void *p)
+{
+	struct obuf *ob = arg;
+
+	ahead_forget(ob->ahead, p);
+	bigbuf_free(p);
+}
+
+/*
  * xz (concatenated streams and stream padding accepted, as xz(1) does) and
  * the legacy .lzma format (one stream), both through liblzma. Streams are
  * started here one by one, so that data after the last one is named as
@@ -423,9 +470,12 @@ unlzma(enum decomp_kind kind, const uint8_t *in, uint64_t len,
     struct obuf *ob, struct pv_err *e)
 {
 	lzma_stream ls = LZMA_STREAM_INIT;
+	lzma_allocator ready = { lzma_ready_alloc, lzma_ready_free, ob };
 	lzma_ret rc;
 	uint64_t room, pos = 0, at;
 
+	if (ob->ready)
+		ls.allocator = &ready;
 	for (;;) {
 		if (kind == DECOMP_XZ)
 			rc = lzma_stream_decoder(&ls, DECOMP_LZMA_MEMLIMIT, 0);
@@ -773,17 +823,9 @@ fail:
 	return -1;
 }
 
-int
-decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
-    uint64_t len, uint64_t cap, uint8_t **out, uint64_t *outlen,
-    struct pv_err *e)
-{
-	return decomp_run_tap(kind, what, in, len, cap, NULL, out, outlen, e);
-}
-
-int
-decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
-    uint64_t len, uint64_t cap, const struct decomp_tap *tap, uint8_t **out,
+static int
+run(enum decomp_kind kind, const char *what, const uint8_t *in, uint64_t len,
+    uint64_t cap, int ready, const struct decomp_tap *tap, uint8_t **out,
     uint64_t *outlen, struct pv_err *e)
 {
 	struct obuf ob;
@@ -799,7 +841,7 @@ decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
 		if (hint / DEFLATE_MAX_RATIO > len)
 			hint = 0;
 	}
-	if (ob_init(&ob, what, cap, hint, e) < 0)
+	if (ob_init(&ob, what, cap, hint, ready, e) < 0)
 		return -1;
 	ob.tap = tap;
 	switch (kind) {
@@ -835,12 +877,29 @@ decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
 	 * cap, even when it ended there. */
 	if (rc == 0 && ob.len > cap)
 		rc = past_cap(&ob, e);
+	ahead_stop(ob.ahead);
 	if (rc < 0) {
-		free(ob.p);
+		bigbuf_free(ob.p);
 		return -1;
 	}
 	ob_tap(&ob);
 	*out = ob.p;
 	*outlen = ob.len;
 	return 0;
+}
+
+int
+decomp_run(enum decomp_kind kind, const char *what, const uint8_t *in,
+    uint64_t len, uint64_t cap, uint8_t **out, uint64_t *outlen,
+    struct pv_err *e)
+{
+	return run(kind, what, in, len, cap, 0, NULL, out, outlen, e);
+}
+
+int
+decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
+    uint64_t len, uint64_t cap, const struct decomp_tap *tap, uint8_t **out,
+    uint64_t *outlen, struct pv_err *e)
+{
+	return run(kind, what, in, len, cap, 1, tap, out, outlen, e);
 }

@@ -54,7 +54,14 @@ struct decomp_tap {
 	void *arg;
 };
 
-/* decomp_run, with `tap` (NULL: none) shown the output. */
+/*
+ * decomp_run, with `tap` (NULL: none) shown the output, and the output
+ * (and liblzma's dictionary) in memory made present on a thread ahead of
+ * the decoder (ahead.h), in huge pages where the kernel gives them: what
+ * the programs use. The output is freed with bigbuf_free. decomp_run
+ * itself decompresses into malloc's memory, as a plain user of the
+ * library does: the bench's floor (tests/bench/floor.c).
+ */
 int decomp_run_tap(enum decomp_kind kind, const char *what, const uint8_t *in,
     uint64_t len, uint64_t cap, const struct decomp_tap *tap, uint8_t **out,
     uint64_t *outlen, struct pv_err *e);

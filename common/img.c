@@ -172,6 +172,7 @@ read_file(const char *path, enum img_trust trust, uint64_t expect,
 		    path, (unsigned long long)want);
 		goto fail;
 	}
+	bigbuf_ready(p, (size_t)want + 1);
 	while (done < want + 1) {
 		n = read(fd, p + done, (size_t)(want + 1 - done));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))

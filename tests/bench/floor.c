@@ -5,7 +5,11 @@
  * the file, finds the payload (a bzImage's, or the whole file), then times
  * decomp_run() alone, N runs, and prints the median in seconds: the median,
  * as for every figure of the bench, so that one run slowed by another
- * program on the machine moves no ratio.
+ * program on the machine moves no ratio. decomp_run decompresses into
+ * malloc's memory, a page fault for each 4 KiB written, as a program that
+ * calls the library plainly does (xl's libxenguest among them): the floor
+ * stays what it was when the targets were set, while the programs'
+ * decompression (decomp_run_tap) makes its memory ready ahead.
  */
 #include <stdio.h>
 #include <stdlib.h>
