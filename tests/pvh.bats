@@ -141,6 +141,9 @@ print([(m["addr"], m["size"], m["type"]) for m in l["memory_map"]])' \
 	run -0 "$BIN/show" "$BATS_TEST_TMPDIR/4.json"
 	assert_line -n 0 "PHYSICAL MEMORY ARRANGEMENT:"
 	assert_line " Map: RAM:      100000000->104400000  68 MiB"
+	assert_line " Xenstore:      feffc000->feffd000  4 KiB"
+	assert_line " Console:       fefff000->ff000000  4 KiB"
+	assert_line " Special pages: feff8000 paging, feff9000 access, feffa000 sharing, feffb000 bufioreq, feffd000 ioreq, feffe000 ident_pt"
 }
 
 @test "a memory too small for the start_info segment is refused" {

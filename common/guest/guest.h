@@ -180,8 +180,11 @@ struct guest_pvh_special {
 	int by_address;
 };
 extern const struct guest_pvh_special guest_pvh_special[PLAN_SPECIAL_PAGES];
-/* The special page that holds the EPT identity page table. */
+/* The special pages of roles of their own: xenstore, the EPT identity
+ * page table, the console. */
+#define GUEST_PVH_XENSTORE 4
 #define GUEST_PVH_IDENT_PT 6
+#define GUEST_PVH_CONSOLE 7
 
 /* The PVH populate member (pvh_populate.c). */
 json_t *guest_pvh_populate(const struct plan_elfinfo *,

@@ -182,6 +182,35 @@ memmap_label(uint32_t type)
 	    names[0];
 }
 
+/*
+ * A guest-physical type's special pages beside Xenstore and Console,
+ * which have rows of their own: libxenguest's other six, each at its
+ * address (`w` digits) with its role.
+ */
+static void
+special_line(FILE *fp, const struct plan_layout *l, int w)
+{
+	char buf[256];
+	size_t i, n = 0;
+	int k;
+
+	buf[0] = '\0';
+	for (i = 0; i < PLAN_SPECIAL_PAGES; i++) {
+		if (l->special[i].role >= PLAN_SPECIAL_PAGES ||
+		    l->special[i].role == GUEST_PVH_XENSTORE ||
+		    l->special[i].role == GUEST_PVH_CONSOLE)
+			continue;
+		k = snprintf(buf + n, sizeof(buf) - n, "%s%0*llx %s",
+		    n > 0 ? ", " : "", w,
+		    (unsigned long long)(l->special[i].pfn << PV_PAGE_SHIFT),
+		    guest_pvh_special[l->special[i].role].role);
+		if (k < 0 || (size_t)k >= sizeof(buf) - n)
+			break;
+		n += (size_t)k;
+	}
+	line(fp, "Special pages", "%s", buf);
+}
+
 int
 arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
     char **text, struct pv_err *e)
@@ -226,6 +255,8 @@ arrangement_text(const struct plan_elfinfo *ei, const struct plan_layout *l,
 			break;
 		}
 	}
+	if (ei->abi->ops->physical)
+		special_line(fp, l, w);
 	/*
 	 * A type planned in guest-physical terms has no bootstrap region
 	 * to total: its memory map says what the guest is given instead.
