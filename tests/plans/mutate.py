@@ -51,8 +51,9 @@ end of RAM; and hvslot puts RAM or a write into the hole (the ACPI pages,
 the special pages, the local APIC) or adds a map entry over RAM.
 
 "class" is the edit and the field with array indices dropped (for example
-"bit:pagetables.tables[].maps[].flags"): run.py groups findings by it and
-tests/plans/explained.txt names classes by it.
+"limit:populate.writes[].pfn"; a bit of a page-table entry's flags names
+its bit, "bit5:pagetables.tables[].maps[].flags"): run.py groups findings
+by it and tests/plans/explained.txt names classes by it.
 """
 
 import argparse
@@ -348,8 +349,11 @@ def m_bit(rng, plan, doc):
         put(doc, path[:-1] + ("flag_names",),
             [SIF_NAMES.get(i, "0x%x" % (1 << i)) for i in range(32)
              if flipped >> i & 1])
-    return "bit", path, "bit %d: %s -> %s" % (bit, json.dumps(old),
-                                              json.dumps(new))
+    # A page-table entry's bits differ in what they mean to Xen: each is
+    # a class of its own ("bit5:..." for Accessed).
+    edit = "bit%d" % bit if "maps" in path else "bit"
+    return edit, path, "bit %d: %s -> %s" % (bit, json.dumps(old),
+                                             json.dumps(new))
 
 
 def m_retarget(rng, plan, doc):
