@@ -138,6 +138,8 @@ digest_run(void *arg)
 	struct digest_job *j = arg;
 	struct piece *p;
 
+	pv_thread_background();
+
 	for (;;) {
 		pthread_mutex_lock(&j->lock);
 		while (j->head == NULL && !j->done)
@@ -178,8 +180,10 @@ piece_new(struct digest_job *j, const uint8_t *data, size_t n)
 		j->spare = p->next;
 	pthread_mutex_unlock(&j->lock);
 	if (p == NULL) {
+		/* Made present at once: the copy into it is on the
+		 * decompression's own thread. */
 		p = mmap(NULL, PIECE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
 	}

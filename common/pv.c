@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -332,4 +334,18 @@ pv_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+pv_thread_background(void)
+{
+	/* On Linux a nice value is each thread's own. */
+	id_t tid = (id_t)syscall(SYS_gettid);
+	int now;
+
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, tid);
+	if (errno == 0 && now < 19)
+		(void)setpriority(PRIO_PROCESS, tid, now + 10 > 19 ? 19 :
+		    now + 10);
 }

@@ -132,6 +132,16 @@ int pv_parse_u64(const char *s, uint64_t *v);
 int pv_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
 /*
+ * Lower the calling thread's priority, this thread alone: 10 nicer than
+ * it was, at most 19. For a helper whose work (a hash that follows the
+ * data, a domain made while the plan comes) must not take a processor
+ * from the decompression the whole build waits for; its work is done all
+ * the same, on the processor the decompression leaves. Failure changes
+ * nothing.
+ */
+void pv_thread_background(void);
+
+/*
  * Little-endian stores and loads of n (1 to 8) bytes, the byte order of
  * every guest ABI; the stores keep the low n bytes of v.
  */

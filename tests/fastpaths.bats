@@ -158,3 +158,26 @@ print(i["compression"], i["elf_size"], i["elf_sha256"])' "$T/1.json"
 	echo "page faults: $output"
 	[ "$output" -lt 2112 ]
 }
+
+@test "finalize's thread that waits for the kernel runs at nice 10, so that it leaves the decompression a processor" {
+	local pid nices i
+	mkfifo "$T/plan"
+	mkdir -m 700 "$T/cache"
+	# Nothing fills the cache: the thread waits for the entry until the
+	# plan comes, which it never does here.
+	PVBUILD_CACHE=$T/cache "$BIN/finalize" --prefetch "$GUESTS/basic.elf.gz" \
+		--out "$T/dom" "$T/plan" 2>/dev/null &
+	pid=$!
+	exec 9>"$T/plan"
+	for i in $(seq 50); do
+		nices=$(cat /proc/$pid/task/*/stat 2>/dev/null |
+			sed 's/.*) //' | awk '{ print $17 }' | sort -n | tr '\n' ' ')
+		[ "$nices" = "0 10 " ] && break
+		sleep 0.1
+	done
+	exec 9>&-
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	echo "thread nice values: $nices"
+	[ "$nices" = "0 10 " ]
+}

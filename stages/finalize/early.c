@@ -17,6 +17,8 @@ early_run(void *arg)
 {
 	struct early *ea = arg;
 
+	pv_thread_background();
+
 	if (hv_xen_open_early(ea->opt, &ea->req, &ea->hv, &ea->err) < 0)
 		ea->hv = NULL;
 	return NULL;

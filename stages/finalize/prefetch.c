@@ -236,6 +236,8 @@ prefetch_run(void *arg)
 {
 	struct prefetch *pf = arg;
 
+	pv_thread_background();
+
 	if (pf->cache != NULL) {
 		pf->cache->await = await_entry;
 		pf->cache->await_arg = pf;
