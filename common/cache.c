@@ -242,21 +242,77 @@ drop:
 	return 0;
 }
 
+static int is_key(const char *);
+
 void
 cache_begin(struct cache *c, const char *key, struct cache_fill *f)
 {
 	static unsigned serial;
 	struct timespec ts;
+	int n;
 
 	f->fd = -1;
-	if (c->fd < 0 || c->lookup_only || strlen(key) >= sizeof(f->key))
+	if (c->fd < 0 || c->lookup_only ||
+	    (key != NULL && strlen(key) >= sizeof(f->key)))
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(f->tmp, sizeof(f->tmp), ".tmp-%ld-%x%lx-%s", (long)getpid(),
-	    serial++, (unsigned long)ts.tv_nsec, key);
-	strcpy(f->key, key);
+	n = snprintf(f->tmp, sizeof(f->tmp), ".tmp-%ld-%x%lx-", (long)getpid(),
+	    serial++, (unsigned long)ts.tv_nsec);
+	f->stem = (size_t)n;
+	f->key[0] = '\0';
+	if (key != NULL) {
+		strcpy(f->tmp + n, key);
+		strcpy(f->key, key);
+	}
 	f->fd = openat(c->fd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600);
+}
+
+int
+cache_name(struct cache *c, struct cache_fill *f, const char *key)
+{
+	char named[CACHE_TMP_MAX];
+
+	if (f->fd < 0 || f->key[0] != '\0' || strlen(key) >= sizeof(f->key) ||
+	    f->stem + strlen(key) >= sizeof(named))
+		return -1;
+	memcpy(named, f->tmp, f->stem);
+	strcpy(named + f->stem, key);
+	if (renameat(c->fd, f->tmp, c->fd, named) < 0)
+		return -1;
+	strcpy(f->tmp, named);
+	strcpy(f->key, key);
+	return 0;
+}
+
+int
+cache_may_hold(struct cache *c, const char *suffix, uint64_t len)
+{
+	size_t n, k = strlen(suffix);
+	struct dirent *d;
+	struct stat st;
+	int fd, maybe = 0;
+	DIR *dir;
+
+	if (c->fd < 0 || (fd = openat(c->fd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return 1;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 1;
+	}
+	while (!maybe && (d = readdir(dir)) != NULL) {
+		n = strlen(d->d_name);
+		if (!is_key(d->d_name) || n < k + 1 ||
+		    d->d_name[n - k - 1] != '-' ||
+		    strcmp(d->d_name + n - k, suffix) != 0)
+			continue;
+		/* An entry that cannot be looked at might be the one. */
+		maybe = fstatat(c->fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+		    0 || (uint64_t)st.st_size == HEADER + len;
+	}
+	closedir(dir);
+	return maybe;
 }
 
 void
@@ -376,6 +432,10 @@ cache_end(struct cache *c, struct cache_fill *f, const uint8_t *data,
 
 	if (f->fd < 0)
 		return;
+	if (f->key[0] == '\0') {
+		cache_abort(c, f);	/* never named: no entry to make */
+		return;
+	}
 	memset(head, 0, sizeof(head));
 	n = snprintf(head, sizeof(head), "%s %s %" PRIu64 " %s\n", MAGIC,
 	    f->key, len, sha256);

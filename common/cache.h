@@ -100,10 +100,29 @@ void cache_drop(struct cache *, const char *key);
 struct cache_fill {
 	int fd;
 	char tmp[CACHE_TMP_MAX];
-	char key[CACHE_KEY_MAX];
+	char key[CACHE_KEY_MAX];	/* "" until named */
+	size_t stem;			/* tmp's length before the key */
 };
 
 void cache_begin(struct cache *, const char *key, struct cache_fill *);
+
+/*
+ * A fill begun with no key (cache_begin's `key` NULL: the data is being
+ * made before its key is known) takes `key` now: its temporary is renamed
+ * to the name a fill of `key` has, so that a program waiting for that
+ * entry follows it from here on. Returns 0, or -1 when it cannot be (the
+ * caller then aborts the fill).
+ */
+int cache_name(struct cache *, struct cache_fill *, const char *key);
+
+/*
+ * Might the cache hold an entry of `len` bytes of data under a key ending
+ * in "-`suffix`"? 0 only when it certainly holds none: no entry of that
+ * suffix has that size. A build that knows the length its data will have
+ * may then make the data before its key is known, with no lookup to wait
+ * for.
+ */
+int cache_may_hold(struct cache *, const char *suffix, uint64_t len);
 void cache_end(struct cache *, struct cache_fill *, const uint8_t *data,
     uint64_t len, const char sha256[65]);
 void cache_abort(struct cache *, struct cache_fill *);

@@ -267,3 +267,50 @@ digest_finish(struct digest_job *j, char out[65])
 	return rc;
 }
 
+struct digest_bg {
+	pthread_t thread;
+	const uint8_t *buf;
+	uint64_t len;
+	char out[65];
+	int made;		/* atomic: out is the digest */
+};
+
+static void *
+bg_run(void *arg)
+{
+	struct digest_bg *b = arg;
+
+	digest_sha256(b->buf, b->len, b->out);
+	__atomic_store_n(&b->made, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+struct digest_bg *
+digest_bg_start(const uint8_t *buf, uint64_t len)
+{
+	struct digest_bg *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->buf = buf;
+	b->len = len;
+	if (pthread_create(&b->thread, NULL, bg_run, b) != 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int
+digest_bg_ready(struct digest_bg *b)
+{
+	return __atomic_load_n(&b->made, __ATOMIC_ACQUIRE);
+}
+
+void
+digest_bg_end(struct digest_bg *b, char out[65])
+{
+	pthread_join(b->thread, NULL);
+	memcpy(out, b->out, 65);
+	free(b);
+}

@@ -58,4 +58,16 @@ void digest_feed(struct digest_job *, const uint8_t *p, size_t n);
  */
 int digest_finish(struct digest_job *, char out[65]);
 
+/*
+ * The sha256 of the `len` bytes at `buf`, which stay as they are until
+ * digest_bg_end, made on a thread of its own: digest_bg_start (NULL when
+ * no thread can be had), digest_bg_ready to ask without waiting whether
+ * it is made, digest_bg_end to wait for it, take it and free the job.
+ */
+struct digest_bg;
+
+struct digest_bg *digest_bg_start(const uint8_t *buf, uint64_t len);
+int digest_bg_ready(struct digest_bg *);
+void digest_bg_end(struct digest_bg *, char out[65]);
+
 #endif

@@ -227,7 +227,26 @@ struct source {
 	const char *sha256;	/* the file's, or NULL for bytes in memory */
 	struct cache *cache;	/* or NULL */
 	int fresh;		/* decompress even if the cache has the data */
+	/*
+	 * A file whose sha256 is not made yet (sha256 NULL): its bytes, as
+	 * read, and where the digest goes once it is made (file_sha256),
+	 * which the file's bytes must be before anything changes them.
+	 */
+	const uint8_t *raw;
+	uint64_t rawlen;
+	char *later;
 };
+
+/* The file's sha256, made now if it is not yet. */
+static const char *
+file_sha256(struct source *src)
+{
+	if (src->sha256 == NULL && src->later != NULL) {
+		digest_sha256(src->raw, src->rawlen, src->later);
+		src->sha256 = src->later;
+	}
+	return src->sha256;
+}
 
 /* The cache's name for the data `ref` says how to find in file `sha256`. */
 static void
@@ -238,11 +257,45 @@ cache_key(const char *sha256, const struct img_ref *ref,
 	    ref->compression);
 }
 
+/*
+ * What a decompression's tap works with: the digest's thread, which also
+ * writes the data to the cache's fill, and, where the data is made before
+ * the file's sha256 is known (unpack), the thread making that sha256 and
+ * the fill to name with the key it gives.
+ */
+struct tapped {
+	struct digest_job *job;		/* or NULL */
+	struct digest_bg *file;		/* or NULL: named, or never to be */
+	struct source *src;
+	const struct img_ref *ref;
+	struct cache_fill *fill;
+	int lost;			/* the fill could not be named */
+};
+
+/* The file's sha256 made: the fill takes its key (waits for it if `wait`). */
+static void
+name_fill(struct tapped *t, int wait)
+{
+	char key[CACHE_KEY_MAX];
+
+	if (t->file == NULL || (!wait && !digest_bg_ready(t->file)))
+		return;
+	digest_bg_end(t->file, t->src->later);
+	t->file = NULL;
+	t->src->sha256 = t->src->later;
+	cache_key(t->src->sha256, t->ref, key);
+	t->lost = cache_name(t->src->cache, t->fill, key) < 0;
+}
+
 /* A decompression's tap: each piece to the digest's thread. */
 static void
-to_digest(void *job, const uint8_t *p, size_t n)
+to_digest(void *arg, const uint8_t *p, size_t n)
 {
-	digest_feed(job, p, n);
+	struct tapped *t = arg;
+
+	if (t->job != NULL)
+		digest_feed(t->job, p, n);
+	name_fill(t, 0);
 }
 
 /*
@@ -253,16 +306,35 @@ to_digest(void *job, const uint8_t *p, size_t n)
  * neither adds to the time it takes.
  */
 static int
-unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
-    const char *what, const uint8_t *in, uint64_t len, uint64_t cap,
-    uint8_t **out, uint64_t *outlen, struct pv_err *e)
+unpack(struct source *src, struct img_ref *ref, enum decomp_kind kind,
+    const char *what, const uint8_t *in, uint64_t len, uint64_t expect,
+    uint64_t cap, uint8_t **out, uint64_t *outlen, struct pv_err *e)
 {
 	struct cache_fill fill = { .fd = -1 };
+	struct tapped t = { NULL, NULL, src, ref, &fill, 0 };
 	char key[CACHE_KEY_MAX];
-	struct decomp_tap tap = { to_digest, NULL };
+	struct decomp_tap tap = { to_digest, &t };
 	int rc, written;
 
-	if (src->cache != NULL && src->sha256 != NULL) {
+	/*
+	 * Where the cache certainly holds no entry of the length the
+	 * container says the data has, nothing is to be looked up: the
+	 * decompression starts at once, and the file's sha256, the key,
+	 * is made beside it, then given to the fill. A length that lies
+	 * costs a decompression a lookup might have saved, no more.
+	 */
+	if (src->cache != NULL && src->sha256 == NULL && src->later != NULL &&
+	    !src->cache->lookup_only && !src->fresh && expect > 0 &&
+	    expect <= cap && snprintf(key, sizeof(key), "%s-%s",
+	    ref->container, ref->compression) < (int)sizeof(key) &&
+	    !cache_may_hold(src->cache, key, expect)) {
+		cache_begin(src->cache, NULL, &fill);
+		if (fill.fd >= 0 &&
+		    (t.file = digest_bg_start(src->raw, src->rawlen)) == NULL)
+			cache_abort(src->cache, &fill);
+	}
+	if (src->cache != NULL && t.file == NULL &&
+	    file_sha256(src) != NULL) {
 		cache_key(src->sha256, ref, key);
 		if (!src->fresh && cache_get(src->cache, key, cap, out, outlen,
 		    ref->data_sha256) == 1) {
@@ -281,11 +353,14 @@ unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
 		}
 		cache_begin(src->cache, key, &fill);
 	}
-	tap.arg = digest_start(fill.fd, CACHE_HEADER);
-	rc = decomp_run_tap(kind, what, in, len, cap, tap.arg != NULL ? &tap :
-	    NULL, out, outlen, e);
-	written = tap.arg != NULL &&
-	    digest_finish(tap.arg, ref->data_sha256) == 0 && fill.fd >= 0;
+	t.job = digest_start(fill.fd, CACHE_HEADER);
+	rc = decomp_run_tap(kind, what, in, len, cap, &tap, out, outlen, e);
+	/* The file's bytes are the caller's again once this returns. */
+	name_fill(&t, 1);
+	written = t.job != NULL &&
+	    digest_finish(t.job, ref->data_sha256) == 0 && fill.fd >= 0;
+	if (t.lost && src->cache != NULL)
+		cache_abort(src->cache, &fill);
 	if (rc < 0) {
 		ref->data_sha256[0] = '\0';
 		if (src->cache != NULL)
@@ -308,7 +383,7 @@ unpack(const struct source *src, struct img_ref *ref, enum decomp_kind kind,
  * out of the stream and not otherwise used.
  */
 static int
-bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
+bzimage_data(struct source *src, uint8_t *raw, uint64_t off,
     uint64_t plen, uint64_t cap, struct img_ref *ref, uint8_t **out,
     uint64_t *outlen, struct pv_err *e)
 {
@@ -330,6 +405,7 @@ bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
 	}
 	ref->compression = decomp_name(kind);
 	if (kind == DECOMP_NONE) {
+		file_sha256(src);	/* before the file's bytes move */
 		memmove(raw, payload, (size_t)plen);
 		*out = raw;
 		*outlen = plen;
@@ -346,7 +422,9 @@ bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
 	if (asprintf(&what, "%s: bzImage payload at 0x%llx", path,
 	    (unsigned long long)off) < 0)
 		return pv_fail(e, PV_EXIT_SYSTEM, "%s: out of memory", path);
-	rc = unpack(src, ref, kind, what, payload, slen, cap, out, outlen, e);
+	/* The size Linux appends (gzip's ISIZE), as unpack's hint. */
+	rc = unpack(src, ref, kind, what, payload, slen, plen >= 4 ?
+	    pv_get32(payload + plen - 4) : 0, cap, out, outlen, e);
 	free(what);
 	if (rc == 0)
 		bigbuf_free(raw);
@@ -360,7 +438,7 @@ bzimage_data(const struct source *src, uint8_t *raw, uint64_t off,
  * (`*out`) or freed; on failure it is still the caller's.
  */
 static int
-decode(const struct source *src, uint8_t *raw, uint64_t rawlen,
+decode(struct source *src, uint8_t *raw, uint64_t rawlen,
     enum img_kind what, uint64_t cap, struct img_ref *ref, uint8_t **out,
     uint64_t *outlen, struct pv_err *e)
 {
@@ -389,8 +467,9 @@ decode(const struct source *src, uint8_t *raw, uint64_t rawlen,
 	}
 	if (kind != DECOMP_NONE) {
 		ref->compression = decomp_name(kind);
-		if (unpack(src, ref, kind, name, raw, rawlen, cap, out, outlen,
-		    e) < 0)
+		if (unpack(src, ref, kind, name, raw, rawlen, kind ==
+		    DECOMP_GZIP && rawlen >= 4 ? pv_get32(raw + rawlen - 4) : 0,
+		    cap, out, outlen, e) < 0)
 			return -1;
 		bigbuf_free(raw);
 		return 0;
@@ -413,7 +492,7 @@ load(const char *path, enum img_kind what, uint64_t cap,
     const struct img_ref *want, enum img_trust trust, struct cache *cache,
     int fresh, struct img_ref *ref, uint8_t **data, struct pv_err *e)
 {
-	struct source src = { path, NULL, cache, fresh };
+	struct source src = { path, NULL, cache, fresh, NULL, 0, NULL };
 	uint8_t *raw = NULL, *out = NULL;
 	uint64_t rawlen = 0, outlen = 0;
 
@@ -429,15 +508,26 @@ load(const char *path, enum img_kind what, uint64_t cap,
 		goto fail;
 	}
 	ref->size = rawlen;
-	digest_sha256(raw, rawlen, ref->sha256);
+	/*
+	 * A file to compare with the plan is hashed first; where the data
+	 * may go to the cache, its digest is made when it is needed, which
+	 * may be beside the decompression (unpack).
+	 */
+	src.raw = raw;
+	src.rawlen = rawlen;
+	src.later = ref->sha256;
+	if (want != NULL || cache == NULL || cache->fd < 0 ||
+	    cache->lookup_only)
+		file_sha256(&src);
 	if (want != NULL && strcmp(ref->sha256, want->sha256) != 0) {
 		pv_fail(e, PV_EXIT_INPUT, "%s: changed since the plan was made "
 		    "(its sha256 is not the plan's)", path);
 		goto fail;
 	}
-	src.sha256 = ref->sha256;
 	if (decode(&src, raw, rawlen, what, cap, ref, &out, &outlen, e) < 0)
 		goto fail;
+	/* Data that is the file as it was read (out is raw): not yet. */
+	file_sha256(&src);
 	ref->data_size = outlen;
 	/* The data is the file itself, whose digest is already known, or
 	 * came out of the cache or a decompression with its digest, or is
@@ -462,7 +552,7 @@ int
 img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
     uint64_t cap, struct img_ref *ref, uint8_t **data, struct pv_err *e)
 {
-	const struct source src = { "<memory>", NULL, NULL, 0 };
+	struct source src = { "<memory>", NULL, NULL, 0, NULL, 0, NULL };
 	uint8_t *copy, *out = NULL;
 	uint64_t outlen = 0;
 
@@ -486,7 +576,7 @@ img_decode(const uint8_t *raw, uint64_t len, enum img_kind what,
 	if (data != NULL)
 		*data = out;
 	else
-		free(out);
+		img_free(out);
 	return 0;
 }
 

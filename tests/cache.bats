@@ -180,8 +180,13 @@ EOF
 
 @test "a sound entry is taken as it is: elfinfo reads what the cache holds" {
 	mkdir -m 700 "$C"
-	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
-	counted "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	# basic.elf padded to high.elf's size: an entry of another length
+	# than gzip's ISIZE says is never looked up (the next test).
+	cp "$GUESTS/basic.elf" "$T/k.elf"
+	truncate -s "$(stat -c %s "$GUESTS/high.elf")" "$T/k.elf"
+	gzip -n "$T/k.elf"
+	forge "$T/k.elf.gz" "$GUESTS/high.elf"
+	counted "$BIN/elfinfo" "$T/k.elf.gz" >"$T/p.json"
 	run cat "$T/count"
 	assert_output ""
 	"$BIN/elfinfo" "$GUESTS/high.elf" >"$T/high.json"
@@ -189,6 +194,20 @@ EOF
 a = json.load(open(sys.argv[1]))["elfinfo"]; b = json.load(open(sys.argv[2]))["elfinfo"]
 print(a["entry"] == b["entry"], a["image"]["elf_sha256"] == b["image"]["sha256"])' "$T/p.json" "$T/high.json"
 	assert_output "True True"
+}
+
+@test "an entry of another length than the container gives is not looked up: the image is decompressed at once, the entry made again" {
+	mkdir -m 700 "$C"
+	# high.elf's 14012 bytes where basic.elf.gz's ISIZE says 13984.
+	forge "$GUESTS/basic.elf.gz" "$GUESTS/high.elf"
+	reference "$GUESTS/basic.elf.gz"
+	counted "$BIN/elfinfo" "$GUESTS/basic.elf.gz" >"$T/p.json"
+	run cat "$T/count"
+	assert_output elfinfo
+	cmp "$T/p.json" "$T/ref.json"
+	tail -c +257 "$(entry "$GUESTS/basic.elf.gz")" | cmp - "$GUESTS/basic.elf"
+	run ls -A "$C"
+	assert_output "$(basename "$(entry "$GUESTS/basic.elf.gz")")"
 }
 
 # damaged HOW: elfinfo after the entry is damaged HOW (a python statement

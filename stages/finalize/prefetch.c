@@ -150,7 +150,9 @@ follow_events(struct follow *f, const struct cache *c, int in,
 			ev = (const struct inotify_event *)(void *)p;
 			if (ev->len == 0)
 				continue;
-			if ((ev->mask & IN_CREATE) &&
+			/* A fill begun before its key was known takes it
+			 * by a rename (cache_name). */
+			if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
 			    cache_is_fill(ev->name, key))
 				follow_open(f, c, ev->name);
 			else if ((ev->mask & IN_DELETE) && f->fd >= 0 &&
