@@ -258,6 +258,8 @@ cache_begin(struct cache *c, const char *key, struct cache_fill *f)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n = snprintf(f->tmp, sizeof(f->tmp), ".tmp-%ld-%x%lx-", (long)getpid(),
 	    serial++, (unsigned long)ts.tv_nsec);
+	if (n < 0 || (key != NULL && (size_t)n + strlen(key) >= sizeof(f->tmp)))
+		return;
 	f->stem = (size_t)n;
 	f->key[0] = '\0';
 	if (key != NULL) {
