@@ -159,7 +159,7 @@ plan_4g() {
 }
 
 # Run finalize --out DIR and SIGKILL it the moment its temporary beside
-# DIR exists (robust.py watches in a tight loop, so a fast build's window
+# DIR holds machine.mem (robust.py watches in a tight loop, so a fast build's window
 # is not missed on a busy machine; up to twenty tries). Sets killed_tmp.
 kill_mid_build() {
 	local dir=$1 plan=$2 line

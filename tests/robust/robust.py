@@ -356,8 +356,10 @@ def nspid_owner(inner):
 
 def stop_mid_build(sig, parent, name, inner, cmd, tries=20):
     """Run cmd (a build of parent/name) and send sig to the build the
-    moment its temporary (.NAME.pvbuild-*) appears in parent, watching in
-    a tight loop, so that the window of a fast build is not missed on a
+    moment its temporary (.NAME.pvbuild-*) in parent holds machine.mem,
+    the first file a build makes there (the directory alone is a moment
+    older, and a build stopped then has written nothing), watching in a
+    tight loop, so that the window of a fast build is not missed on a
     busy machine. The build is cmd's own process, or with `inner` not
     "-" the process that is pid `inner` in its namespace (cmd starts it
     there). Prints the temporary's path and the pid signalled; a build
@@ -373,7 +375,9 @@ def stop_mid_build(sig, parent, name, inner, cmd, tries=20):
             if target is None:
                 target = nspid_owner(inner)
                 continue
-            found = [n for n in os.listdir(parent) if n.startswith(prefix)]
+            found = [n for n in os.listdir(parent) if n.startswith(prefix)
+                     and os.path.exists(os.path.join(parent, n,
+                                                     "machine.mem"))]
             if found:
                 try:
                     os.kill(target, signum)
